@@ -1,0 +1,147 @@
+/**
+ * Loading IDX files (raw or gzip-compressed) from disk in Node, and whole MNIST-style
+ * datasets from a directory of the four standard files.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { DataError } from './DataError.js';
+import { imageSetFromIdx, parseIdx, type IdxArray, type ImageSet } from './idx.js';
+
+/** The training and test halves of an MNIST-style dataset. */
+export interface IdxDataset {
+  train: ImageSet;
+  test: ImageSet;
+}
+
+/** Base names of the four files of MNIST and Fashion-MNIST, as distributed. */
+const STANDARD_FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+
+/**
+ * Reads and parses one IDX file. A file starting with the gzip magic bytes `1f 8b` is
+ * decompressed first, whatever its name.
+ *
+ * @throws {DataError} if the file cannot be read, is corrupt gzip, or is not a valid IDX file
+ *
+ * @example
+ * const labels = readIdxFile('/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz');
+ * labels.dims; // [10000]
+ */
+export function readIdxFile(path: string): IdxArray {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new DataError(`cannot read ${path}: ${describeFsError(error, 'file')}`, { cause: error });
+  }
+
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new DataError(
+        `${path}: corrupt gzip data (${reason}); the file is damaged or incomplete, download it again`,
+        { cause: error },
+      );
+    }
+    // Offsets in parse errors count from the start of the decompressed data, so say so.
+    return parseIdx(bytes, `${path} (decompressed)`);
+  }
+  return parseIdx(bytes, path);
+}
+
+/**
+ * Finds the IDX file `base` in `dir`, accepting either the raw file or `base.gz`
+ * (the raw one wins if both exist, as it loads faster).
+ *
+ * @returns the path of the file found
+ * @throws {DataError} naming both paths looked for, if neither exists
+ *
+ * @example
+ * findIdxFile('/usr/share/datasets/fashion-mnist', 'train-images-idx3-ubyte');
+ * // '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz'
+ */
+export function findIdxFile(dir: string, base: string): string {
+  const candidates = [join(dir, base), join(dir, `${base}.gz`)];
+  const found = candidates.find(isFile);
+  if (found === undefined) {
+    throw new DataError(`cannot find ${base} in ${dir}: looked for ${candidates.join(' and ')}`);
+  }
+  return found;
+}
+
+/**
+ * Loads an MNIST-style dataset (MNIST, Fashion-MNIST, ...) from a directory holding the four
+ * standard IDX files `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,
+ * `t10k-images-idx3-ubyte` and `t10k-labels-idx1-ubyte`, each raw or gzipped (`.gz`).
+ * Checks that each image file matches its label file, that labels are 0 to 9, and that the
+ * training and test images have the same size.
+ *
+ * @throws {DataError} naming the directory or file at fault
+ *
+ * @example
+ * const { train, test } = loadIdxDataset('/usr/share/datasets/fashion-mnist');
+ * train.count; // 60000
+ * test.rows;   // 28
+ */
+export function loadIdxDataset(dir: string): IdxDataset {
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(dir).isDirectory();
+  } catch (error) {
+    throw new DataError(`cannot read dataset directory ${dir}: ${describeFsError(error, 'directory')}`, { cause: error });
+  }
+  if (!isDirectory) {
+    throw new DataError(`cannot read dataset directory ${dir}: it is a file, not a directory`);
+  }
+
+  const train = loadImageSet(dir, STANDARD_FILES.trainImages, STANDARD_FILES.trainLabels);
+  const test = loadImageSet(dir, STANDARD_FILES.testImages, STANDARD_FILES.testLabels);
+  if (train.rows !== test.rows || train.cols !== test.cols) {
+    throw new DataError(
+      `${dir}: training images are ${train.rows}×${train.cols} but test images are ` +
+        `${test.rows}×${test.cols}; both halves must come from the same dataset`,
+    );
+  }
+  return { train, test };
+}
+
+/** Finds, reads and pairs one image file with its label file. */
+function loadImageSet(dir: string, imagesBase: string, labelsBase: string): ImageSet {
+  const imagesPath = findIdxFile(dir, imagesBase);
+  const labelsPath = findIdxFile(dir, labelsBase);
+  return imageSetFromIdx(readIdxFile(imagesPath), readIdxFile(labelsPath), imagesPath, labelsPath);
+}
+
+/** Whether `path` exists and is a regular file (or a link to one). */
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** A short reason for a failed file system call on a `what`, e.g. "no such file". */
+function describeFsError(error: unknown, what: 'file' | 'directory'): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return `no such ${what}`;
+    case 'EISDIR':
+      return 'it is a directory, not a file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOTDIR':
+      return 'a component of the path is not a directory';
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
+}

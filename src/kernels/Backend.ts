@@ -1,0 +1,82 @@
+/**
+ * The kernel interface: the only place where loops over tensor elements live.
+ *
+ * Layers call tensor operations (src/tensor/ops.ts); operations check shapes and call these
+ * kernels. A backend implements every kernel for plain typed arrays, so a faster backend
+ * (WebAssembly SIMD, threads) plugs in without touching a layer, and one kernel test suite
+ * (test/kernels/) runs against every backend.
+ *
+ * Conventions: matrices are row-major and contiguous; `out` arguments are written, never
+ * read unless the kernel says it accumulates; no kernel allocates unless it returns a value.
+ * All array arguments of one call share one element type (all Float32Array or all Float64Array).
+ */
+export type DType = 'float32' | 'float64';
+export type FloatArray = Float32Array | Float64Array;
+
+/** Element storage owned by a backend: a WebAssembly backend keeps it inside its own memory. */
+export interface Storage {
+  /** A view of the elements; re-read it after any call that may grow the backend's memory. */
+  readonly data: FloatArray;
+  readonly length: number;
+  readonly dtype: DType;
+}
+
+export interface Backend {
+  /** Short name: 'js', 'wasm'. */
+  readonly name: string;
+
+  /** Zero-filled storage for `length` elements of `dtype`. */
+  alloc(length: number, dtype: DType): Storage;
+
+  /**
+   * C = op(A) · op(B), or C += op(A) · op(B) when `accumulate`.
+   * op(A) is m×k: A is stored m×k, or k×m when `transA` (read through strides, no copy).
+   * op(B) is k×n: B is stored k×n, or n×k when `transB`.
+   */
+  matmul(
+    a: FloatArray, b: FloatArray, c: FloatArray,
+    m: number, k: number, n: number,
+    transA: boolean, transB: boolean, accumulate: boolean,
+  ): void;
+
+  /** out[i, j] = x[i, j] + bias[j] for a rows×cols matrix. `out` may be `x`. */
+  addBias(x: FloatArray, bias: FloatArray, out: FloatArray, rows: number, cols: number): void;
+
+  /** out[j] = Σ_i x[i, j] (column sums of a rows×cols matrix: db = Σ dout). */
+  sumColumns(x: FloatArray, out: FloatArray, rows: number, cols: number): void;
+
+  /** out = max(0, x). `out` may be `x`. */
+  relu(x: FloatArray, out: FloatArray): void;
+
+  /** dx = dout where out > 0, else 0 (the book's mask is x <= 0, i.e. out <= 0). */
+  reluBackward(dout: FloatArray, out: FloatArray, dx: FloatArray): void;
+
+  /** out = 1 / (1 + exp(−x)). */
+  sigmoid(x: FloatArray, out: FloatArray): void;
+
+  /** dx = dout · out · (1 − out). */
+  sigmoidBackward(dout: FloatArray, out: FloatArray, dx: FloatArray): void;
+
+  /** Row-wise softmax of a rows×cols matrix, max subtracted first so exp never overflows. */
+  softmax(x: FloatArray, out: FloatArray, rows: number, cols: number): void;
+
+  /**
+   * Mean cross-entropy of softmax output `y` against label indices:
+   * −(1/rows) Σ_i log(y[i, t_i] + 1e-7), the book's guard against log(0).
+   */
+  crossEntropyLabels(y: FloatArray, labels: Int32Array, rows: number, cols: number): number;
+
+  /** dx = (y − onehot(t)) · scale, with t as label indices (scale is 1 / batch). */
+  softmaxLossBackward(
+    y: FloatArray, labels: Int32Array, dx: FloatArray, rows: number, cols: number, scale: number,
+  ): void;
+
+  /** out[i] = argmax_j x[i, j] (the first index on ties). */
+  argmaxRows(x: FloatArray, out: Int32Array, rows: number, cols: number): void;
+
+  /** out[i, :] = src[index[i], :] for rows of length cols. */
+  gatherRows(src: FloatArray, index: Int32Array, out: FloatArray, cols: number): void;
+
+  /** y += alpha · x (the SGD update W −= lr · dW is axpy(−lr, dW, W)). */
+  axpy(alpha: number, x: FloatArray, y: FloatArray): void;
+}

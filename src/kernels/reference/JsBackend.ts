@@ -1,0 +1,148 @@
+import type { Backend, DType, FloatArray, Storage } from '../Backend.js';
+
+/** Storage of the reference backend: a plain typed array on the JavaScript heap. */
+class ArrayStorage implements Storage {
+  readonly data: FloatArray;
+  constructor(readonly length: number, readonly dtype: DType) {
+    this.data = dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
+  }
+}
+
+/**
+ * The reference backend: readable TypeScript loops, ordered so the innermost loop walks
+ * memory contiguously. Every other backend is tested against it.
+ */
+export class JsBackend implements Backend {
+  readonly name = 'js';
+
+  alloc(length: number, dtype: DType): Storage {
+    return new ArrayStorage(length, dtype);
+  }
+
+  matmul(
+    a: FloatArray, b: FloatArray, c: FloatArray,
+    m: number, k: number, n: number,
+    transA: boolean, transB: boolean, accumulate: boolean,
+  ): void {
+    if (!accumulate) c.fill(0, 0, m * n);
+    if (!transB) {
+      // C[i, :] += op(A)[i, p] · B[p, :]: the inner loop runs along rows of B and C.
+      // A[i, p] sits at i·k + p, or at p·m + i when A is stored transposed.
+      const sa = transA ? 1 : k;
+      const sp = transA ? m : 1;
+      for (let i = 0; i < m; i++) {
+        const ci = i * n;
+        for (let p = 0; p < k; p++) {
+          const aip = a[i * sa + p * sp];
+          if (aip === 0) continue;
+          const bp = p * n;
+          for (let j = 0; j < n; j++) c[ci + j] += aip * b[bp + j];
+        }
+      }
+      return;
+    }
+    // B stored n×k: C[i, j] = Σ_p op(A)[i, p] · B[j, p], a dot product along rows of B.
+    if (!transA) {
+      for (let i = 0; i < m; i++) {
+        const ai = i * k;
+        for (let j = 0; j < n; j++) {
+          const bj = j * k;
+          let s = 0;
+          for (let p = 0; p < k; p++) s += a[ai + p] * b[bj + p];
+          c[i * n + j] += s;
+        }
+      }
+      return;
+    }
+    // Both transposed (rare): A stored k×m, B stored n×k.
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += a[p * m + i] * b[j * k + p];
+        c[i * n + j] += s;
+      }
+    }
+  }
+
+  addBias(x: FloatArray, bias: FloatArray, out: FloatArray, rows: number, cols: number): void {
+    for (let i = 0; i < rows; i++) {
+      const o = i * cols;
+      for (let j = 0; j < cols; j++) out[o + j] = x[o + j] + bias[j];
+    }
+  }
+
+  sumColumns(x: FloatArray, out: FloatArray, rows: number, cols: number): void {
+    out.fill(0, 0, cols);
+    for (let i = 0; i < rows; i++) {
+      const o = i * cols;
+      for (let j = 0; j < cols; j++) out[j] += x[o + j];
+    }
+  }
+
+  relu(x: FloatArray, out: FloatArray): void {
+    for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? x[i] : 0;
+  }
+
+  reluBackward(dout: FloatArray, out: FloatArray, dx: FloatArray): void {
+    for (let i = 0; i < dout.length; i++) dx[i] = out[i] > 0 ? dout[i] : 0;
+  }
+
+  sigmoid(x: FloatArray, out: FloatArray): void {
+    for (let i = 0; i < x.length; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
+  }
+
+  sigmoidBackward(dout: FloatArray, out: FloatArray, dx: FloatArray): void {
+    for (let i = 0; i < dout.length; i++) dx[i] = dout[i] * (1 - out[i]) * out[i];
+  }
+
+  softmax(x: FloatArray, out: FloatArray, rows: number, cols: number): void {
+    for (let i = 0; i < rows; i++) {
+      const o = i * cols;
+      let max = -Infinity;
+      for (let j = 0; j < cols; j++) if (x[o + j] > max) max = x[o + j];
+      let sum = 0;
+      for (let j = 0; j < cols; j++) {
+        const e = Math.exp(x[o + j] - max); // subtracting the max keeps exp ≤ 1
+        out[o + j] = e;
+        sum += e;
+      }
+      const inv = 1 / sum;
+      for (let j = 0; j < cols; j++) out[o + j] *= inv;
+    }
+  }
+
+  crossEntropyLabels(y: FloatArray, labels: Int32Array, rows: number, cols: number): number {
+    let s = 0;
+    for (let i = 0; i < rows; i++) s += Math.log(y[i * cols + labels[i]] + 1e-7);
+    return -s / rows;
+  }
+
+  softmaxLossBackward(
+    y: FloatArray, labels: Int32Array, dx: FloatArray, rows: number, cols: number, scale: number,
+  ): void {
+    for (let i = 0; i < rows; i++) {
+      const o = i * cols;
+      for (let j = 0; j < cols; j++) dx[o + j] = y[o + j] * scale;
+      dx[o + labels[i]] = (y[o + labels[i]] - 1) * scale; // dx = (y − t) / N
+    }
+  }
+
+  argmaxRows(x: FloatArray, out: Int32Array, rows: number, cols: number): void {
+    for (let i = 0; i < rows; i++) {
+      const o = i * cols;
+      let best = 0;
+      for (let j = 1; j < cols; j++) if (x[o + j] > x[o + best]) best = j;
+      out[i] = best;
+    }
+  }
+
+  gatherRows(src: FloatArray, index: Int32Array, out: FloatArray, cols: number): void {
+    for (let i = 0; i < index.length; i++) {
+      out.set(src.subarray(index[i] * cols, index[i] * cols + cols), i * cols);
+    }
+  }
+
+  axpy(alpha: number, x: FloatArray, y: FloatArray): void {
+    for (let i = 0; i < x.length; i++) y[i] += alpha * x[i];
+  }
+}

@@ -1,0 +1,152 @@
+import type { Backend, DType, FloatArray, Storage } from '../kernels/Backend.js';
+import { getBackend } from '../kernels/registry.js';
+import { ShapeError, fmtShape } from './ShapeError.js';
+
+/** Where and how a new tensor is stored. */
+export interface TensorOptions {
+  /** 'float32' (default) or 'float64' (gradient checks, exact book reproductions). */
+  dtype?: DType;
+  /** The backend that owns the storage; the current default backend if omitted. */
+  backend?: Backend;
+}
+
+/** Nested number arrays, as `Tensor.from([[1, 2], [3, 4]])` takes them. */
+export type NestedArray = number | NestedArray[];
+
+/**
+ * A shape plus one contiguous row-major array of floats, owned by a backend.
+ *
+ * @example
+ * const x = Tensor.from([[1, 2, 3], [4, 5, 6]]);
+ * x.shape;     // [2, 3]
+ * x.get(1, 2); // 6
+ */
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly size: number;
+
+  constructor(shape: readonly number[], readonly storage: Storage, readonly backend: Backend) {
+    const size = shapeSize(shape);
+    if (size !== storage.length) {
+      throw new ShapeError(`Tensor: shape ${fmtShape(shape)} holds ${size} elements but the storage has ${storage.length}`);
+    }
+    this.shape = Object.freeze([...shape]);
+    this.size = size;
+  }
+
+  /** The elements, row-major. Always read it afresh: a backend's memory may move. */
+  get data(): FloatArray {
+    return this.storage.data;
+  }
+
+  get dtype(): DType {
+    return this.storage.dtype;
+  }
+
+  /** Number of dimensions. */
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** A zero-filled tensor. */
+  static zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
+    const backend = options.backend ?? getBackend();
+    return new Tensor(shape, backend.alloc(shapeSize(shape), options.dtype ?? 'float32'), backend);
+  }
+
+  /** A tensor from nested arrays, or from a flat list and a shape. */
+  static from(values: NestedArray | ArrayLike<number>, shape?: readonly number[], options: TensorOptions = {}): Tensor {
+    const isView = ArrayBuffer.isView(values);
+    const flat: ArrayLike<number> = isView
+      ? (values as ArrayLike<number>)
+      : typeof values === 'number' ? [values] : ((values as unknown[]).flat(Infinity) as number[]);
+    shape ??= isView ? [flat.length] : inferShape(values as NestedArray);
+    const t = Tensor.zeros(shape, options);
+    if (flat.length !== t.size) {
+      throw new ShapeError(`Tensor.from: ${flat.length} values do not fill shape ${fmtShape(shape)} (${t.size} elements)`);
+    }
+    t.data.set(flat);
+    return t;
+  }
+
+  /** The same elements seen with another shape (one dimension may be −1); shares storage. */
+  reshape(shape: readonly number[]): Tensor {
+    const known = shape.filter((d) => d !== -1);
+    const missing = shape.length - known.length;
+    const knownSize = shapeSize(known);
+    if (missing > 1 || (missing === 1 && (knownSize === 0 || this.size % knownSize !== 0))) {
+      throw new ShapeError(`reshape: cannot view ${fmtShape(this.shape)} as ${fmtShape(shape)}`);
+    }
+    const full = shape.map((d) => (d === -1 ? this.size / knownSize : d));
+    if (shapeSize(full) !== this.size) {
+      throw new ShapeError(`reshape: cannot view ${fmtShape(this.shape)} (${this.size} elements) as ${fmtShape(shape)}`);
+    }
+    return new Tensor(full, this.storage, this.backend);
+  }
+
+  /** A copy with its own storage, optionally in another dtype. */
+  clone(options: TensorOptions = {}): Tensor {
+    const t = Tensor.zeros(this.shape, { dtype: options.dtype ?? this.dtype, backend: options.backend ?? this.backend });
+    t.data.set(this.data);
+    return t;
+  }
+
+  /** The element at the given indices. */
+  get(...index: number[]): number {
+    return this.data[this.offset(index)];
+  }
+
+  /** Write one element. */
+  set(value: number, ...index: number[]): void {
+    this.data[this.offset(index)] = value;
+  }
+
+  /** Nested arrays, for printing and tests. */
+  toArray(): NestedArray {
+    const data = this.data;
+    const build = (dim: number, off: number): NestedArray => {
+      if (dim === this.shape.length) return data[off];
+      const stride = shapeSize(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim] }, (_, i) => build(dim + 1, off + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  toString(): string {
+    return `Tensor(${fmtShape(this.shape)}, ${this.dtype}) ${JSON.stringify(this.toArray())}`;
+  }
+
+  private offset(index: number[]): number {
+    if (index.length !== this.shape.length) {
+      throw new ShapeError(`Tensor.get: ${index.length} indices for shape ${fmtShape(this.shape)}`);
+    }
+    let off = 0;
+    for (let d = 0; d < index.length; d++) {
+      if (!(index[d] >= 0 && index[d] < this.shape[d])) {
+        throw new RangeError(`Tensor: index ${index[d]} out of range for dimension ${d} of shape ${fmtShape(this.shape)}`);
+      }
+      off = off * this.shape[d] + index[d];
+    }
+    return off;
+  }
+}
+
+/** Product of the dimensions; validates each is a non-negative integer. */
+export function shapeSize(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`invalid shape ${fmtShape(shape)}: dimensions must be whole numbers ≥ 0`);
+    n *= d;
+  }
+  return n;
+}
+
+function inferShape(values: NestedArray): number[] {
+  const shape: number[] = [];
+  let v: NestedArray = values;
+  while (Array.isArray(v)) {
+    shape.push(v.length);
+    v = v[0];
+  }
+  return shape;
+}

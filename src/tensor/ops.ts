@@ -1,0 +1,188 @@
+/**
+ * The operations layers call. Each checks shapes (naming the operation and both shapes),
+ * then runs one kernel of the tensor's backend. An operation writes into `out` when given
+ * one of the right shape (the allocation-free path of training loops), else allocates.
+ */
+import { Tensor } from './Tensor.js';
+import { ShapeError, fmtShape } from './ShapeError.js';
+
+/** `out` if it already has this shape, dtype and backend, else a new zero tensor like `ref`. */
+export function reuse(out: Tensor | null | undefined, shape: readonly number[], ref: Tensor): Tensor {
+  if (out && out.dtype === ref.dtype && out.backend === ref.backend && sameShape(out.shape, shape)) return out;
+  return Tensor.zeros(shape, { dtype: ref.dtype, backend: ref.backend });
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function checkDtypes(op: string, ...ts: Tensor[]): void {
+  for (const t of ts) {
+    if (t.dtype !== ts[0].dtype) throw new ShapeError(`${op}: mixed dtypes ${ts.map((u) => u.dtype).join(' and ')}`);
+  }
+}
+
+function need2d(op: string, name: string, t: Tensor): void {
+  if (t.ndim !== 2) throw new ShapeError(`${op}: ${name} must be 2-D, got shape ${fmtShape(t.shape)}`);
+}
+
+function needShape(op: string, name: string, t: Tensor, shape: readonly number[]): void {
+  if (!sameShape(t.shape, shape)) {
+    throw new ShapeError(`${op}: ${name} has shape ${fmtShape(t.shape)}, expected ${fmtShape(shape)}`);
+  }
+}
+
+export interface MatmulOptions {
+  /** Use Aᵀ: A is stored k×m. */
+  transA?: boolean;
+  /** Use Bᵀ: B is stored n×k. */
+  transB?: boolean;
+  /** Write here (must be m×n). */
+  out?: Tensor | null;
+  /** Add the product to `out` instead of overwriting it. */
+  accumulate?: boolean;
+}
+
+/**
+ * Matrix product op(A) · op(B), with optional transposes read through strides (no copies).
+ * @example matmul(x, W)                    // x · W
+ * @example matmul(x, dout, { transA: true }) // dW = xᵀ · dout
+ */
+export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+  need2d('matmul', 'A', a);
+  need2d('matmul', 'B', b);
+  checkDtypes('matmul', a, b);
+  const { transA = false, transB = false } = options;
+  const [m, k] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
+  const [k2, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
+  if (k !== k2) {
+    throw new ShapeError(
+      `matmul: inner dimensions differ: op(A) is ${m}×${k}, op(B) is ${k2}×${n} ` +
+        `(A shape ${fmtShape(a.shape)}${transA ? 'ᵀ' : ''}, B shape ${fmtShape(b.shape)}${transB ? 'ᵀ' : ''})`,
+    );
+  }
+  let out: Tensor;
+  if (options.accumulate) {
+    if (!options.out) throw new ShapeError('matmul: accumulate needs an out tensor');
+    needShape('matmul', 'out', options.out, [m, n]);
+    out = options.out;
+  } else {
+    out = reuse(options.out, [m, n], a);
+  }
+  checkDtypes('matmul', a, out);
+  a.backend.matmul(a.data, b.data, out.data, m, k, n, transA, transB, options.accumulate ?? false);
+  return out;
+}
+
+/** x + b, with the bias row b (length cols) added to every row of x. */
+export function addBias(x: Tensor, b: Tensor, out?: Tensor | null): Tensor {
+  need2d('addBias', 'x', x);
+  if (b.size !== x.shape[1]) {
+    throw new ShapeError(`addBias: bias has ${b.size} elements but x has ${x.shape[1]} columns (x shape ${fmtShape(x.shape)}, b shape ${fmtShape(b.shape)})`);
+  }
+  checkDtypes('addBias', x, b);
+  const o = reuse(out, x.shape, x);
+  x.backend.addBias(x.data, b.data, o.data, x.shape[0], x.shape[1]);
+  return o;
+}
+
+/** Column sums of a 2-D tensor (db = Σ_rows dout), as a 1-D tensor. */
+export function sumColumns(x: Tensor, out?: Tensor | null): Tensor {
+  need2d('sumColumns', 'x', x);
+  const o = reuse(out, [x.shape[1]], x);
+  x.backend.sumColumns(x.data, o.data, x.shape[0], x.shape[1]);
+  return o;
+}
+
+/** max(0, x), element-wise. */
+export function relu(x: Tensor, out?: Tensor | null): Tensor {
+  const o = reuse(out, x.shape, x);
+  x.backend.relu(x.data, o.data);
+  return o;
+}
+
+/** dx = dout where the forward output was > 0, else 0. */
+export function reluBackward(dout: Tensor, out: Tensor, dx?: Tensor | null): Tensor {
+  needShape('Relu.backward', 'dout', dout, out.shape);
+  checkDtypes('Relu.backward', dout, out);
+  const d = reuse(dx, out.shape, out);
+  out.backend.reluBackward(dout.data, out.data, d.data);
+  return d;
+}
+
+/** 1 / (1 + exp(−x)), element-wise. */
+export function sigmoid(x: Tensor, out?: Tensor | null): Tensor {
+  const o = reuse(out, x.shape, x);
+  x.backend.sigmoid(x.data, o.data);
+  return o;
+}
+
+/** dx = dout · y · (1 − y), with y the forward output. */
+export function sigmoidBackward(dout: Tensor, out: Tensor, dx?: Tensor | null): Tensor {
+  needShape('Sigmoid.backward', 'dout', dout, out.shape);
+  checkDtypes('Sigmoid.backward', dout, out);
+  const d = reuse(dx, out.shape, out);
+  out.backend.sigmoidBackward(dout.data, out.data, d.data);
+  return d;
+}
+
+/** Row-wise softmax of a 2-D tensor, or of a 1-D tensor as a single row. */
+export function softmaxRows(x: Tensor, out?: Tensor | null): Tensor {
+  if (x.ndim !== 1 && x.ndim !== 2) throw new ShapeError(`softmax: expected 1-D or 2-D input, got ${fmtShape(x.shape)}`);
+  const [rows, cols] = x.ndim === 2 ? x.shape : [1, x.shape[0]];
+  const o = reuse(out, x.shape, x);
+  x.backend.softmax(x.data, o.data, rows, cols);
+  return o;
+}
+
+/** Mean over rows of −log(y[i, t_i] + 1e-7). */
+export function crossEntropyLabels(y: Tensor, labels: Int32Array): number {
+  need2d('crossEntropyError', 'y', y);
+  return y.backend.crossEntropyLabels(y.data, labels, y.shape[0], y.shape[1]);
+}
+
+/** dx = (y − onehot(t)) · scale. */
+export function softmaxLossBackward(y: Tensor, labels: Int32Array, scale: number, dx?: Tensor | null): Tensor {
+  need2d('SoftmaxWithLoss.backward', 'y', y);
+  const d = reuse(dx, y.shape, y);
+  y.backend.softmaxLossBackward(y.data, labels, d.data, y.shape[0], y.shape[1], scale);
+  return d;
+}
+
+/** The index of the largest element of each row. */
+export function argmaxRows(x: Tensor, out?: Int32Array): Int32Array {
+  const [rows, cols] = x.ndim === 2 ? x.shape : [1, x.size];
+  const o = out && out.length === rows ? out : new Int32Array(rows);
+  x.backend.argmaxRows(x.data, o, rows, cols);
+  return o;
+}
+
+/** Rows of `src` picked by `index` (a mini-batch from a data set). */
+export function gatherRows(src: Tensor, index: Int32Array, out?: Tensor | null): Tensor {
+  const rows = src.shape[0];
+  for (let i = 0; i < index.length; i++) {
+    if (!(index[i] >= 0 && index[i] < rows)) {
+      throw new RangeError(`gatherRows: index ${index[i]} at position ${i} is outside 0..${rows - 1}`);
+    }
+  }
+  const shape = [index.length, ...src.shape.slice(1)];
+  const o = reuse(out, shape, src);
+  src.backend.gatherRows(src.data, index, o.data, rows === 0 ? 0 : src.size / rows);
+  return o;
+}
+
+/** y += alpha · x, in place on y. */
+export function axpyInto(alpha: number, x: Tensor, y: Tensor): void {
+  needShape('axpy', 'x', x, y.shape);
+  checkDtypes('axpy', x, y);
+  y.backend.axpy(alpha, x.data, y.data);
+}
+
+/** A new tensor with fn applied to each element (for tests and small jobs, not hot loops). */
+export function map(x: Tensor, fn: (v: number, i: number) => number): Tensor {
+  const o = Tensor.zeros(x.shape, { dtype: x.dtype, backend: x.backend });
+  const src = x.data;
+  const dst = o.data;
+  for (let i = 0; i < src.length; i++) dst[i] = fn(src[i], i);
+  return o;
+}
