@@ -33,27 +33,7 @@ const STANDARD_FILES = {
  * labels.dims; // [10000]
  */
 export function readIdxFile(path: string): IdxArray {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    throw new DataError(`cannot read ${path}: ${describeFsError(error, 'file')}`, { cause: error });
-  }
-
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new DataError(
-        `${path}: corrupt gzip data (${reason}); the file is damaged or incomplete, download it again`,
-        { cause: error },
-      );
-    }
-    // Offsets in parse errors count from the start of the decompressed data, so say so.
-    return parseIdx(bytes, `${path} (decompressed)`);
-  }
-  return parseIdx(bytes, path);
+  return readNamedIdxFile(path).array;
 }
 
 /**
@@ -114,9 +94,40 @@ export function loadIdxDataset(dir: string): IdxDataset {
 
 /** Finds, reads and pairs one image file with its label file. */
 function loadImageSet(dir: string, imagesBase: string, labelsBase: string): ImageSet {
-  const imagesPath = findIdxFile(dir, imagesBase);
-  const labelsPath = findIdxFile(dir, labelsBase);
-  return imageSetFromIdx(readIdxFile(imagesPath), readIdxFile(labelsPath), imagesPath, labelsPath);
+  const images = readNamedIdxFile(findIdxFile(dir, imagesBase));
+  const labels = readNamedIdxFile(findIdxFile(dir, labelsBase));
+  return imageSetFromIdx(images.array, labels.array, images.name, labels.name);
+}
+
+/**
+ * {@link readIdxFile}, also returning the name to use in later error messages: the path, plus
+ * "(decompressed)" for a gzipped file, since byte offsets then count in the decompressed data.
+ */
+function readNamedIdxFile(path: string): { array: IdxArray; name: string } {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new DataError(`cannot read ${path}: ${describeFsError(error, 'file')}`, { cause: error });
+  }
+  if (!isGzip(bytes)) return { array: parseIdx(bytes, path), name: path };
+
+  try {
+    bytes = gunzipSync(bytes);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new DataError(
+      `${path}: corrupt gzip data (${reason}); the file is damaged or incomplete, download it again`,
+      { cause: error },
+    );
+  }
+  const name = `${path} (decompressed)`;
+  return { array: parseIdx(bytes, name), name };
+}
+
+/** Whether `bytes` start with the gzip magic number 1f 8b. */
+function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
 /** Whether `path` exists and is a regular file (or a link to one). */
