@@ -5,42 +5,15 @@
  * Without the package the tests are skipped (with the reason shown), except on CI
  * (`CI=true`), where a missing dataset is a broken environment and fails.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { loadIdxDataset, type IdxDataset } from '../../src/data/idxFiles.js';
-
-const DIR = '/usr/share/datasets/fashion-mnist';
+import { fashionMnist } from '../fashion.js';
 
 /** Mean pixel value of the 60000 training images, as measured: 0.2860 on a 0..1 scale. */
 const TRAIN_MEAN_PIXEL = 72.9404;
 /** The first training image is an ankle boot (class 9), as is the first test image. */
 const FIRST_TRAIN_LABEL = 9;
 const FIRST_TEST_LABEL = 9;
-
-let cached: { data: IdxDataset; ms: number } | undefined;
-
-/**
- * The dataset, loaded once for all tests; `undefined` (with the test marked skipped) if the
- * package is not installed. On CI a missing package fails the test instead.
- */
-function fashionMnist(t: TestContext): IdxDataset | undefined {
-  if (!existsSync(DIR)) {
-    const install = `install the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist), which provides ${DIR}`;
-    if (process.env.CI === 'true') {
-      assert.fail(`Fashion-MNIST not found at ${DIR}; on CI it is required: ${install}`);
-    }
-    t.skip(`Fashion-MNIST not found at ${DIR}; reason: ${install}`);
-    return undefined;
-  }
-  if (cached === undefined) {
-    const start = performance.now();
-    const data = loadIdxDataset(DIR);
-    cached = { data, ms: performance.now() - start };
-    t.diagnostic(`loaded Fashion-MNIST in ${cached.ms.toFixed(0)} ms`);
-  }
-  return cached.data;
-}
 
 /** How many labels fall in each class 0..9. */
 function classCounts(labels: Uint8Array): number[] {

@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { UsageError } from './errors.js';
+import { processIO, type CliIO } from './io.js';
+import { TRAIN_HELP, trainCommand } from './train.js';
+import { GRADCHECK_HELP, gradcheckCommand } from './gradcheck.js';
+
+const HELP = `Usage: backprop <command> [flags]
+
+Neural networks trained by error backpropagation (Deep Learning from Scratch, chapter 5).
+
+Commands:
+  train        train the book's TwoLayerNet (default: the bundled MNIST digits)
+  gradcheck    compare backprop with numerical gradients
+  graph        draw a computational graph with its values and gradients
+  help [cmd]   this help, or a command's
+
+Run 'backprop <command> --help' for its flags.
+`;
+
+const HELPS: Record<string, string> = { train: TRAIN_HELP, gradcheck: GRADCHECK_HELP };
+
+/**
+ * Run the CLI with `argv` (without node and the script) and return the exit code:
+ * 0 success, 1 failure (bad data, diverged training), 2 usage error.
+ * Errors are printed as one line; set BACKPROP_DEBUG=1 for the stack.
+ */
+export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'train':
+        await trainCommand(rest, io);
+        return 0;
+      case 'gradcheck':
+        return await gradcheckCommand(rest, io);
+      case 'graph': {
+        const { graphCommand } = await import('./graph.js');
+        await graphCommand(rest, (line) => io.out(line + '\n'));
+        return 0;
+      }
+      case 'help':
+      case '--help':
+      case '-h':
+      case undefined:
+        io.out(rest[0] && HELPS[rest[0]] ? HELPS[rest[0]] : HELP);
+        return command === undefined ? 2 : 0;
+      case '--version':
+        io.out(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version + '\n');
+        return 0;
+      default:
+        throw new UsageError(`unknown command '${command}' (commands: train, gradcheck, graph, help)`);
+    }
+  } catch (e) {
+    const err = e as Error;
+    if (process.env.BACKPROP_DEBUG) io.err(`${err.stack}\n`);
+    io.err(`backprop: ${err.name === 'Error' ? 'error' : err.name}: ${err.message}\n`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+}

@@ -1,0 +1,72 @@
+import type { Tensor } from '../tensor/Tensor.js';
+import { addBias, matmul, sameShape, sumColumns } from '../tensor/ops.js';
+import { ShapeError, fmtShape } from '../tensor/ShapeError.js';
+import type { Layer } from './Layer.js';
+
+/**
+ * The fully connected layer: out = x · W + b, on a batch of rows.
+ *
+ * Input of any rank is flattened to (N, −1), like the book's `x.reshape(x.shape[0], -1)`,
+ * and dx gets the input's original shape back. Backward stores dW and db:
+ *   dx = dout · Wᵀ,  dW = xᵀ · dout,  db = Σ_rows dout.
+ *
+ * @example
+ * const affine = new Affine(W, b);   // W: (784, 50), b: (50)
+ * const out = affine.forward(x);     // x: (100, 784) → (100, 50)
+ * const dx = affine.backward(dout);  // dout: (100, 50) → (100, 784); sets affine.dW, affine.db
+ */
+export class Affine implements Layer {
+  /** The input, as (N, −1). */
+  x: Tensor | null = null;
+  /** The input's shape before flattening. */
+  originalXShape: readonly number[] | null = null;
+  dW: Tensor | null = null;
+  db: Tensor | null = null;
+  private out: Tensor | null = null;
+  private dx: Tensor | null = null;
+  private dxView: Tensor | null = null;
+
+  constructor(public W: Tensor, public b: Tensor) {
+    if (W.ndim !== 2) throw new ShapeError(`Affine: W must be 2-D, got shape ${fmtShape(W.shape)}`);
+    if (b.size !== W.shape[1]) {
+      throw new ShapeError(`Affine: b has ${b.size} elements but W has ${W.shape[1]} columns (W shape ${fmtShape(W.shape)}, b shape ${fmtShape(b.shape)})`);
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    this.originalXShape = x.shape;
+    const n = x.ndim === 1 ? 1 : x.shape[0];
+    const features = n === 0 ? 0 : x.size / n;
+    if (features !== this.W.shape[0]) {
+      throw new ShapeError(
+        `Affine: input has ${features} features but W expects ${this.W.shape[0]} (x shape ${fmtShape(x.shape)}, W shape ${fmtShape(this.W.shape)})`,
+      );
+    }
+    this.x = x.ndim === 2 ? x : x.reshape([n, features]);
+    this.out = matmul(this.x, this.W, { out: this.out }); // x · W
+    addBias(this.out, this.b, this.out); //                    + b
+    return x.ndim === 1 ? this.out.reshape([this.W.shape[1]]) : this.out;
+  }
+
+  /** Stores dW and db; returns dx in the input's shape. */
+  backward(dout: Tensor): Tensor;
+  /** With `inputGradient: false`, only dW and db: the first layer's dx is never used. */
+  backward(dout: Tensor, options: { inputGradient: false }): null;
+  backward(dout: Tensor, options?: { inputGradient: boolean }): Tensor | null {
+    if (!this.x || !this.originalXShape) throw new Error('Affine: backward called before forward');
+    const [n, outCols] = [this.x.shape[0], this.W.shape[1]];
+    if (dout.size !== n * outCols) {
+      throw new ShapeError(`Affine: dout has shape ${fmtShape(dout.shape)} but the output was [${n},${outCols}]`);
+    }
+    const d = dout.ndim === 2 ? dout : dout.reshape([n, outCols]);
+    this.dW = matmul(this.x, d, { transA: true, out: this.dW }); // dW = xᵀ · dout
+    this.db = sumColumns(d, this.db); //                            db = Σ_rows dout
+    if (options?.inputGradient === false) return null;
+    this.dx = matmul(d, this.W, { transB: true, out: this.dx }); // dx = dout · Wᵀ
+    if (sameShape(this.originalXShape, this.dx.shape)) return this.dx;
+    if (!this.dxView || this.dxView.storage !== this.dx.storage || !sameShape(this.dxView.shape, this.originalXShape)) {
+      this.dxView = this.dx.reshape(this.originalXShape);
+    }
+    return this.dxView;
+  }
+}

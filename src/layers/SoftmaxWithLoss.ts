@@ -1,0 +1,47 @@
+import type { Tensor } from '../tensor/Tensor.js';
+import { crossEntropyLabels, softmaxLossBackward, softmaxRows } from '../tensor/ops.js';
+import { ShapeError, fmtShape } from '../tensor/ShapeError.js';
+import { toLabels, type Targets } from '../functions/targets.js';
+
+/**
+ * Softmax followed by the cross-entropy loss, as one layer, because together their backward
+ * is simply dx = (y − t) / N.
+ *
+ * Targets are one-hot rows or label indices. A 1-D input is one sample (a batch of one,
+ * not a batch of 10, the book's pitfall with a single sample).
+ *
+ * @example
+ * const last = new SoftmaxWithLoss();
+ * const loss = last.forward(scores, [3, 1, 4]);  // scores: (3, 10)
+ * const dx = last.backward();                    // (y − t) / 3
+ */
+export class SoftmaxWithLoss {
+  loss: number | null = null;
+  /** Softmax output. */
+  y: Tensor | null = null;
+  /** Targets as label indices. */
+  t: Int32Array | null = null;
+  private dx: Tensor | null = null;
+  private inputShape: readonly number[] | null = null;
+
+  forward(x: Tensor, t: Targets): number {
+    if (x.ndim !== 1 && x.ndim !== 2) {
+      throw new ShapeError(`SoftmaxWithLoss: scores must be 1-D (one sample) or 2-D (a batch), got ${fmtShape(x.shape)}`);
+    }
+    this.inputShape = x.shape;
+    const x2 = x.ndim === 1 ? x.reshape([1, x.size]) : x;
+    const [rows, cols] = x2.shape;
+    this.t = toLabels(t, rows, cols, 'SoftmaxWithLoss', this.t ?? undefined);
+    this.y = softmaxRows(x2, this.y);
+    this.loss = crossEntropyLabels(this.y, this.t);
+    return this.loss;
+  }
+
+  /** dx = (y − t) / batch size. `dout` is 1 for the last layer, as in the book. */
+  backward(dout = 1): Tensor {
+    if (!this.y || !this.t || !this.inputShape) throw new Error('SoftmaxWithLoss: backward called before forward');
+    const batchSize = this.y.shape[0];
+    this.dx = softmaxLossBackward(this.y, this.t, dout / batchSize, this.dx);
+    return this.inputShape.length === 1 ? this.dx.reshape(this.inputShape) : this.dx;
+  }
+}

@@ -1,0 +1,4 @@
+/** Training cannot go on (the loss diverged); the message says at which iteration and what to try. */
+export class TrainingError extends Error {
+  override name = 'TrainingError';
+}

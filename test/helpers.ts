@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { Tensor } from '../src/tensor/Tensor.js';
+import type { Backend } from '../src/kernels/Backend.js';
+import { Random } from '../src/random.js';
+
+/** A float64 tensor of standard normal values from a seeded generator. */
+export function randn(shape: number[], rng: Random, backend?: Backend): Tensor {
+  const t = Tensor.zeros(shape, { dtype: 'float64', backend });
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) d[i] = rng.normal();
+  return t;
+}
+
+/** Assert two arrays agree element by element within abs + rel tolerance, naming the first miss. */
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: lengths differ`);
+  for (let i = 0; i < expected.length; i++) {
+    if (!(Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])))) {
+      assert.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]} (tolerance ${tol})`);
+    }
+  }
+}
+
+/** Copy of a tensor's elements, to check that a call did not modify its arguments. */
+export function snapshot(t: Tensor): number[] {
+  return Array.from(t.data);
+}
