@@ -1,0 +1,29 @@
+/**
+ * Scalar computational graphs (chapter 5's pictures): build a graph in code or from an
+ * expression, run forward and backward, and draw it as text, DOT or SVG.
+ *
+ * @example
+ * import { parseExpression, backward, renderText } from './graph/index.js';
+ * const price = parseExpression('apple * apple_num * tax', { apple: 100, apple_num: 2, tax: 1.1 });
+ * backward(price);
+ * console.log(renderText(price));
+ */
+export { GraphError, GraphSyntaxError } from './errors.js';
+export { formatNumber, formatShape } from './format.js';
+export { OPS, type Op, type OpRule } from './ops.js';
+export {
+  Node, type Operand, apply, input, constant, add, sub, mul, div, max, exp, log, neg, reciprocal, sigmoid, relu, pow,
+  topoSort, graphInputs, recompute, evaluate,
+} from './node.js';
+export { backward, backwardSteps, edgeGrads, type BackwardStep, type GradChange } from './backward.js';
+export { parseExpression } from './parser.js';
+export { appleGraph, appleOrangeGraph } from './examples.js';
+export { layoutGraph, textWidth, FONT_SIZE, type GraphLayout, type LayoutNode } from './layout.js';
+export { renderText, expressionOf, nodeNames } from './renderText.js';
+export { renderDot, GRAD_COLOR } from './renderDot.js';
+export { renderSvg, labelledArrow, ARROW_DEFS } from './renderSvg.js';
+export { escapeXml, el, type Xml, type AttrValue } from './xml.js';
+export {
+  twoLayerNetGraph, renderLayersText, renderLayersDot, renderLayersSvg,
+  type LayerGraph, type TensorSpec, type TwoLayerNetDims,
+} from './twoLayerNet.js';
