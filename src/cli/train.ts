@@ -2,6 +2,7 @@ import { TwoLayerNet } from '../nets/TwoLayerNet.js';
 import { Random } from '../random.js';
 import { BOOK_DEFAULTS, train } from '../train/train.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
+import { renderTrainingChart } from '../plot/trainingChart.js';
 import { choiceFlag, intFlag, parseFlags, positiveFlag } from './args.js';
 import { UsageError } from './errors.js';
 import { loadData } from './loadData.js';
@@ -23,6 +24,7 @@ Trains the book's TwoLayerNet (784-hidden-10) by backprop and mini-batch SGD.
   --split-seed N      seed of the bundled digits' train/test split (default 0)
   --dtype T           float32 (default) or float64
   --report FILE       write a JSON report: config, per-epoch history, final accuracies
+  --plot FILE.svg     draw the loss curve and train/test accuracy per epoch as an SVG chart
   --quiet             print only the final line
 `;
 
@@ -39,6 +41,7 @@ export async function trainCommand(args: string[], io: CliIO): Promise<void> {
     'split-seed': { type: 'string' },
     dtype: { type: 'string' },
     report: { type: 'string' },
+    plot: { type: 'string' },
     quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -78,6 +81,11 @@ export async function trainCommand(args: string[], io: CliIO): Promise<void> {
   const { final } = result;
   io.out(`final: train accuracy ${final.trainAccuracy.toFixed(4)}, test accuracy ${final.testAccuracy.toFixed(4)} after ${config.iters} iterations in ${final.seconds.toFixed(1)}s\n`);
 
+  if (values.plot !== undefined) {
+    const title = `TwoLayerNet(784, ${config.hidden}, 10) on ${values.data ?? 'the bundled digits'}: lr ${config.lr}, batch ${config.batchSize}`;
+    writeFileAtomic(values.plot, renderTrainingChart(result, title));
+    if (!quiet) io.out(`chart written to ${values.plot}\n`);
+  }
   if (values.report !== undefined) {
     const report = {
       command: 'train',
