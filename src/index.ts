@@ -41,3 +41,10 @@ export { writeFileAtomic } from './io/atomicWrite.js';
 
 /** Scalar computational graphs: build, parse, backward, draw (text, DOT, SVG). */
 export * as graph from './graph/index.js';
+
+export { ModelFileError } from './io/ModelFileError.js';
+export {
+  serializeSafetensors, parseSafetensors, saveSafetensors, loadSafetensors, expectTensors,
+  type SafetensorsDType, type SafetensorsArray, type TensorLike, type SafetensorsTensor,
+  type SafetensorsFile, type ExpectedTensors,
+} from './io/safetensors.js';
