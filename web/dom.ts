@@ -1,0 +1,28 @@
+/** Small DOM helpers shared by the page's parts. */
+
+/** The element with this id, checked to be of the expected kind. */
+export function byId<T extends HTMLElement>(id: string, kind: { new (): T; prototype: T }): T {
+  const el = document.getElementById(id);
+  if (!(el instanceof kind)) throw new Error(`the page has no <${kind.name}> with id '${id}'`);
+  return el;
+}
+
+/** A new element with attributes and text or child elements. */
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, value);
+  el.append(...children);
+  return el;
+}
+
+/** Shows `message` in an error element tied to `input` (aria-invalid), or clears it with null. */
+export function setError(input: HTMLElement | null, box: HTMLElement, message: string | null): void {
+  box.textContent = message ?? '';
+  box.hidden = message === null;
+  if (input) {
+    if (message === null) input.removeAttribute('aria-invalid');
+    else input.setAttribute('aria-invalid', 'true');
+  }
+}

@@ -1,0 +1,31 @@
+/** The messages between the page and the training worker. */
+import type { EpochPoint, TrainSettings } from './trainer.js';
+
+/** Where the worker's training stands. */
+export type TrainState = 'loading' | 'idle' | 'running' | 'paused' | 'finished' | 'failed';
+
+/** Training stops by itself after this many epochs (the book trains about 17 on 60,000 images). */
+export const MAX_EPOCHS = 20;
+
+export type ToWorker =
+  /** Start a new net with these settings, or resume the paused one (settings ignored). */
+  | { type: 'start'; settings: TrainSettings }
+  | { type: 'pause' }
+  /** Forget the net; the next start builds a new one. */
+  | { type: 'reset' }
+  /** The class probabilities for 784 pixels in [0, 1]. */
+  | { type: 'predict'; id: number; pixels: Float32Array }
+  /** A random image of the test set, for trying the net without drawing. */
+  | { type: 'sample' };
+
+export type FromWorker =
+  | { type: 'ready'; trainSize: number; testSize: number }
+  | { type: 'state'; state: TrainState; iteration: number; message?: string }
+  /** Mini-batch losses of iterations first+1, first+2, … */
+  | { type: 'losses'; first: number; losses: Float32Array }
+  | { type: 'epoch'; point: EpochPoint }
+  /** W1 (784 × hidden, row-major) after the latest epoch. */
+  | { type: 'weights'; W1: Float32Array; hidden: number }
+  /** `probabilities` is null while there is no trained net. */
+  | { type: 'prediction'; id: number; probabilities: Float32Array | null; iteration: number }
+  | { type: 'sample'; pixels: Uint8Array; label: number };

@@ -1,0 +1,165 @@
+/**
+ * Part 2, training in the browser: the settings form, start / pause / reset, and the live
+ * loss and accuracy charts. The training itself runs in the worker.
+ */
+import { downsample, lineChart } from './chart.js';
+import { byId, h, setError } from './dom.js';
+import { MAX_EPOCHS, type TrainState } from './protocol.js';
+import { type EpochPoint, type TrainSettings, checkSettings } from './trainer.js';
+import type { WorkerClient } from './workerClient.js';
+
+const COLORS = { loss: '#1858c8', train: '#1858c8', test: '#c62828' };
+const fixed = (x: number, digits = 3): string => x.toFixed(digits);
+
+export function setupTrainPanel(client: WorkerClient): void {
+  const form = byId('train-form', HTMLFormElement);
+  const lrInput = byId('train-lr', HTMLInputElement);
+  const hiddenInput = byId('train-hidden', HTMLInputElement);
+  const batchInput = byId('train-batch', HTMLInputElement);
+  const formError = byId('train-form-error', HTMLParagraphElement);
+  const startButton = byId('train-start', HTMLButtonElement);
+  const pauseButton = byId('train-pause', HTMLButtonElement);
+  const resetButton = byId('train-reset', HTMLButtonElement);
+  const status = byId('train-status', HTMLParagraphElement);
+  const progress = byId('train-progress', HTMLParagraphElement);
+  const lossChart = byId('loss-chart', HTMLDivElement);
+  const accChart = byId('acc-chart', HTMLDivElement);
+  const epochRows = byId('epoch-table', HTMLTableElement).tBodies[0];
+
+  let state: TrainState = 'loading';
+  let trainSize = 8000;
+  /** Whether the worker has the digits (a start before that would be ignored). */
+  let ready = false;
+  let running: TrainSettings | null = null;
+  let losses = new Float32Array(1024);
+  let lossCount = 0;
+  let points: EpochPoint[] = [];
+  let drawQueued = false;
+
+  function readSettings(): TrainSettings | null {
+    // an empty or unreadable number box reads as 0, which every check refuses
+    const settings = { lr: Number(lrInput.value), hidden: Number(hiddenInput.value), batchSize: Number(batchInput.value) };
+    const problem = checkSettings(settings, trainSize);
+    const culprit = !problem ? null : problem.startsWith('learning') ? lrInput : problem.startsWith('hidden') ? hiddenInput : batchInput;
+    for (const input of [lrInput, hiddenInput, batchInput]) input.removeAttribute('aria-invalid');
+    setError(culprit, formError, problem && `Cannot start: ${problem}.`);
+    return problem ? null : settings;
+  }
+
+  function clearRun(): void {
+    losses = new Float32Array(1024);
+    lossCount = 0;
+    points = [];
+    epochRows.replaceChildren();
+    progress.textContent = '';
+    delete progress.dataset.testAccuracy;
+    delete progress.dataset.trainAccuracy;
+    queueDraw();
+  }
+
+  function showState(message?: string): void {
+    const locked = state === 'running' || state === 'paused' || state === 'loading';
+    for (const input of [lrInput, hiddenInput, batchInput]) input.disabled = locked;
+    startButton.disabled = !ready || state === 'running';
+    startButton.textContent = state === 'paused' ? 'Resume' : 'Start';
+    pauseButton.disabled = state !== 'running';
+    status.dataset.state = state;
+    const last = points.at(-1);
+    const texts: Record<TrainState, string> = {
+      loading: 'Loading the digits…',
+      idle: `Ready: ${trainSize.toLocaleString('en')} training images. Choose the settings and press Start.`,
+      running: `Training: TwoLayerNet(784, ${running?.hidden}, 10), learning rate ${running?.lr}, batch ${running?.batchSize}. It stops after ${MAX_EPOCHS} epochs.`,
+      paused: 'Paused. Resume goes on from here; Reset starts over (and lets you change the settings).',
+      finished: `Finished ${MAX_EPOCHS} epochs${last ? `: test accuracy ${fixed(last.testAccuracy)}` : ''}. Start trains a new network.`,
+      failed: 'Training stopped.',
+    };
+    status.textContent = !message ? texts[state] : state === 'failed' ? message : `${texts[state]} ${message}`;
+    status.classList.toggle('error', state === 'failed');
+  }
+
+  function queueDraw(): void {
+    if (drawQueued) return;
+    drawQueued = true;
+    requestAnimationFrame(() => {
+      drawQueued = false;
+      drawCharts();
+    });
+  }
+
+  function drawCharts(): void {
+    const lossPoints = downsample(losses, lossCount);
+    const perEpoch = running ? Math.max(1, Math.round(trainSize / running.batchSize)) : 1;
+    lossChart.innerHTML = lineChart([{ name: 'loss', color: COLORS.loss, points: lossPoints }], {
+      xLabel: 'iteration', yLabel: 'loss', xMax: Math.max(perEpoch, lossCount), integerX: true, width: lossChart.clientWidth,
+      yMax: lossCount ? undefined : 2.5, // before training: the range a fresh net's loss (ln 10 ≈ 2.3) starts in
+      description: lossCount ? `Loss over ${lossCount} iterations, latest ${fixed(lossPoints.at(-1)![1])}` : 'No training yet',
+    });
+    const last = points.at(-1);
+    accChart.innerHTML = lineChart([
+      { name: 'train', color: COLORS.train, points: points.map((p) => [p.epoch, p.trainAccuracy]), dots: true },
+      { name: 'test', color: COLORS.test, points: points.map((p) => [p.epoch, p.testAccuracy]), dots: true },
+    ], {
+      xLabel: 'epoch', yLabel: 'accuracy', yMin: 0, yMax: 1, xMax: Math.max(1, last?.epoch ?? 1), integerX: true, width: accChart.clientWidth,
+      description: last ? `Accuracy after epoch ${last.epoch}: train ${fixed(last.trainAccuracy)}, test ${fixed(last.testAccuracy)}` : 'No accuracy measured yet',
+    });
+  }
+
+  client.on((msg) => {
+    switch (msg.type) {
+      case 'ready':
+        trainSize = msg.trainSize;
+        ready = true;
+        batchInput.max = String(trainSize);
+        return;
+      case 'state':
+        state = msg.state;
+        // cleared here rather than on the click: losses sent before the worker saw "reset" arrive first
+        if (state === 'idle' && running) {
+          running = null;
+          clearRun();
+        }
+        return showState(msg.message);
+      case 'losses': {
+        while (lossCount + msg.losses.length > losses.length) {
+          const bigger = new Float32Array(losses.length * 2);
+          bigger.set(losses);
+          losses = bigger;
+        }
+        losses.set(msg.losses, msg.first);
+        lossCount = msg.first + msg.losses.length;
+        return queueDraw();
+      }
+      case 'epoch': {
+        const p = msg.point;
+        points.push(p);
+        epochRows.append(h('tr', {},
+          h('td', { class: 'num' }, String(p.epoch)), h('td', { class: 'num' }, String(p.iteration)), h('td', { class: 'num' }, fixed(p.loss)),
+          h('td', { class: 'num' }, fixed(p.trainAccuracy)), h('td', { class: 'num' }, fixed(p.testAccuracy))));
+        progress.textContent = `Epoch ${p.epoch} (iteration ${p.iteration}): loss ${fixed(p.loss)}, train accuracy ${fixed(p.trainAccuracy)}, test accuracy ${fixed(p.testAccuracy)}`;
+        progress.dataset.trainAccuracy = String(p.trainAccuracy);
+        progress.dataset.testAccuracy = String(p.testAccuracy);
+        return queueDraw();
+      }
+    }
+  });
+
+  form.addEventListener('submit', (e) => e.preventDefault());
+  form.addEventListener('input', () => {
+    if (!formError.hidden) readSettings(); // clear the message once the setting is fixed
+  });
+  startButton.addEventListener('click', () => {
+    const settings = state === 'paused' ? running : readSettings();
+    if (!settings) return;
+    if (state !== 'paused') {
+      running = settings;
+      clearRun();
+    }
+    client.send({ type: 'start', settings });
+  });
+  pauseButton.addEventListener('click', () => client.send({ type: 'pause' }));
+  resetButton.addEventListener('click', () => client.send({ type: 'reset' }));
+
+  window.addEventListener('resize', queueDraw);
+  showState();
+  drawCharts();
+}

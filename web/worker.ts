@@ -1,0 +1,124 @@
+/**
+ * The training worker: loads the digits, trains the TwoLayerNet in slices of a few
+ * milliseconds (so "pause" and "predict" are answered between them), and reports losses,
+ * per-epoch accuracies and the first layer's weights to the page.
+ */
+import { toLabeledData, type LabeledData } from '../src/data/dataset.js';
+import type { ImageSet } from '../src/data/idx.js';
+import { splitImageSet } from '../src/data/split.js';
+import { Random } from '../src/random.js';
+import { decodeDigits } from './digitsFile.js';
+import { MAX_EPOCHS, type FromWorker, type ToWorker, type TrainState } from './protocol.js';
+import { SteppedTrainer, checkSettings } from './trainer.js';
+
+/** The CLI's split of the bundled digits: 8,000 to train on, 2,000 to test, seed 0. */
+const TRAIN_SIZE = 8000;
+const SPLIT_SEED = 0;
+/** How long one slice of training runs before the worker looks at its messages. */
+const SLICE_MS = 30;
+
+const scope = self as unknown as { postMessage(msg: FromWorker, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<ToWorker>) => void) | null };
+const post = (msg: FromWorker, transfer: Transferable[] = []): void => scope.postMessage(msg, transfer);
+
+let data: { train: LabeledData; test: LabeledData } | null = null;
+let testSet: ImageSet | null = null;
+let trainer: SteppedTrainer | null = null;
+let state: TrainState = 'loading';
+const sampler = new Random(1);
+
+function setState(next: TrainState, message?: string): void {
+  state = next;
+  post({ type: 'state', state, iteration: trainer?.iteration ?? 0, message });
+}
+
+async function load(): Promise<void> {
+  try {
+    const response = await fetch(new URL('digits.bin', self.location.href));
+    if (!response.ok) throw new Error(`digits.bin: the server answered ${response.status} ${response.statusText}`);
+    const all = decodeDigits(new Uint8Array(await response.arrayBuffer()), 'digits.bin');
+    const split = splitImageSet(all, TRAIN_SIZE, SPLIT_SEED);
+    testSet = split.test;
+    data = { train: toLabeledData(split.train), test: toLabeledData(split.test) };
+    post({ type: 'ready', trainSize: split.train.count, testSize: split.test.count });
+    setState('idle');
+  } catch (e) {
+    setState('failed', `could not load the digits: ${(e as Error).message}`);
+  }
+}
+
+// A message to ourselves runs the next slice as soon as the page's messages are handled,
+// without setTimeout's 4 ms clamp.
+const tick = new MessageChannel();
+tick.port1.onmessage = runSlice;
+
+function runSlice(): void {
+  if (state !== 'running' || !trainer) return;
+  let first = trainer.iteration;
+  let losses: number[] = [];
+  const flush = (): void => {
+    if (losses.length) post({ type: 'losses', first, losses: Float32Array.from(losses) });
+    first = trainer!.iteration;
+    losses = [];
+  };
+  const end = performance.now() + SLICE_MS;
+  try {
+    do {
+      const { loss, point } = trainer.step();
+      losses.push(loss);
+      if (point) {
+        flush();
+        post({ type: 'epoch', point });
+        sendWeights(trainer);
+        if (point.epoch >= MAX_EPOCHS) setState('finished');
+      }
+    } while (state === 'running' && performance.now() < end);
+  } catch (e) {
+    flush();
+    setState('failed', (e as Error).message);
+    return;
+  }
+  flush();
+  if (state === 'running') tick.port2.postMessage(null);
+}
+
+function sendWeights(t: SteppedTrainer): void {
+  const W1 = t.weights();
+  post({ type: 'weights', W1, hidden: t.settings.hidden }, [W1.buffer]);
+}
+
+scope.onmessage = ({ data: msg }) => {
+  switch (msg.type) {
+    case 'start': {
+      if (!data || state === 'running' || state === 'loading') return;
+      if (!trainer || state === 'finished' || state === 'failed') {
+        const problem = checkSettings(msg.settings, data.train.x.shape[0]);
+        if (problem) return setState(state, problem);
+        trainer = new SteppedTrainer(data, msg.settings);
+      }
+      setState('running');
+      tick.port2.postMessage(null);
+      return;
+    }
+    case 'pause':
+      if (state === 'running') setState('paused');
+      return;
+    case 'reset':
+      trainer = null;
+      if (data) setState('idle');
+      return;
+    case 'predict': {
+      const trained = trainer && trainer.iteration > 0 ? trainer : null;
+      const probabilities = trained ? trained.probabilities(msg.pixels) : null;
+      post({ type: 'prediction', id: msg.id, probabilities, iteration: trainer?.iteration ?? 0 });
+      return;
+    }
+    case 'sample': {
+      if (!testSet) return;
+      const k = sampler.int(testSet.count);
+      post({ type: 'sample', pixels: testSet.images.slice(k * 784, (k + 1) * 784), label: testSet.labels[k] });
+      return;
+    }
+  }
+};
+
+void load();
