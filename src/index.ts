@@ -48,3 +48,24 @@ export {
   type SafetensorsDType, type SafetensorsArray, type TensorLike, type SafetensorsTensor,
   type SafetensorsFile, type ExpectedTensors,
 } from './io/safetensors.js';
+
+export * as elementwise from './tensor/elementwise.js';
+
+export { Tanh } from './layers/Tanh.js';
+export { Dropout } from './layers/Dropout.js';
+export { BatchNormalization } from './layers/BatchNormalization.js';
+export { weightStd, initWeight, fanIn, type WeightInit } from './layers/init.js';
+
+export { MultiLayerNet, type MultiLayerNetOptions, type Activation } from './nets/MultiLayerNet.js';
+export { Sequential, restoreTensors, type SequentialLayer, type SequentialOptions, type LossLayer, type NetworkState, type ParamNaming } from './nets/Sequential.js';
+
+export { OptimizerBase, OPTIMIZER_EPS, type Optimizer, type OptimizerName, type OptimizerState, type NamedTensors, type HyperparameterSpec } from './optimizers/Optimizer.js';
+export { SGD, type SGDOptions } from './optimizers/SGD.js';
+export { Momentum, type MomentumOptions } from './optimizers/Momentum.js';
+export { Nesterov, type NesterovOptions } from './optimizers/Nesterov.js';
+export { AdaGrad, type AdaGradOptions } from './optimizers/AdaGrad.js';
+export { RMSprop, type RMSpropOptions } from './optimizers/RMSprop.js';
+export { Adam, type AdamOptions } from './optimizers/Adam.js';
+export { createOptimizer, optimizerFromState, OPTIMIZER_NAMES } from './optimizers/createOptimizer.js';
+
+export { Trainer, type TrainerNetwork, type TrainerOptions, type TrainerResult, type TrainerState, type Sampling } from './train/Trainer.js';

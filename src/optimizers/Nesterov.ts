@@ -1,0 +1,31 @@
+import type { Tensor } from '../tensor/Tensor.js';
+import { nesterovUpdateInto } from '../tensor/elementwise.js';
+import { OptimizerBase } from './Optimizer.js';
+
+export interface NesterovOptions {
+  /** Learning rate (0.01). */
+  lr?: number;
+  /** How much of the previous velocity is kept, in [0, 1) (0.9). */
+  momentum?: number;
+}
+
+/**
+ * Nesterov's accelerated gradient (NAG), in the book's form, which looks ahead along the velocity:
+ * v ← momentum · v − lr · g;  W ← W + momentum² · v − (1 + momentum) · lr · g.
+ *
+ * @example
+ * const opt = new Nesterov({ lr: 0.01 });
+ * opt.update(net.params, grads);
+ */
+export class Nesterov extends OptimizerBase<{ lr: number; momentum: number }> {
+  readonly name = 'nesterov';
+
+  constructor(options: NesterovOptions = {}) {
+    super('Nesterov', { lr: { default: 0.01, kind: 'positive' }, momentum: { default: 0.9, kind: 'fraction' } }, ['v'], options);
+  }
+
+  protected updateParam(key: string, W: Tensor, grad: Tensor): void {
+    const { lr, momentum } = this.hyperparameters;
+    nesterovUpdateInto(W, this.slot('v', key, W), grad, lr, momentum);
+  }
+}

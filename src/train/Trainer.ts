@@ -1,0 +1,372 @@
+import { Tensor } from '../tensor/Tensor.js';
+import { gatherRows } from '../tensor/ops.js';
+import type { LabeledData } from '../data/dataset.js';
+import { Random, type RandomState } from '../random.js';
+import type { NamedTensors, Optimizer, OptimizerState } from '../optimizers/Optimizer.js';
+import { createOptimizer } from '../optimizers/createOptimizer.js';
+import { restoreTensors, type NetworkState } from '../nets/Sequential.js';
+import type { EpochRecord, TrainCallbacks } from './train.js';
+import { TrainingError } from './TrainingError.js';
+
+/**
+ * A network the Trainer can train: parameters, backprop gradients and accuracy, like the
+ * book's networks; TwoLayerNet, MultiLayerNet and Sequential all qualify.
+ */
+export interface TrainerNetwork {
+  readonly params: NamedTensors;
+  /** Backprop gradients for a batch, by parameter name; computes the batch loss on the way. */
+  gradient(x: Tensor, t: Int32Array): NamedTensors;
+  accuracy(x: Tensor, t: Int32Array): number;
+  /** The last loss with weight decay, if the network has it; else `lastLayer.loss` is used. */
+  readonly lastLoss?: number | null;
+  readonly lastLayer: { readonly loss: number | null };
+  /** Buffers and generators beyond the params (Sequential, MultiLayerNet); else only params are saved. */
+  getState?(): NetworkState;
+  setState?(state: NetworkState): void;
+}
+
+/** How mini-batches are drawn. */
+export type Sampling = 'replacement' | 'shuffle';
+
+export interface TrainerOptions {
+  /** Passes over the training set (20, as the book's trainer). */
+  epochs?: number;
+  /** Rows per mini-batch (100). */
+  miniBatchSize?: number;
+  /** An optimizer, or its name for `createOptimizer` ('sgd', as the book's trainer). */
+  optimizer?: Optimizer | string;
+  /** Hyperparameters when `optimizer` is a name; the optimizer's defaults if not given (SGD's lr 0.01 is the book trainer's). */
+  optimizerParams?: Record<string, number>;
+  /** Evaluate each epoch on the first this-many rows of each set only (all rows if not given). */
+  evaluateSampleNumPerEpoch?: number;
+  /**
+   * 'replacement' (default): every batch is drawn with replacement, as the book's
+   * `np.random.choice(train_size, batch_size)`. 'shuffle': batches walk through a random
+   * permutation, reshuffled when fewer than a batch of rows remain, so each row is seen once per pass.
+   */
+  sampling?: Sampling;
+  /** The generator of the mini-batches; or give `seed`. */
+  rng?: Random;
+  /** Seed of a new generator when `rng` is not given (default 0). */
+  seed?: number;
+}
+
+/** The result of `train()`. */
+export interface TrainerResult {
+  /** Records made every epoch, and the final one. */
+  history: EpochRecord[];
+  /** The evaluation after the last iteration, on every row of both sets (the book's final test accuracy). */
+  final: EpochRecord;
+  /** The loss of every iteration (the book's train_loss_list). */
+  lossList: number[];
+}
+
+/**
+ * Where a run stands, to save and resume it bit-identically: plain JSON-able numbers and
+ * arrays, plus tensors in `optimizer.slots`, `network.params` and `network.buffers` (copies).
+ */
+export interface TrainerState {
+  version: 1;
+  /** Iterations done. */
+  iteration: number;
+  /** Epochs done, iteration / iterPerEpoch (for information: setState reads `iteration`). */
+  epoch: number;
+  maxIter: number;
+  iterPerEpoch: number;
+  miniBatchSize: number;
+  sampling: Sampling;
+  rng: RandomState;
+  optimizer: OptimizerState;
+  network: NetworkState;
+  history: EpochRecord[];
+  lossList: number[];
+  /** Loss sum and count since the last record (the next record's mean loss). */
+  lossSum: number;
+  lossCount: number;
+  /** Training seconds before this state was taken. */
+  seconds: number;
+  /** With 'shuffle': the current permutation and the position in it. */
+  order?: number[];
+  cursor?: number;
+}
+
+/**
+ * The book's common/trainer.py: mini-batch training for a number of epochs with any
+ * optimizer, evaluating train and test accuracy once per epoch. Runs synchronously in Node
+ * and in the browser; a page can call `trainStep()` a few times per animation frame instead of `train()`.
+ *
+ * Each iteration draws a mini-batch, computes gradients by backprop (the batch loss comes from
+ * that same forward pass), stops with a TrainingError if the loss is NaN or infinite, and lets
+ * the optimizer update the parameters. After iteration i (counting from 0) with
+ * i % iterPerEpoch = 0 it records an epoch (iterPerEpoch = round(train size / batch size), at
+ * least 1): the mean batch loss since the last record and the accuracies.
+ *
+ * @example
+ * const net = new MultiLayerNet(784, [100, 100], 10, { useBatchnorm: true, seed: 1 });
+ * const trainer = new Trainer(net, { train, test }, { epochs: 5, optimizer: 'adam', optimizerParams: { lr: 0.001 }, seed: 2 },
+ *   { onEpoch: (r) => console.log(`epoch ${r.epoch}: train ${r.trainAccuracy}, test ${r.testAccuracy}`) });
+ * const { final } = trainer.train();
+ * const checkpoint = trainer.getState();   // … later: trainer.setState(checkpoint); trainer.train();
+ */
+export class Trainer {
+  readonly optimizer: Optimizer;
+  readonly rng: Random;
+  readonly epochs: number;
+  readonly miniBatchSize: number;
+  readonly sampling: Sampling;
+  readonly iterPerEpoch: number;
+  readonly maxIter: number;
+  readonly evaluateSampleNumPerEpoch: number | undefined;
+  private iter = 0;
+  private records: EpochRecord[] = [];
+  private losses: number[] = [];
+  private lossSum = 0;
+  private lossCount = 0;
+  /** Seconds of training before the current timing started. */
+  private secondsBefore = 0;
+  private startedAt: number | null = null;
+  private final: EpochRecord | null = null;
+  private readonly trainSize: number;
+  private readonly batchIndex: Int32Array;
+  private readonly tBatch: Int32Array;
+  private xBatch: Tensor | null = null;
+  private order: Int32Array | null = null;
+  private cursor = 0;
+  private readonly trainSample: LabeledData;
+  private readonly testSample: LabeledData;
+
+  constructor(
+    readonly network: TrainerNetwork,
+    readonly data: { train: LabeledData; test: LabeledData },
+    options: TrainerOptions = {},
+    readonly callbacks: TrainCallbacks = {},
+  ) {
+    const { train, test } = data;
+    this.trainSize = train.x.shape[0];
+    for (const [name, set] of [['train', train], ['test', test]] as const) {
+      if (set.x.ndim < 1 || set.x.shape[0] !== set.labels.length) {
+        throw new RangeError(`Trainer: the ${name} set has ${set.x.shape[0]} rows but ${set.labels.length} labels`);
+      }
+      if (set.labels.length === 0) throw new RangeError(`Trainer: the ${name} set is empty`);
+    }
+    this.epochs = options.epochs ?? 20;
+    if (!(Number.isInteger(this.epochs) && this.epochs > 0)) throw new RangeError(`Trainer: epochs must be a whole number > 0, got ${this.epochs}`);
+    this.miniBatchSize = options.miniBatchSize ?? 100;
+    if (!(Number.isInteger(this.miniBatchSize) && this.miniBatchSize > 0 && this.miniBatchSize <= this.trainSize)) {
+      throw new RangeError(`Trainer: miniBatchSize must be a whole number in 1..${this.trainSize} (the training set size), got ${this.miniBatchSize}`);
+    }
+    this.sampling = options.sampling ?? 'replacement';
+    if (this.sampling !== 'replacement' && this.sampling !== 'shuffle') {
+      throw new RangeError(`Trainer: sampling must be 'replacement' or 'shuffle', got '${String(this.sampling)}'`);
+    }
+    const sample = options.evaluateSampleNumPerEpoch;
+    if (sample !== undefined && !(Number.isInteger(sample) && sample > 0)) {
+      throw new RangeError(`Trainer: evaluateSampleNumPerEpoch must be a whole number > 0, got ${sample}`);
+    }
+    this.evaluateSampleNumPerEpoch = sample;
+    const opt = options.optimizer ?? 'sgd';
+    if (typeof opt === 'string') {
+      this.optimizer = createOptimizer(opt, options.optimizerParams ?? {});
+    } else {
+      if (options.optimizerParams) throw new RangeError('Trainer: optimizerParams apply only when optimizer is a name; set them on the optimizer you pass');
+      this.optimizer = opt;
+    }
+    this.rng = options.rng ?? new Random(options.seed ?? 0);
+    this.iterPerEpoch = Math.max(1, Math.round(this.trainSize / this.miniBatchSize));
+    this.maxIter = this.epochs * this.iterPerEpoch;
+    this.batchIndex = new Int32Array(this.miniBatchSize);
+    this.tBatch = new Int32Array(this.miniBatchSize);
+    // the book evaluates on x[:t]: the first rows, copied once
+    this.trainSample = firstRows(train, sample);
+    this.testSample = firstRows(test, sample);
+  }
+
+  /** Iterations done. */
+  get iteration(): number {
+    return this.iter;
+  }
+
+  /** The epoch records so far. */
+  get history(): readonly EpochRecord[] {
+    return this.records;
+  }
+
+  /** The loss of every iteration so far (the book's train_loss_list). */
+  get lossList(): readonly number[] {
+    return this.losses;
+  }
+
+  /** Epochs done: iterations / iterPerEpoch. */
+  get epoch(): number {
+    return this.iter / this.iterPerEpoch;
+  }
+
+  /** Whether every iteration has run. */
+  get done(): boolean {
+    return this.iter >= this.maxIter;
+  }
+
+  /** Seconds spent training so far (across resumptions). */
+  get seconds(): number {
+    return this.secondsBefore + (this.startedAt === null ? 0 : (performance.now() - this.startedAt) / 1000);
+  }
+
+  /**
+   * One iteration: a mini-batch, backprop, the NaN check, the update, and the epoch record
+   * when one is due. Returns the batch loss.
+   */
+  trainStep(): number {
+    if (this.done) throw new RangeError(`Trainer: all ${this.maxIter} iterations have run`);
+    this.startedAt ??= performance.now();
+    const { train } = this.data;
+    this.drawBatch();
+    this.xBatch = gatherRows(train.x, this.batchIndex, this.xBatch); // x_batch = x_train[batch_mask]
+    for (let j = 0; j < this.miniBatchSize; j++) this.tBatch[j] = train.labels[this.batchIndex[j]];
+
+    const grads = this.network.gradient(this.xBatch, this.tBatch);
+    const loss = this.network.lastLoss ?? this.network.lastLayer.loss;
+    if (loss === null || !Number.isFinite(loss)) {
+      const lr = this.optimizer.hyperparameters.lr;
+      throw new TrainingError(
+        `the loss became ${loss} at iteration ${this.iter + 1} (optimizer ${this.optimizer.name}, lr ${lr}): training diverged; try a smaller learning rate`,
+      );
+    }
+    this.optimizer.update(this.network.params, grads);
+
+    const i = this.iter;
+    this.iter++;
+    this.losses.push(loss);
+    this.lossSum += loss;
+    this.lossCount++;
+    this.callbacks.onIteration?.(this.iter, loss);
+    if (i % this.iterPerEpoch === 0) this.record(i / this.iterPerEpoch, this.trainSample, this.testSample);
+    return loss;
+  }
+
+  /**
+   * Runs the remaining iterations (all of them on a new trainer; the rest after setState), then
+   * evaluates on every row of both sets. The final record joins the history unless the last
+   * iteration already made a record on all rows.
+   */
+  train(): TrainerResult {
+    while (!this.done) this.trainStep();
+    if (this.final?.iteration !== this.iter) {
+      const last = this.records[this.records.length - 1];
+      const full = this.evaluateSampleNumPerEpoch === undefined;
+      this.final = last && last.iteration === this.iter && full
+        ? last
+        : this.record(Math.round((this.iter / this.iterPerEpoch) * 100) / 100, this.data.train, this.data.test);
+    }
+    this.pauseClock();
+    return { history: [...this.records], final: this.final, lossList: [...this.losses] };
+  }
+
+  /** A snapshot of the run: continue it later, here or elsewhere, with `setState`. */
+  getState(): TrainerState {
+    const net = this.network;
+    const network: NetworkState = net.getState
+      ? net.getState()
+      : { params: Object.fromEntries(Object.entries(net.params).map(([k, t]) => [k, t.clone()])), buffers: {}, random: {} };
+    const state: TrainerState = {
+      version: 1,
+      iteration: this.iter,
+      epoch: this.epoch,
+      maxIter: this.maxIter,
+      iterPerEpoch: this.iterPerEpoch,
+      miniBatchSize: this.miniBatchSize,
+      sampling: this.sampling,
+      rng: this.rng.getState(),
+      optimizer: this.optimizer.getState(),
+      network,
+      history: this.records.map((r) => ({ ...r })),
+      lossList: [...this.losses],
+      lossSum: this.lossSum,
+      lossCount: this.lossCount,
+      seconds: this.seconds,
+    };
+    if (this.order) {
+      state.order = Array.from(this.order);
+      state.cursor = this.cursor;
+    }
+    return state;
+  }
+
+  /**
+   * Continue from a snapshot: restores the iteration and epoch counts, the history, the
+   * generator, the optimizer and the network (parameters, buffers, generators, copied into
+   * its own tensors). The trainer must have the same batch size, sampling and iterations per epoch.
+   */
+  setState(state: TrainerState): void {
+    if (state.version !== 1) throw new RangeError(`Trainer.setState: unknown state version ${String(state.version)}`);
+    for (const key of ['miniBatchSize', 'iterPerEpoch', 'sampling'] as const) {
+      if (state[key] !== this[key]) {
+        throw new RangeError(`Trainer.setState: the state has ${key} ${state[key]} but this trainer has ${this[key]}; build the trainer with the run's settings`);
+      }
+    }
+    if (!(Number.isInteger(state.iteration) && state.iteration >= 0 && state.iteration <= this.maxIter)) {
+      throw new RangeError(`Trainer.setState: iteration ${state.iteration} is outside 0..${this.maxIter} (this trainer's iterations)`);
+    }
+    if (state.sampling === 'shuffle' && state.order && state.order.length !== this.trainSize) {
+      throw new RangeError(`Trainer.setState: the saved permutation covers ${state.order.length} rows but the training set has ${this.trainSize}`);
+    }
+    const net = this.network;
+    if (net.setState) net.setState(state.network);
+    else restoreTensors('params', net.params, state.network.params);
+    this.optimizer.setState(state.optimizer);
+    this.rng.setState(state.rng);
+    this.iter = state.iteration;
+    this.final = null;
+    this.records = state.history.map((r) => ({ ...r }));
+    this.losses = [...state.lossList];
+    this.lossSum = state.lossSum;
+    this.lossCount = state.lossCount;
+    this.secondsBefore = state.seconds;
+    this.startedAt = null;
+    this.order = state.order ? Int32Array.from(state.order) : null;
+    this.cursor = state.cursor ?? 0;
+  }
+
+  /** The next batch's row indices, into batchIndex. */
+  private drawBatch(): void {
+    const n = this.miniBatchSize;
+    if (this.sampling === 'replacement') {
+      this.rng.choice(this.trainSize, n, this.batchIndex); // np.random.choice(train_size, batch_size)
+      return;
+    }
+    if (!this.order || this.cursor + n > this.order.length) {
+      this.order = this.rng.permutation(this.trainSize);
+      this.cursor = 0;
+    }
+    this.batchIndex.set(this.order.subarray(this.cursor, this.cursor + n));
+    this.cursor += n;
+  }
+
+  private record(epoch: number, train: LabeledData, test: LabeledData): EpochRecord {
+    const record: EpochRecord = {
+      epoch,
+      iteration: this.iter,
+      loss: this.lossCount ? this.lossSum / this.lossCount : NaN,
+      trainAccuracy: this.network.accuracy(train.x, train.labels),
+      testAccuracy: this.network.accuracy(test.x, test.labels),
+      seconds: this.seconds,
+    };
+    this.lossSum = 0;
+    this.lossCount = 0;
+    this.records.push(record);
+    this.callbacks.onEpoch?.(record);
+    return record;
+  }
+
+  private pauseClock(): void {
+    this.secondsBefore = this.seconds;
+    this.startedAt = null;
+  }
+}
+
+/** The first `n` rows of a data set (a copy), or the set itself when n is undefined or not smaller. */
+function firstRows(set: LabeledData, n: number | undefined): LabeledData {
+  const rows = set.x.shape[0];
+  if (n === undefined || n >= rows) return set;
+  const index = Int32Array.from({ length: n }, (_, i) => i);
+  return { x: gatherRows(set.x, index), labels: set.labels.slice(0, n) };
+}
