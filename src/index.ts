@@ -2,7 +2,7 @@
  * backprop: neural networks trained by error backpropagation, after chapter 5 of
  * Deep Learning from Scratch, in TypeScript.
  */
-export type { Backend, DType, FloatArray, Storage } from './kernels/Backend.js';
+export type { Backend, ConvGeometry, DType, FloatArray, Storage } from './kernels/Backend.js';
 export { JsBackend } from './kernels/reference/JsBackend.js';
 export { getBackend, setBackend, registerBackend, listBackends } from './kernels/registry.js';
 
@@ -69,3 +69,9 @@ export { Adam, type AdamOptions } from './optimizers/Adam.js';
 export { createOptimizer, optimizerFromState, OPTIMIZER_NAMES } from './optimizers/createOptimizer.js';
 
 export { Trainer, type TrainerNetwork, type TrainerOptions, type TrainerResult, type TrainerState, type Sampling } from './train/Trainer.js';
+
+export { im2col, col2im, convOutputSize, convGeometry, maxPool, maxPoolBackward, transposeBatch, type MaxPoolResult } from './tensor/conv.js';
+export { Convolution } from './layers/Convolution.js';
+export { Pooling } from './layers/Pooling.js';
+export { Flatten } from './layers/Flatten.js';
+export { SimpleConvNet, CONV_PARAM_DEFAULTS, type ConvParam, type SimpleConvParams, type SimpleConvNetOptions } from './nets/SimpleConvNet.js';

@@ -79,4 +79,52 @@ export interface Backend {
 
   /** y += alpha · x (the SGD update W −= lr · dW is axpy(−lr, dW, W)). */
   axpy(alpha: number, x: FloatArray, y: FloatArray): void;
+
+  /**
+   * im2col: each window of a batch of images x (N, C, H, W) becomes one row of
+   * col (N·outH·outW rows × C·FH·FW columns), rows ordered (n, oy, ox), columns (c, ky, kx):
+   *   col[(n, oy, ox), (c, ky, kx)] = x[n, c, oy·stride + ky − pad, ox·stride + kx − pad],
+   * 0 where the window covers the padding.
+   */
+  im2col(x: FloatArray, col: FloatArray, g: ConvGeometry): void;
+
+  /**
+   * col2im, the adjoint of im2col: x is zeroed, then every col element is added back to the
+   * pixel it was read from (overlapping windows accumulate; padding is dropped).
+   */
+  col2im(col: FloatArray, x: FloatArray, g: ConvGeometry): void;
+
+  /**
+   * out[b, j, i] = x[b, i, j]: swaps the last two axes of `batch` rows×cols matrices
+   * (a convolution's (N, outH·outW, FN) product to (N, FN, outH·outW), and back for dout).
+   */
+  transposeBatch(x: FloatArray, out: FloatArray, batch: number, rows: number, cols: number): void;
+
+  /**
+   * Max pooling of x (N, C, H, W) into out (N, C, outH, outW). argMax[i] is the index in x of
+   * out[i]'s maximum (the first in the window's row-major order on ties; a NaN wins), or −1
+   * when it lies in the padding, whose cells count as 0 as in the book's im2col.
+   */
+  maxPoolForward(x: FloatArray, out: FloatArray, argMax: Int32Array, g: ConvGeometry): void;
+
+  /** dx is zeroed, then dx[argMax[i]] += dout[i] for every output i whose max is not padding. */
+  maxPoolBackward(dout: FloatArray, argMax: Int32Array, dx: FloatArray, g: ConvGeometry): void;
+}
+
+/**
+ * Where the windows of a convolution or pooling lie: input (N, C, H, W) = (batch, channels,
+ * height, width), windows filterH×filterW moved by `stride` over the input padded by `pad`,
+ * giving outH = (H + 2·pad − filterH) / stride + 1 rows and outW columns of windows.
+ */
+export interface ConvGeometry {
+  readonly batch: number;
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  readonly filterH: number;
+  readonly filterW: number;
+  readonly stride: number;
+  readonly pad: number;
+  readonly outH: number;
+  readonly outW: number;
 }

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Backend, FloatArray } from '../../src/kernels/Backend.js';
+import type { Backend, ConvGeometry, FloatArray } from '../../src/kernels/Backend.js';
 import { Random } from '../../src/random.js';
 import { allBackends } from './backends.js';
 
@@ -34,6 +34,73 @@ function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: numb
       assert.fail(`${what}: element ${i} is ${actual[i]}, expected ${e} (tolerance ${tol})`);
     }
   }
+}
+
+/** Window geometries for the convolution kernels: stride 1..3, pad 0..2, several channels and images. */
+const GEOMETRIES: ConvGeometry[] = [
+  [1, 1, 3, 3, 3, 3, 1, 0], [1, 1, 4, 4, 2, 2, 2, 0], [2, 3, 7, 7, 3, 3, 2, 1], [2, 3, 5, 6, 2, 3, 1, 1],
+  [3, 2, 6, 4, 3, 1, 1, 2], [1, 2, 9, 9, 3, 3, 3, 0], [2, 1, 2, 2, 3, 3, 1, 1], [2, 4, 8, 8, 2, 2, 1, 0],
+].map(([batch, channels, height, width, filterH, filterW, stride, pad]) => ({
+  batch, channels, height, width, filterH, filterW, stride, pad,
+  outH: (height + 2 * pad - filterH) / stride + 1,
+  outW: (width + 2 * pad - filterW) / stride + 1,
+}));
+
+/** x[n, c, y, x] of an (N, C, H, W) array, or 0 outside the image (the zero padding). */
+function pixel(x: ArrayLike<number>, g: ConvGeometry, n: number, c: number, y: number, xx: number): number {
+  return y >= 0 && y < g.height && xx >= 0 && xx < g.width ? x[((n * g.channels + c) * g.height + y) * g.width + xx] : 0;
+}
+
+/** Naive im2col, the independent reference: the book's formula, element by element. */
+function refIm2col(x: ArrayLike<number>, g: ConvGeometry): Float64Array {
+  const cols = g.channels * g.filterH * g.filterW;
+  const col = new Float64Array(g.batch * g.outH * g.outW * cols);
+  for (let n = 0; n < g.batch; n++) for (let oy = 0; oy < g.outH; oy++) for (let ox = 0; ox < g.outW; ox++)
+    for (let c = 0; c < g.channels; c++) for (let ky = 0; ky < g.filterH; ky++) for (let kx = 0; kx < g.filterW; kx++) {
+      const row = (n * g.outH + oy) * g.outW + ox;
+      const column = (c * g.filterH + ky) * g.filterW + kx;
+      col[row * cols + column] = pixel(x, g, n, c, oy * g.stride + ky - g.pad, ox * g.stride + kx - g.pad);
+    }
+  return col;
+}
+
+/** Naive col2im: each col element added to its source pixel, through a padded image as the book does. */
+function refCol2im(col: ArrayLike<number>, g: ConvGeometry): Float64Array {
+  const [Hp, Wp] = [g.height + 2 * g.pad, g.width + 2 * g.pad];
+  const padded = new Float64Array(g.batch * g.channels * Hp * Wp);
+  const cols = g.channels * g.filterH * g.filterW;
+  for (let n = 0; n < g.batch; n++) for (let c = 0; c < g.channels; c++) for (let ky = 0; ky < g.filterH; ky++)
+    for (let kx = 0; kx < g.filterW; kx++) for (let oy = 0; oy < g.outH; oy++) for (let ox = 0; ox < g.outW; ox++) {
+      const row = (n * g.outH + oy) * g.outW + ox;
+      const y = oy * g.stride + ky;
+      const xx = ox * g.stride + kx;
+      padded[((n * g.channels + c) * Hp + y) * Wp + xx] += col[row * cols + (c * g.filterH + ky) * g.filterW + kx];
+    }
+  const x = new Float64Array(g.batch * g.channels * g.height * g.width);
+  for (let p = 0; p < g.batch * g.channels; p++) for (let y = 0; y < g.height; y++) for (let xx = 0; xx < g.width; xx++) {
+    x[(p * g.height + y) * g.width + xx] = padded[(p * Hp + y + g.pad) * Wp + xx + g.pad];
+  }
+  return x;
+}
+
+/** Naive max pooling: values and arg max (index in x, −1 for padding) of every window. */
+function refMaxPool(x: ArrayLike<number>, g: ConvGeometry): { out: number[]; arg: number[] } {
+  const out: number[] = [];
+  const arg: number[] = [];
+  for (let n = 0; n < g.batch; n++) for (let c = 0; c < g.channels; c++) for (let oy = 0; oy < g.outH; oy++) for (let ox = 0; ox < g.outW; ox++) {
+    const values: number[] = [];
+    const where: number[] = [];
+    for (let ky = 0; ky < g.filterH; ky++) for (let kx = 0; kx < g.filterW; kx++) {
+      const [y, xx] = [oy * g.stride + ky - g.pad, ox * g.stride + kx - g.pad];
+      const inside = y >= 0 && y < g.height && xx >= 0 && xx < g.width;
+      values.push(pixel(x, g, n, c, y, xx));
+      where.push(inside ? ((n * g.channels + c) * g.height + y) * g.width + xx : -1);
+    }
+    const k = values.indexOf(Math.max(...values)); // the first maximum
+    out.push(values[k]);
+    arg.push(where[k]);
+  }
+  return { out, arg };
 }
 
 for (const backend of backends) {
@@ -174,6 +241,87 @@ for (const backend of backends) {
           const y0 = Float64Array.from(y);
           backend.axpy(-0.1, x, y);
           close(y, Array.from(y0, (v, i) => v - 0.1 * x[i]), tol, 'axpy');
+        }
+      });
+
+      it('im2col matches the naive formula (stride 1..3, pad 0..2, channels, batch > 1)', () => {
+        for (const g of GEOMETRIES) {
+          const x = rand(g.batch * g.channels * g.height * g.width, f64);
+          const size = g.batch * g.outH * g.outW * g.channels * g.filterH * g.filterW;
+          const col = f64 ? new Float64Array(size) : new Float32Array(size);
+          col.fill(123); // must be overwritten, padding included
+          backend.im2col(x, col, g);
+          close(col, refIm2col(x, g), 0, `im2col ${JSON.stringify(g)}`);
+        }
+      });
+
+      it('col2im matches the naive scatter-add through a padded image, overwriting its output', () => {
+        for (const g of GEOMETRIES) {
+          const col = rand(g.batch * g.outH * g.outW * g.channels * g.filterH * g.filterW, f64);
+          const size = g.batch * g.channels * g.height * g.width;
+          const x = f64 ? new Float64Array(size) : new Float32Array(size);
+          x.fill(123);
+          backend.col2im(col, x, g);
+          close(x, refCol2im(col, g), tol * 4, `col2im ${JSON.stringify(g)}`);
+        }
+      });
+
+      it('transposeBatch swaps the last two axes', () => {
+        for (const [batch, rows, cols] of [[1, 1, 1], [1, 3, 5], [2, 7, 3], [3, 64, 30]]) {
+          const x = rand(batch * rows * cols, f64);
+          const out = f64 ? new Float64Array(x.length) : new Float32Array(x.length);
+          backend.transposeBatch(x, out, batch, rows, cols);
+          const e = new Float64Array(x.length);
+          for (let b = 0; b < batch; b++) for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) {
+            e[(b * cols + j) * rows + i] = x[(b * rows + i) * cols + j];
+          }
+          close(out, e, 0, `transposeBatch ${batch}×${rows}×${cols}`);
+        }
+      });
+
+      it('maxPoolForward matches naive windows: values, arg max, padding as 0', () => {
+        for (const g of GEOMETRIES) {
+          const x = rand(g.batch * g.channels * g.height * g.width, f64);
+          const outputs = g.batch * g.channels * g.outH * g.outW;
+          const out = f64 ? new Float64Array(outputs) : new Float32Array(outputs);
+          const arg = new Int32Array(outputs).fill(-7);
+          backend.maxPoolForward(x, out, arg, g);
+          const e = refMaxPool(x, g);
+          close(out, e.out, 0, `maxPoolForward ${JSON.stringify(g)}`);
+          assert.deepEqual([...arg], e.arg, `maxPoolForward arg max ${JSON.stringify(g)}`);
+        }
+      });
+
+      it('maxPoolForward: the first maximum on ties, a NaN propagates, padding 0 beats negatives', () => {
+        const g: ConvGeometry = { batch: 1, channels: 1, height: 2, width: 4, filterH: 2, filterW: 2, stride: 2, pad: 0, outH: 1, outW: 2 };
+        const x = f64 ? Float64Array.from([1, 3, 5, NaN, 3, 2, 5, 9]) : Float32Array.from([1, 3, 5, NaN, 3, 2, 5, 9]);
+        const out = f64 ? new Float64Array(2) : new Float32Array(2);
+        const arg = new Int32Array(2);
+        backend.maxPoolForward(x, out, arg, g);
+        assert.deepEqual([out[0], arg[0]], [3, 1]); // 3 at index 1 and at index 4: the first wins
+        assert.ok(Number.isNaN(out[1]) && arg[1] === 3, `NaN window gave ${out[1]} at ${arg[1]}`);
+        const gp: ConvGeometry = { batch: 1, channels: 1, height: 1, width: 1, filterH: 2, filterW: 2, stride: 1, pad: 1, outH: 2, outW: 2 };
+        const neg = f64 ? Float64Array.of(-1) : Float32Array.of(-1);
+        const o = f64 ? new Float64Array(4) : new Float32Array(4);
+        const a = new Int32Array(4);
+        backend.maxPoolForward(neg, o, a, gp);
+        assert.deepEqual([...o], [0, 0, 0, 0]);
+        assert.deepEqual([...a], [-1, -1, -1, -1]);
+      });
+
+      it('maxPoolBackward routes dout to the arg max, summing shared maxima, 0 elsewhere', () => {
+        for (const g of GEOMETRIES) {
+          const x = rand(g.batch * g.channels * g.height * g.width, f64);
+          const outputs = g.batch * g.channels * g.outH * g.outW;
+          const { arg } = refMaxPool(x, g);
+          const argMax = Int32Array.from(arg);
+          const dout = rand(outputs, f64);
+          const dx = f64 ? new Float64Array(x.length) : new Float32Array(x.length);
+          dx.fill(123);
+          backend.maxPoolBackward(dout, argMax, dx, g);
+          const e = new Float64Array(x.length);
+          arg.forEach((k, i) => { if (k >= 0) e[k] += dout[i]; });
+          close(dx, e, tol * 4, `maxPoolBackward ${JSON.stringify(g)}`);
         }
       });
     });

@@ -1,4 +1,4 @@
-import type { Backend, DType, FloatArray, Storage } from '../Backend.js';
+import type { Backend, ConvGeometry, DType, FloatArray, Storage } from '../Backend.js';
 
 /** Storage of the reference backend: a plain typed array on the JavaScript heap. */
 class ArrayStorage implements Storage {
@@ -144,5 +144,113 @@ export class JsBackend implements Backend {
 
   axpy(alpha: number, x: FloatArray, y: FloatArray): void {
     for (let i = 0; i < x.length; i++) y[i] += alpha * x[i];
+  }
+
+  im2col(x: FloatArray, col: FloatArray, g: ConvGeometry): void {
+    const { batch, channels, height: H, width: W, filterH, filterW, stride, pad, outH, outW } = g;
+    let o = 0; // col is written in order: rows (n, oy, ox), columns (c, ky, kx)
+    for (let n = 0; n < batch; n++) {
+      for (let oy = 0; oy < outH; oy++) {
+        for (let ox = 0; ox < outW; ox++) {
+          const y0 = oy * stride - pad;
+          const x0 = ox * stride - pad;
+          for (let c = 0; c < channels; c++) {
+            const plane = (n * channels + c) * H * W;
+            for (let ky = 0; ky < filterH; ky++) {
+              const y = y0 + ky;
+              if (y < 0 || y >= H) {
+                col.fill(0, o, o + filterW); // a padding row
+                o += filterW;
+                continue;
+              }
+              const row = plane + y * W;
+              for (let kx = 0; kx < filterW; kx++, o++) {
+                const xx = x0 + kx;
+                col[o] = xx >= 0 && xx < W ? x[row + xx] : 0;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  col2im(col: FloatArray, x: FloatArray, g: ConvGeometry): void {
+    const { batch, channels, height: H, width: W, filterH, filterW, stride, pad, outH, outW } = g;
+    x.fill(0, 0, batch * channels * H * W);
+    let o = 0; // the loops of im2col, with the assignment reversed into a sum
+    for (let n = 0; n < batch; n++) {
+      for (let oy = 0; oy < outH; oy++) {
+        for (let ox = 0; ox < outW; ox++) {
+          const y0 = oy * stride - pad;
+          const x0 = ox * stride - pad;
+          for (let c = 0; c < channels; c++) {
+            const plane = (n * channels + c) * H * W;
+            for (let ky = 0; ky < filterH; ky++) {
+              const y = y0 + ky;
+              if (y < 0 || y >= H) {
+                o += filterW;
+                continue;
+              }
+              const row = plane + y * W;
+              for (let kx = 0; kx < filterW; kx++, o++) {
+                const xx = x0 + kx;
+                if (xx >= 0 && xx < W) x[row + xx] += col[o];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  transposeBatch(x: FloatArray, out: FloatArray, batch: number, rows: number, cols: number): void {
+    for (let b = 0; b < batch; b++) {
+      const base = b * rows * cols;
+      for (let i = 0; i < rows; i++) {
+        const xi = base + i * cols;
+        for (let j = 0; j < cols; j++) out[base + j * rows + i] = x[xi + j];
+      }
+    }
+  }
+
+  maxPoolForward(x: FloatArray, out: FloatArray, argMax: Int32Array, g: ConvGeometry): void {
+    const { batch, channels, height: H, width: W, filterH, filterW, stride, pad, outH, outW } = g;
+    let o = 0;
+    for (let plane = 0; plane < batch * channels; plane++) {
+      const p0 = plane * H * W;
+      for (let oy = 0; oy < outH; oy++) {
+        for (let ox = 0; ox < outW; ox++, o++) {
+          let best = 0;
+          let arg = -1;
+          let first = true;
+          for (let ky = 0; ky < filterH; ky++) {
+            const y = oy * stride - pad + ky;
+            for (let kx = 0; kx < filterW; kx++) {
+              const xx = ox * stride - pad + kx;
+              const inside = y >= 0 && y < H && xx >= 0 && xx < W;
+              const i = inside ? p0 + y * W + xx : -1;
+              const v = inside ? x[i] : 0; // padding is 0, as np.pad fills it
+              // strictly greater keeps the first max; the first NaN wins and stays (np.argmax)
+              if (first || v > best || (v !== v && best === best)) {
+                best = v;
+                arg = i;
+                first = false;
+              }
+            }
+          }
+          out[o] = best;
+          argMax[o] = arg;
+        }
+      }
+    }
+  }
+
+  maxPoolBackward(dout: FloatArray, argMax: Int32Array, dx: FloatArray, g: ConvGeometry): void {
+    dx.fill(0, 0, g.batch * g.channels * g.height * g.width);
+    const outputs = g.batch * g.channels * g.outH * g.outW;
+    for (let i = 0; i < outputs; i++) {
+      if (argMax[i] >= 0) dx[argMax[i]] += dout[i]; // += : overlapping windows may share a max
+    }
   }
 }

@@ -1,0 +1,288 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Tensor } from '../../src/tensor/Tensor.js';
+import { ShapeError } from '../../src/tensor/ShapeError.js';
+import { col2im, convOutputSize, im2col, maxPool, transposeBatch } from '../../src/tensor/conv.js';
+import { Convolution } from '../../src/layers/Convolution.js';
+import { Pooling } from '../../src/layers/Pooling.js';
+import { Flatten } from '../../src/layers/Flatten.js';
+import { numericalGradient } from '../../src/functions/numericalGradient.js';
+import { Random } from '../../src/random.js';
+import { allBackends } from '../kernels/backends.js';
+import { assertClose, randn, snapshot } from '../helpers.js';
+
+const backends = await allBackends();
+
+/** L = Σ out ⊙ g for a fixed random g, so ∂L/∂out = g: checks a layer's backward(g). */
+function weightedSum(out: Tensor, g: Tensor): number {
+  let s = 0;
+  for (let i = 0; i < g.size; i++) s += out.data[i] * g.data[i];
+  return s;
+}
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/** x[n, c, y, x], or 0 in the padding. */
+function at(x: Tensor, n: number, c: number, y: number, xx: number): number {
+  const [, , H, W] = x.shape;
+  return y >= 0 && y < H && xx >= 0 && xx < W ? x.get(n, c, y, xx) : 0;
+}
+
+/** Direct convolution, the independent reference: out[n, f, oy, ox] = b[f] + Σ W[f, c, ky, kx] · x[n, c, oy·s + ky − p, ox·s + kx − p]. */
+function naiveConv(x: Tensor, W: Tensor, b: Tensor, stride: number, pad: number): number[] {
+  const [N, C, H, Wd] = x.shape;
+  const [FN, , FH, FW] = W.shape;
+  const outH = (H + 2 * pad - FH) / stride + 1;
+  const outW = (Wd + 2 * pad - FW) / stride + 1;
+  const out: number[] = [];
+  for (let n = 0; n < N; n++) for (let f = 0; f < FN; f++) for (let oy = 0; oy < outH; oy++) for (let ox = 0; ox < outW; ox++) {
+    let s = b.get(f);
+    for (let c = 0; c < C; c++) for (let ky = 0; ky < FH; ky++) for (let kx = 0; kx < FW; kx++) {
+      s += W.get(f, c, ky, kx) * at(x, n, c, oy * stride + ky - pad, ox * stride + kx - pad);
+    }
+    out.push(s);
+  }
+  return out;
+}
+
+for (const backend of backends) {
+  const f64 = { dtype: 'float64' as const, backend };
+
+  describe(`im2col and col2im (float64, backend ${backend.name})`, () => {
+    const rng = new Random(21);
+
+    it('the book\'s shapes: (1, 3, 7, 7) → (9, 75) and (10, 3, 7, 7) → (90, 75) for 5×5 filters', () => {
+      assert.deepEqual(im2col(randn([1, 3, 7, 7], rng, backend), 5, 5, 1, 0).shape, [9, 75]);
+      assert.deepEqual(im2col(randn([10, 3, 7, 7], rng, backend), 5, 5, 1, 0).shape, [90, 75]);
+    });
+
+    it('im2col rows are the windows, in (n, oy, ox) × (c, ky, kx) order (stride 2, pad 1, 3 channels, batch 2)', () => {
+      const x = randn([2, 3, 7, 6], rng, backend);
+      const [FH, FW, stride, pad] = [3, 2, 2, 1];
+      const col = im2col(x, FH, FW, stride, pad);
+      const [outH, outW] = [convOutputSize(7, FH, stride, pad), convOutputSize(6, FW, stride, pad)];
+      assert.deepEqual(col.shape, [2 * outH * outW, 3 * FH * FW]);
+      for (let n = 0; n < 2; n++) for (let oy = 0; oy < outH; oy++) for (let ox = 0; ox < outW; ox++)
+        for (let c = 0; c < 3; c++) for (let ky = 0; ky < FH; ky++) for (let kx = 0; kx < FW; kx++) {
+          const row = (n * outH + oy) * outW + ox;
+          const column = (c * FH + ky) * FW + kx;
+          assert.equal(col.get(row, column), at(x, n, c, oy * stride + ky - pad, ox * stride + kx - pad));
+        }
+    });
+
+    it('col2im of im2col(ones) counts how many windows cover each pixel', () => {
+      const ones = Tensor.from(new Float64Array(9).fill(1), [1, 1, 3, 3], f64);
+      const counts = col2im(im2col(ones, 2, 2), [1, 1, 3, 3], 2, 2);
+      assert.deepEqual(counts.toArray(), [[[[1, 2, 1], [2, 4, 2], [1, 2, 1]]]]);
+      // with pad 1 and stride 1, every pixel of a 2×2 image lies in 4 of the 3×3 2×2 windows
+      const ones2 = Tensor.from(new Float64Array(4).fill(1), [1, 1, 2, 2], f64);
+      assert.deepEqual(col2im(im2col(ones2, 2, 2, 1, 1), [1, 1, 2, 2], 2, 2, 1, 1).toArray(), [[[[4, 4], [4, 4]]]]);
+    });
+
+    it('col2im is the adjoint of im2col: ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩', () => {
+      for (const [shape, FH, FW, stride, pad] of [
+        [[2, 3, 7, 7], 3, 3, 2, 1], [[1, 1, 5, 5], 5, 5, 1, 0], [[3, 2, 6, 8], 2, 4, 2, 0], [[2, 2, 4, 4], 3, 3, 1, 2],
+        [[2, 1, 9, 9], 3, 3, 3, 0],
+      ] as [number[], number, number, number, number][]) {
+        const x = randn(shape, rng, backend);
+        const colX = im2col(x, FH, FW, stride, pad);
+        const c = randn([...colX.shape], rng, backend);
+        const back = col2im(c, shape, FH, FW, stride, pad);
+        assert.deepEqual(back.shape, shape);
+        const [lhs, rhs] = [dot(colX.data, c.data), dot(x.data, back.data)];
+        assert.ok(Math.abs(lhs - rhs) <= 1e-10 * (1 + Math.abs(lhs)), `${JSON.stringify(shape)} ${FH}×${FW} s${stride} p${pad}: ${lhs} vs ${rhs}`);
+      }
+    });
+
+    it('writes into a given buffer of the right shape, and does not modify its input', () => {
+      const x = randn([2, 2, 5, 5], rng, backend);
+      const before = snapshot(x);
+      const buf = im2col(x, 3, 3);
+      assert.equal(im2col(x, 3, 3, 1, 0, buf), buf);
+      assert.deepEqual(snapshot(x), before);
+      const dx = col2im(buf, x.shape, 3, 3);
+      assert.equal(col2im(buf, x.shape, 3, 3, 1, 0, dx), dx);
+    });
+
+    it('transposeBatch: (B, R, C) → (B, C, R)', () => {
+      const x = Tensor.from([[[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [10, 11, 12]]], undefined, f64);
+      assert.deepEqual(transposeBatch(x).toArray(), [[[1, 4], [2, 5], [3, 6]], [[7, 10], [8, 11], [9, 12]]]);
+    });
+
+    it('shape errors name the operation, the sizes and the shape', () => {
+      const x = randn([1, 1, 28, 28], rng, backend);
+      assert.throws(() => im2col(x, 5, 5, 2, 0), (e: Error) =>
+        e instanceof ShapeError &&
+        /^im2col: output height \(28 \+ 2·0 − 5\) \/ 2 \+ 1 is not a whole number/.test(e.message) &&
+        /input shape \[1,1,28,28\], window 5×5, stride 2, pad 0/.test(e.message));
+      assert.throws(() => im2col(randn([1, 1, 3, 3], rng, backend), 5, 5), /im2col: a window of 5 does not fit in 3 padded by 0 on each side \(input shape \[1,1,3,3\]/);
+      assert.throws(() => im2col(randn([3, 28, 28], rng, backend), 5, 5), /im2col: input must be 4-D \(N, C, H, W\), got shape \[3,28,28\]/);
+      assert.throws(() => im2col(x, 5, 5, 0), /im2col: stride must be a whole number ≥ 1, got 0/);
+      assert.throws(() => im2col(x, 5, 5, 1, -1), /im2col: pad must be a whole number ≥ 0, got -1/);
+      assert.throws(() => col2im(randn([10, 25], rng, backend), [1, 1, 28, 28], 5, 5), /col2im: col has shape \[10,25\] but input shape \[1,1,28,28\] with 5×5 windows, stride 1, pad 0 needs \[576,25\]/);
+      assert.throws(() => transposeBatch(randn([2, 3], rng, backend)), /transposeBatch: x must be 3-D/);
+      assert.equal(convOutputSize(28, 5), 24);
+      assert.equal(convOutputSize(7, 3, 2, 1), 4);
+    });
+  });
+
+  describe(`Convolution (float64, backend ${backend.name})`, () => {
+    const rng = new Random(22);
+
+    for (const [stride, pad] of [[1, 0], [2, 1], [1, 2]]) {
+      it(`forward equals the direct convolution; dx, dW, db match the central difference (stride ${stride}, pad ${pad})`, () => {
+        const W = randn([4, 3, 3, 3], rng, backend);
+        const b = randn([4], rng, backend);
+        const x = randn([2, 3, 7, 7], rng, backend);
+        const conv = new Convolution(W, b, stride, pad);
+        const out = conv.forward(x);
+        const outH = (7 + 2 * pad - 3) / stride + 1;
+        assert.deepEqual(out.shape, [2, 4, outH, outH]);
+        assertClose(out.data, naiveConv(x, W, b, stride, pad), 1e-12, 'Convolution forward');
+
+        const g = randn([...out.shape], rng, backend);
+        const loss = (): number => weightedSum(conv.forward(x), g);
+        const [nx, nW, nb] = [numericalGradient(loss, x), numericalGradient(loss, W), numericalGradient(loss, b)];
+        conv.forward(x);
+        const [xBefore, gBefore] = [snapshot(x), snapshot(g)];
+        const dx = conv.backward(g);
+        assert.deepEqual(dx.shape, x.shape);
+        assert.deepEqual(conv.dW!.shape, W.shape);
+        assert.deepEqual(conv.db!.shape, [4]);
+        assertClose(dx.data, nx.data, 1e-7, 'Convolution dx');
+        assertClose(conv.dW!.data, nW.data, 1e-7, 'Convolution dW');
+        assertClose(conv.db!.data, nb.data, 1e-7, 'Convolution db');
+        assert.deepEqual(snapshot(g), gBefore, 'backward must not modify dout');
+        assert.deepEqual(snapshot(x), xBefore, 'forward must not modify x');
+      });
+    }
+
+    it('backward with { inputGradient: false } gives the same dW and db and no dx', () => {
+      const conv = new Convolution(randn([2, 1, 3, 3], rng, backend), randn([2], rng, backend));
+      const x = randn([3, 1, 6, 6], rng, backend);
+      const g = randn([3, 2, 4, 4], rng, backend);
+      conv.forward(x);
+      conv.backward(g);
+      const [dW, db] = [snapshot(conv.dW!), snapshot(conv.db!)];
+      conv.forward(x);
+      assert.equal(conv.backward(g, { inputGradient: false }), null);
+      assert.deepEqual(snapshot(conv.dW!), dW);
+      assert.deepEqual(snapshot(conv.db!), db);
+    });
+
+    it('reuses its buffers across calls of the same shape, and reallocates for a new batch size', () => {
+      const conv = new Convolution(randn([2, 1, 3, 3], rng, backend), randn([2], rng, backend));
+      const x = randn([3, 1, 6, 6], rng, backend);
+      const out = conv.forward(x);
+      const col = conv.col;
+      const dx = conv.backward(randn([3, 2, 4, 4], rng, backend));
+      const dW = conv.dW;
+      assert.equal(conv.forward(randn([3, 1, 6, 6], rng, backend)), out);
+      assert.equal(conv.col, col);
+      assert.equal(conv.backward(randn([3, 2, 4, 4], rng, backend)), dx);
+      assert.equal(conv.dW, dW);
+      const out5 = conv.forward(randn([5, 1, 6, 6], rng, backend));
+      assert.deepEqual(out5.shape, [5, 2, 4, 4]);
+      assert.deepEqual(conv.backward(randn([5, 2, 4, 4], rng, backend)).shape, [5, 1, 6, 6]);
+    });
+
+    it('in float32 it agrees with float64', () => {
+      const W = randn([5, 2, 3, 3], rng, backend);
+      const b = randn([5], rng, backend);
+      const x = randn([4, 2, 9, 9], rng, backend);
+      const g = randn([4, 5, 5, 5], rng, backend);
+      const f32 = (t: Tensor): Tensor => t.clone({ dtype: 'float32' });
+      const c64 = new Convolution(W, b, 2, 1);
+      const c32 = new Convolution(f32(W), f32(b), 2, 1);
+      assertClose(c32.forward(f32(x)).data, c64.forward(x).data, 1e-5, 'float32 forward');
+      assertClose(c32.backward(f32(g)).data, c64.backward(g).data, 1e-5, 'float32 dx');
+      assertClose(c32.dW!.data, c64.dW!.data, 1e-4, 'float32 dW');
+      assertClose(c32.db!.data, c64.db!.data, 1e-5, 'float32 db');
+    });
+
+    it('shape errors name the layer and both shapes', () => {
+      const W = randn([30, 1, 5, 5], rng, backend);
+      const b = randn([30], rng, backend);
+      const conv = new Convolution(W, b);
+      assert.throws(() => conv.forward(randn([2, 3, 28, 28], rng, backend)), (e: Error) =>
+        e instanceof ShapeError && e.message === 'Convolution: input has 3 channels but W expects 1 (x shape [2,3,28,28], W shape [30,1,5,5])');
+      assert.throws(() => conv.forward(randn([2, 784], rng, backend)), /Convolution: input must be 4-D \(N, C, H, W\), got shape \[2,784\] \(W shape \[30,1,5,5\]\)/);
+      assert.throws(() => new Convolution(W, b, 2).forward(randn([1, 1, 28, 28], rng, backend)), /Convolution: output height \(28 \+ 2·0 − 5\) \/ 2 \+ 1 is not a whole number/);
+      assert.throws(() => conv.forward(randn([1, 1, 4, 4], rng, backend)), /Convolution: a window of 5 does not fit in 4/);
+      assert.throws(() => new Convolution(W, randn([10], rng, backend)), /Convolution: b has 10 elements but W has 30 filters \(W shape \[30,1,5,5\], b shape \[10\]\)/);
+      assert.throws(() => new Convolution(randn([30, 25], rng, backend), b), /Convolution: W must be 4-D \(FN, C, FH, FW\), got shape \[30,25\]/);
+      assert.throws(() => new Convolution(W, b, 0), /Convolution: stride must be a whole number ≥ 1, got 0/);
+      assert.throws(() => new Convolution(W, b).backward(randn([1, 30, 24, 24], rng, backend)), /Convolution: backward called before forward/);
+      conv.forward(randn([2, 1, 28, 28], rng, backend));
+      assert.throws(() => conv.backward(randn([2, 30, 24, 23], rng, backend)), /Convolution: dout has shape \[2,30,24,23\] but the output was \[2,30,24,24\]/);
+    });
+  });
+
+  describe(`Pooling and Flatten (float64, backend ${backend.name})`, () => {
+    const rng = new Random(23);
+
+    it('2×2 max pooling with the book\'s default stride 2', () => {
+      const x = Tensor.from([[[[1, 2, 0, 1], [3, 0, 4, 2], [-1, -2, 5, 6], [-3, -4, 7, 8]]]], undefined, f64);
+      const pool = new Pooling(2, 2);
+      assert.equal(pool.stride, 2);
+      assert.deepEqual(pool.forward(x).toArray(), [[[[3, 4], [-1, 8]]]]);
+      assert.deepEqual(pool.backward(Tensor.from([[[[10, 20], [30, 40]]]], undefined, f64)).toArray(),
+        [[[[0, 0, 0, 0], [10, 0, 20, 0], [30, 0, 0, 0], [0, 0, 0, 40]]]]);
+    });
+
+    it('ties send the gradient to the first maximum only', () => {
+      const pool = new Pooling(2, 2);
+      pool.forward(Tensor.from([[[[5, 5], [5, 5]]]], undefined, f64));
+      assert.deepEqual(pool.backward(Tensor.from([[[[1]]]], undefined, f64)).toArray(), [[[[1, 0], [0, 0]]]]);
+    });
+
+    for (const [PH, PW, stride, pad] of [[2, 2, 2, 0], [3, 3, 1, 1], [2, 3, 1, 0]]) {
+      it(`dx matches the central difference (${PH}×${PW}, stride ${stride}, pad ${pad}; overlapping windows sum)`, () => {
+        const x = randn([2, 3, 6, 6], rng, backend); // distinct values: no ties within h
+        const pool = new Pooling(PH, PW, stride, pad);
+        const out = pool.forward(x);
+        const g = randn([...out.shape], rng, backend);
+        const numeric = numericalGradient(() => weightedSum(pool.forward(x), g), x);
+        pool.forward(x);
+        const gBefore = snapshot(g);
+        const dx = pool.backward(g);
+        assert.deepEqual(dx.shape, x.shape);
+        assertClose(dx.data, numeric.data, 1e-7, 'Pooling dx');
+        assert.deepEqual(snapshot(g), gBefore, 'backward must not modify dout');
+      });
+    }
+
+    it('maxPool keeps the arg max as indices into x', () => {
+      const x = Tensor.from([[[[1, 9], [3, 4]], [[8, 2], [7, 6]]]], undefined, f64);
+      const { out, argMax } = maxPool(x, 2, 2);
+      assert.deepEqual(out.toArray(), [[[[9]], [[8]]]]);
+      assert.deepEqual([...argMax], [1, 4]);
+    });
+
+    it('shape errors name the layer', () => {
+      const pool = new Pooling(2, 2);
+      assert.throws(() => pool.forward(randn([2, 784], rng, backend)), /Pooling: input must be 4-D \(N, C, H, W\), got shape \[2,784\]/);
+      assert.throws(() => pool.forward(randn([1, 1, 5, 5], rng, backend)), /Pooling: output height \(5 \+ 2·0 − 2\) \/ 2 \+ 1 is not a whole number.*input shape \[1,1,5,5\]/);
+      assert.throws(() => new Pooling(0, 2), /Pooling: poolH must be a whole number ≥ 1, got 0/);
+      pool.forward(randn([1, 2, 4, 4], rng, backend));
+      assert.throws(() => pool.backward(randn([1, 2, 2, 3], rng, backend)), /Pooling: dout has shape \[1,2,2,3\] but the output was \[1,2,2,2\]/);
+    });
+
+    it('Flatten: (N, C, H, W) → (N, C·H·W) as a view, and back', () => {
+      const flatten = new Flatten();
+      const x = randn([2, 3, 4, 5], rng, backend);
+      const out = flatten.forward(x);
+      assert.deepEqual(out.shape, [2, 60]);
+      assert.equal(out.storage, x.storage);
+      const dout = randn([2, 60], rng, backend);
+      const dx = flatten.backward(dout);
+      assert.deepEqual(dx.shape, [2, 3, 4, 5]);
+      assert.deepEqual(snapshot(dx), snapshot(dout));
+      assert.throws(() => flatten.backward(randn([2, 59], rng, backend)), /Flatten: dout has shape \[2,59\] but the output was \[2,60\]/);
+    });
+  });
+}
