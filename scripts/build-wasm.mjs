@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+/**
+ * Compiles the AssemblyScript kernels (src/kernels/wasm/assembly/) into two WebAssembly modules:
+ *
+ *   kernels.wasm         imports a plain memory          (one thread; works everywhere)
+ *   kernels-shared.wasm  imports a shared memory         (threads; needs SharedArrayBuffer)
+ *
+ * and writes them to src/kernels/wasm/generated/ (read by the sources under tsx) and
+ * dist/kernels/wasm/generated/ (read by the compiled package). Both folders are build output.
+ *
+ * Skips the work when the outputs are newer than the sources; `--force` rebuilds anyway.
+ * Offline after `npm install`: it only runs the locally installed assemblyscript compiler.
+ *
+ * Usage: node scripts/build-wasm.mjs [--force]
+ */
+import { spawn } from 'node:child_process';
+import { copyFile, mkdir, readdir, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const assemblyDir = path.join(root, 'src/kernels/wasm/assembly');
+const entry = path.join(assemblyDir, 'kernels.ts');
+const outDirs = [path.join(root, 'src/kernels/wasm/generated'), path.join(root, 'dist/kernels/wasm/generated')];
+const ascBin = fileURLToPath(import.meta.resolve('assemblyscript/bin/asc.js'));
+
+// The largest wasm32 memory, in 64 KiB pages; a shared memory must declare its maximum.
+const MAX_PAGES = 65536;
+const common = ['-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--enable', 'simd'];
+const targets = [
+  { file: 'kernels.wasm', flags: common },
+  {
+    file: 'kernels-shared.wasm',
+    flags: [...common, '--enable', 'threads', '--sharedMemory', '--maximumMemory', String(MAX_PAGES)],
+  },
+];
+
+async function mtime(file) {
+  try {
+    return (await stat(file)).mtimeMs;
+  } catch {
+    return -Infinity;
+  }
+}
+
+async function upToDate() {
+  const sources = (await readdir(assemblyDir)).filter((f) => f.endsWith('.ts')).map((f) => path.join(assemblyDir, f));
+  sources.push(fileURLToPath(import.meta.url));
+  const newestSource = Math.max(...(await Promise.all(sources.map(mtime))));
+  for (const dir of outDirs) {
+    for (const t of targets) if ((await mtime(path.join(dir, t.file))) < newestSource) return false;
+  }
+  return true;
+}
+
+/** Runs asc in a child process, so the two targets compile in parallel. */
+function compile(target) {
+  const out = path.join(outDirs[0], target.file);
+  const args = ['--enable-source-maps', ascBin, entry, ...target.flags, '-o', out];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`asc failed for ${target.file} (exit code ${code}):\n${stderr}`));
+    });
+  });
+}
+
+const force = process.argv.includes('--force');
+if (!force && (await upToDate())) {
+  console.log('build-wasm: kernels are up to date');
+} else {
+  const started = performance.now();
+  await Promise.all(outDirs.map((d) => mkdir(d, { recursive: true })));
+  const built = await Promise.all(targets.map(compile));
+  for (const file of built) {
+    for (const dir of outDirs.slice(1)) await copyFile(file, path.join(dir, path.basename(file)));
+  }
+  const sizes = await Promise.all(built.map(async (f) => `${path.basename(f)} ${(await stat(f)).size} B`));
+  console.log(`build-wasm: ${sizes.join(', ')} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}

@@ -1,0 +1,36 @@
+import type { Backend } from './Backend.js';
+import { getBackend, registerBackend, setBackend } from './registry.js';
+
+/** Which kernels to use: the fastest that loads, the TypeScript reference, or WebAssembly SIMD. */
+export type BackendChoice = 'auto' | 'js' | 'wasm';
+
+export interface UseBackendOptions {
+  /** Threads of the WebAssembly backend's large matrix products (default 2 where possible). */
+  threads?: number;
+  /** Told why 'auto' fell back to 'js' (default: one line on the console). */
+  onFallback?: (reason: string) => void;
+}
+
+/**
+ * Make a backend the default for new tensors and return it. 'auto' loads the WebAssembly SIMD
+ * backend where the engine supports it and falls back to the TypeScript one, saying why;
+ * 'wasm' fails with the reason instead.
+ *
+ * @example
+ * await useBackend('auto');             // then build networks as usual
+ * const net = new TwoLayerNet(784, 50, 10);
+ */
+export async function useBackend(choice: BackendChoice = 'auto', options: UseBackendOptions = {}): Promise<Backend> {
+  if (choice === 'js') return setBackend('js');
+  try {
+    const { createWasmBackend } = await import('./wasm/index.js');
+    const backend = await createWasmBackend({ threads: options.threads });
+    registerBackend(backend);
+    return setBackend(backend.name);
+  } catch (e) {
+    if (choice === 'wasm') throw e;
+    const reason = `the WebAssembly backend is unavailable (${(e as Error).message}); using the js backend`;
+    (options.onFallback ?? ((r: string) => console.warn(`backprop: ${r}`)))(reason);
+    return getBackend('js');
+  }
+}

@@ -1,0 +1,420 @@
+/**
+ * The WebAssembly SIMD backend: kernels compiled from assembly/kernels.ts, storage inside the
+ * module's linear memory, and extra threads for large matrix products. The matrix product runs
+ * in wasm for float32 and float64; the other kernels' float64 forms (gradient checks, exact book
+ * reproductions: small and rare) run in the reference TypeScript.
+ */
+import type { Backend, DType, FloatArray, Storage } from '../Backend.js';
+import { JsBackend } from '../reference/JsBackend.js';
+import { Heap } from './Heap.js';
+import { ThreadPool, type MatmulKernels } from './threads.js';
+
+/** The exports of kernels.wasm; pointers are byte offsets into the memory. */
+export interface KernelExports extends MatmulKernels {
+  heapBase(): number;
+  addBias(x: number, bias: number, out: number, rows: number, cols: number): void;
+  sumColumns(x: number, out: number, rows: number, cols: number): void;
+  relu(x: number, out: number, n: number): void;
+  reluBackward(dout: number, out: number, dx: number, n: number): void;
+  sigmoid(x: number, out: number, n: number): void;
+  sigmoidBackward(dout: number, out: number, dx: number, n: number): void;
+  softmax(x: number, out: number, rows: number, cols: number): void;
+  crossEntropyLabels(y: number, labels: number, rows: number, cols: number): number;
+  softmaxLossBackward(y: number, labels: number, dx: number, rows: number, cols: number, scale: number): void;
+  argmaxRows(x: number, out: number, rows: number, cols: number): void;
+  axpy(alpha: number, x: number, y: number, n: number): void;
+}
+
+// Job block of a matrix product: i32 fields, as JOB_* in assembly/kernels.ts.
+const JOB_A = 0, JOB_B = 1, JOB_C = 2, JOB_M = 3, JOB_K = 4, JOB_N = 5, JOB_FLAGS = 6, JOB_PACKED = 7;
+const JOB_KC = 8, JOB_MC = 9, JOB_PACK_CHUNKS = 10, JOB_ROW_CHUNKS = 11, JOB_PANEL_CHUNKS = 12;
+const JOB_BYTES = 64;
+/** Scratch of the micro-kernel's edge tiles: 4 rows × 32 bytes per thread. */
+export const TMP_BYTES_PER_THREAD = 128;
+
+/**
+ * Depth of a k block and rows of an i block of the blocked product. Measured on the 2-core
+ * test machine: blocking k below 1024 never helped (a 1024×8 panel slice is 32 KiB, in L1).
+ */
+const KC = 1024;
+const MC = 128;
+/** With threads, chunks per thread: enough to even out a late or slower thread. */
+const CHUNKS_PER_THREAD = 4;
+
+/** How a kernel uses an array argument: read, written (fully), or both. */
+const IN = 0, OUT = 1, INOUT = 2;
+type Arg = Float32Array | Float64Array | Int32Array;
+
+/** A property of every view handed out, pointing at its storage, so a live view keeps its block alive. */
+const OWNER = Symbol('wasm storage');
+
+/** Storage inside the WebAssembly memory; freed when garbage-collected. */
+class WasmStorage implements Storage {
+  private view: FloatArray | null = null;
+  private generation = -1;
+  /** Set by WasmBackend.free: the block may already hold other data. */
+  private freed = false;
+
+  constructor(private readonly heap: Heap, readonly ptr: number, readonly length: number, readonly dtype: DType) {}
+
+  /** A view of the elements, re-created when the memory has grown since the last one. */
+  get data(): FloatArray {
+    if (this.generation !== this.heap.generation || this.view === null) {
+      if (this.freed) throw new Error('wasm backend: this storage was freed (WasmBackend.free)');
+      const buffer = this.heap.buffer as ArrayBuffer;
+      this.view = this.dtype === 'float64' ? new Float64Array(buffer, this.ptr, this.length) : new Float32Array(buffer, this.ptr, this.length);
+      Object.defineProperty(this.view, OWNER, { value: this });
+      this.generation = this.heap.generation;
+    }
+    return this.view;
+  }
+
+  /** Marks the storage freed; returns false if it already was. */
+  markFreed(): boolean {
+    if (this.freed) return false;
+    this.freed = true;
+    this.view = null;
+    return true;
+  }
+}
+
+/** Tunables of a WasmBackend. */
+export interface WasmBackendConfig {
+  /** Registry name. */
+  name: string;
+  /** Products of at least this many FLOPs (2·m·k·n) use the thread pool. */
+  threadThreshold: number;
+  /** TMP_BYTES_PER_THREAD bytes per thread, the caller's thread first. */
+  tmp: number;
+}
+
+/**
+ * The WebAssembly SIMD backend. Create it with `createWasmBackend()` (src/kernels/wasm/index.ts).
+ *
+ * Kernels take any typed arrays: an array inside this backend's memory is passed in place
+ * (zero copy); any other array is copied into a scratch area of the memory and, if written,
+ * copied back, so plain arrays work too, only slower.
+ */
+export class WasmBackend implements Backend {
+  readonly name: string;
+  /** Float64 kernels, and the few kernels that are plain memory copies. */
+  private readonly js = new JsBackend();
+  private readonly registry: FinalizationRegistry<number>;
+  private readonly job: number;
+  private readonly tmp: number;
+  private jobView: Int32Array;
+  private scratchPtr = 0;
+  private scratchBytes = 0;
+  private readonly threadThreshold: number;
+
+  /** @internal Use createWasmBackend(). */
+  constructor(
+    /** The module's exports. */
+    readonly kernels: KernelExports,
+    /** The allocator over the module's memory (exposed for tests). */
+    readonly heap: Heap,
+    /** Workers for large products, or null for one thread (exposed for tests). */
+    readonly pool: ThreadPool | null,
+    config: WasmBackendConfig,
+  ) {
+    this.name = config.name;
+    this.threadThreshold = config.threadThreshold;
+    this.registry = new FinalizationRegistry((ptr) => heap.release(ptr));
+    this.job = heap.alloc(JOB_BYTES);
+    this.tmp = config.tmp;
+    this.jobView = new Int32Array(heap.buffer, this.job, JOB_BYTES / 4);
+  }
+
+  /** Threads a large matrix product runs on (1 after a worker failure). */
+  get threads(): number {
+    return this.pool ? this.pool.threads : 1;
+  }
+
+  /** Stops the worker threads (they are unref'd, so this is optional); products then use one thread. */
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
+
+  alloc(length: number, dtype: DType): Storage {
+    const bytes = length * (dtype === 'float64' ? 8 : 4);
+    if (bytes === 0) return new WasmStorage(this.heap, 0, 0, dtype);
+    const storage = new WasmStorage(this.heap, this.heap.alloc(bytes), length, dtype);
+    this.registry.register(storage, storage.ptr, storage);
+    return storage;
+  }
+
+  /**
+   * Frees a storage of this backend now rather than when it is garbage-collected (for buffers a
+   * layer owns and replaces). Any view of it must no longer be used.
+   */
+  free(storage: Storage): void {
+    if (!(storage instanceof WasmStorage) || !storage.markFreed() || storage.length === 0) return;
+    this.registry.unregister(storage);
+    this.heap.release(storage.ptr);
+  }
+
+  matmul(
+    a: FloatArray, b: FloatArray, c: FloatArray,
+    m: number, k: number, n: number,
+    transA: boolean, transB: boolean, accumulate: boolean,
+  ): void {
+    const f64 = a instanceof Float64Array;
+    if (a.constructor !== b.constructor || a.constructor !== c.constructor) {
+      throw new TypeError('wasm matmul: A, B and C must all be Float32Array or all Float64Array');
+    }
+    need('matmul', 'A', a, m * k);
+    need('matmul', 'B', b, k * n);
+    need('matmul', 'C', c, m * n);
+    if (m === 0 || n === 0) return;
+    if (k === 0) {
+      if (!accumulate) c.fill(0, 0, m * n);
+      return;
+    }
+    // Panels are 32 bytes wide: 8 floats or 4 doubles.
+    const width = f64 ? 4 : 8;
+    const panels = Math.ceil(n / width);
+    const packedBytes = k * panels * 32;
+    this.withArgs([a, b, c], [m * k, k * n, m * n], [IN, IN, accumulate ? INOUT : OUT], packedBytes, (p, packed) => {
+      const job = this.jobFields();
+      job[JOB_A] = p[0];
+      job[JOB_B] = p[1];
+      job[JOB_C] = p[2];
+      job[JOB_M] = m;
+      job[JOB_K] = k;
+      job[JOB_N] = n;
+      job[JOB_FLAGS] = (transA ? 1 : 0) | (transB ? 2 : 0) | (accumulate ? 4 : 0) | (f64 ? 8 : 0);
+      job[JOB_PACKED] = packed;
+      job[JOB_KC] = KC;
+      job[JOB_MC] = MC;
+      const tiles = Math.ceil(m / 4);
+      const flops = 2 * m * k * n;
+      const pool = this.pool;
+      if (pool && flops >= this.threadThreshold && pool.useThreads()) {
+        // Chunks: groups of panels to pack; groups of 4-row tiles of C × groups of its panels
+        // to compute (more panel groups when C has too few rows to share out).
+        const chunks = CHUNKS_PER_THREAD * pool.threads;
+        const packTotal = (job[JOB_PACK_CHUNKS] = Math.min(panels, chunks));
+        const rowChunks = (job[JOB_ROW_CHUNKS] = Math.min(tiles, chunks));
+        const panelChunks = (job[JOB_PANEL_CHUNKS] = Math.min(panels, Math.ceil(chunks / rowChunks)));
+        const workTotal = rowChunks * panelChunks;
+        try {
+          pool.matmul(this.kernels, this.job, packTotal, workTotal, this.tmp, flops);
+        } catch (e) {
+          // A worker that timed out may still be writing packed panels: give it the old scratch.
+          this.scratchPtr = 0;
+          this.scratchBytes = 0;
+          throw e;
+        }
+      } else {
+        job[JOB_PACK_CHUNKS] = job[JOB_ROW_CHUNKS] = job[JOB_PANEL_CHUNKS] = 1;
+        this.kernels.matmulPack(this.job, 0);
+        this.kernels.matmulCompute(this.job, 0, this.tmp);
+      }
+    });
+  }
+
+  addBias(x: FloatArray, bias: FloatArray, out: FloatArray, rows: number, cols: number): void {
+    if (!(x instanceof Float32Array) || !(bias instanceof Float32Array) || !(out instanceof Float32Array)) {
+      return this.js.addBias(x, bias, out, rows, cols);
+    }
+    const size = rows * cols;
+    need('addBias', 'x', x, size);
+    need('addBias', 'bias', bias, cols);
+    need('addBias', 'out', out, size);
+    this.withArgs([x, bias, out], [size, cols, size], [IN, IN, OUT], 0, (p) =>
+      this.kernels.addBias(p[0], p[1], p[2], rows, cols));
+  }
+
+  sumColumns(x: FloatArray, out: FloatArray, rows: number, cols: number): void {
+    if (!(x instanceof Float32Array) || !(out instanceof Float32Array)) return this.js.sumColumns(x, out, rows, cols);
+    need('sumColumns', 'x', x, rows * cols);
+    need('sumColumns', 'out', out, cols);
+    this.withArgs([x, out], [rows * cols, cols], [IN, OUT], 0, (p) => this.kernels.sumColumns(p[0], p[1], rows, cols));
+  }
+
+  relu(x: FloatArray, out: FloatArray): void {
+    if (!(x instanceof Float32Array) || !(out instanceof Float32Array)) return this.js.relu(x, out);
+    const n = x.length;
+    need('relu', 'out', out, n);
+    this.withArgs([x, out], [n, n], [IN, OUT], 0, (p) => this.kernels.relu(p[0], p[1], n));
+  }
+
+  reluBackward(dout: FloatArray, out: FloatArray, dx: FloatArray): void {
+    if (!(dout instanceof Float32Array) || !(out instanceof Float32Array) || !(dx instanceof Float32Array)) {
+      return this.js.reluBackward(dout, out, dx);
+    }
+    const n = dout.length;
+    need('reluBackward', 'out', out, n);
+    need('reluBackward', 'dx', dx, n);
+    this.withArgs([dout, out, dx], [n, n, n], [IN, IN, OUT], 0, (p) => this.kernels.reluBackward(p[0], p[1], p[2], n));
+  }
+
+  sigmoid(x: FloatArray, out: FloatArray): void {
+    if (!(x instanceof Float32Array) || !(out instanceof Float32Array)) return this.js.sigmoid(x, out);
+    const n = x.length;
+    need('sigmoid', 'out', out, n);
+    this.withArgs([x, out], [n, n], [IN, OUT], 0, (p) => this.kernels.sigmoid(p[0], p[1], n));
+  }
+
+  sigmoidBackward(dout: FloatArray, out: FloatArray, dx: FloatArray): void {
+    if (!(dout instanceof Float32Array) || !(out instanceof Float32Array) || !(dx instanceof Float32Array)) {
+      return this.js.sigmoidBackward(dout, out, dx);
+    }
+    const n = dout.length;
+    need('sigmoidBackward', 'out', out, n);
+    need('sigmoidBackward', 'dx', dx, n);
+    this.withArgs([dout, out, dx], [n, n, n], [IN, IN, OUT], 0, (p) => this.kernels.sigmoidBackward(p[0], p[1], p[2], n));
+  }
+
+  softmax(x: FloatArray, out: FloatArray, rows: number, cols: number): void {
+    if (!(x instanceof Float32Array) || !(out instanceof Float32Array)) return this.js.softmax(x, out, rows, cols);
+    const size = rows * cols;
+    need('softmax', 'x', x, size);
+    need('softmax', 'out', out, size);
+    this.withArgs([x, out], [size, size], [IN, OUT], 0, (p) => this.kernels.softmax(p[0], p[1], rows, cols));
+  }
+
+  crossEntropyLabels(y: FloatArray, labels: Int32Array, rows: number, cols: number): number {
+    if (!(y instanceof Float32Array)) return this.js.crossEntropyLabels(y, labels, rows, cols);
+    need('crossEntropyLabels', 'y', y, rows * cols);
+    checkLabels('crossEntropyLabels', labels, rows, cols);
+    return this.withArgs([y, labels], [rows * cols, rows], [IN, IN], 0, (p) =>
+      this.kernels.crossEntropyLabels(p[0], p[1], rows, cols));
+  }
+
+  softmaxLossBackward(
+    y: FloatArray, labels: Int32Array, dx: FloatArray, rows: number, cols: number, scale: number,
+  ): void {
+    if (!(y instanceof Float32Array) || !(dx instanceof Float32Array)) {
+      return this.js.softmaxLossBackward(y, labels, dx, rows, cols, scale);
+    }
+    const size = rows * cols;
+    need('softmaxLossBackward', 'y', y, size);
+    need('softmaxLossBackward', 'dx', dx, size);
+    checkLabels('softmaxLossBackward', labels, rows, cols);
+    this.withArgs([y, labels, dx], [size, rows, size], [IN, IN, OUT], 0, (p) =>
+      this.kernels.softmaxLossBackward(p[0], p[1], p[2], rows, cols, scale));
+  }
+
+  argmaxRows(x: FloatArray, out: Int32Array, rows: number, cols: number): void {
+    if (!(x instanceof Float32Array) || cols === 0) return this.js.argmaxRows(x, out, rows, cols);
+    need('argmaxRows', 'x', x, rows * cols);
+    need('argmaxRows', 'out', out, rows);
+    this.withArgs([x, out], [rows * cols, rows], [IN, OUT], 0, (p) => this.kernels.argmaxRows(p[0], p[1], rows, cols));
+  }
+
+  /** A row gather is a series of memory copies: TypedArray.set is already a memcpy, so no wasm. */
+  gatherRows(src: FloatArray, index: Int32Array, out: FloatArray, cols: number): void {
+    this.js.gatherRows(src, index, out, cols);
+  }
+
+  axpy(alpha: number, x: FloatArray, y: FloatArray): void {
+    if (!(x instanceof Float32Array) || !(y instanceof Float32Array)) return this.js.axpy(alpha, x, y);
+    const n = x.length;
+    need('axpy', 'y', y, n);
+    this.withArgs([x, y], [n, n], [IN, INOUT], 0, (p) => this.kernels.axpy(alpha, p[0], p[1], n));
+  }
+
+  /**
+   * Runs `run` with the byte addresses of `arrays` (their first `lengths` elements) in the
+   * memory, plus `extraBytes` of workspace. Arrays already in the memory are passed in place;
+   * the others are copied into scratch (unless only written) and copied back if written.
+   * The same array passed twice (out = x) gets one address.
+   */
+  private withArgs<T>(
+    arrays: Arg[], lengths: number[], modes: number[], extraBytes: number,
+    run: (ptrs: number[], extra: number) => T,
+  ): T {
+    const heap = this.heap;
+    // Addresses of resident arrays first: growing the memory below would detach their views.
+    const ptrs: number[] = [];
+    const offsets: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < arrays.length; i++) {
+      const arr = arrays[i];
+      const first = arrays.indexOf(arr);
+      if (first < i) {
+        ptrs.push(ptrs[first]);
+        offsets.push(offsets[first]);
+        if (modes[i] !== modes[first]) modes[first] = INOUT;
+      } else if (arr.buffer === heap.buffer) {
+        ptrs.push(arr.byteOffset);
+        offsets.push(-1);
+      } else {
+        ptrs.push(-1);
+        offsets.push(bytes);
+        bytes += roundUp(lengths[i] * arr.BYTES_PER_ELEMENT);
+      }
+    }
+    const extraOffset = bytes;
+    bytes += extraBytes;
+    const base = bytes > 0 ? this.scratch(bytes) : 0;
+    const buffer = heap.buffer as ArrayBuffer;
+    for (let i = 0; i < arrays.length; i++) {
+      if (offsets[i] < 0) continue;
+      ptrs[i] = base + offsets[i];
+      if (arrays.indexOf(arrays[i]) === i && modes[i] !== OUT) {
+        const bytesIn = bytesOf(arrays[i], lengths[i]);
+        new Uint8Array(buffer, ptrs[i], bytesIn.length).set(bytesIn);
+      }
+    }
+    const result = run(ptrs, base + extraOffset);
+    for (let i = 0; i < arrays.length; i++) {
+      if (offsets[i] < 0 || modes[i] === IN || arrays.indexOf(arrays[i]) !== i) continue;
+      const bytesOut = bytesOf(arrays[i], lengths[i]);
+      bytesOut.set(new Uint8Array(heap.buffer as ArrayBuffer, ptrs[i], bytesOut.length));
+    }
+    return result;
+  }
+
+  /** The scratch block, grown to at least `bytes` (this may grow the memory). */
+  private scratch(bytes: number): number {
+    if (this.scratchBytes < bytes) {
+      if (this.scratchPtr !== 0) this.heap.release(this.scratchPtr);
+      this.scratchBytes = roundUp(Math.max(bytes, this.scratchBytes * 1.5));
+      this.scratchPtr = 0; // in case alloc throws
+      this.scratchPtr = this.heap.alloc(this.scratchBytes);
+    }
+    return this.scratchPtr;
+  }
+
+  private jobFields(): Int32Array {
+    if (this.jobView.buffer !== this.heap.buffer) this.jobView = new Int32Array(this.heap.buffer, this.job, JOB_BYTES / 4);
+    return this.jobView;
+  }
+
+  // Convolution and pooling kernels: the reference loops, run on views of this memory.
+  im2col(...args: Parameters<Backend['im2col']>): void { this.js.im2col(...args); }
+  col2im(...args: Parameters<Backend['col2im']>): void { this.js.col2im(...args); }
+  transposeBatch(...args: Parameters<Backend['transposeBatch']>): void { this.js.transposeBatch(...args); }
+  maxPoolForward(...args: Parameters<Backend['maxPoolForward']>): void { this.js.maxPoolForward(...args); }
+  maxPoolBackward(...args: Parameters<Backend['maxPoolBackward']>): void { this.js.maxPoolBackward(...args); }
+}
+
+function roundUp(bytes: number): number {
+  return Math.ceil(bytes / 64) * 64;
+}
+
+/** The bytes of the first `length` elements of `arr`. */
+function bytesOf(arr: Arg, length: number): Uint8Array {
+  return new Uint8Array(arr.buffer, arr.byteOffset, length * arr.BYTES_PER_ELEMENT);
+}
+
+/** Kernels read and write raw memory: check every array is long enough (a detached view has length 0). */
+function need(kernel: string, name: string, arr: Arg, length: number): void {
+  if (arr.length < length) {
+    throw new RangeError(
+      `wasm ${kernel}: ${name} has ${arr.length} elements but ${length} are needed` +
+        (arr.length === 0 ? ' (a view made before the backend memory grew? re-read storage.data)' : ''),
+    );
+  }
+}
+
+function checkLabels(kernel: string, labels: Int32Array, rows: number, cols: number): void {
+  need(kernel, 'labels', labels, rows);
+  for (let i = 0; i < rows; i++) {
+    if (!(labels[i] >= 0 && labels[i] < cols)) {
+      throw new RangeError(`${kernel}: label ${labels[i]} at row ${i} is outside 0..${cols - 1}`);
+    }
+  }
+}

@@ -1,0 +1,332 @@
+/**
+ * Behaviour of the WebAssembly backend beyond the shared kernel suite (kernels.test.ts):
+ * storage in the wasm memory, the zero-copy and copy paths, freeing, and threads.
+ */
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { FloatArray } from '../../src/kernels/Backend.js';
+import { JsBackend } from '../../src/kernels/reference/JsBackend.js';
+import { Heap } from '../../src/kernels/wasm/Heap.js';
+import { readWasmFile } from '../../src/kernels/wasm/loader.js';
+import { createWasmBackend, wasmSimdSupported, WasmNotBuiltError, WasmWorkerError, type WasmBackend } from '../../src/kernels/wasm/index.js';
+import { Random } from '../../src/random.js';
+
+const rng = new Random(11);
+const js = new JsBackend();
+
+function randomArray(n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.normal();
+  return a;
+}
+
+/** A Float32Array of the backend's own, holding `values` (re-read .data after later allocations). */
+function resident(backend: WasmBackend, values: Float32Array) {
+  const s = backend.alloc(values.length, 'float32');
+  s.data.set(values);
+  return s;
+}
+
+/** The garbage collector, exposed at run time when node was not started with --expose-gc. */
+function getGc(): () => void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g) return g;
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+async function collect(): Promise<void> {
+  const gc = getGc();
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await new Promise((r) => setImmediate(r)); // FinalizationRegistry callbacks run as tasks
+  }
+}
+
+it('WebAssembly SIMD is detected on this Node', () => {
+  assert.equal(wasmSimdSupported(), true);
+});
+
+it('a missing kernel module asks for `npm run build:wasm`', async () => {
+  await assert.rejects(readWasmFile(new URL('./no-such-dir/kernels.wasm', import.meta.url)), (e: Error) => {
+    assert.ok(e instanceof WasmNotBuiltError);
+    assert.match(e.message, /kernels\.wasm is missing; run `npm run build:wasm`/);
+    return true;
+  });
+});
+
+describe('Heap (the allocator over the wasm memory)', () => {
+  const newHeap = () => new Heap(new WebAssembly.Memory({ initial: 1, maximum: 100 }), 100, 100);
+
+  it('hands out 64-byte aligned, zeroed, non-overlapping blocks', () => {
+    const heap = newHeap();
+    const a = heap.alloc(10);
+    const b = heap.alloc(100);
+    assert.equal(a % 64, 0);
+    assert.equal(b % 64, 0);
+    assert.ok(a >= 100);
+    assert.ok(b >= a + 64);
+    new Uint8Array(heap.buffer, a, 64).fill(7);
+    heap.release(a);
+    const c = heap.alloc(64); // reuses a's block, zeroed again
+    assert.equal(c, a);
+    assert.deepEqual([...new Uint8Array(heap.buffer, c, 64)], new Array(64).fill(0));
+  });
+
+  it('reuses freed blocks of the same size, coalesces neighbours and rejects double frees', () => {
+    const heap = newHeap();
+    const blocks = Array.from({ length: 6 }, () => heap.alloc(1000));
+    const keep = heap.alloc(64); // stops the freed run from merging into the top
+    heap.alloc(heap.byteLength - (keep + 64)); // fills the memory: the next miss must look at the free lists
+    for (const p of blocks) heap.release(p);
+    assert.equal(heap.alloc(1000), blocks[5]); // exact-size free list
+    heap.release(blocks[5]);
+    assert.throws(() => heap.release(blocks[5]), /freed twice/);
+    // A block bigger than any single freed one fits into the coalesced run before the memory grows.
+    const bytes = heap.byteLength;
+    const big = heap.alloc(5000);
+    assert.equal(big, blocks[0]);
+    assert.equal(heap.byteLength, bytes);
+    assert.ok(heap.sizeOf(keep));
+  });
+
+  it('grows the memory when full and counts generations', () => {
+    const heap = newHeap();
+    const gen = heap.generation;
+    const p = heap.alloc(200_000); // more than the initial 64 KiB page
+    assert.ok(heap.byteLength >= p + 200_000);
+    assert.ok(heap.generation > gen);
+    assert.throws(() => heap.alloc(100 * 65536), /out of memory/);
+  });
+});
+
+for (const threads of [1, 2]) {
+  describe(`wasm backend storage (${threads} thread${threads > 1 ? 's' : ''})`, () => {
+    let backend: WasmBackend;
+    before(async () => {
+      backend = await createWasmBackend({ threads });
+    });
+
+    it('names itself wasm and reports its threads', () => {
+      assert.equal(backend.name, 'wasm');
+      assert.equal(backend.threads, threads);
+    });
+
+    it('storage views survive memory growth', () => {
+      const first = backend.alloc(1000, 'float32');
+      const f64 = backend.alloc(333, 'float64');
+      first.data.forEach((_, i, a) => (a[i] = i * 0.5));
+      f64.data.forEach((_, i, a) => (a[i] = -i / 3));
+      const oldView = first.data;
+      const bytes = backend.heap.byteLength;
+      const hold = [];
+      while (backend.heap.byteLength === bytes) hold.push(backend.alloc(100_000, 'float32'));
+      // the memory grew: the storage hands out a fresh view with the same contents
+      assert.notEqual(first.data, oldView);
+      assert.equal(first.data.buffer, backend.heap.buffer);
+      assert.deepEqual([...first.data.subarray(0, 5)], [0, 0.5, 1, 1.5, 2]);
+      assert.equal(first.data[999], 499.5);
+      assert.equal(f64.data[332], -332 / 3);
+      if (threads === 1) assert.equal(oldView.length, 0); // a plain memory detaches old views
+      assert.ok(hold.length > 0);
+    });
+
+    it('kernels on arrays inside the wasm memory run in place (zero copy)', () => {
+      const [m, k, n] = [37, 53, 29];
+      const a = randomArray(m * k);
+      const b = randomArray(k * n);
+      const sa = resident(backend, a);
+      const sb = resident(backend, b);
+      const sc = backend.alloc(m * n, 'float32');
+      const expected = new Float32Array(m * n);
+      js.matmul(a, b, expected, m, k, n, false, false, false);
+      backend.matmul(sa.data, sb.data, sc.data, m, k, n, false, false, false);
+      closeTo(sc.data, expected, 1e-5);
+      // Element-wise kernels on resident arrays need no scratch at all.
+      const scratch = (backend as unknown as { scratchBytes: number }).scratchBytes;
+      const x = resident(backend, randomArray(1000));
+      const before = Float32Array.from(x.data);
+      backend.relu(x.data, x.data); // in place
+      assert.deepEqual([...x.data], [...before].map((v) => (v > 0 ? v : 0)));
+      backend.axpy(2, x.data, x.data); // x += 2·x
+      closeTo(x.data, before.map((v) => (v > 0 ? 3 * v : 0)), 1e-6);
+      assert.equal((backend as unknown as { scratchBytes: number }).scratchBytes, scratch);
+    });
+
+    it('plain arrays (copy path), resident arrays and a mix give identical results', () => {
+      const [m, k, n] = [50, 784, 10];
+      const a = randomArray(m * k);
+      const b = randomArray(k * n);
+      const plain = new Float32Array(m * n);
+      backend.matmul(a, b, plain, m, k, n, false, false, false);
+      const sa = resident(backend, a);
+      const sb = resident(backend, b);
+      const sc = backend.alloc(m * n, 'float32');
+      backend.matmul(sa.data, sb.data, sc.data, m, k, n, false, false, false);
+      assert.deepEqual(sc.data, plain);
+      const mixed = new Float32Array(m * n);
+      backend.matmul(sa.data, b, mixed, m, k, n, false, false, false);
+      assert.deepEqual(mixed, plain);
+      // accumulate reads the plain C back in
+      backend.matmul(a, sb.data, mixed, m, k, n, false, false, true);
+      closeTo(mixed, plain.map((v) => 2 * v), 1e-6);
+      // outputs outside the memory, other kernels
+      const y = new Float32Array(m * n);
+      backend.softmax(sc.data, y, m, n);
+      const yRef = new Float32Array(m * n);
+      js.softmax(plain, yRef, m, n);
+      closeTo(y, yRef, 1e-6);
+    });
+
+    it('a call that grows the memory still reads resident arguments correctly', async () => {
+      const fresh = await createWasmBackend({ threads });
+      const [m, k, n] = [300, 200, 700];
+      const a = randomArray(m * k);
+      const b = randomArray(k * n);
+      const sa = resident(fresh, a);
+      const sb = resident(fresh, b);
+      const bytes = fresh.heap.byteLength;
+      const c = new Float32Array(m * n); // copying C in needs scratch: the memory grows mid-call
+      fresh.matmul(sa.data, sb.data, c, m, k, n, false, false, false);
+      assert.ok(fresh.heap.byteLength > bytes);
+      const expected = new Float32Array(m * n);
+      js.matmul(a, b, expected, m, k, n, false, false, false);
+      closeTo(c, expected, 1e-4);
+      await fresh.close();
+    });
+
+    it('rejects arrays too short for the sizes given', () => {
+      assert.throws(() => backend.matmul(new Float32Array(5), new Float32Array(6), new Float32Array(6), 2, 3, 2, false, false, false), /A has 5 elements but 6/);
+      assert.throws(() => backend.crossEntropyLabels(new Float32Array(6), Int32Array.from([0, 3]), 2, 3), /label 3 at row 1/);
+    });
+
+    it('frees storage when it is garbage-collected, but not while a view of it lives', async () => {
+      const heap = backend.heap;
+      let ptr = -1;
+      let keptPtr = -1;
+      let keptView: FloatArray | null = null;
+      (() => {
+        const s = backend.alloc(4096, 'float32') as unknown as { ptr: number };
+        ptr = s.ptr;
+        const t = backend.alloc(4096, 'float32');
+        keptPtr = (t as unknown as { ptr: number }).ptr;
+        keptView = t.data;
+      })();
+      assert.ok(heap.sizeOf(ptr));
+      await collect();
+      assert.equal(heap.sizeOf(ptr), undefined, 'the dropped storage was freed');
+      assert.ok(heap.sizeOf(keptPtr), 'a storage whose view is still referenced stays allocated');
+      keptView![0] = 1;
+      keptView = null;
+      await collect();
+      assert.equal(heap.sizeOf(keptPtr), undefined);
+    });
+
+    it('free() releases a storage at once', () => {
+      const s = backend.alloc(100, 'float32');
+      const ptr = (s as unknown as { ptr: number }).ptr;
+      backend.free(s);
+      assert.equal(backend.heap.sizeOf(ptr), undefined);
+      assert.throws(() => s.data, /freed/);
+      backend.free(s); // twice is harmless
+    });
+  });
+}
+
+describe('wasm backend threads', () => {
+  const shapes: [string, number, number, number, boolean, boolean][] = [
+    ['(100×784)·(784×50)', 100, 784, 50, false, false],
+    ['(100×784)ᵀ·(100×50)', 784, 100, 50, true, false],
+    ['(100×50)·(784×50)ᵀ', 100, 50, 784, false, true],
+    ['(1000×1000)²', 1000, 1000, 1000, false, false],
+  ];
+  let one: WasmBackend;
+  let two: WasmBackend;
+  before(async () => {
+    one = await createWasmBackend({ threads: 1 });
+    two = await createWasmBackend({ threads: 2, threadBackOff: false });
+  });
+
+  for (const [label, m, k, n, tA, tB] of shapes) {
+    it(`2 threads give bit-identical results to 1 thread on ${label}`, () => {
+      const a = randomArray(m * k);
+      const b = randomArray(k * n);
+      const c1 = one.alloc(m * n, 'float32');
+      const c2 = two.alloc(m * n, 'float32');
+      const a1 = resident(one, a), b1 = resident(one, b);
+      const a2 = resident(two, a), b2 = resident(two, b);
+      one.matmul(a1.data, b1.data, c1.data, m, k, n, tA, tB, false);
+      two.matmul(a2.data, b2.data, c2.data, m, k, n, tA, tB, false);
+      assert.deepEqual(c2.data, c1.data);
+      // and the copy path of the 2-thread backend
+      const c3 = new Float32Array(m * n);
+      two.matmul(a, b, c3, m, k, n, tA, tB, false);
+      assert.deepEqual(c3, c1.data);
+    });
+  }
+
+  it('float64 products: 2 threads equal 1 thread bit for bit, and both equal the reference', () => {
+    const [m, k, n] = [101, 300, 77];
+    const a = Float64Array.from(randomArray(m * k));
+    const b = Float64Array.from(randomArray(k * n));
+    for (const [tA, tB] of [[false, false], [true, false], [false, true]] as const) {
+      const c1 = new Float64Array(m * n);
+      const c2 = new Float64Array(m * n);
+      const ref = new Float64Array(m * n);
+      one.matmul(a, b, c1, m, k, n, tA, tB, false);
+      two.matmul(a, b, c2, m, k, n, tA, tB, false);
+      js.matmul(a, b, ref, m, k, n, tA, tB, false);
+      assert.deepEqual(c2, c1);
+      closeTo(c1, ref, 1e-13);
+    }
+  });
+
+  it('a terminated worker gives an error, then the backend carries on with one thread', async () => {
+    const backend = await createWasmBackend({ threads: 2, threadBackOff: false });
+    const [m, k, n] = [200, 300, 400];
+    const a = randomArray(m * k);
+    const b = randomArray(k * n);
+    const c = new Float32Array(m * n);
+    await backend.pool!.workers[0].terminate();
+    assert.throws(() => backend.matmul(a, b, c, m, k, n, false, false, false), WasmWorkerError);
+    assert.equal(backend.threads, 1);
+    backend.matmul(a, b, c, m, k, n, false, false, false);
+    const expected = new Float32Array(m * n);
+    one.matmul(a, b, expected, m, k, n, false, false, false);
+    assert.deepEqual(c, expected);
+  });
+
+  it('a worker that exits in the middle of a product gives an error, not a hang', { timeout: 30_000 }, async () => {
+    const backend = await createWasmBackend({ threads: 2, workerTimeoutMs: 200, threadBackOff: false });
+    const [m, k, n] = [1000, 1000, 1000];
+    const a = randomArray(m * k);
+    const b = randomArray(k * n);
+    const c = new Float32Array(m * n);
+    backend.pool!.crashNext = true;
+    // The worker may be too late to claim a chunk of this product (the caller then runs them
+    // all and the error comes with the next product), but it never hangs.
+    let error: unknown;
+    for (let attempt = 0; attempt < 5 && !error; attempt++) {
+      try {
+        backend.matmul(a, b, c, m, k, n, false, false, false);
+      } catch (e) {
+        error = e;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(error instanceof WasmWorkerError, `expected a WasmWorkerError, got ${error}`);
+    assert.match((error as Error).message, /worker thread 1 (exited|crashed)/);
+    assert.equal(backend.threads, 1);
+  });
+});
+
+function closeTo(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number): void {
+  assert.equal(actual.length, expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!(Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])))) {
+      assert.fail(`element ${i} is ${actual[i]}, expected ${expected[i]}`);
+    }
+  }
+}
