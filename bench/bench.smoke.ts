@@ -1,0 +1,41 @@
+/**
+ * Smoke test of the benchmark (not part of `npm test`): `npm run bench -- --quick` on this
+ * project's backends and NumPy runs to the end, prints its tables and writes its JSON, and every
+ * implementation does the same work (same accuracies after the same batches). No timing is
+ * asserted. Run: node --import tsx --test bench/bench.smoke.ts
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const RUN = fileURLToPath(new URL('./run.ts', import.meta.url));
+
+test('bench --quick runs, reports and agrees across implementations', { timeout: 180_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+  try {
+    const out = join(dir, 'results.json');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', RUN, '--quick', '--only', 'wasm,numpy', '--out', out], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    for (const heading of ['## Training step and accuracy pass', '## Matrix products', '## Targets', '## wasm backend memory']) {
+      assert.ok(r.stdout.includes(heading), `missing "${heading}" in:\n${r.stdout}`);
+    }
+    const json = JSON.parse(readFileSync(out, 'utf8')) as {
+      results: { id: string; stepMs?: number; testAccuracy?: number; iterations?: number }[];
+      skipped: string[];
+    };
+    assert.ok(json.results.length > 0, `no results; skipped: ${json.skipped.join('; ')}`);
+    const trained = json.results.filter((x) => x.testAccuracy !== undefined);
+    for (const x of trained) {
+      assert.ok(x.stepMs! > 0, `${x.id}: no step time`);
+      assert.equal(x.iterations, trained[0].iterations, `${x.id}: different iteration count`);
+      // Same weights, same batches: float32 and float64 runs end at (nearly) the same accuracy.
+      assert.ok(Math.abs(x.testAccuracy! - trained[0].testAccuracy!) < 0.01, `${x.id}: test accuracy ${x.testAccuracy} vs ${trained[0].testAccuracy}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,325 @@
+/**
+ * `npm run bench`: this project's TwoLayerNet on each backend against NumPy (the book's code)
+ * and TensorFlow.js, side by side, on the same data, initial weights and mini-batches.
+ *
+ * Measures ms per training iteration (784-50-10, batch 100, lr 0.1), one accuracy pass over the
+ * training and test sets (70,000 rows), GFLOPS of the matrix products, the wasm backend's
+ * memory over a long run, and (with --full) the CLI's default 10,000-iteration run, js vs wasm.
+ * Prints tables to stdout (progress goes to stderr) and writes bench/results/latest.json.
+ * The targets are reported as PASS/MISS, never asserted.
+ *
+ * Usage: node --import tsx bench/run.ts [--quick] [--full] [--only js,wasm,numpy,tfjs] [--tfjs-grads manual|auto] [--out FILE]
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { JsBackend } from '../src/kernels/reference/JsBackend.js';
+import { createWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.js';
+import { writeFileAtomic } from '../src/io/atomicWrite.js';
+import { benchMatmul, benchMemory, benchTraining, fullRun, type FullRunResult, type MemoryResult } from './ours.js';
+import { benchNumpy, numpyUnavailable, type NumpyInfo, type NumpyRun } from './numpy.js';
+import type { GradientMode, TfjsRun } from './tfjs.js';
+import {
+  RECIPE, batchSequence, initialWeights, loadBenchData, progress, settingsFor, totalIters,
+  type ImplResult, type Workload,
+} from './shared.js';
+import { REFERENCE_ID, checkTargets, fullRunTable, matmulTable, memoryTable, targetTable, trainingTable } from './report.js';
+
+const USAGE = `Usage: npm run bench -- [--quick] [--full] [--only js,wasm,numpy,tfjs] [--tfjs-grads manual|auto] [--out FILE]
+  --quick       fewer repeats and iterations (a smoke test, under a minute)
+  --full        also the CLI's default 10,000-iteration run on js and wasm, and a 100,000-iteration memory run
+  --only LIST   implementations to run (default all): js, wasm, numpy, tfjs
+  --tfjs-grads  force TF.js's gradient code (default: a short trial picks the faster)
+  --out FILE    write the JSON results here instead of bench/results/latest.json
+`;
+const IMPLS = ['js', 'wasm', 'numpy', 'tfjs'] as const;
+
+function parse() {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        quick: { type: 'boolean' },
+        full: { type: 'boolean' },
+        only: { type: 'string' },
+        'tfjs-grads': { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    process.stderr.write(`bench: ${(e as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const only = new Set(values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : IMPLS);
+  for (const name of only) {
+    if (!(IMPLS as readonly string[]).includes(name)) {
+      process.stderr.write(`bench: --only: unknown implementation '${name}' (choose from ${IMPLS.join(', ')})\n`);
+      process.exit(2);
+    }
+  }
+  const grads = values['tfjs-grads'];
+  if (grads !== undefined && grads !== 'manual' && grads !== 'auto') {
+    process.stderr.write(`bench: --tfjs-grads must be manual or auto, got '${grads}'\n`);
+    process.exit(2);
+  }
+  return { quick: values.quick ?? false, full: values.full ?? false, only, tfjsGrads: grads as GradientMode | undefined, out: values.out };
+}
+
+/** The CPU model from /proc/cpuinfo, and whether it has AVX-512 (which OpenBLAS uses and wasm SIMD cannot). */
+function cpuModel(): string {
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    const m = /^model name\s*:\s*(.+)$/m.exec(info);
+    const flags = /^flags\s*:\s*(.+)$/m.exec(info)?.[1].split(' ') ?? [];
+    if (m) return m[1].trim() + (flags.includes('avx512f') ? ' (AVX-512)' : flags.includes('avx2') ? ' (AVX2)' : '');
+  } catch {
+    // not Linux
+  }
+  return 'unknown CPU';
+}
+
+const started = performance.now();
+const opts = parse();
+const settings = settingsFor(opts.quick, opts.full);
+const loadAtStart = loadavg();
+const cores = availableParallelism();
+
+progress('loading data');
+const data = loadBenchData();
+const w: Workload = { data, init: initialWeights(), batches: batchSequence(data.train.count, totalIters(settings)), settings };
+
+const results: ImplResult[] = [];
+const ours: ImplResult[] = [];
+const skipped: string[] = [];
+const notes: string[] = [];
+let numpyRun: NumpyRun | null = null;
+let numpyInfo: NumpyInfo | null = null;
+let tfjsRun: TfjsRun | null = null;
+let memory: MemoryResult | null = null;
+let full: FullRunResult[] | null = null;
+
+function runOurs(backend: JsBackend | WasmBackend, id: string, label: string, threads: number): void {
+  progress(`${label}: training step and accuracy pass`);
+  const r = benchTraining(backend, label, id, threads, w);
+  progress(`${label}: matrix products`);
+  r.matmul = benchMatmul(backend, settings);
+  results.push(r);
+  ours.push(r);
+}
+
+if (opts.only.has('js')) runOurs(new JsBackend(), 'js', 'this project, js backend', 1);
+
+let wasmAvailable = false;
+if (opts.only.has('wasm')) {
+  for (const threads of [1, 2]) {
+    let backend: WasmBackend;
+    try {
+      backend = await createWasmBackend({ threads });
+    } catch (e) {
+      skipped.push(`wasm backend${threads > 1 ? ` (${threads} threads)` : ''} skipped: it cannot load: ${(e as Error).message}`);
+      if (threads === 1) break; // one line is enough: 2 threads would fail the same way
+      continue;
+    }
+    wasmAvailable = true;
+    if (backend.threads !== threads) {
+      notes.push(`wasm backend asked for ${threads} threads runs on ${backend.threads} here: no ${threads}-thread figures`);
+      await backend.pool?.close();
+      continue;
+    }
+    try {
+      runOurs(backend, `wasm-${backend.threads}t`, `this project, wasm ${backend.threads} thread${backend.threads > 1 ? 's' : ''}`, backend.threads);
+    } catch (e) {
+      skipped.push(`wasm backend (${threads} threads) failed: ${(e as Error).message}`);
+    } finally {
+      await backend.pool?.close();
+    }
+  }
+}
+
+const numpyMissing = opts.only.has('numpy') ? numpyUnavailable() : null;
+if (opts.only.has('numpy')) {
+  if (numpyMissing) {
+    skipped.push(`NumPy skipped: ${numpyMissing}`);
+  } else {
+    progress(`NumPy (python3 subprocesses, ${settings.quick ? '1 BLAS thread' : '1 then 2 BLAS threads'})`);
+    try {
+      numpyRun = benchNumpy(w);
+      numpyInfo = numpyRun.info;
+      results.push(...numpyRun.results);
+    } catch (e) {
+      skipped.push(`NumPy failed: ${(e as Error).message}`);
+    }
+  }
+}
+
+if (opts.only.has('tfjs')) {
+  progress('TF.js WASM and CPU backends');
+  try {
+    const { benchTfjs } = await import('./tfjs.js');
+    tfjsRun = await benchTfjs(w, opts.tfjsGrads);
+    results.push(...tfjsRun.results);
+  } catch (e) {
+    skipped.push(`TF.js skipped: ${(e as Error).message}`);
+  }
+}
+
+if (opts.only.has('wasm') && wasmAvailable) {
+  const iters = settings.memoryIters;
+  progress(`wasm memory run: ${iters.toLocaleString('en')} iterations`);
+  const backend = await createWasmBackend();
+  try {
+    memory = benchMemory(backend, w, iters);
+  } finally {
+    await backend.pool?.close();
+  }
+}
+
+if (opts.full) {
+  full = [];
+  if (opts.only.has('js')) {
+    progress('full default run: js (the longest part)');
+    full.push(fullRun(new JsBackend(), 1));
+  }
+  if (opts.only.has('wasm') && wasmAvailable) {
+    for (const threads of [1, 2]) {
+      progress(`full default run: wasm ${threads} thread(s)`);
+      const backend = await createWasmBackend({ threads });
+      try {
+        full.push(fullRun(backend, backend.threads));
+      } finally {
+        await backend.pool?.close();
+      }
+    }
+  }
+}
+
+const loadAtEnd = loadavg();
+const seconds = (performance.now() - started) / 1000;
+
+// ------------------------------------------------------------------------------ report
+const out: string[] = [];
+const say = (s = '') => out.push(s);
+const ref = results.find((r) => r.id === REFERENCE_ID);
+const blas = numpyInfo
+  ? `NumPy ${numpyInfo.numpy} (Python ${numpyInfo.python}), BLAS ${numpyInfo.blas.name ?? '?'} ${numpyInfo.blas.version ?? ''}` +
+    (numpyInfo.openblas.core ? `, OpenBLAS core ${numpyInfo.openblas.core}` : '')
+  : `NumPy: ${numpyMissing ?? 'not run'}`;
+
+say(`# backprop benchmark${opts.quick ? ' (--quick)' : ''}${opts.full ? ' (--full)' : ''}, ${new Date().toISOString()}`);
+say();
+say(`machine: ${cpuModel()}, ${cores} logical cores; Node ${process.version} (V8 ${process.versions.v8}); ${blas}`);
+say(`load average: ${loadAtStart[0].toFixed(2)} at start, ${loadAtEnd[0].toFixed(2)} at end (1 min, ${cores} cores)` +
+  (loadAtStart[0] > 0.5 ? ' — other processes were running: timings are noisy, thread scaling especially' : ''));
+const threadParts: string[] = [];
+if (ours.some((r) => r.id === 'js')) threadParts.push('js 1');
+const wasmThreads = ours.filter((r) => r.id.startsWith('wasm')).map((r) => r.threads);
+if (wasmThreads.length) threadParts.push(`wasm ${wasmThreads.join(' and ')}${memory ? ` (memory run: the default, ${memory.threads})` : ''}`);
+if (numpyRun) threadParts.push(`NumPy OPENBLAS_NUM_THREADS=${settings.quick ? '1 (2: not in --quick)' : '1 and 2'}`);
+if (tfjsRun) threadParts.push(`TF.js 1 (WASM backend: WASM_HAS_MULTITHREAD_SUPPORT=${tfjsRun.wasmThreads} in Node; the CPU backend is single-threaded)`);
+say(`threads: ${threadParts.join('; ') || 'nothing ran'}`);
+if (numpyRun) say(`NumPy environment: ${numpyRun.envNote}`);
+if (tfjsRun) {
+  const g = Object.entries(tfjsRun.gradients).map(([b, x]) => `${b}: ${x.used === 'manual' ? 'hand-written (book) gradients' : 'tf.valueAndGrads'}` +
+    (x.trialMs ? ` (trial ms/iter: hand-written ${x.trialMs.manual.toFixed(2)}, tf.valueAndGrads ${x.trialMs.auto.toFixed(2)})` : ' (forced)'));
+  say(`TF.js ${tfjsRun.version}: SIMD ${tfjsRun.wasmSimd}; explicit tf.transpose; batch gathered in JS; gradients ${g.join('; ')}`);
+}
+say(`data: ${data.source}: ${data.train.count.toLocaleString('en')} training, ${data.test.count.toLocaleString('en')} test rows`);
+say(`recipe: ${RECIPE.inputSize}-${RECIPE.hiddenSize}-${RECIPE.outputSize}, batch ${RECIPE.batchSize}, lr ${RECIPE.lr}, SGD; every implementation starts from the same weights and trains on the same ${totalIters(settings)} batches`);
+say(`protocol: ${settings.warmup} warm-up iterations, then ${settings.runs} timed runs × ${settings.itersPerRun}; ms/iter = median of runs; ` +
+  `step = gather batch + forward/loss + backward + SGD update; accuracy pass = median of ${settings.evalRuns} (js, TF.js CPU: ${settings.slowEvalRuns}) after the training run`);
+for (const s of skipped) say(`SKIPPED: ${s}`);
+for (const n of notes) say(`note: ${n}`);
+
+say();
+say('## Training step and accuracy pass (60,000 + 10,000 rows)');
+say();
+say(trainingTable(results));
+say();
+say(`ref = NumPy float32, 1 thread, same work; "speed vs ref" = ref time / time (> 1: faster than NumPy float32).` +
+  (ref ? '' : ' NumPy did not run: no ratios.'));
+say('"book code" rows run the book\'s layers as they are: Affine1.backward also computes dx, which nobody uses (1/3 of the products); "same work" skips it, as src/nets/TwoLayerNet.ts does.');
+say('Accuracy pass: ours 1,000-row chunks (TwoLayerNet.accuracy); NumPy and TF.js each set at once (the book\'s accuracy()).');
+if (tfjsRun && Object.values(tfjsRun.gradients).some((g) => g.used === 'auto')) {
+  say('tf.valueAndGrads differentiates log(y + 1e-7) exactly rather than using the book\'s (y − t)/N: its accuracies may differ in the 4th digit.');
+}
+const accs = results.filter((r) => r.testAccuracy !== undefined);
+if (accs.length > 1) {
+  const spread = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
+  say(`same work check: after ${totalIters(settings)} iterations the test accuracies differ by at most ${spread(accs.map((r) => r.testAccuracy!)).toFixed(4)}, ` +
+    `train accuracies by ${spread(accs.map((r) => r.trainAccuracy!)).toFixed(4)}, last-run losses by ${spread(accs.map((r) => r.lastRunMeanLoss!)).toExponential(1)} across ${accs.length} runs.`);
+}
+
+say();
+say('## Matrix products, float32 GFLOPS (in parentheses: vs ref, NumPy float32 1 thread)');
+say();
+say(matmulTable(results));
+say();
+say('GFLOPS = 2·M·K·N / time, median of samples; ours with arrays in the backend\'s storage; NumPy with transposed views (BLAS flags, no copy); TF.js with tf.transpose included.');
+say('The first three are the products of a training step: x·W1, dW1 = xᵀ·dout, and Affine1\'s dx = dout·W1ᵀ (which our step and the "same work" NumPy skip).');
+
+say();
+say('## Targets (reported, not asserted)');
+say();
+const checks = checkTargets(results, ours, full);
+say(ours.length ? targetTable(checks, ours) : '(none of our backends ran)');
+say('NumPy comparisons are against NumPy\'s fastest figure using at most as many threads as the column.');
+
+say();
+say('## wasm backend memory over a long run');
+say();
+if (memory) {
+  say(memoryTable(memory));
+  say();
+  const growth = memory.end.wasmMemoryBytes - memory.afterTenth.wasmMemoryBytes;
+  const rssGrowth = memory.end.rssBytes - memory.afterTenth.rssBytes;
+  say(`${memory.iterations.toLocaleString('en')} iterations on wasm ${memory.threads} thread(s) in ${memory.seconds.toFixed(1)} s` +
+    (opts.full ? '' : ' (a proxy for 100,000: run with --full for 100,000)') +
+    `; from a tenth of the run to the end: wasm memory ${growth === 0 ? 'unchanged' : `${growth > 0 ? '+' : ''}${(growth / 2 ** 20).toFixed(1)} MB`}, ` +
+    `RSS ${rssGrowth >= 0 ? '+' : ''}${(rssGrowth / 2 ** 20).toFixed(1)} MB.`);
+} else {
+  say('(not run: the wasm backend was not selected or could not load)');
+}
+
+say();
+say('## Full default run (CLI defaults: bundled digits 8,000 / 2,000, 10,000 iterations, evaluation every epoch)');
+say();
+if (full && full.length) {
+  say(fullRunTable(full));
+  say();
+  say('wall s = data conversion + src/train/train.ts (seed 0; 8,000 + 2,000 rows evaluated every epoch of 80 iterations and at the end), as `backprop train` runs it.');
+}
+else say(opts.full ? '(neither js nor wasm ran)' : 'skipped: takes several minutes with the js backend; run `npm run bench -- --full`');
+
+const jsonPath = opts.out ? resolve(opts.out) : fileURLToPath(new URL('./results/latest.json', import.meta.url));
+say();
+const shownPath = relative(process.cwd(), jsonPath).startsWith('..') ? jsonPath : relative(process.cwd(), jsonPath);
+say(`run took ${seconds.toFixed(1)} s; results written to ${shownPath}`);
+
+mkdirSync(dirname(jsonPath), { recursive: true });
+const json = {
+  date: new Date().toISOString(),
+  flags: { quick: opts.quick, full: opts.full, only: [...opts.only], tfjsGrads: opts.tfjsGrads ?? null },
+  seconds,
+  machine: { cpu: cpuModel(), logicalCores: cores, node: process.version, v8: process.versions.v8, loadAverageStart: loadAtStart, loadAverageEnd: loadAtEnd, numpy: numpyInfo },
+  numpyEnvironment: numpyRun?.envNote ?? null,
+  tfjs: tfjsRun ? { version: tfjsRun.version, wasmSimd: tfjsRun.wasmSimd, wasmThreads: tfjsRun.wasmThreads, gradients: tfjsRun.gradients } : null,
+  data: { source: data.source, trainRows: data.train.count, testRows: data.test.count },
+  recipe: RECIPE,
+  settings,
+  reference: REFERENCE_ID,
+  results,
+  targets: checks,
+  memory,
+  fullRun: full,
+  skipped,
+  notes,
+};
+writeFileAtomic(jsonPath, JSON.stringify(json, null, 2) + '\n');
+process.stdout.write(out.join('\n') + '\n');

@@ -1,0 +1,246 @@
+/**
+ * TensorFlow.js 4.x reference: the same 784-50-10 net and step on its CPU and WASM backends.
+ *
+ * Fair to TF.js as the notes in /work/shared/notes/fast-kernels.md advise:
+ * - products with transposed operands use an explicit tf.transpose (matMul's transpose flags
+ *   take a slow scalar path in the WASM backend);
+ * - the mini-batch is gathered in JavaScript and uploaded with tf.tensor2d (tf.gather costs more);
+ * - gradients either written by hand as the book's backward (dy = (y − t)/N, dW2 = z1ᵀ·dy, ...)
+ *   or by tf.valueAndGrads: a short trial on each backend picks the faster.
+ * In Node the WASM backend runs on one thread (WASM_HAS_MULTITHREAD_SUPPORT is false there).
+ * TF.js is imported lazily, so runs without it never load it.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { Scalar, Tensor, Tensor2D } from '@tensorflow/tfjs';
+import { MATMUL_SHAPES, RECIPE, fillSin, median, skipProduct, timeProduct, totalIters, type ImplResult, type Workload } from './shared.js';
+
+type TF = typeof import('@tensorflow/tfjs');
+
+let tfPromise: Promise<TF> | null = null;
+
+/** @tensorflow/tfjs with the WASM backend registered and its .wasm files found on disk (offline). */
+async function loadTf(): Promise<TF> {
+  tfPromise ??= (async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const require = createRequire(import.meta.url);
+    // A file path ending in '/': the backend reads tfjs-backend-wasm-simd.wasm from there with fs.
+    wasm.setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
+    return tf;
+  })();
+  return tfPromise;
+}
+
+export type GradientMode = 'manual' | 'auto';
+
+export interface TfjsRun {
+  results: ImplResult[];
+  version: string;
+  wasmSimd: boolean;
+  wasmThreads: boolean;
+  /** Per backend: the gradient code used and the trial timings (ms/iteration) it was chosen by. */
+  gradients: Record<string, { used: GradientMode; trialMs?: Record<GradientMode, number> }>;
+}
+
+/**
+ * Training step, accuracy pass and products on TF.js 'wasm' then 'cpu'. Unless `force`d, a
+ * short trial on each backend picks the faster gradient code: hand-written or tf.valueAndGrads.
+ */
+export async function benchTfjs(w: Workload, force?: GradientMode): Promise<TfjsRun> {
+  const tf = await loadTf();
+  const results: ImplResult[] = [];
+  const gradients: TfjsRun['gradients'] = {};
+  let wasmSimd = false;
+  let wasmThreads = false;
+  for (const name of ['wasm', 'cpu'] as const) {
+    if (!(await tf.setBackend(name))) throw new Error(`TF.js backend '${name}' did not initialise`);
+    await tf.ready();
+    if (name === 'wasm') {
+      wasmSimd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+      wasmThreads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
+    }
+    let mode = force;
+    if (mode === undefined) {
+      const trialMs = trial(tf, w);
+      mode = trialMs.manual <= trialMs.auto ? 'manual' : 'auto';
+      gradients[name] = { used: mode, trialMs };
+    } else {
+      gradients[name] = { used: mode };
+    }
+    const r = benchOne(tf, w, name, mode);
+    r.matmul = matmulGflops(tf, w, name === 'cpu');
+    results.push(r);
+  }
+  return { results, version: tf.version.tfjs, wasmSimd, wasmThreads, gradients };
+}
+
+/** The net's variables and its training step on the current TF.js backend. */
+interface Trainer {
+  step(index: Int32Array): number;
+  /** Fraction of rows of x (resident tensor) whose prediction is the label. */
+  accuracy(x: Tensor2D, labels: Uint8Array): number;
+  dispose(): void;
+}
+
+/** Pixels / 255 in float32, as toLabeledData makes them; batches are gathered from these. */
+function scaled(images: Uint8Array): Float32Array {
+  const x = new Float32Array(images.length);
+  for (let i = 0; i < x.length; i++) x[i] = images[i] / 255;
+  return x;
+}
+
+function makeTrainer(tf: TF, w: Workload, xTrain: Float32Array, mode: GradientMode): Trainer {
+  const B = RECIPE.batchSize;
+  const D = RECIPE.inputSize;
+  const C = RECIPE.outputSize;
+  const labels = w.data.train.labels;
+  const W1 = tf.variable(tf.tensor2d(Float32Array.from(w.init.W1), [D, RECIPE.hiddenSize]));
+  const b1 = tf.variable(tf.zeros([RECIPE.hiddenSize]));
+  const W2 = tf.variable(tf.tensor2d(Float32Array.from(w.init.W2), [RECIPE.hiddenSize, C]));
+  const b2 = tf.variable(tf.zeros([C]));
+  const lr = tf.scalar(RECIPE.lr);
+  const xb = new Float32Array(B * D);
+  const tb = new Float32Array(B * C);
+
+  const step = (index: Int32Array): number => {
+    for (let j = 0; j < B; j++) xb.set(xTrain.subarray(index[j] * D, (index[j] + 1) * D), j * D); // gather in JS
+    tb.fill(0);
+    for (let j = 0; j < B; j++) tb[j * C + labels[index[j]]] = 1; // one-hot, as the book's t
+    const loss = tf.tidy(() => {
+      const x = tf.tensor2d(xb, [B, D]);
+      const t = tf.tensor2d(tb, [B, C]);
+      if (mode === 'auto') {
+        const lossOf = (w1: Tensor, c1: Tensor, w2: Tensor, c2: Tensor): Scalar => {
+          const y = tf.softmax(tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), c1)), w2), c2));
+          return tf.neg(tf.div(tf.sum(tf.mul(t, tf.log(tf.add(y, 1e-7)))), B)) as Scalar;
+        };
+        const { value, grads } = tf.valueAndGrads(lossOf as (...args: Tensor[]) => Scalar)([W1, b1, W2, b2]);
+        [W1, b1, W2, b2].forEach((v, i) => v.assign(tf.sub(v, tf.mul(lr, grads[i]))));
+        return value;
+      }
+      const a1 = tf.add(tf.matMul(x, W1), b1); //          Affine1
+      const z1 = tf.relu(a1); //                            Relu1
+      const y = tf.softmax(tf.add(tf.matMul(z1, W2), b2)); // Affine2, softmax
+      const loss = tf.neg(tf.div(tf.sum(tf.mul(t, tf.log(tf.add(y, 1e-7)))), B)); // cross-entropy
+      const dy = tf.div(tf.sub(y, t), B); //                dy = (y − t) / N
+      const dW2 = tf.matMul(tf.transpose(z1), dy); //       dW2 = z1ᵀ · dy
+      const db2 = tf.sum(dy, 0);
+      const dz1 = tf.matMul(dy, tf.transpose(W2)); //       dz1 = dy · W2ᵀ
+      const da1 = tf.mul(dz1, tf.step(a1)); //              Relu backward: where a1 > 0
+      const dW1 = tf.matMul(tf.transpose(x), da1); //       dW1 = xᵀ · da1 (Affine1's dx skipped)
+      const db1 = tf.sum(da1, 0);
+      W1.assign(tf.sub(W1, tf.mul(lr, dW1)));
+      b1.assign(tf.sub(b1, tf.mul(lr, db1)));
+      W2.assign(tf.sub(W2, tf.mul(lr, dW2)));
+      b2.assign(tf.sub(b2, tf.mul(lr, db2)));
+      return loss;
+    });
+    const v = loss.dataSync()[0];
+    loss.dispose();
+    if (!Number.isFinite(v)) throw new Error(`TF.js: training diverged (loss ${v})`);
+    return v;
+  };
+
+  const accuracy = (x: Tensor2D, truth: Uint8Array): number => {
+    const pred = tf.tidy(() => tf.argMax(tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, W1), b1)), W2), b2), 1));
+    const p = pred.dataSync();
+    pred.dispose();
+    let correct = 0;
+    for (let k = 0; k < truth.length; k++) if (p[k] === truth[k]) correct++;
+    return correct / truth.length;
+  };
+  return { step, accuracy, dispose: () => tf.dispose([W1, b1, W2, b2, lr]) };
+}
+
+/**
+ * Median ms/iteration of each gradient code over a short run from the initial weights, steps of
+ * the two interleaved so that a busy machine slows both alike.
+ */
+function trial(tf: TF, w: Workload): Record<GradientMode, number> {
+  const xTrain = scaled(w.data.train.images);
+  const modes: GradientMode[] = ['manual', 'auto'];
+  const trainers = modes.map((m) => makeTrainer(tf, w, xTrain, m));
+  const B = RECIPE.batchSize;
+  const [warm, n] = w.settings.quick ? [3, 7] : [5, 20];
+  const ms: number[][] = [[], []];
+  for (let i = 0; i < warm + n; i++) {
+    trainers.forEach((trainer, k) => {
+      const t = performance.now();
+      trainer.step(w.batches.subarray(i * B, (i + 1) * B));
+      if (i >= warm) ms[k].push(performance.now() - t);
+    });
+  }
+  trainers.forEach((t) => t.dispose());
+  return { manual: median(ms[0]), auto: median(ms[1]) };
+}
+
+function benchOne(tf: TF, w: Workload, backend: 'wasm' | 'cpu', mode: GradientMode): ImplResult {
+  const s = w.settings;
+  const B = RECIPE.batchSize;
+  const D = RECIPE.inputSize;
+  const { train, test } = w.data;
+  const trainer = makeTrainer(tf, w, scaled(train.images), mode);
+  const batch = (i: number) => w.batches.subarray(i * B, (i + 1) * B);
+  let i = 0;
+  for (; i < s.warmup; i++) trainer.step(batch(i));
+  const stepMsSamples: number[] = [];
+  let lossSum = 0;
+  for (let r = 0; r < s.runs; r++) {
+    lossSum = 0;
+    const t0 = performance.now();
+    for (let j = 0; j < s.itersPerRun; j++, i++) lossSum += trainer.step(batch(i));
+    stepMsSamples.push((performance.now() - t0) / s.itersPerRun);
+  }
+  if (i !== totalIters(s)) throw new Error('bench: iteration count mismatch');
+
+  // Accuracy pass: each whole set at once, as the book's accuracy(); the data is uploaded untimed.
+  const xTrainT = tf.tensor2d(scaled(train.images), [train.count, D]);
+  const xTestT = tf.tensor2d(scaled(test.images), [test.count, D]);
+  const evalPass = () => [trainer.accuracy(xTrainT, train.labels), trainer.accuracy(xTestT, test.labels)];
+  const slow = backend === 'cpu';
+  for (let r = 0; r < (slow ? 0 : s.evalWarmup); r++) evalPass();
+  const evalMsSamples: number[] = [];
+  let acc = [NaN, NaN];
+  for (let r = 0; r < (slow ? s.slowEvalRuns : s.evalRuns); r++) {
+    const t0 = performance.now();
+    acc = evalPass();
+    evalMsSamples.push(performance.now() - t0);
+  }
+  tf.dispose([xTrainT, xTestT]);
+  trainer.dispose();
+  return {
+    id: `tfjs-${backend}`,
+    label: `TF.js ${backend.toUpperCase()}, ${mode === 'manual' ? 'hand-written grads' : 'tf.valueAndGrads'}`,
+    threads: 1,
+    stepMs: median(stepMsSamples), stepMsSamples,
+    evalMs: median(evalMsSamples), evalMsSamples,
+    trainAccuracy: acc[0], testAccuracy: acc[1],
+    lastRunMeanLoss: lossSum / s.itersPerRun,
+    iterations: i,
+    notes: [mode === 'manual'
+      ? 'hand-written gradients (the book\'s backward), explicit transposes'
+      : 'tf.valueAndGrads: differentiates log(y + 1e-7) exactly, so its updates differ from the book\'s (y − t)/N in the last digits'],
+  };
+}
+
+/** GFLOPS of each shape; transposed operands via tf.transpose, its cost included (as in a step). */
+function matmulGflops(tf: TF, w: Workload, slow: boolean): Record<string, number> {
+  const s = w.settings;
+  const out: Record<string, number> = {};
+  for (const sh of MATMUL_SHAPES) {
+    if (skipProduct(s, sh, slow)) continue;
+    const av = new Float32Array(sh.m * sh.k);
+    const bv = new Float32Array(sh.k * sh.n);
+    fillSin(av);
+    fillSin(bv);
+    const a = tf.tensor2d(av, sh.transA ? [sh.k, sh.m] : [sh.m, sh.k]);
+    const b = tf.tensor2d(bv, sh.transB ? [sh.n, sh.k] : [sh.k, sh.n]);
+    const run = () => {
+      tf.tidy(() => tf.matMul(sh.transA ? tf.transpose(a) : a, sh.transB ? tf.transpose(b) : b)).dispose();
+    };
+    out[sh.key] = timeProduct(run, 2 * sh.m * sh.k * sh.n, slow ? s.slowMatmulSamples : s.matmulSamples, s.matmulSampleMs, s.matmulBudgetMs);
+    tf.dispose([a, b]);
+  }
+  return out;
+}
