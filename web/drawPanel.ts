@@ -3,7 +3,7 @@
  * network sees it (28×28), the ten class probabilities, and the first layer's weights.
  */
 import { byId, h } from './dom.js';
-import { SIDE, inkFromRgba, toMnist } from './preprocess.js';
+import { SIDE, inkFromRgba, toMnist } from '../src/data/preprocess.js';
 import type { WorkerClient } from './workerClient.js';
 
 /** Stroke width on the 280 px canvas: about 2 px once scaled to MNIST's 20 px box. */

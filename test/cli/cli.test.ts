@@ -57,7 +57,7 @@ describe('backprop CLI: bad input gets one clear line and exit code 2', () => {
   it('a loss that turns NaN stops training, naming the iteration and suggesting a smaller lr', async () => {
     const r = await run('train', '--lr', '1e30', '--iters', '50', '--quiet');
     assert.equal(r.code, 1);
-    assert.match(r.err, /TrainingError: the loss became NaN at iteration \d+ \(lr 1e\+30\).*smaller learning rate/);
+    assert.match(r.err, /TrainingError: the loss became NaN at iteration \d+ \(optimizer sgd, lr 1e\+30\).*smaller learning rate/);
   });
 });
 

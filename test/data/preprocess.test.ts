@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { centreOfMass, inkFromRgba, toMnist } from '../../web/preprocess.js';
+import { centreOfMass, inkFromRgba, toMnist } from '../../src/data/preprocess.js';
 
 /** A 280×280 drawing with ink in the given rectangle. */
 function drawing(x0: number, y0: number, x1: number, y1: number): Float32Array {

@@ -1,0 +1,74 @@
+import type { Backend, DType } from '../kernels/Backend.js';
+import type { Tensor } from '../tensor/Tensor.js';
+import type { Random } from '../random.js';
+import type { WeightInit } from '../layers/init.js';
+import type { NamedTensors } from '../optimizers/Optimizer.js';
+import type { TrainerNetwork } from '../train/Trainer.js';
+import { TwoLayerNet } from './TwoLayerNet.js';
+import { MultiLayerNet, type Activation } from './MultiLayerNet.js';
+import { SimpleConvNet, type ConvParam } from './SimpleConvNet.js';
+
+/** The networks the CLI trains, saves and loads. */
+export type ModelKind = 'two-layer' | 'mlp' | 'cnn';
+export const MODEL_KINDS: readonly ModelKind[] = ['two-layer', 'mlp', 'cnn'];
+
+/** Everything needed to rebuild a network's architecture (its weights are stored apart). */
+export interface ModelSpec {
+  model: ModelKind;
+  /** Input features per row (784 for 28×28 images). */
+  inputSize: number;
+  outputSize: number;
+  /** Hidden layer sizes: [50] for the book's TwoLayerNet, [100] for SimpleConvNet's affine layer. */
+  hidden: number[];
+  /** Hidden activation (MultiLayerNet; the others use ReLU). */
+  activation: Activation;
+  /** A fixed std, or 'he'/'relu' (√(2/n)) or 'xavier'/'sigmoid' (√(1/n)); the CNN takes a number. */
+  init: WeightInit;
+  /** L2 weight decay λ (MultiLayerNet). */
+  weightDecay: number;
+  /** Dropout ratio after each hidden activation, 0 for none (MultiLayerNet). */
+  dropout: number;
+  /** Batch normalization before each hidden activation (MultiLayerNet). */
+  batchNorm: boolean;
+  dtype: DType;
+  /** The convolution of SimpleConvNet, and its input as (C, H, W). */
+  conv?: ConvParam;
+  inputDim?: [number, number, number];
+}
+
+/** A network built from a spec: trainable, and able to give raw scores for a batch. */
+export interface Network extends TrainerNetwork {
+  predict(x: Tensor): Tensor;
+  readonly params: NamedTensors;
+}
+
+/** Build the network a spec describes, drawing its initial weights from `rng`. */
+export function buildNetwork(spec: ModelSpec, options: { rng: Random; backend?: Backend }): Network {
+  const { rng, backend } = options;
+  const common = { rng, backend, dtype: spec.dtype };
+  switch (spec.model) {
+    case 'two-layer': {
+      if (spec.hidden.length !== 1) throw new RangeError(`two-layer: exactly one hidden size, got ${spec.hidden.length} (${spec.hidden.join(',')})`);
+      if (typeof spec.init !== 'number') throw new RangeError(`two-layer: the initial weight std must be a number, got '${spec.init}' (use --model mlp for he/xavier)`);
+      return new TwoLayerNet(spec.inputSize, spec.hidden[0], spec.outputSize, spec.init, common);
+    }
+    case 'mlp':
+      return new MultiLayerNet(spec.inputSize, spec.hidden, spec.outputSize, {
+        ...common,
+        activation: spec.activation,
+        weightInitStd: spec.init,
+        weightDecayLambda: spec.weightDecay,
+        useDropout: spec.dropout > 0,
+        dropoutRatio: spec.dropout > 0 ? spec.dropout : undefined,
+        useBatchnorm: spec.batchNorm,
+      });
+    case 'cnn': {
+      if (spec.hidden.length !== 1) throw new RangeError(`cnn: exactly one hidden size (the affine layer), got ${spec.hidden.join(',')}`);
+      if (typeof spec.init !== 'number') throw new RangeError(`cnn: the initial weight std must be a number, got '${spec.init}'`);
+      const inputDim = spec.inputDim ?? [1, 28, 28];
+      return new SimpleConvNet(inputDim, spec.conv ?? {}, spec.hidden[0], spec.outputSize, spec.init, common);
+    }
+    default:
+      throw new RangeError(`unknown model '${String(spec.model)}' (expected ${MODEL_KINDS.join(', ')})`);
+  }
+}

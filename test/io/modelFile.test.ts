@@ -1,0 +1,95 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildNetwork, type ModelSpec } from '../../src/nets/buildNetwork.js';
+import { loadModel, saveModel } from '../../src/io/modelFile.js';
+import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
+import { Random } from '../../src/random.js';
+import { Trainer } from '../../src/train/Trainer.js';
+import { loadBundledDigits } from '../../src/data/bundledDigits.js';
+import { subset } from '../../src/data/split.js';
+import { toLabeledData } from '../../src/data/dataset.js';
+import { CONV_PARAM_DEFAULTS } from '../../src/nets/SimpleConvNet.js';
+import { allBackends } from '../kernels/backends.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'backprop-models-'));
+const digits = loadBundledDigits();
+const base: ModelSpec = { model: 'two-layer', inputSize: 784, outputSize: 10, hidden: [20], activation: 'relu', init: 0.01, weightDecay: 0, dropout: 0, batchNorm: false, dtype: 'float32' };
+const specs: ModelSpec[] = [
+  base,
+  { ...base, model: 'mlp', hidden: [30, 20], init: 'he', batchNorm: true, dropout: 0.2, weightDecay: 0.01, activation: 'tanh' },
+  { ...base, model: 'cnn', hidden: [20], conv: { ...CONV_PARAM_DEFAULTS, filterNum: 4 }, inputDim: [1, 28, 28] },
+];
+
+for (const backend of await allBackends()) {
+  describe(`model files (backend ${backend.name})`, () => {
+    for (const spec of specs) {
+      it(`${spec.model}: saved then loaded gives bit-identical predictions and training state`, () => {
+        const data = { train: toLabeledData(subset(digits.train, Int32Array.from({ length: 300 }, (_, i) => i)), { backend }), test: toLabeledData(subset(digits.test, [0, 1, 2, 3, 4]), { backend }) };
+        const rng = new Random(4);
+        const network = buildNetwork(spec, { rng, backend });
+        const trainer = new Trainer(network, data, { iters: 12, miniBatchSize: 20, optimizer: 'adam', rng });
+        for (let i = 0; i < 12; i++) trainer.trainStep();
+        const file = join(dir, `${spec.model}-${backend.name}.safetensors`);
+        saveModel(file, { spec, network, training: trainer.getState(), data: { source: 'bundled', trainSize: 300, testSize: 5, splitSeed: 0 }, config: { lr: 0.001 } });
+        const loaded = loadModel(file, { backend });
+        assert.deepEqual(loaded.spec, spec);
+        assert.deepEqual(loaded.data, { source: 'bundled', trainSize: 300, testSize: 5, splitSeed: 0 });
+        assert.deepEqual(Array.from(loaded.network.predict(data.test.x).data), Array.from(network.predict(data.test.x).data));
+        for (const [name, t] of Object.entries(network.params)) assert.deepEqual(Array.from(loaded.network.params[name].data), Array.from(t.data), name);
+        const state = loaded.training!;
+        assert.equal(state.iteration, 12);
+        assert.equal(state.optimizer.name, 'adam');
+        assert.equal(state.optimizer.step, 12);
+        assert.deepEqual(Object.keys(state.optimizer.slots).sort(), ['m', 'v']);
+        assert.deepEqual(state.rng, trainer.getState().rng);
+      });
+    }
+  });
+}
+
+describe('model files: bad and hostile files get a clear error naming the file and field', () => {
+  const network = buildNetwork(base, { rng: new Random(0) });
+  const good = join(dir, 'good.safetensors');
+  saveModel(good, { spec: base, network });
+  const file = parseSafetensors(readFileSync(good), good);
+
+  /** Write a variant of the good file with some metadata or tensors changed. */
+  const variant = (name: string, meta: Record<string, string>, tensors = file.tensors): string => {
+    const path = join(dir, name);
+    writeFileSync(path, serializeSafetensors(tensors, { ...file.metadata, ...meta }));
+    return path;
+  };
+  const arch = (change: Record<string, unknown>): string => JSON.stringify({ ...base, ...change });
+
+  it('not a backprop model (no format)', () => {
+    const path = join(dir, 'plain.safetensors');
+    writeFileSync(path, serializeSafetensors(file.tensors, {}));
+    assert.throws(() => loadModel(path), { name: 'ModelFileError', message: new RegExp(`${path}: __metadata__.format is missing`) });
+  });
+  it('architecture not JSON, or a bad field', () => {
+    assert.throws(() => loadModel(variant('a1', { architecture: '{oops' })), /a1: __metadata__.architecture is not valid JSON/);
+    assert.throws(() => loadModel(variant('a2', { architecture: arch({ model: 'transformer' }) })), /a2: __metadata__.architecture.model is "transformer", expected one of two-layer, mlp, cnn/);
+    assert.throws(() => loadModel(variant('a3', { architecture: arch({ hidden: [-5] }) })), /a3: __metadata__.architecture.hidden must be a list/);
+    assert.throws(() => loadModel(variant('a4', { architecture: arch({ dtype: 'float16' }) })), /a4: __metadata__.architecture.dtype is "float16"/);
+  });
+  it('an architecture that does not match the tensors', () => {
+    assert.throws(() => loadModel(variant('m1', { architecture: arch({ hidden: [21] }) })), /m1: __metadata__.architecture needs 16674 weights but the file holds only 15910 values/);
+    assert.throws(() => loadModel(variant('m2', { architecture: arch({ hidden: [19] }) })), /m2: tensor "W1" has shape \[784,20\] but the architecture needs \[784,19\]/);
+    const { b2: _dropped, ...rest } = file.tensors;
+    assert.throws(() => loadModel(variant('m3', {}, rest)), /m3: missing tensor "b2"/);
+  });
+  it('an architecture asking for billions of weights allocates nothing large', () => {
+    const before = process.memoryUsage().arrayBuffers;
+    assert.throws(() => loadModel(variant('huge', { architecture: arch({ hidden: [100000], inputSize: 1000000 }) })), /huge: __metadata__.architecture needs 100001000000 weights but the file holds only 15910 values/);
+    assert.ok(process.memoryUsage().arrayBuffers - before < 64 * 2 ** 20);
+  });
+  it('a truncated file', () => {
+    const path = join(dir, 'truncated.safetensors');
+    const bytes = readFileSync(good);
+    writeFileSync(path, bytes.subarray(0, bytes.length - 10));
+    assert.throws(() => loadModel(path), { name: 'ModelFileError', message: /truncated\.safetensors/ });
+  });
+});
