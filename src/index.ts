@@ -75,3 +75,8 @@ export { Convolution } from './layers/Convolution.js';
 export { Pooling } from './layers/Pooling.js';
 export { Flatten } from './layers/Flatten.js';
 export { SimpleConvNet, CONV_PARAM_DEFAULTS, type ConvParam, type SimpleConvParams, type SimpleConvNetOptions } from './nets/SimpleConvNet.js';
+
+export { useBackend, type BackendChoice, type UseBackendOptions } from './kernels/useBackend.js';
+
+export { renderTrainingChart, type TrainingCurves } from './plot/trainingChart.js';
+export { renderLineChart, smoothCurve, SERIES_COLORS, type LineSeries, type ChartPanel, type LineChartOptions, type Marker } from './plot/lineChart.js';

@@ -4,14 +4,19 @@ import { processIO, type CliIO } from './io.js';
 import { TRAIN_HELP, trainCommand } from './train.js';
 import { GRADCHECK_HELP, gradcheckCommand } from './gradcheck.js';
 import { PLAYGROUND_HELP } from './playground.js';
+import { COMPARE_OPTIMIZERS_HELP, compareOptimizersCommand } from './compareOptimizers.js';
+import { EVAL_HELP, PREDICT_HELP, evalCommand, predictCommand } from './evalModel.js';
 
 const HELP = `Usage: backprop <command> [flags]
 
 Neural networks trained by error backpropagation (Deep Learning from Scratch, chapter 5).
 
 Commands:
-  train        train the book's TwoLayerNet (default: the bundled MNIST digits)
+  train        train a network (default: the book's TwoLayerNet on the bundled digits)
+  eval         a saved model's test accuracy and confusion matrix
+  predict      classify PNG images of digits with a saved model
   gradcheck    compare backprop with numerical gradients
+  compare-optimizers  SGD, Momentum, AdaGrad and Adam side by side on the digits (fig. 6-9)
   graph        draw a computational graph with its values and gradients
   playground   the browser playground: graph explorer, training, drawing a digit
   help [cmd]   this help, or a command's
@@ -19,7 +24,7 @@ Commands:
 Run 'backprop <command> --help' for its flags.
 `;
 
-const HELPS: Record<string, string> = { train: TRAIN_HELP, gradcheck: GRADCHECK_HELP, playground: PLAYGROUND_HELP };
+const HELPS: Record<string, string> = { train: TRAIN_HELP, gradcheck: GRADCHECK_HELP, playground: PLAYGROUND_HELP, eval: EVAL_HELP, predict: PREDICT_HELP, 'compare-optimizers': COMPARE_OPTIMIZERS_HELP };
 
 /**
  * Run the CLI with `argv` (without node and the script) and return the exit code:
@@ -33,6 +38,9 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
       case 'train':
         await trainCommand(rest, io);
         return 0;
+      case 'compare-optimizers':
+        await compareOptimizersCommand(rest, io);
+        return 0;
       case 'gradcheck':
         return await gradcheckCommand(rest, io);
       case 'graph': {
@@ -40,6 +48,12 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
         await graphCommand(rest, (line) => io.out(line + '\n'));
         return 0;
       }
+      case 'eval':
+        await evalCommand(rest, io);
+        return 0;
+      case 'predict':
+        await predictCommand(rest, io);
+        return 0;
       case 'playground': {
         const { playgroundCommand } = await import('./playground.js');
         await playgroundCommand(rest, io); // returns once listening; the server runs until Ctrl-C
@@ -55,7 +69,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
         io.out(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version + '\n');
         return 0;
       default:
-        throw new UsageError(`unknown command '${command}' (commands: train, gradcheck, graph, playground, help)`);
+        throw new UsageError(`unknown command '${command}' (commands: train, eval, predict, gradcheck, compare-optimizers, graph, playground, help)`);
     }
   } catch (e) {
     const err = e as Error;
