@@ -1,10 +1,11 @@
 import { Tensor } from '../tensor/Tensor.js';
-import { argmaxRows, axpyInto, gatherRows } from '../tensor/ops.js';
+import { ChunkedAccuracy } from './ChunkedAccuracy.js';
+import { axpyInto } from '../tensor/ops.js';
 import { copyInto, sumOfSquares } from '../tensor/elementwise.js';
 import { ShapeError, fmtShape } from '../tensor/ShapeError.js';
 import { SoftmaxWithLoss } from '../layers/SoftmaxWithLoss.js';
 import { numericalGradient } from '../functions/numericalGradient.js';
-import { toLabels, type Targets } from '../functions/targets.js';
+import type { Targets } from '../functions/targets.js';
 import type { Random, RandomState } from '../random.js';
 import type { NamedTensors } from '../optimizers/Optimizer.js';
 
@@ -107,9 +108,7 @@ export class Sequential {
   private readonly generators: [string, Random][] = [];
   /** Backward stops at the first layer with parameters, which skips its input gradient. */
   private readonly firstParamLayer: number;
-  private evalBatch: Tensor | null = null;
-  private evalIndex = new Int32Array(0);
-  private predicted = new Int32Array(0);
+  private readonly evaluator = new ChunkedAccuracy(EVAL_CHUNK);
 
   constructor(layers: readonly SequentialLayer[], options: SequentialOptions = {}) {
     if (layers.length === 0) throw new RangeError('Sequential: give at least one layer');
@@ -177,22 +176,7 @@ export class Sequential {
   accuracy(x: Tensor, t: Targets): number {
     const rows = x.ndim < 2 ? 0 : x.shape[0];
     if (rows === 0) throw new ShapeError(`accuracy: expected a batch of at least one row, got shape ${fmtShape(x.shape)}`);
-    let labels: Int32Array | null = null;
-    let correct = 0;
-    for (let start = 0; start < rows; start += EVAL_CHUNK) {
-      const n = Math.min(EVAL_CHUNK, rows - start);
-      if (this.evalIndex.length !== n) {
-        this.evalIndex = new Int32Array(n);
-        this.predicted = new Int32Array(n);
-      }
-      for (let i = 0; i < n; i++) this.evalIndex[i] = start + i;
-      const batch = rows <= EVAL_CHUNK ? x : (this.evalBatch = gatherRows(x, this.evalIndex, this.evalBatch));
-      const y = this.predict(batch, false);
-      labels ??= toLabels(t, rows, y.size / n, 'accuracy');
-      argmaxRows(y, this.predicted);
-      for (let i = 0; i < n; i++) if (this.predicted[i] === labels[start + i]) correct++;
-    }
-    return correct / rows;
+    return this.evaluator.measure(x, t, (batch) => this.predict(batch, false), 'accuracy');
   }
 
   /**

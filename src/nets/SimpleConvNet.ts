@@ -1,6 +1,6 @@
 import type { Backend, DType } from '../kernels/Backend.js';
+import { ChunkedAccuracy } from './ChunkedAccuracy.js';
 import { Tensor } from '../tensor/Tensor.js';
-import { argmaxRows, gatherRows } from '../tensor/ops.js';
 import { convOutputSize, reuseView } from '../tensor/conv.js';
 import { ShapeError, fmtShape } from '../tensor/ShapeError.js';
 import { Convolution } from '../layers/Convolution.js';
@@ -9,7 +9,7 @@ import { Affine } from '../layers/Affine.js';
 import { Relu } from '../layers/Relu.js';
 import { SoftmaxWithLoss } from '../layers/SoftmaxWithLoss.js';
 import { numericalGradient } from '../functions/numericalGradient.js';
-import { toLabels, type Targets } from '../functions/targets.js';
+import type { Targets } from '../functions/targets.js';
 import { Random } from '../random.js';
 
 /** The convolution's settings, the book's `conv_param` (filter_num, filter_size, pad, stride). */
@@ -73,9 +73,7 @@ export class SimpleConvNet {
   readonly layers: { Conv1: Convolution; Relu1: Relu; Pool1: Pooling; Affine1: Affine; Relu2: Relu; Affine2: Affine };
   readonly lastLayer = new SoftmaxWithLoss();
   private inputView: Tensor | null = null;
-  private evalBatch: Tensor | null = null;
-  private evalIndex = new Int32Array(0);
-  private predicted = new Int32Array(0);
+  private readonly evaluator = new ChunkedAccuracy(EVAL_CHUNK);
 
   constructor(
     inputDim: readonly number[] = [1, 28, 28],
@@ -159,23 +157,9 @@ export class SimpleConvNet {
 
   /** The fraction of rows whose highest score is the target class, evaluated 100 rows at a time. */
   accuracy(x: Tensor, t: Targets): number {
-    const rows = x.shape[0];
-    if (!(rows > 0)) throw new ShapeError('SimpleConvNet.accuracy: no rows given');
+    if (!(x.shape[0] > 0)) throw new ShapeError('SimpleConvNet.accuracy: no rows given');
     this.images(x); // check the shape before any work
-    const labels = toLabels(t, rows, this.outputSize, 'SimpleConvNet.accuracy');
-    let correct = 0;
-    for (let start = 0; start < rows; start += EVAL_CHUNK) {
-      const n = Math.min(EVAL_CHUNK, rows - start);
-      if (this.evalIndex.length !== n) {
-        this.evalIndex = new Int32Array(n);
-        this.predicted = new Int32Array(n);
-      }
-      for (let i = 0; i < n; i++) this.evalIndex[i] = start + i;
-      const batch = rows <= EVAL_CHUNK ? x : (this.evalBatch = gatherRows(x, this.evalIndex, this.evalBatch));
-      argmaxRows(this.predict(batch), this.predicted);
-      for (let i = 0; i < n; i++) if (this.predicted[i] === labels[start + i]) correct++;
-    }
-    return correct / rows;
+    return this.evaluator.measure(x, t, (batch) => this.predict(batch), 'SimpleConvNet.accuracy');
   }
 
   /**

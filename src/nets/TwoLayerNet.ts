@@ -1,12 +1,12 @@
 import type { Backend, DType } from '../kernels/Backend.js';
+import { ChunkedAccuracy } from './ChunkedAccuracy.js';
 import { Tensor } from '../tensor/Tensor.js';
-import { argmaxRows, gatherRows } from '../tensor/ops.js';
 import { ShapeError, fmtShape } from '../tensor/ShapeError.js';
 import { Affine } from '../layers/Affine.js';
 import { Relu } from '../layers/Relu.js';
 import { SoftmaxWithLoss } from '../layers/SoftmaxWithLoss.js';
 import { numericalGradient } from '../functions/numericalGradient.js';
-import { toLabels, type Targets } from '../functions/targets.js';
+import type { Targets } from '../functions/targets.js';
 import { Random } from '../random.js';
 
 /** The parameters (and their gradients) by the book's names. */
@@ -44,9 +44,7 @@ export class TwoLayerNet {
   readonly params: TwoLayerParams;
   readonly layers: { Affine1: Affine; Relu1: Relu; Affine2: Affine };
   readonly lastLayer = new SoftmaxWithLoss();
-  private evalBatch: Tensor | null = null;
-  private evalIndex = new Int32Array(0);
-  private predicted = new Int32Array(0);
+  private readonly evaluator = new ChunkedAccuracy(EVAL_CHUNK);
 
   constructor(
     readonly inputSize: number,
@@ -101,22 +99,8 @@ export class TwoLayerNet {
 
   /** The fraction of rows whose highest score is the target class, over any number of rows. */
   accuracy(x: Tensor, t: Targets): number {
-    const rows = x.shape[0];
-    if (rows === 0) throw new ShapeError('TwoLayerNet.accuracy: no rows given');
-    const labels = toLabels(t, rows, this.outputSize, 'TwoLayerNet.accuracy');
-    let correct = 0;
-    for (let start = 0; start < rows; start += EVAL_CHUNK) {
-      const n = Math.min(EVAL_CHUNK, rows - start);
-      if (this.evalIndex.length !== n) {
-        this.evalIndex = new Int32Array(n);
-        this.predicted = new Int32Array(n);
-      }
-      for (let i = 0; i < n; i++) this.evalIndex[i] = start + i;
-      const batch = rows <= EVAL_CHUNK ? x : (this.evalBatch = gatherRows(x, this.evalIndex, this.evalBatch));
-      argmaxRows(this.predict(batch), this.predicted);
-      for (let i = 0; i < n; i++) if (this.predicted[i] === labels[start + i]) correct++;
-    }
-    return correct / rows;
+    if (x.shape[0] === 0) throw new ShapeError('TwoLayerNet.accuracy: no rows given');
+    return this.evaluator.measure(x, t, (batch) => this.predict(batch), 'TwoLayerNet.accuracy');
   }
 
   /**

@@ -5,7 +5,7 @@ import { type Server, createServer } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { PortInUseError, type PlaygroundServer, playgroundCommand, startPlaygroundServer } from '../../src/cli/playground.js';
 import { UsageError } from '../../src/cli/errors.js';
 
