@@ -166,6 +166,22 @@ export function mulAddRow(x: Tensor, scaleRow: Tensor, shiftRow: Tensor, out?: T
 
 // ─── columns: reductions over the rows of x (N, D), giving D values ───────────────────────────
 
+/** The largest element of each row of a 2-D tensor (NumPy's `x.max(axis=1)`), as a 1-D tensor. */
+export function maxRows(x: Tensor, out?: Tensor | null): Tensor {
+  need2d('maxRows', x);
+  const [rows, cols] = x.shape;
+  if (cols === 0) throw new ShapeError(`maxRows: rows of x have no elements (x shape ${fmtShape(x.shape)})`);
+  const o = reuse(out, [rows], x);
+  const d = x.data;
+  const r = o.data;
+  for (let i = 0; i < rows; i++) {
+    let m = d[i * cols];
+    for (let j = 1; j < cols; j++) if (d[i * cols + j] > m || Number.isNaN(d[i * cols + j])) m = d[i * cols + j];
+    r[i] = m;
+  }
+  return o;
+}
+
 /** The mean of each column, as a 1-D tensor (μ = x.mean(axis=0)). @example meanColumns(Tensor.from([[1, 2], [3, 6]])) // [2, 4] */
 export function meanColumns(x: Tensor, out?: Tensor | null): Tensor {
   need2d('meanColumns', x);

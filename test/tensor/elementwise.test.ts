@@ -15,6 +15,12 @@ const backends = await allBackends();
 
 for (const backend of backends) {
   describe(`elementwise operations (backend ${backend.name})`, () => {
+    it('maxRows: the largest element of each row, NaN propagating as in NumPy', () => {
+      const x = Tensor.from([[1, 5, 3], [-2, -1, -7], [0, NaN, 9]], undefined, { dtype: 'float64', backend });
+      assert.deepEqual(Array.from(ew.maxRows(x).data), [5, -1, NaN]);
+      assert.throws(() => ew.maxRows(Tensor.zeros([3], { backend })), /maxRows: x must be 2-D/);
+    });
+
     const f64 = { dtype: 'float64' as const, backend };
     const rng = new Random(1);
     const a = randn([3, 4], rng, backend);
