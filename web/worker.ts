@@ -1,14 +1,21 @@
 /**
- * The training worker: loads the digits, trains the TwoLayerNet in slices of a few
- * milliseconds (so "pause" and "predict" are answered between them), and reports losses,
- * per-epoch accuracies and the first layer's weights to the page.
+ * The training worker: loads the kernels and the digits, trains the TwoLayerNet in slices of a
+ * few milliseconds (so "pause" and "predict" are answered between them), and reports losses,
+ * per-epoch accuracies, speed and the first layer's weights to the page.
+ *
+ * Kernels: the WebAssembly SIMD backend, with a second thread when the page is cross-origin
+ * isolated (this worker may block in Atomics.wait, the page's main thread may not); the
+ * TypeScript ones if it cannot load (the page says why), or when the page's address has
+ * `?backend=js` (to compare speeds; `?threads=1` keeps WebAssembly on one thread).
  */
 import { toLabeledData, type LabeledData } from '../src/data/dataset.js';
 import type { ImageSet } from '../src/data/idx.js';
 import { splitImageSet } from '../src/data/split.js';
+import { registerBackend, setBackend } from '../src/kernels/registry.js';
+import { createWasmBackend, WasmWorkerError, type WasmBackend } from '../src/kernels/wasm/browser.js';
 import { Random } from '../src/random.js';
 import { decodeDigits } from './digitsFile.js';
-import { MAX_EPOCHS, type FromWorker, type ToWorker, type TrainState } from './protocol.js';
+import { MAX_EPOCHS, type BackendInfo, type FromWorker, type ToWorker, type TrainState } from './protocol.js';
 import { SteppedTrainer, checkSettings } from './trainer.js';
 
 /** The CLI's split of the bundled digits: 8,000 to train on, 2,000 to test, seed 0. */
@@ -16,6 +23,9 @@ const TRAIN_SIZE = 8000;
 const SPLIT_SEED = 0;
 /** How long one slice of training runs before the worker looks at its messages. */
 const SLICE_MS = 30;
+/** How often the training speed is sent while running, in ms; and the shortest run measured when it stops. */
+const SPEED_MS = 1000;
+const MIN_SPEED_MS = 200;
 
 const scope = self as unknown as { postMessage(msg: FromWorker, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<ToWorker>) => void) | null };
 const post = (msg: FromWorker, transfer: Transferable[] = []): void => scope.postMessage(msg, transfer);
@@ -25,19 +35,43 @@ let testSet: ImageSet | null = null;
 let trainer: SteppedTrainer | null = null;
 let state: TrainState = 'loading';
 const sampler = new Random(1);
+let wasm: WasmBackend | null = null;
+/** The start of the current speed measurement: time and iteration. */
+let speedFrom = { time: 0, iteration: 0 };
 
 function setState(next: TrainState, message?: string): void {
   state = next;
   post({ type: 'state', state, iteration: trainer?.iteration ?? 0, message });
 }
 
+/** Makes the fastest backend that loads the default for new tensors, and says which it is. */
+async function chooseBackend(): Promise<BackendInfo> {
+  const params = new URL(self.location.href).searchParams;
+  if (params.get('backend') === 'js') return { backend: 'js', threads: 1, note: 'chosen with ?backend=js' };
+  const threads = Number(params.get('threads')) || undefined; // default: 2 where the page allows
+  try {
+    wasm = await createWasmBackend({ threads });
+    registerBackend(wasm);
+    setBackend(wasm.name);
+    return wasmInfo(wasm);
+  } catch (e) {
+    return { backend: 'js', threads: 1, note: `the WebAssembly backend is unavailable: ${(e as Error).message}`, fallback: true };
+  }
+}
+
+function wasmInfo(backend: WasmBackend, note?: string): BackendInfo {
+  return { backend: 'wasm', threads: backend.threads, note: note ?? backend.singleThreadReason ?? undefined };
+}
+
 async function load(): Promise<void> {
   try {
-    const response = await fetch(new URL('digits.bin', self.location.href));
+    const [response, info] = await Promise.all([fetch(new URL('digits.bin', self.location.href)), chooseBackend()]);
+    post({ type: 'backend', info });
     if (!response.ok) throw new Error(`digits.bin: the server answered ${response.status} ${response.statusText}`);
     const all = decodeDigits(new Uint8Array(await response.arrayBuffer()), 'digits.bin');
     const split = splitImageSet(all, TRAIN_SIZE, SPLIT_SEED);
     testSet = split.test;
+    // made once the backend is chosen: the images live in its memory, where its kernels read them in place
     data = { train: toLabeledData(split.train), test: toLabeledData(split.test) };
     post({ type: 'ready', trainSize: split.train.count, testSize: split.test.count });
     setState('idle');
@@ -63,7 +97,17 @@ function runSlice(): void {
   const end = performance.now() + SLICE_MS;
   try {
     do {
-      const { loss, point } = trainer.step();
+      let result;
+      try {
+        result = trainer.step();
+      } catch (e) {
+        // a thread worker died: this step (or its epoch measurement) is dropped, and the backend
+        // goes on with one thread
+        if (!(e instanceof WasmWorkerError) || !wasm) throw e;
+        post({ type: 'backend', info: wasmInfo(wasm, e.message) });
+        continue;
+      }
+      const { loss, point } = result;
       losses.push(loss);
       if (point) {
         flush();
@@ -78,7 +122,17 @@ function runSlice(): void {
     return;
   }
   flush();
+  reportSpeed(state === 'running' ? SPEED_MS : MIN_SPEED_MS);
   if (state === 'running') tick.port2.postMessage(null);
+}
+
+/** Sends the training speed since the last report if at least `minMs` have passed. */
+function reportSpeed(minMs: number): void {
+  const now = performance.now();
+  const ms = now - speedFrom.time;
+  if (!trainer || ms < minMs || trainer.iteration === speedFrom.iteration) return;
+  post({ type: 'speed', iterationsPerSecond: ((trainer.iteration - speedFrom.iteration) * 1000) / ms });
+  speedFrom = { time: now, iteration: trainer.iteration };
 }
 
 function sendWeights(t: SteppedTrainer): void {
@@ -96,11 +150,15 @@ scope.onmessage = ({ data: msg }) => {
         trainer = new SteppedTrainer(data, msg.settings);
       }
       setState('running');
+      speedFrom = { time: performance.now(), iteration: trainer.iteration };
       tick.port2.postMessage(null);
       return;
     }
     case 'pause':
-      if (state === 'running') setState('paused');
+      if (state === 'running') {
+        setState('paused');
+        reportSpeed(MIN_SPEED_MS);
+      }
       return;
     case 'reset':
       trainer = null;

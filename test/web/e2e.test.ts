@@ -64,6 +64,14 @@ test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
       assert.equal(await page.evaluate(() => crossOriginIsolated && typeof SharedArrayBuffer === 'function'), true);
     });
 
+    await t.test('training runs on the WebAssembly SIMD backend with 2 threads, and the page says so', async () => {
+      await page.waitForSelector('#train-backend[data-backend]', { timeout: 30_000 });
+      const line = await text(page, '#train-backend'); // on failure, it says why (e.g. a CSP without 'wasm-unsafe-eval')
+      assert.equal(await page.getAttribute('#train-backend', 'data-backend'), 'wasm', line);
+      assert.equal(await page.getAttribute('#train-backend', 'data-threads'), '2', line);
+      assert.equal(line, 'Kernels: WebAssembly SIMD, 2 threads');
+    });
+
     await t.test('graph explorer: apple 100 → 150 keeps ∂/∂apple = 2.2, makes ∂/∂apple_num 165 and ∂/∂tax 300', async () => {
       assert.deepEqual(await grads(page, ['apple', 'apple_num', 'tax']), ['2.2', '110', '200']);
       await page.fill('#var-apple', '150');
@@ -154,9 +162,14 @@ test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
       await page.fill('#var-apple', '150'); // the explorer still answers at once
       assert.equal(await grad(page, 'tax'), '300');
 
-      await page.waitForFunction(() => Number(document.querySelector('#train-progress')?.getAttribute('data-test-accuracy')) > 0.5, null, { timeout: 60_000 });
-      await page.waitForFunction(() => document.querySelectorAll('#epoch-table tbody tr').length >= 3, null, { timeout: 60_000 });
-      await page.click('#train-pause');
+      // 20 epochs take a few seconds on the wasm backend: pause from inside the page, in the
+      // frame the third epoch with test accuracy above 0.5 shows up, long before the end
+      await page.waitForFunction(() => {
+        const done = document.querySelectorAll('#epoch-table tbody tr').length >= 3
+          && Number(document.querySelector('#train-progress')?.getAttribute('data-test-accuracy')) > 0.5;
+        if (done) document.querySelector<HTMLButtonElement>('#train-pause')!.click();
+        return done;
+      }, null, { timeout: 60_000 });
       await page.waitForSelector('#train-status[data-state="paused"]');
       const rows = await page.locator('#epoch-table tbody tr').count();
       await page.waitForTimeout(1500);
@@ -165,6 +178,10 @@ test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
       const accuracy = Number(await page.getAttribute('#train-progress', 'data-test-accuracy'));
       assert.ok(accuracy > 0.5, `test accuracy ${accuracy}`);
       assert.ok(await page.locator('#loss-chart polyline').count() === 1 && await page.locator('#acc-chart polyline').count() === 2);
+      const speed = Number(await page.getAttribute('#train-backend', 'data-iterations-per-second'));
+      assert.ok(speed > 0, `iterations per second shown: ${await text(page, '#train-backend')}`);
+      assert.match(await text(page, '#train-backend'), /^Kernels: WebAssembly SIMD, 2 threads · [\d,]+ iterations\/s$/);
+      t.diagnostic(`training speed in the page: ${Math.round(speed)} iterations/s (wasm, 2 threads)`);
       await page.click('#train details summary'); // open the per-epoch table for the picture
       await page.locator('#train').screenshot({ path: join(SHOTS, 'train.png') });
     });
@@ -221,6 +238,14 @@ test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
       assert.equal(await phone.evaluate(() => window.scrollY), scrollBefore, 'the page must not scroll while a finger draws');
       await phone.screenshot({ path: join(SHOTS, 'phone-draw.png') });
       await phone.close();
+    });
+
+    await t.test('?backend=js trains with the TypeScript kernels, and the page says so', async () => {
+      const js = await openPage(browser, `${server.url}?backend=js`, problems);
+      await js.waitForSelector('#train-backend[data-backend]', { timeout: 30_000 });
+      assert.equal(await text(js, '#train-backend'), 'Kernels: plain JavaScript, 1 thread (chosen with ?backend=js)');
+      assert.equal(await js.getAttribute('#train-backend', 'class'), 'hint backend', 'no warning for a chosen backend');
+      await js.close();
     });
 
     await t.test('no page errors and no console errors', () => {

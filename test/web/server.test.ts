@@ -68,6 +68,13 @@ describe('playground server', () => {
     assert.match(pg.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
   });
 
+  it("lets the page compile WebAssembly (the wasm backend): script-src 'self' 'wasm-unsafe-eval'", async () => {
+    // without it, default-src 'self' makes Chromium refuse WebAssembly.compile on the page and in its workers
+    const csp = (await fetch(pg.url)).headers.get('content-security-policy') ?? '';
+    assert.match(csp, /(^|;)\s*script-src 'self' 'wasm-unsafe-eval'\s*(;|$)/, csp);
+    assert.doesNotMatch(csp, /'unsafe-eval'|'unsafe-inline'/, 'WebAssembly only, not eval');
+  });
+
   it('sends each file with its content type', async () => {
     const expected: [string, string][] = [
       ['/index.html', 'text/html; charset=utf-8'], ['/main.js', 'text/javascript; charset=utf-8'],

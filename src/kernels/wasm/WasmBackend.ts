@@ -86,10 +86,13 @@ export interface WasmBackendConfig {
   threadThreshold: number;
   /** TMP_BYTES_PER_THREAD bytes per thread, the caller's thread first. */
   tmp: number;
+  /** Why the backend runs on one thread although more were asked for (none: null or omitted). */
+  singleThreadReason?: string | null;
 }
 
 /**
- * The WebAssembly SIMD backend. Create it with `createWasmBackend()` (src/kernels/wasm/index.ts).
+ * The WebAssembly SIMD backend. Create it with `createWasmBackend()` (src/kernels/wasm/index.ts in Node,
+ * src/kernels/wasm/browser.ts in browsers).
  *
  * Kernels take any typed arrays: an array inside this backend's memory is passed in place
  * (zero copy); any other array is copied into a scratch area of the memory and, if written,
@@ -106,6 +109,8 @@ export class WasmBackend implements Backend {
   private scratchPtr = 0;
   private scratchBytes = 0;
   private readonly threadThreshold: number;
+  /** Why the backend started on one thread although more were asked for (no shared memory, a browser's main thread, ...), or null. */
+  readonly singleThreadReason: string | null;
 
   /** @internal Use createWasmBackend(). */
   constructor(
@@ -119,6 +124,7 @@ export class WasmBackend implements Backend {
   ) {
     this.name = config.name;
     this.threadThreshold = config.threadThreshold;
+    this.singleThreadReason = config.singleThreadReason ?? null;
     this.registry = new FinalizationRegistry((ptr) => heap.release(ptr));
     this.job = heap.alloc(JOB_BYTES);
     this.tmp = config.tmp;
@@ -130,7 +136,7 @@ export class WasmBackend implements Backend {
     return this.pool ? this.pool.threads : 1;
   }
 
-  /** Stops the worker threads (they are unref'd, so this is optional); products then use one thread. */
+  /** Stops the worker threads (in Node they are unref'd, so this is optional); products then use one thread. */
   async close(): Promise<void> {
     await this.pool?.close();
   }

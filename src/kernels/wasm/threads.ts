@@ -17,116 +17,46 @@
  * Failure: a worker that throws, exits or stops answering makes the current (or next) product
  * throw a WasmWorkerError instead of hanging; the pool is then closed and the backend carries
  * on with one thread.
+ *
+ * Platform-neutral: the workers themselves are started by a platform (platform.node.ts with
+ * worker_threads, platform.browser.ts with module Web Workers running threadWorker.ts); both run
+ * the same job loop against the control block laid out here.
  */
-import type { Worker as NodeWorker } from 'node:worker_threads';
+import { canWait } from './support.js';
 
 // Control block layout, in i32 slots; words written by different threads on separate 64-byte lines.
-const SEQ = 0; // job number, bumped by the caller's thread to publish a job
-const CMD = 1; // CMD_MATMUL, CMD_EXIT or CMD_CRASH
-const JOB = 2; // byte address of the job block
-const PACK_TOTAL = 3; // pack chunks of this job
-const WORK_TOTAL = 4; // compute chunks of this job
-const PACK = 16; // claim word of the pack chunks: tag << 16 | next
-const WORK = 32; // claim word of the compute chunks; CLOSED until every pack chunk is done
-const PACKED = 48; // pack chunks done
-const DONE = 64; // compute chunks done
-const failSlot = (t: number) => 80 + 16 * (t - 1); // worker t: 1 threw, 2 exited
+export const SEQ = 0; // job number, bumped by the caller's thread to publish a job
+export const CMD = 1; // CMD_MATMUL, CMD_EXIT or CMD_CRASH
+export const JOB = 2; // byte address of the job block
+export const PACK_TOTAL = 3; // pack chunks of this job
+export const WORK_TOTAL = 4; // compute chunks of this job
+export const PACK = 16; // claim word of the pack chunks: tag << 16 | next
+export const WORK = 32; // claim word of the compute chunks; CLOSED until every pack chunk is done
+export const PACKED = 48; // pack chunks done
+export const DONE = 64; // compute chunks done
+export const failSlot = (t: number) => 80 + 16 * (t - 1); // worker t: 1 threw, 2 exited
 const CLOSED = -1; // a claim word no tag matches (tags are 15 bits)
 /**
  * How long a thread waiting inside a job spins before it naps in 50 µs Atomics.waits, in ms:
  * longer than a chunk of an MNIST-sized product (~25 µs) so that napping, whose wake-up costs
  * ~25 µs, only happens when a thread is really late.
  */
-const SPIN_MS = 0.5;
+export const SPIN_MS = 0.5;
 /** Bytes of the control block for `threads` threads (the caller's included). */
 export const controlBytes = (threads: number) => 64 * (5 + threads);
 
-const CMD_MATMUL = 0;
-const CMD_EXIT = 1;
-const CMD_CRASH = 2; // test hook: a worker exits as soon as it has claimed a chunk
-
-/** Whether this thread may block in Atomics.wait (a browser's main thread may not). */
-const canWait = (() => {
-  try {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
-    return true;
-  } catch {
-    return false;
-  }
-})();
+export const CMD_MATMUL = 0;
+export const CMD_EXIT = 1;
+export const CMD_CRASH = 2; // test hook: a worker exits as soon as it has claimed a chunk
 
 /** Claims the next of `total` chunks from the claim word at `slot` if it still holds `tag`; −1 when none is left. */
-function claim(ctl: Int32Array, slot: number, tag: number, total: number): number {
+export function claim(ctl: Int32Array, slot: number, tag: number, total: number): number {
   for (;;) {
     const v = Atomics.load(ctl, slot);
     if (v >>> 16 !== tag || (v & 0xffff) >= total) return -1;
     if (Atomics.compareExchange(ctl, slot, v, v + 1) === v) return v & 0xffff;
   }
 }
-
-/**
- * The worker's program, as CommonJS source for `new Worker(..., { eval: true })`: a plain
- * string, so it runs the same under tsx, from dist/, and (later) from a Blob URL.
- */
-const WORKER_SOURCE = `'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
-const { module, memory, control, tmp, thread, threads, spin } = workerData;
-const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const ctl = new Int32Array(memory.buffer, control, ${controlBytes(0) / 4} + 16 * threads);
-const SEQ = ${SEQ}, CMD = ${CMD}, JOB = ${JOB}, PACK_TOTAL = ${PACK_TOTAL}, WORK_TOTAL = ${WORK_TOTAL};
-const PACK = ${PACK}, WORK = ${WORK}, PACKED = ${PACKED}, DONE = ${DONE}, FAIL = ${failSlot(1)} + 16 * (thread - 1);
-function claim(ctl, slot, tag, total) { // as claim() in threads.ts
-  for (;;) {
-    const v = Atomics.load(ctl, slot);
-    if (v >>> 16 !== tag || (v & 0xffff) >= total) return -1;
-    if (Atomics.compareExchange(ctl, slot, v, v + 1) === v) return v & 0xffff;
-  }
-}
-function open(tag) { // every pack chunk is done: the compute chunks may be claimed
-  Atomics.store(ctl, WORK, tag << 16);
-  Atomics.notify(ctl, WORK);
-}
-process.on('exit', () => Atomics.store(ctl, FAIL, 2)); // seen by a caller waiting on this worker
-let seen = Atomics.load(ctl, SEQ);
-parentPort.postMessage('ready');
-for (;;) {
-  // Spin a while for the next job (a wake-up from Atomics.wait costs ~25 us), then sleep.
-  let seq = Atomics.load(ctl, SEQ);
-  for (let i = 0; seq === seen && i < spin; i++) seq = Atomics.load(ctl, SEQ);
-  while (seq === seen) {
-    Atomics.wait(ctl, SEQ, seen);
-    seq = Atomics.load(ctl, SEQ);
-  }
-  seen = seq;
-  const cmd = Atomics.load(ctl, CMD);
-  if (cmd === ${CMD_EXIT}) break;
-  const tag = seq & 0x7fff;
-  const job = Atomics.load(ctl, JOB);
-  const packTotal = Atomics.load(ctl, PACK_TOTAL), workTotal = Atomics.load(ctl, WORK_TOTAL);
-  try {
-    let c;
-    while ((c = claim(ctl, PACK, tag, packTotal)) >= 0) {
-      if (cmd === ${CMD_CRASH}) process.exit(70);
-      kernels.matmulPack(job, c);
-      if (Atomics.add(ctl, PACKED, 1) === packTotal - 1) open(tag);
-    }
-    // Wait for pack chunks other threads are finishing, unless the job is already over;
-    // after a spin, in naps of 50 us that let a thread sharing this core run.
-    for (let i = 0, w, t0 = performance.now(), nap = false; (w = Atomics.load(ctl, WORK)) >>> 16 !== tag && Atomics.load(ctl, SEQ) === seq; i++) {
-      if (nap) Atomics.wait(ctl, WORK, w, 0.05);
-      else if ((i & 255) === 255) nap = performance.now() - t0 > ${SPIN_MS};
-    }
-    while ((c = claim(ctl, WORK, tag, workTotal)) >= 0) {
-      kernels.matmulCompute(job, c, tmp);
-      Atomics.add(ctl, DONE, 1);
-      Atomics.notify(ctl, DONE);
-    }
-  } catch (e) {
-    Atomics.store(ctl, FAIL, 1);
-    parentPort.postMessage({ error: String((e && e.stack) || e) });
-  }
-}
-`;
 
 /** A worker thread of the wasm backend failed; the product that saw it did not complete. */
 export class WasmWorkerError extends Error {
@@ -141,6 +71,36 @@ export interface MatmulKernels {
   matmulPack(job: number, chunk: number): void;
   matmulCompute(job: number, chunk: number, tmp: number): void;
 }
+
+/** What a worker is given at start: everything it needs to join the products. */
+export interface WorkerData {
+  /** The kernel module compiled for a shared memory; the worker instantiates it on `memory`. */
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  /** Byte address of the control block (controlBytes(threads) bytes). */
+  control: number;
+  /** Byte address of this worker's 128 bytes of edge-tile scratch. */
+  tmp: number;
+  /** This worker's number, 1 to threads − 1 (the caller's thread is 0). */
+  thread: number;
+  threads: number;
+  /** Atomics.load spins of an idle worker before it sleeps. */
+  spin: number;
+}
+
+/** A started worker, as a platform hands it to the pool. */
+export interface PoolWorker {
+  /**
+   * Calls `listener` with what went wrong ('crashed: …', 'exited (code 1)', 'failed: …') when
+   * the worker throws, exits or is terminated.
+   */
+  onFailure(listener: (what: string) => void): void;
+  /** Stops the worker. */
+  terminate(): Promise<unknown>;
+}
+
+/** Starts one worker and resolves once it has instantiated the module and is waiting for jobs. */
+export type SpawnWorker = (data: WorkerData) => Promise<PoolWorker>;
 
 export interface ThreadPoolOptions {
   /** Atomics.load spins of an idle worker before it sleeps. */
@@ -169,44 +129,26 @@ export class ThreadPool {
     private readonly memory: WebAssembly.Memory,
     private readonly control: number,
     /** The workers, thread 1 first (exposed for tests). */
-    readonly workers: NodeWorker[],
+    readonly workers: PoolWorker[],
     private readonly options: ThreadPoolOptions,
   ) {
     this.ctl = new Int32Array(memory.buffer, control, controlBytes(workers.length + 1) / 4);
-    for (const [i, w] of workers.entries()) {
-      w.on('error', (e) => this.fail(`worker thread ${i + 1} crashed: ${e.message}`));
-      w.on('exit', (code) => this.fail(`worker thread ${i + 1} exited (code ${code})`));
-      w.on('message', (m: { error?: string }) => {
-        if (m && m.error) this.fail(`worker thread ${i + 1} failed: ${m.error}`);
-      });
-    }
+    for (const [i, w] of workers.entries()) w.onFailure((what) => this.fail(`worker thread ${i + 1} ${what}`));
   }
 
   /**
-   * Starts `threads − 1` workers on a shared memory; resolves once each has instantiated the
-   * module. `control` is the byte address of a zeroed block of `controlBytes(threads)` bytes,
-   * `tmp` of 128 bytes per thread (worker t uses tmp + 128·t).
+   * Starts `threads − 1` workers with `spawn` on a shared memory; resolves once each has
+   * instantiated the module. `control` is the byte address of a zeroed block of
+   * `controlBytes(threads)` bytes, `tmp` of 128 bytes per thread (worker t uses tmp + 128·t).
    */
   static async start(
-    module: WebAssembly.Module, memory: WebAssembly.Memory, control: number, tmp: number,
+    spawn: SpawnWorker, module: WebAssembly.Module, memory: WebAssembly.Memory, control: number, tmp: number,
     threads: number, options: ThreadPoolOptions,
   ): Promise<ThreadPool> {
-    const { Worker } = await import('node:worker_threads');
-    const workers: NodeWorker[] = [];
+    const workers: PoolWorker[] = [];
     try {
       for (let t = 1; t < threads; t++) {
-        const w = new Worker(WORKER_SOURCE, {
-          eval: true,
-          workerData: { module, memory, control, tmp: tmp + 128 * t, thread: t, threads, spin: options.spin },
-        });
-        workers.push(w);
-        await new Promise<void>((resolve, reject) => {
-          w.once('message', () => resolve());
-          w.once('error', reject);
-          w.once('exit', (code) => reject(new Error(`worker thread ${t} exited during start-up (code ${code})`)));
-        });
-        w.removeAllListeners();
-        w.unref(); // an idle worker must not keep the process alive
+        workers.push(await spawn({ module, memory, control, tmp: tmp + 128 * t, thread: t, threads, spin: options.spin }));
       }
     } catch (e) {
       await Promise.all(workers.map((w) => w.terminate()));

@@ -1,0 +1,123 @@
+/**
+ * Creating the WebAssembly SIMD backend on a platform: the part shared by Node (index.ts, with
+ * platform.node.ts) and browsers (browser.ts, with platform.browser.ts). Platform-neutral: no
+ * `node:` import here, nor in anything this imports.
+ */
+import { Heap } from './Heap.js';
+import { type KernelFile, canWait, sharedMemoryMissing, wasmSimdSupported } from './support.js';
+import { type SpawnWorker, ThreadPool, controlBytes } from './threads.js';
+import { TMP_BYTES_PER_THREAD, WasmBackend, type KernelExports } from './WasmBackend.js';
+
+/** Options of createWasmBackend, in Node and in browsers. */
+export interface WasmBackendOptions {
+  /**
+   * Threads for large matrix products, the caller's included: 1, or 2 (one worker joins the
+   * caller). Default: 2, or 1 on a single core. Falls back to 1 where SharedArrayBuffer or
+   * workers are unavailable (in browsers: a page without the COOP/COEP headers, or the main
+   * thread, which may not block in Atomics.wait). More than 2 works, but the backend is tuned
+   * for 2 cores.
+   */
+  threads?: number;
+  /** Name in the backend registry; default 'wasm'. */
+  name?: string;
+  /** Products of at least this many FLOPs (2·m·k·n) use the extra threads; default 1e6 (measured break-even ~0.5e6). */
+  threadThreshold?: number;
+  /** Atomics.load spins of an idle worker before it sleeps; default 10000 (~70 µs). */
+  spin?: number;
+  /** How long to wait for a worker beyond a product's expected time before giving up, in ms; default 2000. */
+  workerTimeoutMs?: number;
+  /**
+   * Step back to one thread for a while when a worker is starved of CPU by other processes
+   * (a product waited on it for more than half its time); default true.
+   */
+  threadBackOff?: boolean;
+  /**
+   * The folder holding kernels.wasm and kernels-shared.wasm (a URL, or a path relative to the
+   * page in browsers). Default: `./generated/` next to this module, given to bundlers as
+   * `new URL('./generated/kernels.wasm', import.meta.url)`.
+   */
+  wasmBaseUrl?: string | URL;
+}
+
+/** What createBackend needs from Node or from a browser. */
+export interface Platform {
+  /** Cores this process may use. */
+  cores(): Promise<number>;
+  /** Why workers cannot start here (beyond shared memory, checked by createBackend), or null. */
+  workersMissing(): Promise<string | null>;
+  /** The compiled kernel module `file`, from the folder `baseUrl` or from the default place. */
+  loadModule(file: KernelFile, baseUrl?: string | URL): Promise<WebAssembly.Module>;
+  /** Starts one worker of the thread pool. */
+  spawnWorker: SpawnWorker;
+  /**
+   * When the workers fail to start: 'throw' (Node: a broken installation should be loud) or
+   * 'one-thread' (browsers: a page carries on without threads and says why).
+   */
+  onSpawnFailure: 'throw' | 'one-thread';
+}
+
+/** 64 KiB pages: the initial memory, and the most a wasm32 memory can have. */
+const INITIAL_PAGES = 32;
+const MAX_PAGES = 65536;
+
+/**
+ * Creates the WebAssembly SIMD backend on `platform` (see createWasmBackend in index.ts and browser.ts).
+ *
+ * @throws Error if this engine lacks WebAssembly SIMD; WasmNotBuiltError if the kernel modules are missing.
+ */
+export async function createBackend(platform: Platform, options: WasmBackendOptions = {}): Promise<WasmBackend> {
+  if (!wasmSimdSupported()) {
+    throw new Error('wasm backend: this JavaScript engine does not support WebAssembly SIMD; use the js backend');
+  }
+  let threads = Math.max(1, Math.floor(options.threads ?? Math.min(2, await platform.cores())));
+  let singleThreadReason: string | null = null;
+  if (threads > 1) {
+    singleThreadReason = sharedMemoryMissing()
+      ?? (canWait ? null : 'this thread may not block in Atomics.wait (a browser\'s main thread); create the backend in a Worker for threads')
+      ?? (await platform.workersMissing());
+    if (singleThreadReason !== null) threads = 1;
+  }
+  const shared = threads > 1;
+  const module = await platform.loadModule(shared ? 'kernels-shared.wasm' : 'kernels.wasm', options.wasmBaseUrl);
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared });
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  const kernels = instance.exports as unknown as KernelExports;
+  const heap = new Heap(memory, kernels.heapBase(), MAX_PAGES);
+  // Blocks that live as long as the backend: edge-tile scratch per thread, the threads' control block.
+  const tmp = heap.alloc(TMP_BYTES_PER_THREAD * threads);
+  let pool: ThreadPool | null = null;
+  if (shared) {
+    const control = heap.alloc(controlBytes(threads));
+    try {
+      pool = await ThreadPool.start(platform.spawnWorker, module, memory, control, tmp, threads, {
+        spin: options.spin ?? 10000,
+        timeoutMs: options.workerTimeoutMs ?? 2000,
+        backOff: options.threadBackOff ?? true,
+      });
+    } catch (e) {
+      if (platform.onSpawnFailure === 'throw') throw e;
+      singleThreadReason = `the worker threads could not start (${(e as Error).message})`;
+    }
+  }
+  const backend = new WasmBackend(kernels, heap, pool, {
+    name: options.name ?? 'wasm',
+    threadThreshold: options.threadThreshold ?? 1e6,
+    tmp,
+    singleThreadReason,
+  });
+  warmUp(backend);
+  return backend;
+}
+
+/**
+ * A few small products, so that V8 moves the matrix kernels from its baseline compiler to its
+ * optimising one (about 3× faster) before the first real product rather than during it (~1 ms).
+ */
+function warmUp(backend: WasmBackend): void {
+  const s = 32;
+  const a = backend.alloc(s * s, 'float32');
+  const b = backend.alloc(s * s, 'float32');
+  const c = backend.alloc(s * s, 'float32');
+  for (let i = 0; i < 32; i++) backend.matmul(a.data, b.data, c.data, s - (i & 3), s, s - (i & 7), (i & 1) === 1, (i & 2) === 2, false);
+  for (const storage of [a, b, c]) backend.free(storage);
+}
