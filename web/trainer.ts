@@ -1,14 +1,18 @@
 /**
- * The book's training loop (train_neuralnet.py, as in src/train/train.ts) cut into single
- * iterations, so the worker can run it in slices and still answer "pause" and "predict"
- * between them. Pure code: runs in the worker and in Node tests.
+ * The page's training: the library's Trainer (src/train/Trainer.ts, the loop the CLI runs)
+ * with the page's settings, one iteration per `step()`, so the worker can run it in slices and
+ * still answer "pause" and "predict" between them. Pure code: runs in the worker and in Node tests.
  */
 import type { LabeledData } from '../src/data/dataset.js';
 import { TwoLayerNet } from '../src/nets/TwoLayerNet.js';
+import { SGD } from '../src/optimizers/SGD.js';
 import { Random } from '../src/random.js';
 import { Tensor } from '../src/tensor/Tensor.js';
-import { axpyInto, gatherRows, softmaxRows } from '../src/tensor/ops.js';
+import { softmaxRows } from '../src/tensor/ops.js';
+import { Trainer } from '../src/train/Trainer.js';
+import type { EpochRecord } from '../src/train/train.js';
 import { TrainingError } from '../src/train/TrainingError.js';
+import { MAX_EPOCHS } from './protocol.js';
 
 /** What the page lets the user choose. */
 export interface TrainSettings {
@@ -24,16 +28,11 @@ export const DEFAULT_SETTINGS: TrainSettings = { lr: 0.1, hidden: 50, batchSize:
 /** Limits of the settings, shared by the page's form and the trainer's checks. */
 export const LIMITS = { lr: { min: 0, max: 10 }, hidden: { min: 1, max: 1000 } } as const;
 
-/** One measurement, made once per epoch as in the book. */
-export interface EpochPoint {
-  epoch: number;
-  /** Iterations done. */
-  iteration: number;
-  /** Mean mini-batch loss since the previous point. */
-  loss: number;
-  trainAccuracy: number;
-  testAccuracy: number;
-}
+/**
+ * One measurement, made once per epoch as in the book: the Trainer's record without its
+ * `seconds` (they would count the time spent paused).
+ */
+export type EpochPoint = Omit<EpochRecord, 'seconds'>;
 
 /** Why a setting is unusable, or null when all are fine. */
 export function checkSettings(s: TrainSettings, trainSize: number): string | null {
@@ -44,7 +43,10 @@ export function checkSettings(s: TrainSettings, trainSize: number): string | nul
 }
 
 /**
- * A TwoLayerNet(784, hidden, 10) and its mini-batch SGD, one iteration per `step()`.
+ * A TwoLayerNet(784, hidden, 10) trained by the library's Trainer with SGD, one iteration per
+ * `step()`: batches drawn with replacement, an epoch point after iteration 1 and then every
+ * iterPerEpoch iterations. One generator, seeded with `seed`, makes the initial weights and
+ * then draws the batches.
  *
  * @example
  * const trainer = new SteppedTrainer(data, { lr: 0.1, hidden: 50, batchSize: 100 });
@@ -53,28 +55,32 @@ export function checkSettings(s: TrainSettings, trainSize: number): string | nul
  */
 export class SteppedTrainer {
   readonly net: TwoLayerNet;
-  /** Iterations done. */
-  iteration = 0;
+  /** SGD with the page's learning rate. */
+  readonly optimizer: SGD;
+  /** The loop itself: batches, backprop, the NaN check, the update and the epoch records. */
+  readonly trainer: Trainer;
   /** One point per epoch: epoch 0 after iteration 1, epoch k after iteration k·iterPerEpoch + 1, as the book measures. */
   readonly epochs: EpochPoint[] = [];
-  /** Iterations per epoch: training set size / batch size. */
-  readonly iterPerEpoch: number;
-  private readonly rng: Random;
-  private readonly batchIndex: Int32Array;
-  private readonly tBatch: Int32Array;
-  private xBatch: Tensor | null = null;
-  private lossSum = 0;
-  private lossCount = 0;
 
   constructor(readonly data: { train: LabeledData; test: LabeledData }, readonly settings: TrainSettings, seed = 0) {
-    const trainSize = data.train.x.shape[0];
-    const problem = checkSettings(settings, trainSize);
+    const problem = checkSettings(settings, data.train.x.shape[0]);
     if (problem) throw new RangeError(problem);
-    this.rng = new Random(seed);
-    this.net = new TwoLayerNet(data.train.x.shape[1], settings.hidden, 10, 0.01, { rng: this.rng });
-    this.iterPerEpoch = Math.max(1, Math.round(trainSize / settings.batchSize));
-    this.batchIndex = new Int32Array(settings.batchSize);
-    this.tBatch = new Int32Array(settings.batchSize);
+    const rng = new Random(seed);
+    this.net = new TwoLayerNet(data.train.x.shape[1], settings.hidden, 10, 0.01, { rng });
+    this.optimizer = new SGD({ lr: settings.lr });
+    // the page stops at the point of epoch MAX_EPOCHS, made after iteration MAX_EPOCHS·iterPerEpoch + 1:
+    // one epoch more than that leaves room for it
+    this.trainer = new Trainer(this.net, data, { epochs: MAX_EPOCHS + 1, miniBatchSize: settings.batchSize, optimizer: this.optimizer, sampling: 'replacement', rng });
+  }
+
+  /** Iterations done. */
+  get iteration(): number {
+    return this.trainer.iteration;
+  }
+
+  /** Iterations per epoch: training set size / batch size. */
+  get iterPerEpoch(): number {
+    return this.trainer.iterPerEpoch;
   }
 
   /**
@@ -82,36 +88,19 @@ export class SteppedTrainer {
    * @throws TrainingError when the loss is no longer finite (the learning rate is too large).
    */
   step(): { loss: number; point: EpochPoint | null } {
-    const { train } = this.data;
-    const { batchSize, lr } = this.settings;
-    this.rng.choice(train.x.shape[0], batchSize, this.batchIndex); // np.random.choice(train_size, batch_size)
-    this.xBatch = gatherRows(train.x, this.batchIndex, this.xBatch);
-    for (let j = 0; j < batchSize; j++) this.tBatch[j] = train.labels[this.batchIndex[j]];
-    const grads = this.net.gradient(this.xBatch, this.tBatch);
-    const loss = this.net.lastLayer.loss!;
-    if (!Number.isFinite(loss)) {
-      throw new TrainingError(`the loss became ${loss} at iteration ${this.iteration + 1}: training diverged; reset and try a smaller learning rate than ${lr}`);
+    const records = this.trainer.history.length;
+    let loss: number;
+    try {
+      loss = this.trainer.trainStep();
+    } catch (e) {
+      if (!(e instanceof TrainingError)) throw e;
+      // the page's words: the way out is its Reset button
+      throw new TrainingError(`the loss became ${this.net.lastLayer.loss} at iteration ${this.iteration + 1}: training diverged; reset and try a smaller learning rate than ${this.optimizer.hyperparameters.lr}`);
     }
-    for (const key of TwoLayerNet.paramNames) axpyInto(-lr, grads[key], this.net.params[key]); // W ← W − lr·dW
-    const i = this.iteration++;
-    this.lossSum += loss;
-    this.lossCount++;
-    return { loss, point: i % this.iterPerEpoch === 0 ? this.measure(i / this.iterPerEpoch) : null };
-  }
-
-  private measure(epoch: number): EpochPoint {
-    const { train, test } = this.data;
-    const point: EpochPoint = {
-      epoch,
-      iteration: this.iteration,
-      loss: this.lossSum / this.lossCount,
-      trainAccuracy: this.net.accuracy(train.x, train.labels),
-      testAccuracy: this.net.accuracy(test.x, test.labels),
-    };
-    this.lossSum = 0;
-    this.lossCount = 0;
+    if (this.trainer.history.length === records) return { loss, point: null };
+    const { seconds: _, ...point } = this.trainer.history[records];
     this.epochs.push(point);
-    return point;
+    return { loss, point };
   }
 
   /** The ten class probabilities, softmax(predict(x)), for one image of 784 pixels in [0, 1]. */
