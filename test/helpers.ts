@@ -25,3 +25,18 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
 export function snapshot(t: Tensor): number[] {
   return Array.from(t.data);
 }
+
+/** L = Σ out ⊙ g for a fixed g, so ∂L/∂out = g: the loss that checks a layer's backward(g). */
+export function weightedSum(out: Tensor, g: Tensor): number {
+  const [o, w] = [out.data, g.data];
+  let s = 0;
+  for (let i = 0; i < w.length; i++) s += o[i] * w[i];
+  return s;
+}
+
+/** The book's check: the mean of |a − b| over all elements. */
+export function meanAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
+  return s / a.length;
+}

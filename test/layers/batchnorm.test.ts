@@ -6,22 +6,9 @@ import { numericalGradient } from '../../src/functions/numericalGradient.js';
 import { Random } from '../../src/random.js';
 import type { Backend } from '../../src/kernels/Backend.js';
 import { allBackends } from '../kernels/backends.js';
-import { assertClose, randn, snapshot } from '../helpers.js';
+import { assertClose, randn, snapshot, weightedSum, meanAbsDiff } from '../helpers.js';
 
 const backends = await allBackends();
-
-function weightedSum(out: Tensor, g: Tensor): number {
-  const [o, w] = [out.data, g.data];
-  let s = 0;
-  for (let i = 0; i < w.length; i++) s += o[i] * w[i];
-  return s;
-}
-
-function meanAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
-  return s / a.length;
-}
 
 /** γ around 1 and β around 0, D elements, float64. */
 function gammaBeta(d: number, rng: Random, backend: Backend): [Tensor, Tensor] {

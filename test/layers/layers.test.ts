@@ -9,16 +9,9 @@ import type { Layer } from '../../src/layers/Layer.js';
 import { numericalGradient } from '../../src/functions/numericalGradient.js';
 import { Random } from '../../src/random.js';
 import { allBackends } from '../kernels/backends.js';
-import { assertClose, randn, snapshot } from '../helpers.js';
+import { assertClose, randn, snapshot, weightedSum } from '../helpers.js';
 
 const backends = await allBackends();
-
-/** L = Σ out ⊙ g for a fixed random g, so ∂L/∂out = g: checks a layer's backward(g). */
-function weightedSum(out: Tensor, g: Tensor): number {
-  let s = 0;
-  for (let i = 0; i < g.size; i++) s += out.data[i] * g.data[i];
-  return s;
-}
 
 for (const backend of backends) {
   describe(`layers against numerical gradients (float64, backend ${backend.name})`, () => {

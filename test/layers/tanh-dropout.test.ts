@@ -6,23 +6,9 @@ import { Dropout } from '../../src/layers/Dropout.js';
 import { numericalGradient } from '../../src/functions/numericalGradient.js';
 import { Random } from '../../src/random.js';
 import { allBackends } from '../kernels/backends.js';
-import { assertClose, randn, snapshot } from '../helpers.js';
+import { assertClose, randn, snapshot, weightedSum, meanAbsDiff } from '../helpers.js';
 
 const backends = await allBackends();
-
-/** L = Σ out ⊙ g for a fixed random g, so ∂L/∂out = g: checks a layer's backward(g). */
-function weightedSum(out: Tensor, g: Tensor): number {
-  const [o, w] = [out.data, g.data];
-  let s = 0;
-  for (let i = 0; i < w.length; i++) s += o[i] * w[i];
-  return s;
-}
-
-function meanAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
-  return s / a.length;
-}
 
 for (const backend of backends) {
   const f64 = { dtype: 'float64' as const, backend };

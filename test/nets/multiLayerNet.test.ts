@@ -9,15 +9,9 @@ import { sumOfSquares } from '../../src/tensor/elementwise.js';
 import { Random } from '../../src/random.js';
 import type { Backend } from '../../src/kernels/Backend.js';
 import { allBackends } from '../kernels/backends.js';
-import { assertClose, randn, snapshot } from '../helpers.js';
+import { assertClose, randn, snapshot, meanAbsDiff } from '../helpers.js';
 
 const backends = await allBackends();
-
-function meanAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
-  return s / a.length;
-}
 
 /**
  * Backprop against central differences for every parameter: mean |diff| < 1e-6, each element

@@ -15,7 +15,7 @@ import { initWeight } from '../../src/layers/init.js';
 import { Random } from '../../src/random.js';
 import type { Backend } from '../../src/kernels/Backend.js';
 import { allBackends } from '../kernels/backends.js';
-import { assertClose, randn, snapshot } from '../helpers.js';
+import { assertClose, randn, snapshot, meanAbsDiff } from '../helpers.js';
 
 const backends = await allBackends();
 
@@ -49,12 +49,6 @@ function ones(n: number, backend: Backend): Tensor {
   const t = Tensor.zeros([n], { dtype: 'float64', backend });
   t.data.fill(1);
   return t;
-}
-
-function meanAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
-  return s / a.length;
 }
 
 function checkGradients(net: Sequential, x: Tensor, t: number[]): void {
