@@ -80,3 +80,9 @@ export { useBackend, type BackendChoice, type UseBackendOptions } from './kernel
 
 export { renderTrainingChart, type TrainingCurves } from './plot/trainingChart.js';
 export { renderLineChart, smoothCurve, SERIES_COLORS, type LineSeries, type ChartPanel, type LineChartOptions, type Marker } from './plot/lineChart.js';
+
+export { saveModel, loadModel, MODEL_FORMAT, type ModelRecord, type LoadedModel, type DataInfo } from './io/modelFile.js';
+export { buildNetwork, MODEL_KINDS, type ModelSpec, type ModelKind, type Network } from './nets/buildNetwork.js';
+export { readDigitPng } from './data/pngDigit.js';
+export { toMnist, centreOfMass } from './data/preprocess.js';
+export { ChunkedAccuracy } from './nets/ChunkedAccuracy.js';
