@@ -9,7 +9,7 @@ import { EVAL_HELP, PREDICT_HELP, evalCommand, predictCommand } from './evalMode
 
 const HELP = `Usage: backprop <command> [flags]
 
-Neural networks trained by error backpropagation (Deep Learning from Scratch, chapter 5).
+Neural networks trained by error backpropagation (Deep Learning from Scratch, chapters 5-7).
 
 Commands:
   train        train a network (default: the book's TwoLayerNet on the bundled digits)

@@ -3,7 +3,7 @@ import type { Backend, DType } from '../kernels/Backend.js';
 import { Random } from '../random.js';
 import { BOOK_DEFAULTS } from '../train/train.js';
 import { Trainer, type TrainerState } from '../train/Trainer.js';
-import { buildNetwork, MODEL_KINDS, type ModelKind, type ModelSpec } from '../nets/buildNetwork.js';
+import { buildNetwork, MODEL_KINDS, type ModelSpec } from '../nets/buildNetwork.js';
 import { CONV_PARAM_DEFAULTS } from '../nets/SimpleConvNet.js';
 import { OPTIMIZER_NAMES } from '../optimizers/createOptimizer.js';
 import type { WeightInit } from '../layers/init.js';
@@ -96,7 +96,7 @@ export async function trainCommand(args: string[], io: CliIO): Promise<void> {
   const backend = await backendFlag(values.backend, io, values.threads);
   const resumed = values.resume !== undefined ? resumeFrom(values.resume, values, backend) : null;
   const spec = resumed?.spec ?? specFromFlags(values);
-  const run = resumed?.run ?? runFromFlags(values, spec.model);
+  const run = resumed?.run ?? runFromFlags(values);
   if (values['split-seed'] !== undefined && values.data !== undefined) {
     throw new UsageError('--split-seed applies to the bundled digits only; IDX files come split into train and t10k');
   }
@@ -185,10 +185,9 @@ interface RunConfig {
   splitSeed: number;
 }
 
-function runFromFlags(values: Flags, model: ModelKind): RunConfig {
+function runFromFlags(values: Flags): RunConfig {
   const optimizer = choiceFlag('optimizer', values.optimizer as string | undefined, 'sgd', OPTIMIZER_NAMES);
   const defaultLr = optimizer === 'sgd' ? BOOK_DEFAULTS.lr : optimizer === 'adam' ? 0.001 : 0.01;
-  void model;
   return {
     optimizer,
     lr: positiveFlag('lr', values.lr as string | undefined, defaultLr),
