@@ -9,6 +9,8 @@ export interface UseBackendOptions {
   threads?: number;
   /** Told why 'auto' fell back to 'js' (default: one line on the console). */
   onFallback?: (reason: string) => void;
+  /** How to make the WebAssembly backend (default: the Node build in ./wasm/index.ts); for other builds and tests. */
+  createWasm?: (options: { threads?: number }) => Promise<Backend>;
 }
 
 /**
@@ -23,8 +25,8 @@ export interface UseBackendOptions {
 export async function useBackend(choice: BackendChoice = 'auto', options: UseBackendOptions = {}): Promise<Backend> {
   if (choice === 'js') return setBackend('js');
   try {
-    const { createWasmBackend } = await import('./wasm/index.js');
-    const backend = await createWasmBackend({ threads: options.threads });
+    const create = options.createWasm ?? (async (o: { threads?: number }) => (await import('./wasm/index.js')).createWasmBackend(o));
+    const backend = await create({ threads: options.threads });
     registerBackend(backend);
     return setBackend(backend.name);
   } catch (e) {
