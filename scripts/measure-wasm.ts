@@ -2,10 +2,14 @@
  * Matrix-product throughput of the wasm backend (1 and 2 threads) against the js backend, in
  * GFLOPS (2·m·k·n per product), median of repeated timings. A measurement, not a test.
  *
- * Usage: node --import tsx scripts/measure-wasm.ts [--quick] [--copy] [--threshold]
+ * Usage: node --import tsx scripts/measure-wasm.ts [--quick] [--copy] [--threshold] [--step [convnet|twolayer]] [--kernels]
  *   --quick      fewer repeats
  *   --copy       also time the copy path (plain Float32Arrays outside the wasm memory)
  *   --threshold  time 1 against 2 threads on growing products, to place threadThreshold
+ *   --step       ms per training iteration (gather a batch of 100 bundled digits, gradient,
+ *                SGD step) of SimpleConvNet (30 filters 5×5, hidden 100) and TwoLayerNet
+ *                (784-50-10) on wasm 1 and 2 threads; `--step convnet` or `--step twolayer` for one
+ *   --kernels    with --step: also the time per step spent in each kernel (1 and 2 threads)
  */
 import type { Backend, FloatArray } from '../src/kernels/Backend.js';
 import { JsBackend } from '../src/kernels/reference/JsBackend.js';
@@ -24,6 +28,7 @@ const SHAPES: Shape[] = [
 ];
 
 const quick = process.argv.includes('--quick');
+const stepArg = process.argv.indexOf('--step');
 const withCopy = process.argv.includes('--copy');
 const SAMPLES = quick ? 7 : 21;
 const SAMPLE_MS = quick ? 5 : 20;
@@ -68,6 +73,17 @@ function gflops(backend: Backend, s: Shape, inMemory: boolean): number {
 }
 
 const fmt = (g: { median: number; best: number }) => `${g.median.toFixed(1)} (${g.best.toFixed(1)})`;
+
+if (stepArg >= 0) {
+  const { measureSteps } = await import('./measure-step.js');
+  const which = process.argv[stepArg + 1];
+  await measureSteps({
+    nets: which === 'convnet' || which === 'twolayer' ? [which] : ['convnet', 'twolayer'],
+    quick,
+    kernels: process.argv.includes('--kernels'),
+  });
+  process.exit(0);
+}
 
 if (process.argv.includes('--threshold')) {
   const one = await createWasmBackend({ threads: 1 });

@@ -1,8 +1,9 @@
 /**
  * The wasm backend's window kernels (im2col, col2im, transposeBatch, maxPoolForward,
- * maxPoolBackward) and its row gather against the TypeScript reference, bit for bit: float32 results, arg max
- * indices, NaN, ties, −0 and the padding, on the book's shapes (which take the SIMD fast paths)
- * and on odd ones (the edges), for arrays inside the wasm memory and plain arrays.
+ * maxPoolBackward), its row gather and the element-wise kernels it shares out among threads,
+ * against the TypeScript reference, bit for bit: float32 results, arg max indices, NaN, ties,
+ * −0 and the padding, on the book's shapes (which take the SIMD fast paths) and on odd ones
+ * (the edges), for arrays inside the wasm memory and plain arrays, on 1 and 2 threads.
  */
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -161,6 +162,40 @@ for (const threads of [1, 2]) {
       assert.ok(guard.data.every((v) => v === 5) && after.data.every((v) => v === 5));
     });
 
+    it('relu, reluBackward and addBias on arrays large enough to be shared out among threads', () => {
+      for (const n of [3 * 4096 + 5, 8 * 4096, 20000]) {
+        const x = values(n, true);
+        const dout = values(n, true);
+        const [out, dx] = [new Float32Array(n), new Float32Array(n)];
+        js.relu(x, out);
+        js.reluBackward(dout, x, dx);
+        for (const resident of [false, true]) {
+          const xa = place(x, resident);
+          const wout = place(new Float32Array(n).fill(7), resident);
+          wasm.relu(xa(), wout());
+          sameBits(wout(), out, `relu ${n}`);
+          const da = place(dout, resident);
+          const wdx = place(new Float32Array(n).fill(7), resident);
+          wasm.reluBackward(da(), xa(), wdx());
+          sameBits(wdx(), dx, `reluBackward ${n}`);
+          const inPlace = place(x, resident);
+          wasm.relu(inPlace(), inPlace());
+          sameBits(inPlace(), out, `relu in place ${n}`);
+        }
+      }
+      for (const [rows, cols] of [[57600 / 16, 30], [1000, 33], [3, 5000]]) {
+        const x = values(rows * cols, true);
+        const bias = values(cols, true);
+        const out = new Float32Array(rows * cols);
+        js.addBias(x, bias, out, rows, cols);
+        const wout = new Float32Array(rows * cols).fill(7);
+        wasm.addBias(x, bias, wout, rows, cols);
+        sameBits(wout, out, `addBias ${rows}×${cols}`);
+        wasm.addBias(x, bias, x, rows, cols); // in place
+        sameBits(x, out, `addBias in place ${rows}×${cols}`);
+      }
+    });
+
     it('gatherRows in the wasm memory copies the rows the reference copies', () => {
       const [rows, cols] = [50, 13];
       const src = wasm.alloc(rows * cols, 'float32');
@@ -201,3 +236,28 @@ for (const threads of [1, 2]) {
     });
   });
 }
+
+describe('wasm products of a convolution net: 2 threads equal 1 thread bit for bit', () => {
+  // dW = doutᵀ · col (few rows, large packed B: chunks split by panels, see fewerPasses), and
+  // SimpleConvNet's Affine1 products.
+  const shapes: [number, number, number, boolean, boolean][] = [
+    [30, 57600, 25, true, false], [100, 4320, 100, false, false], [100, 100, 4320, false, true], [5760, 25, 30, false, true],
+  ];
+  for (const [m, k, n, tA, tB] of shapes) {
+    it(`${m}×${k}×${n}${tA ? ' Aᵀ' : ''}${tB ? ' Bᵀ' : ''}`, async () => {
+      const one = await createWasmBackend({ threads: 1 });
+      const two = await createWasmBackend({ threads: 2, threadBackOff: false });
+      const a = values(m * k, false);
+      const b = values(k * n, false);
+      const c1 = new Float32Array(m * n);
+      const c2 = new Float32Array(m * n).fill(7);
+      one.matmul(a, b, c1, m, k, n, tA, tB, false);
+      two.matmul(a, b, c2, m, k, n, tA, tB, false);
+      sameBits(c2, c1, 'product');
+      two.matmul(a, b, c2, m, k, n, tA, tB, true);
+      one.matmul(a, b, c1, m, k, n, tA, tB, true);
+      sameBits(c2, c1, 'accumulated product');
+      await two.close();
+    });
+  }
+});

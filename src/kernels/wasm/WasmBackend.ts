@@ -1,10 +1,12 @@
 /**
  * The WebAssembly SIMD backend: kernels compiled from assembly/kernels.ts, storage inside the
- * module's linear memory, and extra threads for large matrix products. The matrix product runs
- * in wasm for float32 and float64; the other kernels' float64 forms (gradient checks, exact book
- * reproductions: small and rare) run in the reference TypeScript.
+ * module's linear memory, and extra threads for large matrix products (and for the window,
+ * element-wise and gather kernels on large arrays: see windowJob). The matrix product runs
+ * in wasm for float32 and float64; the other kernels (element-wise, rows, and the window kernels
+ * of convolution and pooling) run in wasm for float32, and their float64 forms (gradient checks,
+ * exact book reproductions: small and rare) in the reference TypeScript.
  */
-import type { Backend, DType, FloatArray, Storage } from '../Backend.js';
+import type { Backend, ConvGeometry, DType, FloatArray, Storage } from '../Backend.js';
 import { JsBackend } from '../reference/JsBackend.js';
 import { Heap } from './Heap.js';
 import { ThreadPool, type MatmulKernels } from './threads.js';
@@ -23,12 +25,26 @@ export interface KernelExports extends MatmulKernels {
   softmaxLossBackward(y: number, labels: number, dx: number, rows: number, cols: number, scale: number): void;
   argmaxRows(x: number, out: number, rows: number, cols: number): void;
   axpy(alpha: number, x: number, y: number, n: number): void;
+  im2col(x: number, col: number, ...geometry: GeometryArgs): void;
+  col2im(col: number, x: number, ...geometry: GeometryArgs): void;
+  transposeBatch(x: number, out: number, batch: number, rows: number, cols: number): void;
+  maxPoolForward(x: number, out: number, argMax: number, ...geometry: GeometryArgs): void;
+  maxPoolBackward(dout: number, argMax: number, dx: number, outputs: number, size: number): void;
+  gatherRows(src: number, index: number, out: number, count: number, cols: number): void;
 }
+
+/** A ConvGeometry as the kernels take it: batch, channels, height, width, filterH, filterW, stride, pad, outH, outW. */
+type GeometryArgs = [number, number, number, number, number, number, number, number, number, number];
 
 // Job block of a matrix product: i32 fields, as JOB_* in assembly/kernels.ts.
 const JOB_A = 0, JOB_B = 1, JOB_C = 2, JOB_M = 3, JOB_K = 4, JOB_N = 5, JOB_FLAGS = 6, JOB_PACKED = 7;
 const JOB_KC = 8, JOB_MC = 9, JOB_PACK_CHUNKS = 10, JOB_ROW_CHUNKS = 11, JOB_PANEL_CHUNKS = 12;
-const JOB_BYTES = 64;
+// Window jobs (flag WINDOW): kernel, pointers, geometry, chunks, as JOB_WIN_* in assembly/kernels.ts.
+const WINDOW = 16, JOB_WIN_KERNEL = 16, JOB_WIN_P0 = 17, JOB_WIN_G = 20, JOB_WIN_CHUNKS = 30;
+const WIN_IM2COL = 0, WIN_COL2IM = 1, WIN_TRANSPOSE = 2, WIN_MAXPOOL = 3, WIN_RELU = 4, WIN_RELU_BACKWARD = 5, WIN_ADD_BIAS = 6, WIN_GATHER = 7;
+/** Elements per unit of an element-wise window job: ELEMENT_BLOCK in assembly/kernels.ts. */
+const ELEMENT_BLOCK = 4096;
+const JOB_BYTES = 128;
 /** Scratch of the micro-kernel's edge tiles: 4 rows × 32 bytes per thread. */
 export const TMP_BYTES_PER_THREAD = 128;
 
@@ -38,6 +54,10 @@ export const TMP_BYTES_PER_THREAD = 128;
  */
 const KC = 1024;
 const MC = 128;
+/**
+ * Packed B of at least this many bytes (beyond L2) is worth reading fewer times: see fewerPasses.
+ */
+const SMALL_PACKED_BYTES = 1 << 20;
 /** With threads, chunks per thread: enough to even out a late or slower thread. */
 const CHUNKS_PER_THREAD = 4;
 
@@ -100,7 +120,7 @@ export interface WasmBackendConfig {
  */
 export class WasmBackend implements Backend {
   readonly name: string;
-  /** Float64 kernels, and the few kernels that are plain memory copies. */
+  /** Float64 kernels, and the calls the wasm kernels leave to the reference (gathers outside this memory, odd geometries). */
   private readonly js = new JsBackend();
   private readonly registry: FinalizationRegistry<number>;
   private readonly job: number;
@@ -200,8 +220,13 @@ export class WasmBackend implements Backend {
         // to compute (more panel groups when C has too few rows to share out).
         const chunks = CHUNKS_PER_THREAD * pool.threads;
         const packTotal = (job[JOB_PACK_CHUNKS] = Math.min(panels, chunks));
-        const rowChunks = (job[JOB_ROW_CHUNKS] = Math.min(tiles, chunks));
-        const panelChunks = (job[JOB_PANEL_CHUNKS] = Math.min(panels, Math.ceil(chunks / rowChunks)));
+        let rowChunks = Math.min(tiles, chunks);
+        let panelChunks = Math.min(panels, Math.ceil(chunks / rowChunks));
+        if (tiles < 4 * rowChunks && packedBytes >= SMALL_PACKED_BYTES) {
+          [rowChunks, panelChunks] = fewerPasses(tiles, panels, chunks, pool.threads, m * k * (f64 ? 8 : 4), packedBytes);
+        }
+        job[JOB_ROW_CHUNKS] = rowChunks;
+        job[JOB_PANEL_CHUNKS] = panelChunks;
         const workTotal = rowChunks * panelChunks;
         try {
           pool.matmul(this.kernels, this.job, packTotal, workTotal, this.tmp, flops);
@@ -227,8 +252,9 @@ export class WasmBackend implements Backend {
     need('addBias', 'x', x, size);
     need('addBias', 'bias', bias, cols);
     need('addBias', 'out', out, size);
-    this.withArgs([x, bias, out], [size, cols, size], [IN, IN, OUT], 0, (p) =>
-      this.kernels.addBias(p[0], p[1], p[2], rows, cols));
+    this.withArgs([x, bias, out], [size, cols, size], [IN, IN, OUT], 0, (p) => {
+      if (!this.windowJob(WIN_ADD_BIAS, p, [rows, cols, 0, 0, 0, 0, 0, 0, 0, 0], rows, size)) this.kernels.addBias(p[0], p[1], p[2], rows, cols);
+    });
   }
 
   sumColumns(x: FloatArray, out: FloatArray, rows: number, cols: number): void {
@@ -242,7 +268,9 @@ export class WasmBackend implements Backend {
     if (!(x instanceof Float32Array) || !(out instanceof Float32Array)) return this.js.relu(x, out);
     const n = x.length;
     need('relu', 'out', out, n);
-    this.withArgs([x, out], [n, n], [IN, OUT], 0, (p) => this.kernels.relu(p[0], p[1], n));
+    this.withArgs([x, out], [n, n], [IN, OUT], 0, (p) => {
+      if (!this.windowJob(WIN_RELU, p, [n, 0, 0, 0, 0, 0, 0, 0, 0, 0], Math.ceil(n / ELEMENT_BLOCK), n)) this.kernels.relu(p[0], p[1], n);
+    });
   }
 
   reluBackward(dout: FloatArray, out: FloatArray, dx: FloatArray): void {
@@ -252,7 +280,11 @@ export class WasmBackend implements Backend {
     const n = dout.length;
     need('reluBackward', 'out', out, n);
     need('reluBackward', 'dx', dx, n);
-    this.withArgs([dout, out, dx], [n, n, n], [IN, IN, OUT], 0, (p) => this.kernels.reluBackward(p[0], p[1], p[2], n));
+    this.withArgs([dout, out, dx], [n, n, n], [IN, IN, OUT], 0, (p) => {
+      if (!this.windowJob(WIN_RELU_BACKWARD, p, [n, 0, 0, 0, 0, 0, 0, 0, 0, 0], Math.ceil(n / ELEMENT_BLOCK), n)) {
+        this.kernels.reluBackward(p[0], p[1], p[2], n);
+      }
+    });
   }
 
   sigmoid(x: FloatArray, out: FloatArray): void {
@@ -309,9 +341,29 @@ export class WasmBackend implements Backend {
     this.withArgs([x, out], [rows * cols, rows], [IN, OUT], 0, (p) => this.kernels.argmaxRows(p[0], p[1], rows, cols));
   }
 
-  /** A row gather is a series of memory copies: TypedArray.set is already a memcpy, so no wasm. */
+  /**
+   * A row gather is a series of memory copies: in wasm (memory.copy per row) when src and out
+   * are float32 in this memory, which saves a subarray object per row; else TypedArray.set.
+   */
   gatherRows(src: FloatArray, index: Int32Array, out: FloatArray, cols: number): void {
-    this.js.gatherRows(src, index, out, cols);
+    const buffer = this.heap.buffer;
+    const count = index.length;
+    if (!(src instanceof Float32Array) || !(out instanceof Float32Array) || src.buffer !== buffer || out.buffer !== buffer ||
+      !counts(cols) || count * cols > out.length || !(count > 0 && cols > 0) || overlap(src, out, src.length)) {
+      return this.js.gatherRows(src, index, out, cols);
+    }
+    const rows = Math.floor(src.length / cols);
+    for (let i = 0; i < count; i++) {
+      // a row outside src: the reference's (partial) copy
+      if (!(index[i] >= 0 && index[i] < rows)) return this.js.gatherRows(src, index, out, cols);
+    }
+    // Through withArgs, which takes the addresses of src and out before copying index in. Rows at
+    // random places wait on memory: worth sharing out at half the size of a streaming kernel.
+    this.withArgs([src, index, out], [rows * cols, count, count * cols], [IN, IN, OUT], 0, (p) => {
+      if (!this.windowJob(WIN_GATHER, p, [count, cols, 0, 0, 0, 0, 0, 0, 0, 0], count, 2 * count * cols)) {
+        this.kernels.gatherRows(p[0], p[1], p[2], count, cols);
+      }
+    });
   }
 
   axpy(alpha: number, x: FloatArray, y: FloatArray): void {
@@ -384,17 +436,158 @@ export class WasmBackend implements Backend {
     return this.scratchPtr;
   }
 
+  /**
+   * Runs a window kernel on the thread pool, its `units` (independent groups of outputs) shared
+   * out in chunks, when there are threads and the kernel moves enough memory (`elements`, with
+   * threadThreshold / 8 as the break-even: these kernels do about one load and store per element
+   * where a product does 2·k FLOPs). Returns false, having done nothing, otherwise.
+   */
+  private windowJob(kernel: number, ptrs: number[], geometry: GeometryArgs, units: number, elements: number): boolean {
+    const pool = this.pool;
+    if (!pool || units < 2 || elements * 8 < this.threadThreshold || !pool.useThreads()) return false;
+    const job = this.jobFields();
+    job[JOB_FLAGS] = WINDOW;
+    job[JOB_WIN_KERNEL] = kernel;
+    for (let i = 0; i < 3; i++) job[JOB_WIN_P0 + i] = ptrs[i] ?? 0;
+    for (let i = 0; i < 10; i++) job[JOB_WIN_G + i] = geometry[i];
+    const chunks = (job[JOB_WIN_CHUNKS] = Math.min(units, CHUNKS_PER_THREAD * pool.threads));
+    try {
+      // one empty pack chunk, then the kernel's chunks; `elements` stands for the FLOPs of the timeout
+      pool.matmul(this.kernels, this.job, 1, chunks, this.tmp, elements);
+    } catch (e) {
+      // A worker that timed out may still be writing: give it the old scratch.
+      this.scratchPtr = 0;
+      this.scratchBytes = 0;
+      throw e;
+    }
+    return true;
+  }
+
   private jobFields(): Int32Array {
     if (this.jobView.buffer !== this.heap.buffer) this.jobView = new Int32Array(this.heap.buffer, this.job, JOB_BYTES / 4);
     return this.jobView;
   }
 
-  // Convolution and pooling kernels: the reference loops, run on views of this memory.
-  im2col(...args: Parameters<Backend['im2col']>): void { this.js.im2col(...args); }
-  col2im(...args: Parameters<Backend['col2im']>): void { this.js.col2im(...args); }
-  transposeBatch(...args: Parameters<Backend['transposeBatch']>): void { this.js.transposeBatch(...args); }
-  maxPoolForward(...args: Parameters<Backend['maxPoolForward']>): void { this.js.maxPoolForward(...args); }
-  maxPoolBackward(...args: Parameters<Backend['maxPoolBackward']>): void { this.js.maxPoolBackward(...args); }
+  im2col(x: FloatArray, col: FloatArray, g: ConvGeometry): void {
+    const args = geometryArgs(g);
+    if (!(x instanceof Float32Array) || !(col instanceof Float32Array) || args === null) return this.js.im2col(x, col, g);
+    const xSize = g.batch * g.channels * g.height * g.width;
+    const colSize = g.batch * g.outH * g.outW * g.channels * g.filterH * g.filterW;
+    need('im2col', 'x', x, xSize);
+    need('im2col', 'col', col, colSize);
+    if (colSize === 0) return;
+    this.withArgs([x, col], [xSize, colSize], [IN, OUT], 0, (p) => {
+      if (!this.windowJob(WIN_IM2COL, p, args, g.batch * g.outH, colSize)) this.kernels.im2col(p[0], p[1], ...args);
+    });
+  }
+
+  col2im(col: FloatArray, x: FloatArray, g: ConvGeometry): void {
+    const args = geometryArgs(g);
+    if (!(x instanceof Float32Array) || !(col instanceof Float32Array) || args === null) return this.js.col2im(col, x, g);
+    const xSize = g.batch * g.channels * g.height * g.width;
+    const colSize = g.batch * g.outH * g.outW * g.channels * g.filterH * g.filterW;
+    need('col2im', 'col', col, colSize);
+    need('col2im', 'x', x, xSize);
+    if (xSize === 0) return;
+    this.withArgs([col, x], [colSize, xSize], [IN, OUT], 0, (p) => {
+      if (!this.windowJob(WIN_COL2IM, p, args, g.batch, colSize)) this.kernels.col2im(p[0], p[1], ...args);
+    });
+  }
+
+  transposeBatch(x: FloatArray, out: FloatArray, batch: number, rows: number, cols: number): void {
+    if (!(x instanceof Float32Array) || !(out instanceof Float32Array) || !counts(batch, rows, cols)) {
+      return this.js.transposeBatch(x, out, batch, rows, cols);
+    }
+    const size = batch * rows * cols;
+    need('transposeBatch', 'x', x, size);
+    need('transposeBatch', 'out', out, size);
+    if (size === 0) return;
+    if (overlap(x, out, size)) return this.js.transposeBatch(x, out, batch, rows, cols); // in place: the reference's result
+    this.withArgs([x, out], [size, size], [IN, OUT], 0, (p) => {
+      const args: GeometryArgs = [batch, rows, cols, 0, 0, 0, 0, 0, 0, 0];
+      if (!this.windowJob(WIN_TRANSPOSE, p, args, batch, size)) this.kernels.transposeBatch(p[0], p[1], batch, rows, cols);
+    });
+  }
+
+  maxPoolForward(x: FloatArray, out: FloatArray, argMax: Int32Array, g: ConvGeometry): void {
+    const args = geometryArgs(g);
+    if (!(x instanceof Float32Array) || !(out instanceof Float32Array) || args === null) return this.js.maxPoolForward(x, out, argMax, g);
+    const xSize = g.batch * g.channels * g.height * g.width;
+    const outputs = g.batch * g.channels * g.outH * g.outW;
+    need('maxPoolForward', 'x', x, xSize);
+    need('maxPoolForward', 'out', out, outputs);
+    need('maxPoolForward', 'argMax', argMax, outputs);
+    if (outputs === 0) return;
+    this.withArgs([x, out, argMax], [xSize, outputs, outputs], [IN, OUT, OUT], 0, (p) => {
+      if (!this.windowJob(WIN_MAXPOOL, p, args, g.batch * g.channels, xSize)) this.kernels.maxPoolForward(p[0], p[1], p[2], ...args);
+    });
+  }
+
+  maxPoolBackward(dout: FloatArray, argMax: Int32Array, dx: FloatArray, g: ConvGeometry): void {
+    if (!(dout instanceof Float32Array) || !(dx instanceof Float32Array) || geometryArgs(g) === null) {
+      return this.js.maxPoolBackward(dout, argMax, dx, g);
+    }
+    const size = g.batch * g.channels * g.height * g.width;
+    const outputs = g.batch * g.channels * g.outH * g.outW;
+    need('maxPoolBackward', 'dout', dout, outputs);
+    need('maxPoolBackward', 'argMax', argMax, outputs);
+    need('maxPoolBackward', 'dx', dx, size);
+    if (size === 0) return;
+    this.withArgs([dout, argMax, dx], [outputs, outputs, size], [IN, IN, OUT], 0, (p) =>
+      this.kernels.maxPoolBackward(p[0], p[1], p[2], outputs, size));
+  }
+}
+
+/** True when the first `length` elements of a and b share memory. */
+function overlap(a: Arg, b: Arg, length: number): boolean {
+  if (a.buffer !== b.buffer) return false;
+  const [a0, b0] = [a.byteOffset, b.byteOffset];
+  return a0 < b0 + length * b.BYTES_PER_ELEMENT && b0 < a0 + length * a.BYTES_PER_ELEMENT;
+}
+
+/** True when every value is a whole number in 0..2³¹−1 (what the kernels' i32 parameters hold). */
+function counts(...values: number[]): boolean {
+  for (const v of values) if (!((v | 0) === v && v >= 0)) return false;
+  return true;
+}
+
+/**
+ * The geometry as kernel arguments, or null when a field is not a whole number ≥ 0 (stride ≥ 1)
+ * or a size overflows i32: such calls run in the reference, which the kernels must not out-guess.
+ */
+function geometryArgs(g: ConvGeometry): GeometryArgs | null {
+  const { batch, channels, height, width, filterH, filterW, stride, pad, outH, outW } = g;
+  if (!counts(batch, channels, height, width, filterH, filterW, stride, pad, outH, outW) || stride < 1) return null;
+  // Every index the kernels compute stays below 2³¹ (element counts; byte offsets are unsigned).
+  const limit = 2 ** 31;
+  if (batch * channels * height * width >= limit || batch * channels * outH * outW >= limit) return null;
+  if (batch * outH * outW * channels * filterH * filterW >= limit) return null;
+  if (outH * stride + filterH + height + pad >= limit || outW * stride + filterW + width + pad >= limit) return null;
+  return [batch, channels, height, width, filterH, filterW, stride, pad, outH, outW];
+}
+
+/**
+ * Row and panel chunks for a product whose row chunks would hold few tiles while its packed B
+ * is large (a convolution's dW = doutᵀ · col: 30×57600×25): each compute chunk reads its rows
+ * of A once and its panels of B once, so the chunks read panelChunks·|A| + rowChunks·|B|
+ * bytes; cut that, keeping at least one chunk per thread. The split changes only who computes
+ * which tile, never the sums, so the results stay bit-identical.
+ */
+function fewerPasses(tiles: number, panels: number, chunks: number, threads: number, aBytes: number, packedBytes: number): [number, number] {
+  const splits: [number, number, number][] = []; // rc, pc, bytes read
+  for (let pc = 1; pc <= Math.min(panels, chunks); pc++) {
+    for (let rc = 1; rc <= Math.min(tiles, chunks) && rc * pc <= chunks; rc++) {
+      if (rc * pc >= threads) splits.push([rc, pc, pc * aBytes + rc * packedBytes]);
+    }
+  }
+  if (splits.length === 0) return [Math.min(tiles, chunks), 1];
+  // Within 25% of the fewest bytes, the most chunks: they even out a late thread.
+  const least = Math.min(...splits.map((c) => c[2]));
+  let best = splits[0];
+  for (const c of splits) {
+    if (c[2] <= 1.25 * least && (best[2] > 1.25 * least || c[0] * c[1] > best[0] * best[1])) best = c;
+  }
+  return [best[0], best[1]];
 }
 
 function roundUp(bytes: number): number {

@@ -1,5 +1,8 @@
 /**
  * Extra threads for large matrix products: workers sharing the backend's WebAssembly.Memory.
+ * The same jobs carry the window kernels of convolution and pooling and the large element-wise
+ * kernels (a job flag in the job block: one empty pack chunk, then ranges of outputs as compute
+ * chunks; see windowChunk in assembly/kernels.ts), so nothing here tells them apart.
  *
  * One product is one job, cut into pack chunks and compute chunks (see matmulPack and
  * matmulCompute in assembly/kernels.ts). The caller's thread publishes the job (bumps SEQ), then

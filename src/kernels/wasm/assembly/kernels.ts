@@ -43,6 +43,27 @@ const JOB_ROW_CHUNKS: i32 = 11; // compute chunks = row chunks (groups of 4-row 
 const JOB_PANEL_CHUNKS: i32 = 12; //   panel chunks (groups of panels)
 
 const FLOAT64: i32 = 8;
+/**
+ * Flag bit 4: not a product but a window kernel (im2col, col2im, transposeBatch, maxPoolForward)
+ * run by the same threads, its compute chunks being ranges of independent outputs: fields below.
+ */
+const WINDOW: i32 = 16;
+const JOB_WIN_KERNEL: i32 = 16; // WIN_* below
+const JOB_WIN_P0: i32 = 17; // the kernel's pointer arguments, in order
+const JOB_WIN_P1: i32 = 18;
+const JOB_WIN_P2: i32 = 19;
+const JOB_WIN_G: i32 = 20; // 10 fields: batch, channels, H, W, fh, fw, stride, pad, outH, outW (transposeBatch: batch, rows, cols)
+const JOB_WIN_CHUNKS: i32 = 30; // compute chunks
+const WIN_IM2COL: i32 = 0;
+const WIN_COL2IM: i32 = 1;
+const WIN_TRANSPOSE: i32 = 2;
+const WIN_MAXPOOL: i32 = 3;
+const WIN_RELU: i32 = 4; // element-wise kernels, in blocks of ELEMENT_BLOCK elements: g0 = n
+const WIN_RELU_BACKWARD: i32 = 5;
+const WIN_ADD_BIAS: i32 = 6; // by rows: g0 = rows, g1 = cols
+const WIN_GATHER: i32 = 7; // gatherRows by rows: g0 = count, g1 = cols
+/** Elements per unit of an element-wise window job (a multiple of 4: the vector loops see whole vectors). */
+const ELEMENT_BLOCK: i32 = 4096;
 
 @inline function jobField(job: usize, field: i32): i32 {
   return load<i32>(job + (<usize>field << 2));
@@ -77,7 +98,9 @@ const FLOAT64: i32 = 8;
 
 /** Pack chunk `chunk` of op(B)'s panels. */
 export function matmulPack(job: usize, chunk: i32): void {
-  if (jobField(job, JOB_FLAGS) & FLOAT64) pack<f64>(job, chunk);
+  const flags = jobField(job, JOB_FLAGS);
+  if (flags & WINDOW) return; // a window job has nothing to pack (one empty pack chunk)
+  if (flags & FLOAT64) pack<f64>(job, chunk);
   else pack<f32>(job, chunk);
 }
 
@@ -110,10 +133,14 @@ export function matmulPack(job: usize, chunk: i32): void {
           dst += 32;
         }
       } else {
+        // The last panel, nr < W columns: zero the row, then copy the nr real columns.
+        const zero = v128.splat<i32>(0);
         for (let p = 0; p < k; p++) {
-          for (let jj = 0; jj < W; jj++) {
+          v128.store(dst, zero);
+          v128.store(dst, zero, 16);
+          for (let jj = 0; jj < nr; jj++) {
             const o = <usize>jj * size;
-            store<T>(dst + o, jj < nr ? load<T>(src + o) : <T>0);
+            store<T>(dst + o, load<T>(src + o));
           }
           src += ldb;
           dst += 32;
@@ -230,6 +257,33 @@ export function matmulPack(job: usize, chunk: i32): void {
   storeEdge<T>(tmp, ct, ldc, mr, nr, add);
 }
 
+/**
+ * A panel with one real column (n = 25 = 3·8 + 1: a convolution's dW), float32, A stored
+ * transposed so that the tile's 4 rows are adjacent: one vector holds the 4 rows,
+ *   acc[r] = Σ_p op(A)[i+r, p] · panel[p, 0],
+ * the same products summed in the same order as halfTile's first lane, for a quarter of the work.
+ */
+@inline function columnTile(pa: usize, sp: usize, pb: usize, kc: i32, ct: usize, ldc: usize, add: bool): void {
+  let acc = v128.splat<i32>(0);
+  for (let p = 0; p < kc; p++) {
+    acc = f32x4.add(acc, f32x4.mul(v128.load(pa), v128.load32_splat(pb)));
+    pa += sp; pb += 32;
+  }
+  const r0 = f32x4.extract_lane(acc, 0), r1 = f32x4.extract_lane(acc, 1);
+  const r2 = f32x4.extract_lane(acc, 2), r3 = f32x4.extract_lane(acc, 3);
+  if (add) {
+    store<f32>(ct, load<f32>(ct) + r0);
+    store<f32>(ct + ldc, load<f32>(ct + ldc) + r1);
+    store<f32>(ct + 2 * ldc, load<f32>(ct + 2 * ldc) + r2);
+    store<f32>(ct + 3 * ldc, load<f32>(ct + 3 * ldc) + r3);
+  } else {
+    store<f32>(ct, r0);
+    store<f32>(ct + ldc, r1);
+    store<f32>(ct + 2 * ldc, r2);
+    store<f32>(ct + 3 * ldc, r3);
+  }
+}
+
 /** C[r, j] = tmp[r, j] (or +=) for r < mr, j < nr, with C's tile at ct; tmp rows are 32 bytes. */
 @inline function storeEdge<T>(tmp: usize, ct: usize, ldc: usize, mr: i32, nr: i32, add: bool): void {
   for (let r = 0; r < mr; r++) {
@@ -249,7 +303,9 @@ export function matmulPack(job: usize, chunk: i32): void {
  * calling thread's own (for edge tiles).
  */
 export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
-  if (jobField(job, JOB_FLAGS) & FLOAT64) compute<f64>(job, chunk, tmp);
+  const flags = jobField(job, JOB_FLAGS);
+  if (flags & WINDOW) windowChunk(job, chunk);
+  else if (flags & FLOAT64) compute<f64>(job, chunk, tmp);
   else compute<f32>(job, chunk, tmp);
 }
 
@@ -296,6 +352,7 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
           const pa = a + <usize>i * sa + <usize>pc * sp;
           const ct = c + <usize>i * ldc + <usize>j0 * size;
           if (nr > W / 2) tile<T>(pa, sa, sp, pb, kc, ct, ldc, mr, nr, add, tmp);
+          else if (sizeof<T>() == 4 && nr == 1 && mr == 4 && sa == size) columnTile(pa, sp, pb, kc, ct, ldc, add);
           else halfTile<T>(pa, sa, sp, pb, kc, ct, ldc, mr, nr, add, tmp);
         }
       }
@@ -496,5 +553,347 @@ export function axpy(alpha: f32, x: usize, y: usize, n: i32): void {
   for (; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(y + o, load<f32>(y + o) + alpha * load<f32>(x + o));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Window kernels of convolution and pooling, float32, with the loops of the reference
+// (src/kernels/reference/JsBackend.ts) so that results match it bit for bit. Geometry:
+// x is (N, C, H, W); windows fh×fw move by `stride` over x padded by `pad`, giving outH×outW.
+// Inside one window row the pixels are adjacent whatever the stride, so a window row is one
+// contiguous run of x (clipped by the padding), copied or accumulated by v128 then a tail.
+// ---------------------------------------------------------------------------------------------
+
+@inline function imax(a: i32, b: i32): i32 {
+  return a > b ? a : b;
+}
+
+/** Copies `count` floats from src to dst: v128 by v128, then a scalar tail. */
+@inline function copyFloats(dst: usize, src: usize, count: i32): void {
+  let j = 0;
+  for (; j + 4 <= count; j += 4) {
+    const o = <usize>j << 2;
+    v128.store(dst + o, v128.load(src + o));
+  }
+  for (; j < count; j++) {
+    const o = <usize>j << 2;
+    store<f32>(dst + o, load<f32>(src + o));
+  }
+}
+
+/** col[(n, oy, ox), (c, ky, kx)] = x[n, c, oy·stride + ky − pad, ox·stride + kx − pad], 0 in the padding. */
+export function im2col(
+  x: usize, col: usize, batch: i32, channels: i32, H: i32, W: i32,
+  fh: i32, fw: i32, stride: i32, pad: i32, outH: i32, outW: i32,
+): void {
+  im2colRows(x, col, channels, H, W, fh, fw, stride, pad, outH, outW, 0, batch * outH);
+}
+
+/** im2col for the window rows (n, oy) = r of r0 ≤ r < r1 (r = n·outH + oy). */
+function im2colRows(
+  x: usize, col: usize, channels: i32, H: i32, W: i32,
+  fh: i32, fw: i32, stride: i32, pad: i32, outH: i32, outW: i32, r0: i32, r1: i32,
+): void {
+  const plane = <usize>H * <usize>W << 2;
+  const rowBytes = <usize>fw << 2;
+  let o = col + <usize>r0 * <usize>outW * <usize>channels * <usize>fh * rowBytes;
+  for (let r = r0; r < r1; r++) {
+    const n = r / outH;
+    const oy = r - n * outH;
+    const image = x + <usize>n * <usize>channels * plane;
+    {
+      const y0 = oy * stride - pad;
+      for (let ox = 0; ox < outW; ox++) {
+        const x0 = ox * stride - pad;
+        // The window's columns inside the image: kx in [k0, k1).
+        const k0 = imin(fw, imax(0, -x0));
+        const k1 = imax(k0, imin(fw, W - x0));
+        const inside = k0 == 0 && k1 == fw;
+        let p = image;
+        for (let c = 0; c < channels; c++) {
+          for (let ky = 0; ky < fh; ky++) {
+            const y = y0 + ky;
+            if (y < 0 || y >= H) {
+              memory.fill(o, 0, rowBytes); // a padding row
+            } else {
+              const src = p + ((<usize>y * <usize>W + <usize>(x0 + k0)) << 2);
+              if (inside) {
+                copyFloats(o, src, fw);
+              } else {
+                for (let kx = 0; kx < k0; kx++) store<f32>(o + (<usize>kx << 2), 0);
+                copyFloats(o + (<usize>k0 << 2), src, k1 - k0);
+                for (let kx = k1; kx < fw; kx++) store<f32>(o + (<usize>kx << 2), 0);
+              }
+            }
+            o += rowBytes;
+          }
+          p += plane;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * x = 0, then x[pixel] += col[(n, oy, ox), (c, ky, kx)] for every col element inside the image,
+ * visiting col in order so that each pixel sums its terms in the reference's order.
+ */
+export function col2im(
+  col: usize, x: usize, batch: i32, channels: i32, H: i32, W: i32,
+  fh: i32, fw: i32, stride: i32, pad: i32, outH: i32, outW: i32,
+): void {
+  col2imImages(col, x, channels, H, W, fh, fw, stride, pad, outH, outW, 0, batch);
+}
+
+/** col2im for the images n0 ≤ n < n1 (images never share a pixel). */
+function col2imImages(
+  col: usize, x: usize, channels: i32, H: i32, W: i32,
+  fh: i32, fw: i32, stride: i32, pad: i32, outH: i32, outW: i32, n0: i32, n1: i32,
+): void {
+  const plane = <usize>H * <usize>W << 2;
+  memory.fill(x + <usize>n0 * <usize>channels * plane, 0, <usize>(n1 - n0) * <usize>channels * plane);
+  const rowBytes = <usize>fw << 2;
+  let o = col + <usize>n0 * <usize>outH * <usize>outW * <usize>channels * <usize>fh * rowBytes;
+  for (let n = n0; n < n1; n++) {
+    const image = x + <usize>n * <usize>channels * plane;
+    for (let oy = 0; oy < outH; oy++) {
+      const y0 = oy * stride - pad;
+      for (let ox = 0; ox < outW; ox++) {
+        const x0 = ox * stride - pad;
+        const k0 = imin(fw, imax(0, -x0));
+        const k1 = imax(k0, imin(fw, W - x0));
+        const count = k1 - k0;
+        let p = image;
+        for (let c = 0; c < channels; c++) {
+          for (let ky = 0; ky < fh; ky++) {
+            const y = y0 + ky;
+            if (y >= 0 && y < H) {
+              const dst = p + ((<usize>y * <usize>W + <usize>(x0 + k0)) << 2);
+              const src = o + (<usize>k0 << 2);
+              let j = 0;
+              for (; j + 4 <= count; j += 4) {
+                const b = <usize>j << 2;
+                v128.store(dst + b, f32x4.add(v128.load(dst + b), v128.load(src + b)));
+              }
+              for (; j < count; j++) {
+                const b = <usize>j << 2;
+                store<f32>(dst + b, load<f32>(dst + b) + load<f32>(src + b));
+              }
+            }
+            o += rowBytes;
+          }
+          p += plane;
+        }
+      }
+    }
+  }
+}
+
+/** out[b, j, i] = x[b, i, j] for `batch` rows×cols matrices, by 4×4 blocks transposed in registers. */
+export function transposeBatch(x: usize, out: usize, batch: i32, rows: i32, cols: i32): void {
+  transposeMatrices(x, out, rows, cols, 0, batch);
+}
+
+/** transposeBatch for the matrices b0 ≤ b < b1. */
+function transposeMatrices(x: usize, out: usize, rows: i32, cols: i32, b0: i32, b1: i32): void {
+  const ldx = <usize>cols << 2; // a row of x
+  const ldo = <usize>rows << 2; // a row of out
+  const matrix = <usize>rows * <usize>cols << 2;
+  const r4 = rows & ~3;
+  const c4 = cols & ~3;
+  for (let b = b0; b < b1; b++) {
+    const xb = x + <usize>b * matrix;
+    const ob = out + <usize>b * matrix;
+    for (let i = 0; i < r4; i += 4) {
+      const xi = xb + <usize>i * ldx;
+      const oi = ob + (<usize>i << 2);
+      for (let j = 0; j < c4; j += 4) {
+        const s = xi + (<usize>j << 2);
+        const r0 = v128.load(s);
+        const r1 = v128.load(s + ldx);
+        const r2 = v128.load(s + (ldx << 1));
+        const r3 = v128.load(s + ldx * 3);
+        const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5); // a0 b0 a1 b1
+        const t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7); // a2 b2 a3 b3
+        const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5); // c0 d0 c1 d1
+        const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7); // c2 d2 c3 d3
+        const d = oi + <usize>j * ldo;
+        v128.store(d, i32x4.shuffle(t0, t2, 0, 1, 4, 5)); // a0 b0 c0 d0
+        v128.store(d + ldo, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+        v128.store(d + (ldo << 1), i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+        v128.store(d + ldo * 3, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
+      }
+      // the last cols % 4 columns of these 4 rows
+      for (let j = c4; j < cols; j++) {
+        const s = xi + (<usize>j << 2);
+        const d = oi + <usize>j * ldo;
+        store<f32>(d, load<f32>(s));
+        store<f32>(d, load<f32>(s + ldx), 4);
+        store<f32>(d, load<f32>(s + (ldx << 1)), 8);
+        store<f32>(d, load<f32>(s + ldx * 3), 12);
+      }
+    }
+    // the last rows % 4 rows
+    for (let i = r4; i < rows; i++) {
+      const xi = xb + <usize>i * ldx;
+      const oi = ob + (<usize>i << 2);
+      for (let j = 0; j < cols; j++) store<f32>(oi + <usize>j * ldo, load<f32>(xi + (<usize>j << 2)));
+    }
+  }
+}
+
+/**
+ * Max pooling: out = the window's maximum, argMax = its index in x (−1 in the padding, which
+ * counts as 0). The first maximum wins ties; the first NaN wins and stays, as the reference:
+ * a candidate v replaces the best when v > best, or when v is NaN and the best is not.
+ */
+export function maxPoolForward(
+  x: usize, out: usize, argMax: usize, batch: i32, channels: i32, H: i32, W: i32,
+  fh: i32, fw: i32, stride: i32, pad: i32, outH: i32, outW: i32,
+): void {
+  maxPoolPlanes(x, out, argMax, H, W, fh, fw, stride, pad, outH, outW, 0, batch * channels);
+}
+
+/** maxPoolForward for the planes (n, c) = plane of plane0 ≤ plane < plane1. */
+function maxPoolPlanes(
+  x: usize, out: usize, argMax: usize, H: i32, W: i32,
+  fh: i32, fw: i32, stride: i32, pad: i32, outH: i32, outW: i32, plane0: i32, plane1: i32,
+): void {
+  // The book's pooling, 2×2 windows with stride 2 all inside the image: 4 outputs at a time.
+  const fast = fh == 2 && fw == 2 && stride == 2 && pad == 0 && 2 * outH <= H && 2 * outW <= W;
+  const ow4 = fast ? outW & ~3 : 0;
+  let o: i32 = plane0 * outH * outW;
+  for (let plane = plane0; plane < plane1; plane++) {
+    const p0 = plane * H * W;
+    for (let oy = 0; oy < outH; oy++) {
+      let ox = 0;
+      if (ow4 > 0) {
+        const top = p0 + 2 * oy * W; // index of the window row y = 2·oy
+        const steps = i32x4(0, 2, 4, 6);
+        for (; ox < ow4; ox += 4) {
+          const i00 = top + 2 * ox;
+          const a = x + (<usize>i00 << 2);
+          const b = a + (<usize>W << 2);
+          const u0 = v128.load(a), u1 = v128.load(a, 16);
+          const l0 = v128.load(b), l1 = v128.load(b, 16);
+          // window cells in row-major order: (top, left), (top, right), (bottom, left), (bottom, right)
+          let best = i32x4.shuffle(u0, u1, 0, 2, 4, 6);
+          let arg = i32x4.add(i32x4.splat(i00), steps);
+          const argTR = i32x4.add(arg, i32x4.splat(1));
+          const argBL = i32x4.add(arg, i32x4.splat(W));
+          const argBR = i32x4.add(argBL, i32x4.splat(1));
+          let v = i32x4.shuffle(u0, u1, 1, 3, 5, 7);
+          let take = v128.or(f32x4.gt(v, best), v128.and(f32x4.ne(v, v), f32x4.eq(best, best)));
+          best = v128.bitselect(v, best, take);
+          arg = v128.bitselect(argTR, arg, take);
+          v = i32x4.shuffle(l0, l1, 0, 2, 4, 6);
+          take = v128.or(f32x4.gt(v, best), v128.and(f32x4.ne(v, v), f32x4.eq(best, best)));
+          best = v128.bitselect(v, best, take);
+          arg = v128.bitselect(argBL, arg, take);
+          v = i32x4.shuffle(l0, l1, 1, 3, 5, 7);
+          take = v128.or(f32x4.gt(v, best), v128.and(f32x4.ne(v, v), f32x4.eq(best, best)));
+          best = v128.bitselect(v, best, take);
+          arg = v128.bitselect(argBR, arg, take);
+          v128.store(out + (<usize>(o + ox) << 2), best);
+          v128.store(argMax + (<usize>(o + ox) << 2), arg);
+        }
+      }
+      for (; ox < outW; ox++) {
+        let best: f32 = 0;
+        let arg: i32 = -1;
+        let first = true;
+        for (let ky = 0; ky < fh; ky++) {
+          const y = oy * stride - pad + ky;
+          for (let kx = 0; kx < fw; kx++) {
+            const xx = ox * stride - pad + kx;
+            const inside = y >= 0 && y < H && xx >= 0 && xx < W;
+            const i = inside ? p0 + y * W + xx : -1;
+            const v: f32 = inside ? load<f32>(x + (<usize>i << 2)) : 0; // padding is 0
+            if (first || v > best || (v != v && best == best)) {
+              best = v;
+              arg = i;
+              first = false;
+            }
+          }
+        }
+        store<f32>(out + (<usize>(o + ox) << 2), best);
+        store<i32>(argMax + (<usize>(o + ox) << 2), arg);
+      }
+      o += outW;
+    }
+  }
+}
+
+/**
+ * dx = 0, then dx[argMax[i]] += dout[i] in order of i, for every i whose argMax lies in
+ * 0..size−1 (−1, a padding cell, is skipped, as is any index outside dx).
+ */
+export function maxPoolBackward(dout: usize, argMax: usize, dx: usize, outputs: i32, size: i32): void {
+  memory.fill(dx, 0, <usize>size << 2);
+  for (let i = 0; i < outputs; i++) {
+    const k = load<i32>(argMax + (<usize>i << 2));
+    if (<u32>k < <u32>size) {
+      const d = dx + (<usize>k << 2);
+      store<f32>(d, load<f32>(d) + load<f32>(dout + (<usize>i << 2)));
+    }
+  }
+}
+
+/** out[i, :] = src[index[i], :] for `count` rows of `cols` floats; indices already checked. */
+export function gatherRows(src: usize, index: usize, out: usize, count: i32, cols: i32): void {
+  const bytes = <usize>cols << 2;
+  for (let i = 0; i < count; i++) {
+    const r = <usize>load<i32>(index + (<usize>i << 2));
+    memory.copy(out, src + r * bytes, bytes);
+    out += bytes;
+  }
+}
+
+/** Compute chunk `chunk` of a window job: a near-equal part of its independent units. */
+function windowChunk(job: usize, chunk: i32): void {
+  const kernel = jobField(job, JOB_WIN_KERNEL);
+  const p0 = <usize>jobField(job, JOB_WIN_P0);
+  const p1 = <usize>jobField(job, JOB_WIN_P1);
+  const p2 = <usize>jobField(job, JOB_WIN_P2);
+  const batch = jobField(job, JOB_WIN_G);
+  const g1 = jobField(job, JOB_WIN_G + 1);
+  const g2 = jobField(job, JOB_WIN_G + 2);
+  const W = jobField(job, JOB_WIN_G + 3);
+  const fh = jobField(job, JOB_WIN_G + 4);
+  const fw = jobField(job, JOB_WIN_G + 5);
+  const stride = jobField(job, JOB_WIN_G + 6);
+  const pad = jobField(job, JOB_WIN_G + 7);
+  const outH = jobField(job, JOB_WIN_G + 8);
+  const outW = jobField(job, JOB_WIN_G + 9);
+  const chunks = jobField(job, JOB_WIN_CHUNKS);
+  if (kernel == WIN_TRANSPOSE) {
+    // g1, g2: rows, cols; units: matrices
+    transposeMatrices(p0, p1, g1, g2, part(chunk, batch, chunks), part(chunk + 1, batch, chunks));
+  } else if (kernel == WIN_IM2COL) {
+    const units = batch * outH; // window rows (n, oy)
+    im2colRows(p0, p1, g1, g2, W, fh, fw, stride, pad, outH, outW, part(chunk, units, chunks), part(chunk + 1, units, chunks));
+  } else if (kernel == WIN_COL2IM) {
+    col2imImages(p0, p1, g1, g2, W, fh, fw, stride, pad, outH, outW, part(chunk, batch, chunks), part(chunk + 1, batch, chunks));
+  } else if (kernel == WIN_RELU || kernel == WIN_RELU_BACKWARD) {
+    const n = batch;
+    const units = (n + ELEMENT_BLOCK - 1) / ELEMENT_BLOCK;
+    const i0 = part(chunk, units, chunks) * ELEMENT_BLOCK;
+    const i1 = imin(n, part(chunk + 1, units, chunks) * ELEMENT_BLOCK);
+    if (i1 <= i0) return;
+    const o = <usize>i0 << 2;
+    if (kernel == WIN_RELU) relu(p0 + o, p1 + o, i1 - i0);
+    else reluBackward(p0 + o, p1 + o, p2 + o, i1 - i0);
+  } else if (kernel == WIN_ADD_BIAS) {
+    const r0 = part(chunk, batch, chunks);
+    const r1 = part(chunk + 1, batch, chunks);
+    const o = <usize>r0 * <usize>g1 << 2;
+    addBias(p0 + o, p1, p2 + o, r1 - r0, g1);
+  } else if (kernel == WIN_GATHER) {
+    const r0 = part(chunk, batch, chunks);
+    const r1 = part(chunk + 1, batch, chunks);
+    gatherRows(p0, p1 + (<usize>r0 << 2), p2 + (<usize>r0 * <usize>g1 << 2), r1 - r0, g1);
+  } else if (kernel == WIN_MAXPOOL) {
+    const units = batch * g1; // planes (n, c)
+    maxPoolPlanes(p0, p1, p2, g2, W, fh, fw, stride, pad, outH, outW, part(chunk, units, chunks), part(chunk + 1, units, chunks));
   }
 }

@@ -1,0 +1,135 @@
+/**
+ * ms per training iteration on the wasm backend, as a training loop runs it: gather a batch of
+ * 100 bundled digits, forward + backward (net.gradient), then the SGD step W −= 0.1·dW on every
+ * parameter. Median over several runs of many iterations. A measurement, not a test; run it
+ * through scripts/measure-wasm.ts --step [convnet|twolayer] [--kernels] [--quick].
+ *
+ *   convnet   the book's SimpleConvNet: 30 filters 5×5, hidden 100, batch 100
+ *   twolayer  the book's TwoLayerNet: 784-50-10, batch 100
+ *
+ * With --kernels, the time of each kernel call is summed per step (1 and 2 threads), so what is left
+ * over is the JavaScript around the kernels (layers, operations, argument checks).
+ */
+import { loadavg as osLoadavg } from 'node:os';
+import type { Backend } from '../src/kernels/Backend.js';
+import { createWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.js';
+import { loadBundledDigits } from '../src/data/bundledDigits.js';
+import { toLabeledData } from '../src/data/dataset.js';
+import { axpyInto, gatherRows } from '../src/tensor/ops.js';
+import type { Tensor } from '../src/tensor/Tensor.js';
+import { SimpleConvNet } from '../src/nets/SimpleConvNet.js';
+import { TwoLayerNet } from '../src/nets/TwoLayerNet.js';
+import { Random } from '../src/random.js';
+
+type NetName = 'convnet' | 'twolayer';
+
+interface Trainable {
+  gradient(x: Tensor, t: Int32Array): Record<string, Tensor>;
+  params: Record<string, Tensor>;
+}
+
+const BATCH = 100;
+const LR = 0.1;
+
+/** The settings per net: iterations per run, runs, warm-up iterations. */
+function settings(net: NetName, quick: boolean): { iters: number; runs: number; warmup: number } {
+  if (net === 'convnet') return quick ? { iters: 10, runs: 5, warmup: 10 } : { iters: 30, runs: 9, warmup: 20 };
+  return quick ? { iters: 300, runs: 5, warmup: 200 } : { iters: 2000, runs: 7, warmup: 500 };
+}
+
+function makeNet(name: NetName, backend: Backend): Trainable {
+  if (name === 'convnet') {
+    return new SimpleConvNet([1, 28, 28], { filterNum: 30, filterSize: 5, pad: 0, stride: 1 }, 100, 10, 0.01, { seed: 1, backend }) as unknown as Trainable;
+  }
+  return new TwoLayerNet(784, 50, 10, 0.01, { seed: 1, backend }) as unknown as Trainable;
+}
+
+/** Median ms per iteration, and all the runs' values. */
+function timeSteps(name: NetName, backend: Backend, quick: boolean): { median: number; runs: number[]; loss: number } {
+  const { train } = loadBundledDigits({ splitSeed: 0 });
+  const data = toLabeledData(train, { backend });
+  const net = makeNet(name, backend);
+  const rng = new Random(3);
+  const index = new Int32Array(BATCH);
+  const t = new Int32Array(BATCH);
+  let xBatch: Tensor | null = null;
+  const keys = Object.keys(net.params);
+  const step = (): void => {
+    rng.choice(data.x.shape[0], BATCH, index);
+    xBatch = gatherRows(data.x, index, xBatch);
+    for (let j = 0; j < BATCH; j++) t[j] = data.labels[index[j]];
+    const grads = net.gradient(xBatch, t);
+    for (const key of keys) axpyInto(-LR, grads[key], net.params[key]); // W ← W − lr·dW
+  };
+  const s = settings(name, quick);
+  for (let i = 0; i < s.warmup; i++) step();
+  const runs: number[] = [];
+  for (let r = 0; r < s.runs; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < s.iters; i++) step();
+    runs.push((performance.now() - t0) / s.iters);
+  }
+  const sorted = [...runs].sort((a, b) => a - b);
+  const loss = (net as unknown as { lastLayer: { loss: number | null } }).lastLayer.loss ?? NaN;
+  return { median: sorted[sorted.length >> 1], runs, loss };
+}
+
+/** Wraps every kernel of `backend` to sum its time and calls; returns the totals. */
+function instrument(backend: WasmBackend): Map<string, { ms: number; calls: number }> {
+  const totals = new Map<string, { ms: number; calls: number }>();
+  const proto = Object.getPrototypeOf(backend) as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    if (name === 'constructor' || name === 'alloc' || name === 'free' || name === 'close') continue;
+    const desc = Object.getOwnPropertyDescriptor(proto, name);
+    if (!desc || typeof desc.value !== 'function' || ['withArgs', 'scratch', 'jobFields', 'windowJob'].includes(name)) continue;
+    const fn = desc.value as (...args: unknown[]) => unknown;
+    (backend as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+      // products by shape: m×k×n, with ᵀ on a transposed operand
+      const key = name !== 'matmul' ? name : `matmul ${args[3]}×${args[4]}×${args[5]}${args[6] ? ' Aᵀ' : ''}${args[7] ? ' Bᵀ' : ''}`;
+      let entry = totals.get(key);
+      if (!entry) totals.set(key, (entry = { ms: 0, calls: 0 }));
+      const t0 = performance.now();
+      const r = fn.apply(backend, args);
+      entry.ms += performance.now() - t0;
+      entry.calls++;
+      return r;
+    };
+  }
+  return totals;
+}
+
+export async function measureSteps(options: { nets: NetName[]; quick: boolean; kernels: boolean }): Promise<void> {
+  const one = await createWasmBackend({ threads: 1 });
+  const two = await createWasmBackend({ threads: 2 });
+  const fmt = (r: { median: number; runs: number[] }) =>
+    `${r.median.toFixed(3)} (runs ${[...r.runs].sort((a, b) => a - b).map((v) => v.toFixed(3)).join(' ')})`;
+  for (const name of options.nets) {
+    const s = settings(name, options.quick);
+    const r1 = timeSteps(name, one, options.quick);
+    const r2 = timeSteps(name, two, options.quick);
+    console.log(`${name}: ms per training iteration, median of ${s.runs} runs of ${s.iters} (after ${s.warmup} warm-up)`);
+    console.log(`  wasm 1 thread : ${fmt(r1)}  loss ${r1.loss.toFixed(4)}`);
+    console.log(`  wasm 2 threads: ${fmt(r2)}  loss ${r2.loss.toFixed(4)}`);
+    for (const threads of options.kernels ? [1, 2] : []) {
+      const b = await createWasmBackend({ threads });
+      const totals = instrument(b);
+      timeSteps(name, b, true); // warm
+      for (const e of totals.values()) e.ms = e.calls = 0;
+      const iters = settings(name, options.quick);
+      const r = timeSteps(name, b, options.quick);
+      const steps = iters.warmup + iters.runs * iters.iters;
+      let sum = 0;
+      const rows = [...totals].filter(([, e]) => e.calls > 0).sort((x, y) => y[1].ms - x[1].ms);
+      console.log(`  per-kernel time per step, ${threads} thread${threads > 1 ? 's' : ''} (instrumented step ${r.median.toFixed(3)} ms):`);
+      for (const [k, e] of rows) {
+        sum += e.ms / steps;
+        console.log(`    ${k.padEnd(28)} ${(e.ms / steps * 1000).toFixed(1).padStart(8)} µs  ${(e.calls / steps).toFixed(0)} calls`);
+      }
+      console.log(`    ${'all kernels'.padEnd(28)} ${(sum * 1000).toFixed(1).padStart(8)} µs; the rest ~${((r.median - sum) * 1000).toFixed(1)} µs`);
+      await b.close();
+    }
+  }
+  console.log(`Load average at the end: ${osLoadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  await one.close();
+  await two.close();
+}
