@@ -114,3 +114,20 @@ export function checkXml(xml: string): string[] {
   assert.equal(roots, 1, 'exactly one root element');
   return names;
 }
+
+/** What `backprop graph apple` prints: the book's numbers, 220 and 2.2, 110, 200. */
+export const APPLE_TEXT: readonly string[] = [
+  'price = apple × apple_num × tax',
+  '',
+  'node         op     inputs            value  grad',
+  'apple        input                      100   2.2',
+  'apple_num    input                        2   110',
+  'apple_price  ×      apple, apple_num    200   1.1',
+  'tax          input                      1.1   200',
+  'price        ×      apple_price, tax    220     1',
+  '',
+  'price = 220',
+  '∂price/∂apple     = 2.2',
+  '∂price/∂apple_num = 110',
+  '∂price/∂tax       = 200',
+];
