@@ -471,8 +471,8 @@ export class WasmBackend implements Backend {
   im2col(x: FloatArray, col: FloatArray, g: ConvGeometry): void {
     const args = geometryArgs(g);
     if (!(x instanceof Float32Array) || !(col instanceof Float32Array) || args === null) return this.js.im2col(x, col, g);
-    const xSize = g.batch * g.channels * g.height * g.width;
-    const colSize = g.batch * g.outH * g.outW * g.channels * g.filterH * g.filterW;
+    const xSize = imageSize(g);
+    const colSize = colLength(g);
     need('im2col', 'x', x, xSize);
     need('im2col', 'col', col, colSize);
     if (colSize === 0) return;
@@ -484,8 +484,8 @@ export class WasmBackend implements Backend {
   col2im(col: FloatArray, x: FloatArray, g: ConvGeometry): void {
     const args = geometryArgs(g);
     if (!(x instanceof Float32Array) || !(col instanceof Float32Array) || args === null) return this.js.col2im(col, x, g);
-    const xSize = g.batch * g.channels * g.height * g.width;
-    const colSize = g.batch * g.outH * g.outW * g.channels * g.filterH * g.filterW;
+    const xSize = imageSize(g);
+    const colSize = colLength(g);
     need('col2im', 'col', col, colSize);
     need('col2im', 'x', x, xSize);
     if (xSize === 0) return;
@@ -512,7 +512,7 @@ export class WasmBackend implements Backend {
   maxPoolForward(x: FloatArray, out: FloatArray, argMax: Int32Array, g: ConvGeometry): void {
     const args = geometryArgs(g);
     if (!(x instanceof Float32Array) || !(out instanceof Float32Array) || args === null) return this.js.maxPoolForward(x, out, argMax, g);
-    const xSize = g.batch * g.channels * g.height * g.width;
+    const xSize = imageSize(g);
     const outputs = g.batch * g.channels * g.outH * g.outW;
     need('maxPoolForward', 'x', x, xSize);
     need('maxPoolForward', 'out', out, outputs);
@@ -527,7 +527,7 @@ export class WasmBackend implements Backend {
     if (!(dout instanceof Float32Array) || !(dx instanceof Float32Array) || geometryArgs(g) === null) {
       return this.js.maxPoolBackward(dout, argMax, dx, g);
     }
-    const size = g.batch * g.channels * g.height * g.width;
+    const size = imageSize(g);
     const outputs = g.batch * g.channels * g.outH * g.outW;
     need('maxPoolBackward', 'dout', dout, outputs);
     need('maxPoolBackward', 'argMax', argMax, outputs);
@@ -588,6 +588,16 @@ function fewerPasses(tiles: number, panels: number, chunks: number, threads: num
     if (c[2] <= 1.25 * least && (best[2] > 1.25 * least || c[0] * c[1] > best[0] * best[1])) best = c;
   }
   return [best[0], best[1]];
+}
+
+/** Elements of the (N, C, H, W) input a geometry describes. */
+function imageSize(g: ConvGeometry): number {
+  return g.batch * g.channels * g.height * g.width;
+}
+
+/** Elements of its im2col matrix: (N·outH·outW) rows of C·FH·FW. */
+function colLength(g: ConvGeometry): number {
+  return g.batch * g.outH * g.outW * g.channels * g.filterH * g.filterW;
 }
 
 function roundUp(bytes: number): number {
