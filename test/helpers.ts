@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Tensor } from '../src/tensor/Tensor.js';
 import type { Backend } from '../src/kernels/Backend.js';
 import { Random } from '../src/random.js';
+import { gatherRows } from '../src/tensor/ops.js';
 
 /** A float64 tensor of standard normal values from a seeded generator. */
 export function randn(shape: number[], rng: Random, backend?: Backend): Tensor {
@@ -39,4 +40,14 @@ export function meanAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number 
   let s = 0;
   for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
   return s / a.length;
+}
+
+/** Correct predictions counted one row at a time: the independent check of a chunked accuracy. */
+export function countCorrectRowByRow(net: { predict(x: Tensor): Tensor }, x: Tensor, labels: ArrayLike<number>): number {
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const scores = Array.from(net.predict(gatherRows(x, Int32Array.of(i))).data);
+    if (scores.indexOf(Math.max(...scores)) === labels[i]) correct++;
+  }
+  return correct;
 }

@@ -9,7 +9,7 @@ import type { Tensor } from '../../src/tensor/Tensor.js';
 import { Random } from '../../src/random.js';
 import { train, type Trainable } from '../../src/train/train.js';
 import { allBackends } from '../kernels/backends.js';
-import { randn } from '../helpers.js';
+import { randn, countCorrectRowByRow } from '../helpers.js';
 
 const backends = await allBackends();
 const digits = loadBundledDigits();
@@ -102,12 +102,7 @@ for (const backend of backends) {
       const data = toLabeledData(subset(digits.test, range(250)), { backend }); // chunks of 100, 100, 50
       const net = new SimpleConvNet([1, 28, 28], { filterNum: 2 }, 10, 10, 0.1, { seed: 2, backend });
       const acc = net.accuracy(data.x, data.labels);
-      let correct = 0;
-      for (let i = 0; i < data.labels.length; i++) {
-        const scores = Array.from(net.predict(gatherRows(data.x, Int32Array.of(i))).data);
-        if (scores.indexOf(Math.max(...scores)) === data.labels[i]) correct++;
-      }
-      assert.equal(acc, correct / data.labels.length);
+      assert.equal(acc, countCorrectRowByRow(net, data.x, data.labels) / data.labels.length);
     });
 
     it('trains by plain SGD (lr 0.1) on 1,000 digits: well above chance after 400 iterations of 50', () => {

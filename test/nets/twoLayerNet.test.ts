@@ -9,7 +9,7 @@ import { gatherRows } from '../../src/tensor/ops.js';
 import { Random } from '../../src/random.js';
 import { train } from '../../src/train/train.js';
 import { allBackends } from '../kernels/backends.js';
-import { randn } from '../helpers.js';
+import { randn, countCorrectRowByRow } from '../helpers.js';
 
 const backends = await allBackends();
 const digits = loadBundledDigits();
@@ -79,12 +79,7 @@ for (const backend of backends) {
       const data = toLabeledData(digits.test, { backend }); // 2,000 rows: two chunks of 1,000
       const net = new TwoLayerNet(784, 10, 10, 0.1, { seed: 2, backend });
       const acc = net.accuracy(data.x, data.labels);
-      let correct = 0;
-      for (let i = 0; i < data.labels.length; i++) {
-        const scores = Array.from(net.predict(gatherRows(data.x, Int32Array.of(i))).data);
-        if (scores.indexOf(Math.max(...scores)) === data.labels[i]) correct++;
-      }
-      assert.equal(acc, correct / data.labels.length);
+      assert.equal(acc, countCorrectRowByRow(net, data.x, data.labels) / data.labels.length);
     });
 
     it('bad constructor arguments and inputs are clear errors', () => {
