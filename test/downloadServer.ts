@@ -1,12 +1,10 @@
 /**
- * For the download tests: an HTTP server on 127.0.0.1 (never anything else), small gzipped IDX
- * datasets made here with their checksums, and the real Fashion-MNIST .gz files as published,
- * rebuilt from the Debian package.
+ * For the download tests: an HTTP server on 127.0.0.1 (never anything else), and small gzipped
+ * IDX datasets made here with their checksums.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import type { DatasetSpec } from '../src/data/datasets.js';
 
@@ -116,40 +114,4 @@ export function tinyDataset(trainCount = 40, testCount = 10): { spec: DatasetSpe
     checksumSource: 'the test',
   };
   return { spec, files };
-}
-
-/** The Debian package's copy of Fashion-MNIST. */
-export const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
-
-/**
- * Modification times in the gzip headers of the files as the Fashion-MNIST maintainers
- * published them (2017-08-31), found by searching for the header that reproduces their MD5s.
- */
-const FASHION_MTIMES: Record<string, number> = {
-  'train-images-idx3-ubyte.gz': 1504176606,
-  'train-labels-idx1-ubyte.gz': 1504176606,
-  't10k-images-idx3-ubyte.gz': 1504176627,
-  't10k-labels-idx1-ubyte.gz': 1504176627,
-};
-
-/**
- * The four Fashion-MNIST files byte for byte as published, rebuilt from the Debian package:
- * Debian keeps the maintainers' deflate streams but rewrites each 10-byte gzip header (no file
- * name, the packaging date). Putting back the original header (flag FNAME, the 2017 mtime,
- * the file name) restores the published file. `undefined` without the package.
- */
-export function publishedFashionMnist(): Map<string, Buffer> | undefined {
-  if (!existsSync(FASHION_DIR)) return undefined;
-  const files = new Map<string, Buffer>();
-  for (const [name, mtime] of Object.entries(FASHION_MTIMES)) {
-    const debian = readFileSync(`${FASHION_DIR}/${name}`);
-    // Debian's header: 1f 8b, deflate (08), no flags (00), its mtime, XFL 00, OS 03 (Unix).
-    if (debian[0] !== 0x1f || debian[1] !== 0x8b || debian[2] !== 8 || debian[3] !== 0 || debian[8] !== 0 || debian[9] !== 3) {
-      throw new Error(`${FASHION_DIR}/${name}: not the gzip header this rebuild expects`);
-    }
-    const header = Buffer.from([0x1f, 0x8b, 0x08, 0x08, 0, 0, 0, 0, 0x00, 0x03]);
-    header.writeUInt32LE(mtime, 4);
-    files.set(name, Buffer.concat([header, Buffer.from(`${name.slice(0, -3)}\0`, 'latin1'), debian.subarray(10)]));
-  }
-  return files;
 }

@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { DataError } from '../data/DataError.js';
 import { DATASETS, isDatasetName } from '../data/datasets.js';
 import { defaultCacheDir, missingDatasetFiles } from '../data/download.js';
-import { join } from 'node:path';
 
 /**
  * `--data mnist` and `--data fashion-mnist`: the dataset's cache directory, or a one-line
@@ -21,7 +21,7 @@ export function cachedDatasetDir(data: string): string | undefined {
     // no such directory: nothing to point out
   }
   throw new DataError(
-    `${DATASETS[data].title} is not downloaded yet (${dir} lacks ${missing.join(', ')}): ` +
+    `${DATASETS[data].title} is not downloaded yet (${dir} ${missing.length === DATASETS[data].files.length ? 'has none of its files' : `lacks ${missing.join(', ')}`}): ` +
       `run 'backprop data ${data}' once, or pass --data DIR with the four IDX files${local}`,
   );
 }

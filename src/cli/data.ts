@@ -111,7 +111,13 @@ class DownloadView {
       this.io.out(`  ${p.file}  ${megabytes(p.received)}  MD5 and contents ok, from ${p.url}${skipped ? ` (after ${skipped})` : ''}\n`);
       return;
     }
-    if (this.quiet || !this.io.isTTY || p.phase !== 'download') return;
+    if (this.quiet || !this.io.isTTY) return;
+    if (p.phase === 'verify') {
+      this.io.out(`\r${bar(1)} ${p.file}  checking MD5 and contents\x1b[K`);
+      this.drawn = true;
+      return;
+    }
+    if (p.phase !== 'download') return;
     const now = performance.now();
     if (now - this.lastDraw < 100 && p.received !== p.total) return;
     this.lastDraw = now;

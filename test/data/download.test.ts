@@ -3,7 +3,7 @@
  * checksums injected; and the real Fashion-MNIST files, as published, against the table.
  * No traffic leaves the machine: every call names its loopback mirrors.
  */
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { DATASETS, type DatasetSpec } from '../../src/data/datasets.js';
 import { defaultCacheDir, DownloadError, downloadDataset, missingDatasetFiles, type DownloadProgress } from '../../src/data/download.js';
 import { loadIdxDataset } from '../../src/data/idxFiles.js';
-import { FASHION_DIR, md5, publishedFashionMnist, sendFile, serve, tinyDataset, type Loopback } from '../downloadServer.js';
+import { md5, sendFile, serve, tinyDataset, type Loopback } from '../downloadServer.js';
+import { publishedFashionMnist } from '../fashion.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'backprop-download-'));
 
@@ -238,20 +239,10 @@ describe('downloadDataset (loopback server, injected checksums)', () => {
   });
 });
 
-/** The published Fashion-MNIST files, or a skip (a failure on CI) without the Debian package. */
-function published(t: TestContext): Map<string, Buffer> | undefined {
-  const files = publishedFashionMnist();
-  if (files === undefined) {
-    const why = `Fashion-MNIST not found at ${FASHION_DIR}: install the Debian package dataset-fashion-mnist`;
-    if (process.env.CI === 'true') assert.fail(`${why}; on CI it is required`);
-    t.skip(why);
-  }
-  return files;
-}
 
 describe('the real Fashion-MNIST files against the table in src/data/datasets.ts', () => {
   it('the files as published (rebuilt from the Debian package) have exactly the MD5s and sizes of the table', (t) => {
-    const files = published(t);
+    const files = publishedFashionMnist(t);
     if (!files) return;
     for (const f of DATASETS['fashion-mnist'].files) {
       assert.equal(md5(files.get(f.name)!), f.md5, f.name);
@@ -260,7 +251,7 @@ describe('the real Fashion-MNIST files against the table in src/data/datasets.ts
   });
 
   it("downloadDataset('fashion-mnist') from a loopback mirror of them: verified, 60,000 + 10,000 images of 28×28", async (t) => {
-    const files = published(t);
+    const files = publishedFashionMnist(t);
     if (!files) return;
     const dir = tmp();
     await withServer((req, res) => sendFile(files, req, res), async (s) => {
