@@ -1,5 +1,7 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { DATASETS, DATASET_NAMES, isDatasetName } from '../data/datasets.js';
-import { DEFAULT_TIMEOUT_MS, DownloadError, downloadDataset, type DownloadProgress } from '../data/download.js';
+import { DEFAULT_TIMEOUT_MS, DownloadError, defaultCacheDir, downloadDataset, type DownloadProgress } from '../data/download.js';
 import { parseFlags, positiveFlag } from './args.js';
 import { UsageError } from './errors.js';
 import type { CliIO } from './io.js';
@@ -67,7 +69,11 @@ export async function dataCommand(args: string[], io: CliIO): Promise<number> {
   } catch (e) {
     view.clearLine();
     if (controller.signal.aborted) {
-      io.err('backprop: interrupted; what arrived is kept as .part files, and the next run resumes from there\n');
+      const target = values.dir ?? join(defaultCacheDir(), name);
+      const parts = existsSync(target) ? readdirSync(target).filter((f) => f.endsWith('.part')) : [];
+      io.err(parts.length > 0
+        ? `backprop: interrupted; what arrived is kept in ${parts.map((f) => join(target, f)).join(', ')}, and the next run resumes from there\n`
+        : 'backprop: interrupted before any data arrived\n');
       return INTERRUPTED;
     }
     if (e instanceof DownloadError && e.failures.length > 0) {
