@@ -117,7 +117,13 @@ class DownloadView {
       this.io.out(`  ${p.file}  ${megabytes(p.received)}  MD5 and contents ok, from ${p.url}${skipped ? ` (after ${skipped})` : ''}\n`);
       return;
     }
-    if (this.quiet || !this.io.isTTY) return;
+    if (this.quiet) return;
+    if (p.phase === 'wait') {
+      this.clearLine();
+      this.io.out(`  ${p.file}: another download into this directory is under way; waiting for it\n`);
+      return;
+    }
+    if (!this.io.isTTY) return;
     if (p.phase === 'verify') {
       this.io.out(`\r${bar(1)} ${p.file}  checking MD5 and contents\x1b[K`);
       this.drawn = true;

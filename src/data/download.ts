@@ -1,7 +1,7 @@
 /**
  * Downloading MNIST-style datasets into a cache: mirrors in order, MD5 and IDX checks, HTTP
  * Range resume, and atomic landing (a file appears under its name only when complete and
- * verified; until then it is `NAME.part`).
+ * verified; until then it is `NAME.part`, written by one download at a time: `NAME.lock`).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { DataError } from './DataError.js';
 import { DATASETS, isDatasetName, type DatasetFile, type DatasetName, type DatasetSpec } from './datasets.js';
+import { withFileLock } from './fileLock.js';
 import { readIdxFile } from './idxFiles.js';
 
 export { DATASETS, DATASET_NAMES, isDatasetName, type DatasetFile, type DatasetName, type DatasetSpec } from './datasets.js';
@@ -42,10 +43,12 @@ export interface DownloadProgress {
   /** The file, e.g. `'train-images-idx3-ubyte.gz'`. */
   file: string;
   /**
-   * `'cached'`: already complete in the directory, not fetched; `'download'`: bytes arriving;
-   * `'verify'`: checking MD5 and contents; `'done'`: verified and in place.
+   * `'cached'`: already complete in the directory, not fetched; `'wait'`: another download into
+   * the same directory (another process, or another call) holds the file, so this one waits for
+   * it; `'download'`: bytes arriving; `'verify'`: checking MD5 and contents; `'done'`: verified
+   * and in place.
    */
-  phase: 'cached' | 'download' | 'verify' | 'done';
+  phase: 'cached' | 'wait' | 'download' | 'verify' | 'done';
   /** The URL being fetched (absent for `'cached'`). */
   url?: string;
   /** Bytes of the file on disk so far. */
@@ -136,11 +139,16 @@ export async function downloadDataset(dataset: DatasetName | DatasetSpec, option
   for (const file of spec.files) {
     options.signal?.throwIfAborted();
     const target = join(dir, file.name);
-    if (isComplete(target, file)) {
+    const cached = (): boolean => {
+      if (!isComplete(target, file)) return false;
       ctx.report({ file: file.name, phase: 'cached', received: file.bytes ?? statSync(target).size, total: file.bytes, failures: [] });
-      continue;
-    }
-    await downloadFile(file, target, mirrors, ctx);
+      return true;
+    };
+    if (cached()) continue;
+    const onWait = (): void => ctx.report({ file: file.name, phase: 'wait', received: 0, total: file.bytes, failures: [] });
+    await withFileLock(`${target}.lock`, async () => {
+      if (!cached()) await downloadFile(file, target, mirrors, ctx); // another download may have finished it meanwhile
+    }, { onWait, signal: options.signal });
   }
   return dir;
 }

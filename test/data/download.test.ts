@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { DATASETS, type DatasetSpec } from '../../src/data/datasets.js';
 import { defaultCacheDir, DownloadError, downloadDataset, missingDatasetFiles, type DownloadProgress } from '../../src/data/download.js';
@@ -204,6 +205,35 @@ describe('downloadDataset (loopback server, injected checksums)', () => {
       await downloadDataset(spec, { dir, mirrors: [s.base] });
     });
     assert.deepEqual(readFileSync(join(dir, 'train-labels-idx1-ubyte.gz')), files.get('train-labels-idx1-ubyte.gz'));
+  });
+
+  it('two downloads into one directory at once: each file is fetched once, the other waits and finds it', async () => {
+    const { spec, files } = tinyDataset(300, 10);
+    const dir = tmp();
+    const phases: string[][] = [[], []];
+    await withServer((req, res) => void setTimeout(() => sendFile(files, req, res), 100), async (s) => {
+      const both = await Promise.all([0, 1].map((i) => downloadDataset(spec, { dir, mirrors: [s.base], onProgress: (p) => phases[i]!.push(`${p.file} ${p.phase}`) })));
+      assert.deepEqual(both, [dir, dir]);
+      assert.deepEqual(s.requests.map((r) => r.path).sort(), [...files.keys()].map((n) => `/${n}`).sort(), 'each file once');
+    });
+    assert.deepEqual(listing(dir), FOUR, 'no .part or .lock left');
+    const waited = phases.flat().filter((p) => p.endsWith(' wait')).length;
+    assert.ok(waited >= 1, `one of them waited: ${phases.flat().join(', ')}`);
+    for (const name of files.keys()) {
+      const ends = phases.map((ph) => ph.filter((p) => p.startsWith(`${name} `)).at(-1));
+      assert.deepEqual(ends.map((e) => e!.split(' ')[1]).sort(), ['cached', 'done'], name);
+    }
+  });
+
+  it('a lock left by a process that is gone is taken over', async () => {
+    const { spec, files } = tinyDataset();
+    const dir = tmp();
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!; // exited: its pid runs nothing now
+    writeFileSync(join(dir, 'train-images-idx3-ubyte.gz.lock'), `${gone}\n`);
+    await withServer((req, res) => sendFile(files, req, res), async (s) => {
+      await downloadDataset(spec, { dir, mirrors: [s.base] });
+    });
+    assert.deepEqual(listing(dir), FOUR);
   });
 
   it('aborting (the signal): the promise rejects with its reason, the .part stays, no file under its name', async () => {
