@@ -2,10 +2,10 @@
  * `backprop data` and `--data mnist|fashion-mnist`, against a server on 127.0.0.1 only: every
  * run passes --mirror with --no-default-mirrors, or fails before any request.
  */
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
@@ -14,7 +14,16 @@ import { md5, sendFile, serve } from '../downloadServer.js';
 import { publishedFashionMnist } from '../fashion.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'backprop-data-cli-'));
+/** Temporary directories, removed when the file's tests end (the Fashion-MNIST ones hold 31 MB). */
+const made: string[] = [];
+const tmp = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'backprop-data-cli-'));
+  made.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Run the CLI in-process, capturing what it prints. */
 async function run(argv: string[], isTTY = false): Promise<{ code: number; out: string; err: string }> {
