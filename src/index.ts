@@ -31,6 +31,7 @@ export { Random, type RandomState } from './random.js';
 export { DataError } from './data/DataError.js';
 export { parseIdx, imageSetFromIdx, type IdxArray, type ImageSet } from './data/idx.js';
 export { readIdxFile, findIdxFile, loadIdxDataset, type IdxDataset } from './data/idxFiles.js';
+export { downloadDataset, defaultCacheDir, missingDatasetFiles, DownloadError, DEFAULT_TIMEOUT_MS, DATASETS, DATASET_NAMES, isDatasetName, type DownloadOptions, type DownloadProgress, type MirrorFailure, type DatasetName, type DatasetSpec, type DatasetFile } from './data/download.js';
 export { readBundledDigits, loadBundledDigits, type BundledDigits } from './data/bundledDigits.js';
 export { splitImageSet, subset } from './data/split.js';
 export { toLabeledData, oneHot, type LabeledData } from './data/dataset.js';

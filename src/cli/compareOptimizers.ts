@@ -34,6 +34,7 @@ default learning rate (the book's: SGD 0.01, Momentum 0.01, AdaGrad 0.01, Adam 0
 each one's loss every ${PRINT_EVERY} iterations, then its final test accuracy and seconds.
 
   --data DIR          MNIST-format IDX files (train-images-idx3-ubyte, ... raw or .gz);
+                      or mnist, fashion-mnist: the full set 'backprop data' downloaded;
                       default: the bundled 10,000 MNIST digits, split 8,000 / 2,000
   --iters N           iterations (default ${BOOK.iters}, as the book)
   --batch-size N      mini-batch size (default ${BOOK.batchSize})

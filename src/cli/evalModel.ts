@@ -12,6 +12,7 @@ export const EVAL_HELP = `Usage: backprop eval --model FILE [--data DIR] [--spli
 
 Prints a saved model's test accuracy and its confusion matrix (rows: true class, columns:
 predicted), on the data and test split it was trained on unless --data or --split-seed says otherwise.
+--data takes a directory of IDX files, or mnist / fashion-mnist (downloaded by backprop data).
 ${BACKEND_HELP}`;
 
 export const PREDICT_HELP = `Usage: backprop predict --model FILE IMAGE.png [IMAGE.png ...]

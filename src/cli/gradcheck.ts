@@ -15,6 +15,7 @@ absolute difference per parameter. Exits 1 if any is 1e-6 or more (float64).
   --seed N       seed of the initial weights (default 0)
   --samples N    images to use (default 3)
   --data DIR     MNIST-format IDX files instead of the bundled digits
+                 (or mnist, fashion-mnist: the copy 'backprop data' downloaded)
 `;
 
 /** The bar the issue sets for float64: every mean difference below this. */

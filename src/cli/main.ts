@@ -6,6 +6,7 @@ import { GRADCHECK_HELP, gradcheckCommand } from './gradcheck.js';
 import { PLAYGROUND_HELP } from './playground.js';
 import { COMPARE_OPTIMIZERS_HELP, compareOptimizersCommand } from './compareOptimizers.js';
 import { EVAL_HELP, PREDICT_HELP, evalCommand, predictCommand } from './evalModel.js';
+import { DATA_HELP, dataCommand } from './data.js';
 
 const HELP = `Usage: backprop <command> [flags]
 
@@ -17,6 +18,7 @@ Commands:
   predict      classify PNG images of digits with a saved model
   gradcheck    compare backprop with numerical gradients
   compare-optimizers  SGD, Momentum, AdaGrad and Adam side by side on the digits (fig. 6-9)
+  data         download MNIST or Fashion-MNIST (60,000 + 10,000 images), verified, into the cache
   graph        draw a computational graph with its values and gradients
   playground   the browser playground: graph explorer, training, drawing a digit
   help [cmd]   this help, or a command's
@@ -24,7 +26,7 @@ Commands:
 Run 'backprop <command> --help' for its flags.
 `;
 
-const HELPS: Record<string, string> = { train: TRAIN_HELP, gradcheck: GRADCHECK_HELP, playground: PLAYGROUND_HELP, eval: EVAL_HELP, predict: PREDICT_HELP, 'compare-optimizers': COMPARE_OPTIMIZERS_HELP };
+const HELPS: Record<string, string> = { train: TRAIN_HELP, gradcheck: GRADCHECK_HELP, playground: PLAYGROUND_HELP, eval: EVAL_HELP, predict: PREDICT_HELP, 'compare-optimizers': COMPARE_OPTIMIZERS_HELP, data: DATA_HELP };
 
 /**
  * Run the CLI with `argv` (without node and the script) and return the exit code:
@@ -48,6 +50,8 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
         await graphCommand(rest, (line) => io.out(line + '\n'));
         return 0;
       }
+      case 'data':
+        return await dataCommand(rest, io);
       case 'eval':
         await evalCommand(rest, io);
         return 0;
@@ -69,7 +73,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
         io.out(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version + '\n');
         return 0;
       default:
-        throw new UsageError(`unknown command '${command}' (commands: train, eval, predict, gradcheck, compare-optimizers, graph, playground, help)`);
+        throw new UsageError(`unknown command '${command}' (commands: train, eval, predict, gradcheck, compare-optimizers, data, graph, playground, help)`);
     }
   } catch (e) {
     const err = e as Error;

@@ -19,11 +19,9 @@ export class Progress {
     const now = performance.now();
     if (now - this.lastDraw < 100 && i !== this.total) return;
     this.lastDraw = now;
-    const width = 30;
-    const filled = Math.round((width * i) / this.total);
     const acc = this.last ? `  train ${this.last.trainAccuracy.toFixed(4)}  test ${this.last.testAccuracy.toFixed(4)}` : '';
     const secs = ((now - this.start) / 1000).toFixed(1);
-    this.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${i}/${this.total}  loss ${loss.toFixed(4)}${acc}  ${secs}s\x1b[K`);
+    this.write(`\r${bar(i / this.total)} ${i}/${this.total}  loss ${loss.toFixed(4)}${acc}  ${secs}s\x1b[K`);
   }
 
   epoch(r: EpochRecord): void {
@@ -32,4 +30,10 @@ export class Progress {
     const line = `epoch ${String(r.epoch).padStart(3)}  iter ${String(r.iteration).padStart(String(this.total).length)}/${this.total}  loss ${r.loss.toFixed(4)}  train acc ${r.trainAccuracy.toFixed(4)}  test acc ${r.testAccuracy.toFixed(4)}  ${r.seconds.toFixed(1)}s`;
     this.write(this.tty ? `\r${line}\x1b[K\n` : `${line}\n`);
   }
+}
+
+/** A text progress bar, `[#####.....]`, for a fraction from 0 to 1. */
+export function bar(fraction: number, width = 30): string {
+  const filled = Math.max(0, Math.min(width, Math.round(width * fraction)));
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }

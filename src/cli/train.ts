@@ -24,6 +24,7 @@ Trains a network by backprop. The default is the book's chapter 5 recipe: TwoLay
 
 Data
   --data DIR          MNIST-format IDX files (train-images-idx3-ubyte, ... raw or .gz);
+                      or mnist, fashion-mnist: the full set 'backprop data' downloaded;
                       default: the bundled 10,000 MNIST digits, split 8,000 / 2,000
   --split-seed N      seed of the bundled digits' train/test split (default 0)
 
