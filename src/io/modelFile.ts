@@ -11,7 +11,7 @@
 import { Tensor } from '../tensor/Tensor.js';
 import type { Backend } from '../kernels/Backend.js';
 import { Random } from '../random.js';
-import { buildNetwork, MODEL_KINDS, type ModelSpec, type Network } from '../nets/buildNetwork.js';
+import { architectureDifferences, architectureOf, buildNetwork, MODEL_KINDS, type ModelSpec, type Network } from '../nets/buildNetwork.js';
 import type { NamedTensors } from '../optimizers/Optimizer.js';
 import type { TrainerState } from '../train/Trainer.js';
 import { expectTensors, loadSafetensors, saveSafetensors, type ExpectedTensors, type TensorLike } from './safetensors.js';
@@ -48,8 +48,14 @@ export interface LoadedModel {
   config?: Record<string, unknown>;
 }
 
-/** Save a model atomically: a crash mid-save never leaves a broken file where a good one was. */
+/**
+ * Save a model atomically: a crash mid-save never leaves a broken file where a good one was.
+ * The spec is checked against the network first (model, sizes, activation, dropout, batch norm,
+ * weight decay, dtype, convolution), so every file written is one loadModel rebuilds; a
+ * mismatch is a ModelFileError naming the field, and nothing is written.
+ */
 export function saveModel(path: string, record: ModelRecord): void {
+  checkRecord(path, record);
   const tensors: Record<string, TensorLike> = {};
   const state = record.training?.network ?? networkState(record.network);
   for (const [name, t] of Object.entries(state.params)) tensors[name] = t;
@@ -80,7 +86,7 @@ export function loadModel(path: string, options: { backend?: Backend } = {}): Lo
   if (meta.format !== MODEL_FORMAT) {
     throw new ModelFileError(`${path}: __metadata__.format is ${meta.format === undefined ? 'missing' : JSON.stringify(meta.format)}, expected "${MODEL_FORMAT}" (not a backprop model file)`);
   }
-  const spec = checkSpec(parseJson(path, meta, 'architecture'), path);
+  const spec = checkSpec(parseJson(path, meta, 'architecture'), `${path}: __metadata__.architecture`);
   const training = meta.training === undefined ? undefined : (parseJson(path, meta, 'training') as StoredTraining);
   // Before building (allocating) the network: a hostile architecture could ask for billions of
   // weights; the file, already checked against its own size, must hold at least that many values.
@@ -133,6 +139,30 @@ export function loadModel(path: string, options: { backend?: Backend } = {}): Lo
   return result;
 }
 
+/** Refuse a spec that is malformed or does not describe the network, or a training state of other shapes. */
+function checkRecord(path: string, record: ModelRecord): void {
+  const where = `saveModel ${path}`;
+  const { spec, network } = record;
+  checkSpec(spec, `${where}: spec`);
+  const architecture = architectureOf(network);
+  const kind = (network as object).constructor?.name ?? 'network';
+  if (!architecture) {
+    throw new ModelFileError(`${where}: the network is a ${kind}; a model file holds a TwoLayerNet, MultiLayerNet or SimpleConvNet (what buildNetwork builds from a spec); nothing was written`);
+  }
+  const differences = architectureDifferences(spec, architecture);
+  if (differences.length > 0) {
+    const list = differences.map(([field, given, actual]) => `spec.${field} is ${JSON.stringify(given)} but the network has ${JSON.stringify(actual)}`);
+    throw new ModelFileError(`${where}: the spec does not match the network (a ${kind}): ${list.join('; ')}; nothing was written`);
+  }
+  const params = record.training?.network.params;
+  for (const [name, t] of Object.entries(params ?? {})) {
+    const own = network.params[name];
+    if (!own || own.shape.join() !== t.shape.join()) {
+      throw new ModelFileError(`${where}: the training state's parameter '${name}' ${own ? `has shape [${t.shape}] but the network's has [${own.shape}]` : 'is not one of the network\'s'}; nothing was written`);
+    }
+  }
+}
+
 /** The training state as stored in the metadata: tensors replaced by the names of their slots. */
 type StoredTraining = Omit<TrainerState, 'network' | 'optimizer'> & {
   optimizer: Omit<TrainerState['optimizer'], 'slots'> & { slotNames: Record<string, string[]> };
@@ -168,10 +198,10 @@ function parseJson(path: string, meta: Record<string, string>, field: string): u
   }
 }
 
-/** Check every field of a stored architecture, naming the first that is wrong. */
-function checkSpec(raw: unknown, path: string): ModelSpec {
+/** Check every field of an architecture, naming the first that is wrong (as `${where}.${field}`). */
+function checkSpec(raw: unknown, where: string): ModelSpec {
   const bad = (field: string, why: string): never => {
-    throw new ModelFileError(`${path}: __metadata__.architecture.${field} ${why}`);
+    throw new ModelFileError(`${where}${field ? `.${field}` : ''} ${why}`);
   };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('', 'must be an object');
   const s = raw as Record<string, unknown>;

@@ -114,7 +114,8 @@ export interface Backend {
 /**
  * Where the windows of a convolution or pooling lie: input (N, C, H, W) = (batch, channels,
  * height, width), windows filterH×filterW moved by `stride` over the input padded by `pad`,
- * giving outH = (H + 2·pad − filterH) / stride + 1 rows and outW columns of windows.
+ * giving outH = ⌊(H + 2·pad − filterH) / stride⌋ + 1 rows and outW columns of windows (the book's
+ * `//`: a last window that would run past the padded input is dropped).
  */
 export interface ConvGeometry {
   readonly batch: number;

@@ -7,7 +7,8 @@ import type { Layer } from './Layer.js';
 /**
  * The convolution layer (the book's `Convolution`, chapter 7): FN filters W (FN, C, FH, FW)
  * and biases b (FN) slide over a batch of images x (N, C, H, W), giving (N, FN, outH, outW)
- * with outH = (H + 2·pad − FH) / stride + 1.
+ * with outH = (H + 2·pad − FH) // stride + 1, floored as in the book (a last partial window is
+ * dropped: 3×3 filters with stride 2 on 8×8 give 3×3).
  *
  * As in the book, im2col turns the windows into rows of `col`, so the layer is an affine layer
  * on those rows: out = col · W_colᵀ + b, with W_col = W viewed as (FN, C·FH·FW). Backward:

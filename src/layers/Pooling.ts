@@ -5,9 +5,13 @@ import type { Layer } from './Layer.js';
 
 /**
  * Max pooling (the book's `Pooling`, chapter 7): the largest value of each poolH×poolW window,
- * per channel, (N, C, H, W) → (N, C, outH, outW) with outH = (H + 2·pad − poolH) / stride + 1.
- * The stride defaults to 2, as in the book. Forward keeps where each maximum was (the first on
- * ties); backward sends each dout element there and 0 everywhere else.
+ * per channel, (N, C, H, W) → (N, C, outH, outW) with outH = (H + 2·pad − poolH) // stride + 1,
+ * floored as the book's im2col does, so a last partial window is dropped (2×2, stride 2 on 7×7
+ * gives 3×3). The stride defaults to 2, as in the book. With pad > 0 the input is padded with
+ * zeros, as the book's im2col pads it (np.pad), so a padding cell can be a window's maximum; the
+ * book's own Pooling.forward leaves pad out of its output size and only runs with pad 0. Forward
+ * keeps where each maximum was (the first on ties); backward sends each dout element there and
+ * 0 everywhere else (nothing for a maximum in the padding).
  *
  * @example
  * const pool = new Pooling(2, 2);     // 2×2 windows, stride 2

@@ -160,8 +160,12 @@ export class Sequential {
     return out;
   }
 
-  /** The loss for a batch, weight decay included: L + ½λ Σ‖W‖². Training behaviour by default, as `gradient` needs. */
-  loss(x: Tensor, t: Targets, train = true): number {
+  /**
+   * The loss for a batch, weight decay included: L + ½λ Σ‖W‖². Inference by default, as the
+   * book's `loss(x, t, train_flg=False)`: a bare call draws no dropout mask and leaves the batch
+   * norm running statistics alone. `gradient` and `numericalGradient` pass `train = true`.
+   */
+  loss(x: Tensor, t: Targets, train = false): number {
     let loss = this.lastLayer.forward(this.predict(x, train), t);
     if (this.weightDecayLambda > 0) {
       let squares = 0;

@@ -100,16 +100,13 @@ export class SimpleConvNet {
     const [C, H, W] = inputDim;
     this.inputDim = [C, H, W];
     this.convParam = Object.freeze(cp);
-    // conv_output_size = (input_size − filter_size + 2·pad) / stride + 1, then 2×2 pooling halves it
+    // conv_output_size = (input_size − filter_size + 2·pad) // stride + 1; the 2×2 pooling with
+    // stride 2 floors its half, as Pooling does (the book's filter_num·(conv_output_size/2)², for even sizes)
     const convH = convOutputSize(H, cp.filterSize, cp.stride, cp.pad, 'SimpleConvNet (height)');
     const convW = convOutputSize(W, cp.filterSize, cp.stride, cp.pad, 'SimpleConvNet (width)');
-    if (convH % 2 !== 0 || convW % 2 !== 0) {
-      throw new ShapeError(
-        `SimpleConvNet: the convolution output ${convH}×${convW} cannot be pooled 2×2 with stride 2 (both sides must be even); ` +
-          `change inputDim, filterSize, pad or stride`,
-      );
-    }
-    const poolOutputSize = cp.filterNum * (convH / 2) * (convW / 2);
+    const poolH = convOutputSize(convH, 2, 2, 0, 'SimpleConvNet (pooled height)');
+    const poolW = convOutputSize(convW, 2, 2, 0, 'SimpleConvNet (pooled width)');
+    const poolOutputSize = cp.filterNum * poolH * poolW;
 
     const rng = options.rng ?? new Random(options.seed ?? 0);
     const opts = { dtype: options.dtype ?? 'float32', backend: options.backend };

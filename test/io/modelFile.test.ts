@@ -1,9 +1,18 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildNetwork, type ModelSpec } from '../../src/nets/buildNetwork.js';
+import { buildNetwork, type ModelSpec, type Network } from '../../src/nets/buildNetwork.js';
+import { TwoLayerNet } from '../../src/nets/TwoLayerNet.js';
+import { MultiLayerNet } from '../../src/nets/MultiLayerNet.js';
+import { SimpleConvNet } from '../../src/nets/SimpleConvNet.js';
+import { Sequential } from '../../src/nets/Sequential.js';
+import { Affine } from '../../src/layers/Affine.js';
+import { Relu } from '../../src/layers/Relu.js';
+import { initWeight } from '../../src/layers/init.js';
+import { Tensor } from '../../src/tensor/Tensor.js';
+import { ModelFileError } from '../../src/io/ModelFileError.js';
 import { loadModel, saveModel } from '../../src/io/modelFile.js';
 import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 import { Random } from '../../src/random.js';
@@ -91,5 +100,51 @@ describe('model files: bad and hostile files get a clear error naming the file a
     const bytes = readFileSync(good);
     writeFileSync(path, bytes.subarray(0, bytes.length - 10));
     assert.throws(() => loadModel(path), { name: 'ModelFileError', message: /truncated\.safetensors/ });
+  });
+});
+
+describe('saveModel refuses a spec that does not describe the network, naming the field, and writes nothing', () => {
+  const refused = (name: string, spec: ModelSpec, network: Network, message: RegExp): void => {
+    const path = join(dir, `${name}.safetensors`);
+    assert.throws(() => saveModel(path, { spec, network }), (e: Error) => e instanceof ModelFileError && message.test(e.message) && e.message.startsWith(`saveModel ${path}: `));
+    assert.equal(existsSync(path), false, `${name}: nothing was written`);
+  };
+  const two = { ...base, hidden: [50] };
+
+  it('TwoLayerNet(784, 30, 10) saved with a hidden-50 spec', () => {
+    refused('hidden', two, new TwoLayerNet(784, 30, 10), /the spec does not match the network \(a TwoLayerNet\): spec\.hidden is \[50\] but the network has \[30\]; nothing was written$/);
+    refused('sizes', { ...two, hidden: [30], inputSize: 100, outputSize: 3 }, new TwoLayerNet(784, 30, 10), /spec\.inputSize is 100 but the network has 784; spec\.outputSize is 3 but the network has 10/);
+    refused('dtype', { ...two, hidden: [30] }, new TwoLayerNet(784, 30, 10, 0.01, { dtype: 'float64' }), /spec\.dtype is "float32" but the network has "float64"/);
+    refused('kind', { ...two, hidden: [30], model: 'mlp' }, new TwoLayerNet(784, 30, 10), /spec\.model is "mlp" but the network has "two-layer"/);
+    // the matching spec saves and loads
+    const ok = join(dir, 'two-ok.safetensors');
+    saveModel(ok, { spec: { ...two, hidden: [30] }, network: new TwoLayerNet(784, 30, 10) });
+    assert.deepEqual(loadModel(ok).network.params.W1.shape, [784, 30]);
+  });
+
+  it('MultiLayerNet: activation, dropout, batch norm and weight decay are part of the architecture', () => {
+    const spec: ModelSpec = { ...base, model: 'mlp', hidden: [30, 20], init: 'he', activation: 'tanh', dropout: 0.2, batchNorm: true, weightDecay: 0.01 };
+    const network = new MultiLayerNet(784, [30, 20], 10, { activation: 'tanh', useDropout: true, dropoutRatio: 0.2, useBatchnorm: true, weightDecayLambda: 0.01 });
+    saveModel(join(dir, 'mlp-ok.safetensors'), { spec, network });
+    refused('mlp-hidden', { ...spec, hidden: [30, 21] }, network, /spec\.hidden is \[30,21\] but the network has \[30,20\]/);
+    refused('mlp-activation', { ...spec, activation: 'relu' }, network, /\(a MultiLayerNet\): spec\.activation is "relu" but the network has "tanh"/);
+    refused('mlp-dropout', { ...spec, dropout: 0.5 }, network, /spec\.dropout is 0\.5 but the network has 0\.2/);
+    refused('mlp-batchnorm', { ...spec, batchNorm: false }, network, /spec\.batchNorm is false but the network has true/);
+    refused('mlp-decay', { ...spec, weightDecay: 0 }, network, /spec\.weightDecay is 0 but the network has 0\.01/);
+  });
+
+  it('SimpleConvNet: the convolution and the input dimensions', () => {
+    const spec: ModelSpec = { ...base, model: 'cnn', hidden: [20], conv: { ...CONV_PARAM_DEFAULTS, filterNum: 4 }, inputDim: [1, 28, 28] };
+    const network = new SimpleConvNet([1, 28, 28], { filterNum: 4 }, 20, 10, 0.01);
+    saveModel(join(dir, 'cnn-ok.safetensors'), { spec, network });
+    refused('cnn-filters', { ...spec, conv: { ...CONV_PARAM_DEFAULTS, filterNum: 30 } }, network, /\(a SimpleConvNet\): spec\.conv is \{"filterNum":30,"filterSize":5,"pad":0,"stride":1\} but the network has \{"filterNum":4,/);
+    refused('cnn-input', { ...spec, inputDim: [3, 28, 28] }, network, /: spec\.inputDim is \[3,28,28\] but the network has \[1,28,28\]; nothing was written$/);
+  });
+
+  it('a malformed spec or a network no spec describes', () => {
+    refused('malformed', { ...base, hidden: [-5] }, new TwoLayerNet(784, 20, 10), /: spec\.hidden must be a list of 1\.\.100 whole numbers/);
+    const rng = new Random(0);
+    const custom = new Sequential([new Affine(initWeight([784, 20], 'he', rng), Tensor.zeros([20])), new Relu(), new Affine(initWeight([20, 10], 'he', rng), Tensor.zeros([10]))]);
+    refused('custom', base, custom as unknown as Network, /the network is a Sequential; a model file holds a TwoLayerNet, MultiLayerNet or SimpleConvNet/);
   });
 });
