@@ -54,8 +54,22 @@ export class Tensor {
     return new Tensor(shape, backend.alloc(shapeSize(shape), options.dtype ?? 'float32'), backend);
   }
 
-  /** A tensor from nested arrays, or from a flat list and a shape. */
-  static from(values: NestedArray | ArrayLike<number>, shape?: readonly number[], options: TensorOptions = {}): Tensor {
+  /**
+   * A tensor from nested arrays (shape inferred), or from a flat list and a shape.
+   *
+   * @example
+   * Tensor.from([[1, 2], [3, 4]]);                  // shape [2, 2], float32
+   * Tensor.from([1, 2, 3], { dtype: 'float64' });   // shape [3], float64
+   * Tensor.from([1, 2, 3, 4, 5, 6], [2, 3]);        // a flat list and a shape
+   * Tensor.from([1, 2, 3, 4], [2, 2], { dtype: 'float64' });
+   */
+  static from(values: NestedArray | ArrayLike<number>, options?: TensorOptions): Tensor;
+  static from(values: NestedArray | ArrayLike<number>, shape?: readonly number[], options?: TensorOptions): Tensor;
+  static from(values: NestedArray | ArrayLike<number>, shapeOrOptions?: readonly number[] | TensorOptions, options: TensorOptions = {}): Tensor {
+    let shape: readonly number[] | undefined;
+    if (shapeOrOptions === undefined || Array.isArray(shapeOrOptions)) shape = shapeOrOptions as readonly number[] | undefined;
+    else if (typeof shapeOrOptions === 'object' && shapeOrOptions !== null && !ArrayBuffer.isView(shapeOrOptions)) options = shapeOrOptions as TensorOptions;
+    else throw new TypeError(`Tensor.from: the second argument must be a shape (an array of dimensions) or options ({ dtype, backend }), got ${describe(shapeOrOptions)}`);
     const isView = ArrayBuffer.isView(values);
     const flat: ArrayLike<number> = isView
       ? (values as ArrayLike<number>)
@@ -139,6 +153,12 @@ export function shapeSize(shape: readonly number[]): number {
     n *= d;
   }
   return n;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (ArrayBuffer.isView(value)) return value.constructor.name;
+  return typeof value === 'string' ? `'${value}'` : typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
 }
 
 function inferShape(values: NestedArray): number[] {
