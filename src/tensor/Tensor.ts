@@ -17,14 +17,26 @@ export type NestedArray = number | NestedArray[];
  * A shape plus one contiguous row-major array of floats, owned by a backend.
  *
  * @example
- * const x = Tensor.from([[1, 2, 3], [4, 5, 6]]);
- * x.shape;     // [2, 3]
- * x.get(1, 2); // 6
+ * ```ts
+ * import { Tensor, ops } from 'backprop-ts';
+ *
+ * const x = Tensor.from([[1, 2, 3], [4, 5, 6]]);       // float32; Tensor.from(values, { dtype: 'float64' })
+ * const W = Tensor.from([1, 0, 0, 1, 1, 1], [3, 2]);   // a flat list and a shape
+ * console.log(x.shape, x.get(1, 2), ops.matmul(x, W).toArray());   // [2, 3] 6 [[4, 5], [10, 11]]
+ * ```
  */
 export class Tensor {
+  /** The dimensions, outermost first (frozen). */
   readonly shape: readonly number[];
+  /** Number of elements: the product of the shape. */
   readonly size: number;
 
+  /**
+   * Wrap storage a backend allocated (use Tensor.from or Tensor.zeros to make a tensor).
+   * @param shape The dimensions; their product must equal storage.length.
+   * @param storage The elements, owned by `backend`.
+   * @param backend The backend that allocated `storage` and runs the operations on it.
+   */
   constructor(shape: readonly number[], readonly storage: Storage, readonly backend: Backend) {
     const size = shapeSize(shape);
     if (size !== storage.length) {
@@ -39,6 +51,7 @@ export class Tensor {
     return this.storage.data;
   }
 
+  /** 'float32' or 'float64'. */
   get dtype(): DType {
     return this.storage.dtype;
   }
@@ -126,6 +139,7 @@ export class Tensor {
     return build(0, 0);
   }
 
+  /** `Tensor([2,3], float32) [[…]]`: shape, dtype and elements. */
   toString(): string {
     return `Tensor(${fmtShape(this.shape)}, ${this.dtype}) ${JSON.stringify(this.toArray())}`;
   }
