@@ -130,7 +130,7 @@ export interface TrainerState {
  * const digits = loadBundledDigits();
  * const data = { train: toLabeledData(digits.train), test: toLabeledData(digits.test) };
  * const net = new MultiLayerNet(784, [100, 100], 10, { useBatchnorm: true, seed: 1 });
- * const trainer = new Trainer(net, data, { iters: 200, optimizer: 'adam', optimizerParams: { lr: 0.001 }, seed: 2 },  // the book: epochs: 20
+ * const trainer = new Trainer(net, data, { iters: 100, evaluateSampleNumPerEpoch: 1000, optimizer: 'adam', optimizerParams: { lr: 0.001 }, seed: 2 },  // the book: epochs: 20
  *   { onEpoch: (r) => console.log(`epoch ${r.epoch}: train ${r.trainAccuracy}, test ${r.testAccuracy}`) });
  * const { final } = trainer.train();
  * const checkpoint = trainer.getState();   // … later: trainer.setState(checkpoint); trainer.train();

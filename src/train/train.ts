@@ -80,7 +80,7 @@ export const BOOK_DEFAULTS = { iters: 10000, batchSize: 100, lr: 0.1, hidden: 50
  * const data = { train: toLabeledData(digits.train), test: toLabeledData(digits.test) };
  * const rng = new Random(42);
  * const net = new TwoLayerNet(784, 50, 10, 0.01, { rng });
- * const { final } = train(net, data, { iters: 200, batchSize: 100, lr: 0.1, rng },   // the book: 10,000 iterations
+ * const { final } = train(net, data, { iters: 100, batchSize: 100, lr: 0.1, rng },   // the book: 10,000 iterations
  *   { onEpoch: (r) => console.log(`epoch ${r.epoch}: test accuracy ${r.testAccuracy}`) });
  * console.log(final.testAccuracy);
  * ```

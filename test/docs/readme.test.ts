@@ -1,113 +1,46 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
-import { packageEntry, packageEntryPath, PACKAGE_NAME } from './packageEntry.mjs';
+import { packageEntry, PACKAGE_NAME } from './packageEntry.mjs';
+import { codeBlocks, importedNames, isPackageName, root, runSnippet, typeCheck, writeSnippets } from './snippets.js';
 import { UsageError as CliUsageError } from '../../src/cli/errors.js';
 import * as library from '../../src/index.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const register = new URL('register.mjs', import.meta.url).href;
-const tsx = import.meta.resolve('tsx'); // by URL: the snippets run in an empty temporary folder
-// Inside the repository, so its package.json ("type": "module") makes each snippet an ES module.
-const snippetDir = join(root, 'test-output', 'docs-snippets');
-
-/** A fenced code block of a Markdown file. */
-export interface Snippet {
-  /** 1-based line of the opening fence. */
-  line: number;
-  lang: string;
-  code: string;
-  /** Says `// fragment`: type-checked only, not run. */
-  fragment: boolean;
-}
-
-/** The fenced code blocks of a Markdown text, with their languages and lines. */
-export function codeBlocks(markdown: string): Snippet[] {
-  const blocks: Snippet[] = [];
-  const lines = markdown.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^(\s*)(`{3,}|~{3,})\s*([\w-]*)/.exec(lines[i]);
-    if (!open) continue;
-    const fence = open[2];
-    const body: string[] = [];
-    let j = i + 1;
-    while (j < lines.length && !lines[j].trimStart().startsWith(fence)) body.push(lines[j++]);
-    const code = body.join('\n') + '\n';
-    blocks.push({ line: i + 1, lang: open[3], code, fragment: /^\s*\/\/\s*fragment\b/m.test(code) });
-    i = j;
-  }
-  return blocks;
-}
-
-/** Type-check files as the project does (strict, noUnusedLocals), with `backprop-ts` resolved as the snippets run it. */
-function typeCheck(files: string[]): string[] {
-  const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => assert.fail(ts.flattenDiagnosticMessageText(d.messageText, '\n')),
-  });
-  assert.ok(config);
-  const options: ts.CompilerOptions = {
-    ...config.options, noEmit: true, rootDir: root, baseUrl: root,
-    paths: { [PACKAGE_NAME]: [packageEntryPath()] },
-  };
-  const program = ts.createProgram(files, options);
-  return ts.getPreEmitDiagnostics(program)
-    .filter((d) => d.file && files.includes(d.file.fileName))
-    .map((d) => {
-      const { line } = d.file!.getLineAndCharacterOfPosition(d.start ?? 0);
-      return `${d.file!.fileName}:${line + 1}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
-    });
-}
-
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const snippets = codeBlocks(readme).filter((b) => b.lang === 'ts' || b.lang === 'typescript');
-const fileOf = (s: Snippet) => join(snippetDir, `readme-line-${s.line}.ts`);
 
 describe('README: every TypeScript block type-checks and runs against the package by name', () => {
+  let files: string[] = [];
   before(() => {
-    rmSync(snippetDir, { recursive: true, force: true });
-    mkdirSync(snippetDir, { recursive: true });
-    for (const s of snippets) writeFileSync(fileOf(s), s.code);
+    files = writeSnippets('docs-readme', snippets.map((s) => ({ name: `readme-line-${s.line}`, code: s.code })));
   });
 
   it('has TypeScript blocks, each importing from the package name', () => {
     assert.ok(snippets.length >= 3, `found ${snippets.length} ts blocks`);
     for (const s of snippets) {
-      const imports = [...s.code.matchAll(/from '([^']+)'/g)].map((m) => m[1]);
-      assert.ok(imports.length > 0 || s.fragment, `README line ${s.line}: imports nothing`);
-      for (const name of imports) {
-        assert.ok(name === PACKAGE_NAME || name.startsWith(`${PACKAGE_NAME}/`) || name.startsWith('node:'),
-          `README line ${s.line}: imports '${name}'; a user imports '${PACKAGE_NAME}'`);
+      const names = importedNames(s.code);
+      assert.ok(names.length > 0 || s.fragment, `README line ${s.line}: imports nothing`);
+      for (const name of names) {
+        assert.ok(isPackageName(name) || name.startsWith('node:'), `README line ${s.line}: imports '${name}'; a user imports '${PACKAGE_NAME}'`);
       }
     }
   });
 
   it('type-checks (strict, no unused names)', () => {
-    assert.deepEqual(typeCheck(snippets.map(fileOf)), []);
+    assert.deepEqual(typeCheck(files), []);
   });
 
-  for (const s of snippets) {
+  snippets.forEach((s, i) => {
     it(`runs the block at README line ${s.line}${s.fragment ? ' (a fragment: type-checked only)' : ''}`, { skip: s.fragment }, (t) => {
-      const cwd = mkdtempSync(join(tmpdir(), 'backprop-readme-'));
-      try {
-        const started = performance.now();
-        const r = spawnSync(process.execPath, ['--import', tsx, '--import', register, fileOf(s)], {
-          cwd, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE_OPTIONS: '' },
-        });
-        t.diagnostic(`${((performance.now() - started) / 1000).toFixed(1)} s; stdout: ${r.stdout.trim().replace(/\n/g, ' | ')}`);
-        assert.equal(r.status, 0, `README line ${s.line} failed:\n${r.stderr}${r.error ? String(r.error) : ''}`);
-        if (/console\.log/.test(s.code)) assert.notEqual(r.stdout.trim(), '', 'printed nothing');
-        assert.doesNotMatch(r.stdout, /\bNaN\b/);
-      } finally {
-        rmSync(cwd, { recursive: true, force: true });
-      }
+      const r = runSnippet(files[i]);
+      t.diagnostic(`${r.seconds.toFixed(1)} s; stdout: ${r.stdout.trim().replace(/\n/g, ' | ')}`);
+      assert.equal(r.status, 0, `README line ${s.line} failed:\n${r.stderr}`);
+      if (/console\.log/.test(s.code)) assert.notEqual(r.stdout.trim(), '', 'printed nothing');
+      assert.doesNotMatch(r.stdout, /\bNaN\b/);
     });
-  }
+  });
 });
 
 describe('the block extractor', () => {
