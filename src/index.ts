@@ -38,6 +38,7 @@ export { toLabeledData, oneHot, type LabeledData } from './data/dataset.js';
 
 export { train, BOOK_DEFAULTS, type Trainable, type TrainConfig, type TrainResult, type EpochRecord, type TrainCallbacks } from './train/train.js';
 export { TrainingError } from './train/TrainingError.js';
+export { UsageError } from './UsageError.js';
 export { writeFileAtomic } from './io/atomicWrite.js';
 
 /** Scalar computational graphs: build, parse, backward, draw (text, DOT, SVG). */

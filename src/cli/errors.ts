@@ -1,7 +1,2 @@
-/**
- * A mistake in how the command was called (an unknown flag, a bad value).
- * The CLI prints its message on one line and exits with code 2.
- */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+// UsageError lives below the CLI so the library can export it without importing the CLI.
+export { UsageError } from '../UsageError.js';

@@ -29,8 +29,11 @@ export interface ImageSet {
   images: Uint8Array;
   /** `count` class labels, each in `0 .. numClasses-1`. */
   labels: Uint8Array;
+  /** Number of images. */
   count: number;
+  /** Pixel rows per image (28). */
   rows: number;
+  /** Pixel columns per image (28). */
   cols: number;
 }
 

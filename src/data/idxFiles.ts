@@ -10,7 +10,9 @@ import { imageSetFromIdx, parseIdx, type IdxArray, type ImageSet } from './idx.j
 
 /** The training and test halves of an MNIST-style dataset. */
 export interface IdxDataset {
+  /** The training images. */
   train: ImageSet;
+  /** The test images. */
   test: ImageSet;
 }
 

@@ -3,20 +3,27 @@ import { type Node, topoSort } from './node.js';
 
 /** Where a node is drawn. Leaves (inputs, constants) have `r = 0`: their label ends at (x, y). */
 export interface LayoutNode {
+  /** The node drawn. */
   node: Node;
   /** Column: the longest path from the inputs; a leaf sits one column before its first consumer. */
   layer: number;
+  /** Centre x, in px. */
   x: number;
+  /** Centre y, in px. */
   y: number;
+  /** Circle radius in px (0 for a leaf). */
   r: number;
 }
 
 /** A drawing plan for a scalar graph: the canvas size, every node, and the root's output arrow. */
 export interface GraphLayout {
+  /** Canvas width, in px. */
   width: number;
+  /** Canvas height, in px. */
   height: number;
   /** In topological order. */
   nodes: LayoutNode[];
+  /** The root's output arrow: from x1 to x2 at height y. */
   output: { x1: number; x2: number; y: number };
 }
 

@@ -20,7 +20,9 @@ export class Node {
   name: string | undefined;
 
   constructor(
+    /** The operation ('input', 'const', 'add', 'mul', …). */
     readonly op: Op,
+    /** The nodes it is computed from (none for a leaf). */
     readonly inputs: readonly Node[],
     /** The forward value. */
     public value: number,

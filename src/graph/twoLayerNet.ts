@@ -7,23 +7,33 @@ import { type Xml, el } from './xml.js';
 
 /** A named tensor and its shape; `trainable` ones get a gradient (`dW1`) in backward. */
 export interface TensorSpec {
+  /** The book's name (x, W1, b1, …). */
   name: string;
+  /** Its shape. */
   shape: number[];
+  /** Whether it is a parameter (gets a gradient). */
   trainable?: boolean;
 }
 
 /** A chain of layers, drawn as boxes: the input, then each layer with its parameters and output. */
 export interface LayerGraph {
+  /** The caption. */
   title: string;
+  /** The input tensor. */
   input: TensorSpec;
+  /** Each layer: its name, its parameters and its output. */
   layers: { name: string; params: TensorSpec[]; out: TensorSpec }[];
 }
 
 /** The sizes of the book's `TwoLayerNet`. */
 export interface TwoLayerNetDims {
+  /** Rows per batch (100). */
   batch: number;
+  /** Features per row (784). */
   inputSize: number;
+  /** Hidden units (50). */
   hiddenSize: number;
+  /** Classes (10). */
   outputSize: number;
 }
 

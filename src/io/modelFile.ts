@@ -17,23 +17,30 @@ import type { TrainerState } from '../train/Trainer.js';
 import { expectTensors, loadSafetensors, saveSafetensors, type ExpectedTensors, type TensorLike } from './safetensors.js';
 import { ModelFileError } from './ModelFileError.js';
 
+/** The `format` value in a model file's metadata; loadModel rejects any other. */
 export const MODEL_FORMAT = 'backprop-model/1';
 
 /** What the CLI records about the data a model was trained on, to evaluate it on the same split. */
 export interface DataInfo {
   /** 'bundled' or an IDX directory. */
   source: string;
+  /** Training images used. */
   trainSize: number;
+  /** Test images used. */
   testSize: number;
+  /** The seed of the train/test split of the bundled digits. */
   splitSeed?: number;
 }
 
 /** What goes into a model file. */
 export interface ModelRecord {
+  /** The architecture, to rebuild the network. */
   spec: ModelSpec;
+  /** The network whose weights are saved. */
   network: Network;
   /** The run's state, to resume it (`Trainer.getState()`); omit to save the weights alone. */
   training?: TrainerState;
+  /** What it was trained on. */
   data?: DataInfo;
   /** The settings of the run (optimizer, batch size, seed, ...), for reports and resuming. */
   config?: Record<string, unknown>;
@@ -41,10 +48,15 @@ export interface ModelRecord {
 
 /** A model read back: the network rebuilt with its weights, and what the file recorded. */
 export interface LoadedModel {
+  /** The architecture read from the file. */
   spec: ModelSpec;
+  /** The network rebuilt, with the file's weights. */
   network: Network;
+  /** The run's state if it was saved: pass to `Trainer.setState` to resume. */
   training?: TrainerState;
+  /** What it was trained on, if recorded. */
   data?: DataInfo;
+  /** The run's settings, if recorded. */
   config?: Record<string, unknown>;
 }
 

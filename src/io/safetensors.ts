@@ -35,14 +35,19 @@ export type SafetensorsArray =
 export interface TensorLike {
   /** Checked against the array type if given; otherwise taken from it (Int32Array → int32). */
   readonly dtype?: SafetensorsDType;
+  /** The dimensions. */
   readonly shape: readonly number[];
+  /** The elements, row-major. */
   readonly data: SafetensorsArray;
 }
 
 /** One tensor read from a file. `data` is a fresh copy, aligned, owned by the caller. */
 export interface SafetensorsTensor {
+  /** The element type (float32, int32, …; F32, I32 in the file). */
   dtype: SafetensorsDType;
+  /** The dimensions. */
   shape: number[];
+  /** The elements, row-major, in the typed array of the dtype. */
   data: SafetensorsArray;
 }
 
@@ -51,7 +56,9 @@ export interface SafetensorsTensor {
  * `__proto__`); tensors appear in the order of their data in the file.
  */
 export interface SafetensorsFile {
+  /** The tensors by name. */
   tensors: Record<string, SafetensorsTensor>;
+  /** The `__metadata__` strings by key. */
   metadata: Record<string, string>;
 }
 

@@ -17,7 +17,9 @@ export type FloatArray = Float32Array | Float64Array;
 export interface Storage {
   /** A view of the elements; re-read it after any call that may grow the backend's memory. */
   readonly data: FloatArray;
+  /** Number of elements. */
   readonly length: number;
+  /** 'float32' or 'float64'. */
   readonly dtype: DType;
 }
 
@@ -118,14 +120,24 @@ export interface Backend {
  * `//`: a last window that would run past the padded input is dropped).
  */
 export interface ConvGeometry {
+  /** N, images in the batch. */
   readonly batch: number;
+  /** C, channels per image. */
   readonly channels: number;
+  /** H, input rows. */
   readonly height: number;
+  /** W, input columns. */
   readonly width: number;
+  /** Window height. */
   readonly filterH: number;
+  /** Window width. */
   readonly filterW: number;
+  /** Step between windows. */
   readonly stride: number;
+  /** Zero padding on each side. */
   readonly pad: number;
+  /** Windows down: (H + 2·pad − filterH) / stride + 1. */
   readonly outH: number;
+  /** Windows across: (W + 2·pad − filterW) / stride + 1. */
   readonly outW: number;
 }

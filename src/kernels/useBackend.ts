@@ -4,6 +4,7 @@ import { getBackend, registerBackend, setBackend } from './registry.js';
 /** Which kernels to use: the fastest that loads, the TypeScript reference, or WebAssembly SIMD. */
 export type BackendChoice = 'auto' | 'js' | 'wasm';
 
+/** Threads, the fallback report, and how the WebAssembly backend is made. */
 export interface UseBackendOptions {
   /** Threads of the WebAssembly backend's large matrix products (default 2 where possible). */
   threads?: number;
@@ -19,8 +20,13 @@ export interface UseBackendOptions {
  * 'wasm' fails with the reason instead.
  *
  * @example
- * await useBackend('auto');             // then build networks as usual
- * const net = new TwoLayerNet(784, 50, 10);
+ * ```ts
+ * import { useBackend, TwoLayerNet } from 'backprop-ts';
+ *
+ * const backend = await useBackend('auto');    // 'wasm' where WebAssembly SIMD loads, else 'js'
+ * const net = new TwoLayerNet(784, 50, 10);     // then build networks as usual: they use it
+ * console.log(backend.name, net.params.W1.backend === backend);
+ * ```
  */
 export async function useBackend(choice: BackendChoice = 'auto', options: UseBackendOptions = {}): Promise<Backend> {
   if (choice === 'js') return setBackend('js');

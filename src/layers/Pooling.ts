@@ -26,12 +26,19 @@ export class Pooling implements Layer {
   private out: Tensor | null = null;
   private dx: Tensor | null = null;
 
+  /**
+   * @param poolH Window height.
+   * @param poolW Window width.
+   * @param stride Step between windows (2).
+   * @param pad Zero padding on each side (0).
+   */
   constructor(readonly poolH: number, readonly poolW: number, readonly stride = 2, readonly pad = 0) {
     for (const [name, v, min] of [['poolH', poolH, 1], ['poolW', poolW, 1], ['stride', stride, 1], ['pad', pad, 0]] as const) {
       if (!(Number.isInteger(v) && v >= min)) throw new RangeError(`Pooling: ${name} must be a whole number ≥ ${min}, got ${v}`);
     }
   }
 
+  /** (N, C, H, W) → (N, C, outH, outW): the maximum of each window. */
   forward(x: Tensor): Tensor {
     convGeometry(x.shape, this.poolH, this.poolW, this.stride, this.pad, 'Pooling'); // shape errors name this layer
     const r = maxPool(x, this.poolH, this.poolW, this.stride, this.pad, this.out, this.argMax);
@@ -41,6 +48,7 @@ export class Pooling implements Layer {
     return this.out;
   }
 
+  /** Each dout element goes to where its window's maximum was; 0 elsewhere. */
   backward(dout: Tensor): Tensor {
     if (!this.x || !this.out || !this.argMax) throw new Error('Pooling: backward called before forward');
     if (dout.size !== this.out.size) {

@@ -11,13 +11,16 @@ import type { Dropout } from '../layers/Dropout.js';
 
 /** The networks the CLI trains, saves and loads. */
 export type ModelKind = 'two-layer' | 'mlp' | 'cnn';
+/** Every ModelKind, for messages and checks. */
 export const MODEL_KINDS: readonly ModelKind[] = ['two-layer', 'mlp', 'cnn'];
 
 /** Everything needed to rebuild a network's architecture (its weights are stored apart). */
 export interface ModelSpec {
+  /** Which network: 'two-layer' (TwoLayerNet), 'mlp' (MultiLayerNet) or 'cnn' (SimpleConvNet). */
   model: ModelKind;
   /** Input features per row (784 for 28×28 images). */
   inputSize: number;
+  /** Classes (10). */
   outputSize: number;
   /** Hidden layer sizes: [50] for the book's TwoLayerNet, [100] for SimpleConvNet's affine layer. */
   hidden: number[];
@@ -31,15 +34,19 @@ export interface ModelSpec {
   dropout: number;
   /** Batch normalization before each hidden activation (MultiLayerNet). */
   batchNorm: boolean;
+  /** 'float32' or 'float64'. */
   dtype: DType;
-  /** The convolution of SimpleConvNet, and its input as (C, H, W). */
+  /** The convolution of SimpleConvNet (CONV_PARAM_DEFAULTS if not given). */
   conv?: ConvParam;
+  /** SimpleConvNet's input image as (C, H, W) ([1, 28, 28]). */
   inputDim?: [number, number, number];
 }
 
 /** A network built from a spec: trainable, and able to give raw scores for a batch. */
 export interface Network extends TrainerNetwork {
+  /** Raw scores (before softmax) for a batch. */
   predict(x: Tensor): Tensor;
+  /** The parameters by name. */
   readonly params: NamedTensors;
 }
 

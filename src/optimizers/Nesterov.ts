@@ -2,6 +2,7 @@ import type { Tensor } from '../tensor/Tensor.js';
 import { nesterovUpdateInto } from '../tensor/elementwise.js';
 import { OptimizerBase } from './Optimizer.js';
 
+/** The hyperparameters of Nesterov; each defaults to the book's value. */
 export interface NesterovOptions {
   /** Learning rate (0.01). */
   lr?: number;
@@ -20,6 +21,7 @@ export interface NesterovOptions {
  * opt.update(net.params, grads);
  */
 export class Nesterov extends OptimizerBase<{ lr: number; momentum: number }> {
+  /** 'nesterov', its name for createOptimizer and in saved states. */
   readonly name = 'nesterov';
 
   constructor(options: NesterovOptions = {}) {

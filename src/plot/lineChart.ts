@@ -15,6 +15,7 @@ export interface LineSeries {
   dash?: string;
   /** Stroke width (1.5); 0 draws markers only. */
   width?: number;
+  /** A marker on the points (none by default). */
   marker?: Marker;
   /** A marker on every k-th point, starting with the first (1: every point), as matplotlib's markevery. */
   markEvery?: number;
@@ -22,9 +23,13 @@ export interface LineSeries {
 
 /** One plot: its lines, titles and ranges. */
 export interface ChartPanel {
+  /** The lines. */
   series: readonly LineSeries[];
+  /** The title above the plot. */
   title?: string;
+  /** The x axis label. */
   xLabel?: string;
+  /** The y axis label. */
   yLabel?: string;
   /** The x axis range; default 0 (or the least x, if negative) to the greatest x, rounded up. */
   xRange?: readonly [number, number];
@@ -34,12 +39,15 @@ export interface ChartPanel {
   legend?: 'top-right' | 'bottom-right' | 'none';
 }
 
+/** The layout of a chart of one or more panels. */
 export interface LineChartOptions {
   /** A title above all panels. */
   title?: string;
   /** Panels per row (2 when there are several, like the book's plt.subplot(2, 2, i)). */
   columns?: number;
+  /** Width of each panel, in px (480). */
   panelWidth?: number;
+  /** Height of each panel, in px (340). */
   panelHeight?: number;
 }
 

@@ -13,21 +13,26 @@ import { TrainingError } from './TrainingError.js';
  * book's networks; TwoLayerNet, MultiLayerNet and Sequential all qualify.
  */
 export interface TrainerNetwork {
+  /** The parameters by name, updated in place by the optimizer. */
   readonly params: NamedTensors;
   /** Backprop gradients for a batch, by parameter name; computes the batch loss on the way. */
   gradient(x: Tensor, t: Int32Array): NamedTensors;
+  /** The fraction of rows of x classified as their label. */
   accuracy(x: Tensor, t: Int32Array): number;
   /** The last loss with weight decay, if the network has it; else `lastLayer.loss` is used. */
   readonly lastLoss?: number | null;
+  /** The loss layer; its `loss` is the last forward pass's. */
   readonly lastLayer: { readonly loss: number | null };
   /** Buffers and generators beyond the params (Sequential, MultiLayerNet); else only params are saved. */
   getState?(): NetworkState;
+  /** Restore what getState returned. */
   setState?(state: NetworkState): void;
 }
 
 /** How mini-batches are drawn. */
 export type Sampling = 'replacement' | 'shuffle';
 
+/** How the Trainer trains: epochs or iterations, batch size, optimizer, sampling, generator. */
 export interface TrainerOptions {
   /** Passes over the training set (20, as the book's trainer). */
   epochs?: number;
@@ -71,27 +76,39 @@ export interface TrainerResult {
  * arrays, plus tensors in `optimizer.slots`, `network.params` and `network.buffers` (copies).
  */
 export interface TrainerState {
+  /** The state format's version. */
   version: 1;
   /** Iterations done. */
   iteration: number;
   /** Epochs done, iteration / iterPerEpoch (for information: setState reads `iteration`). */
   epoch: number;
+  /** Iterations of the whole run. */
   maxIter: number;
+  /** Iterations per epoch. */
   iterPerEpoch: number;
+  /** Rows per mini-batch. */
   miniBatchSize: number;
+  /** How mini-batches are drawn. */
   sampling: Sampling;
+  /** The mini-batch generator's state. */
   rng: RandomState;
+  /** The optimizer's hyperparameters, step and slots. */
   optimizer: OptimizerState;
+  /** The network's parameters, buffers and generators. */
   network: NetworkState;
+  /** The epoch records so far. */
   history: EpochRecord[];
+  /** The loss of every iteration so far. */
   lossList: number[];
   /** Loss sum and count since the last record (the next record's mean loss). */
   lossSum: number;
+  /** Iterations summed in lossSum. */
   lossCount: number;
   /** Training seconds before this state was taken. */
   seconds: number;
   /** With 'shuffle': the current permutation and the position in it. */
   order?: number[];
+  /** With 'shuffle': the position in `order`. */
   cursor?: number;
 }
 
@@ -107,20 +124,35 @@ export interface TrainerState {
  * least 1): the mean batch loss since the last record and the accuracies.
  *
  * @example
+ * ```ts
+ * import { MultiLayerNet, Trainer, loadBundledDigits, toLabeledData } from 'backprop-ts';
+ *
+ * const digits = loadBundledDigits();
+ * const data = { train: toLabeledData(digits.train), test: toLabeledData(digits.test) };
  * const net = new MultiLayerNet(784, [100, 100], 10, { useBatchnorm: true, seed: 1 });
- * const trainer = new Trainer(net, { train, test }, { epochs: 5, optimizer: 'adam', optimizerParams: { lr: 0.001 }, seed: 2 },
+ * const trainer = new Trainer(net, data, { iters: 100, evaluateSampleNumPerEpoch: 1000, optimizer: 'adam', optimizerParams: { lr: 0.001 }, seed: 2 },  // the book: epochs: 20
  *   { onEpoch: (r) => console.log(`epoch ${r.epoch}: train ${r.trainAccuracy}, test ${r.testAccuracy}`) });
  * const { final } = trainer.train();
  * const checkpoint = trainer.getState();   // … later: trainer.setState(checkpoint); trainer.train();
+ * console.log(final.testAccuracy, checkpoint.iteration);
+ * ```
  */
 export class Trainer {
+  /** The optimizer that moves the parameters. */
   readonly optimizer: Optimizer;
+  /** The generator of the mini-batches. */
   readonly rng: Random;
+  /** Epochs of the run. */
   readonly epochs: number;
+  /** Rows per mini-batch. */
   readonly miniBatchSize: number;
+  /** How mini-batches are drawn. */
   readonly sampling: Sampling;
+  /** Iterations per epoch: round(train size / batch size), at least 1. */
   readonly iterPerEpoch: number;
+  /** Iterations of the whole run. */
   readonly maxIter: number;
+  /** Rows of each set evaluated per epoch (all if undefined). */
   readonly evaluateSampleNumPerEpoch: number | undefined;
   private iter = 0;
   private records: EpochRecord[] = [];
@@ -140,6 +172,12 @@ export class Trainer {
   private readonly trainSample: LabeledData;
   private readonly testSample: LabeledData;
 
+  /**
+   * @param network The network to train.
+   * @param data The training and test sets.
+   * @param options Epochs or iterations, batch size, optimizer, sampling, generator.
+   * @param callbacks Called after each iteration and each epoch record.
+   */
   constructor(
     readonly network: TrainerNetwork,
     readonly data: { train: LabeledData; test: LabeledData },

@@ -6,11 +6,13 @@ import { TrainingError } from './TrainingError.js';
 
 /** A network the book's training loop can train: parameters, backprop gradients, accuracy. */
 export interface Trainable {
+  /** The parameters by name, updated in place. */
   readonly params: { [name: string]: Tensor };
   /** Backprop gradients for a batch, by parameter name; also computes the batch loss. */
   gradient(x: Tensor, t: Int32Array): { [name: string]: Tensor };
   /** The loss of the last forward pass. */
   readonly lastLayer: { readonly loss: number | null };
+  /** The fraction of rows of x classified as their label. */
   accuracy(x: Tensor, t: Int32Array): number;
 }
 
@@ -34,24 +36,33 @@ export interface EpochRecord {
   iteration: number;
   /** Mean mini-batch loss over the iterations since the previous record. */
   loss: number;
+  /** Accuracy on the training set. */
   trainAccuracy: number;
+  /** Accuracy on the test set. */
   testAccuracy: number;
   /** Seconds since training started. */
   seconds: number;
 }
 
+/** What train() returns: the epoch records, the final one, and every iteration's loss. */
 export interface TrainResult {
+  /** One record per epoch, and the final one. */
   history: EpochRecord[];
+  /** The record after the last iteration. */
   final: EpochRecord;
   /** The loss of every iteration (the book's train_loss_list). */
   lossList: Float64Array;
 }
 
+/** Called as training goes: for progress bars, charts and logs. */
 export interface TrainCallbacks {
+  /** After each iteration (counting from 1), with its batch loss. */
   onIteration?(iteration: number, loss: number): void;
+  /** After each epoch's evaluation. */
   onEpoch?(record: EpochRecord): void;
 }
 
+/** The book's train_neuralnet.py settings: 10,000 iterations, batch 100, lr 0.1, 50 hidden units, weight std 0.01. */
 export const BOOK_DEFAULTS = { iters: 10000, batchSize: 100, lr: 0.1, hidden: 50, weightInitStd: 0.01 } as const;
 
 /**
@@ -60,6 +71,19 @@ export const BOOK_DEFAULTS = { iters: 10000, batchSize: 100, lr: 0.1, hidden: 50
  * (train size / batch size iterations, the first after iteration 0) it measures train and
  * test accuracy. A final record follows the last iteration if it did not end an epoch.
  * Stops with a TrainingError if the loss stops being finite.
+ *
+ * @example
+ * ```ts
+ * import { TwoLayerNet, Random, loadBundledDigits, toLabeledData, train } from 'backprop-ts';
+ *
+ * const digits = loadBundledDigits();                  // 8,000 training, 2,000 test images
+ * const data = { train: toLabeledData(digits.train), test: toLabeledData(digits.test) };
+ * const rng = new Random(42);
+ * const net = new TwoLayerNet(784, 50, 10, 0.01, { rng });
+ * const { final } = train(net, data, { iters: 100, batchSize: 100, lr: 0.1, rng },   // the book: 10,000 iterations
+ *   { onEpoch: (r) => console.log(`epoch ${r.epoch}: test accuracy ${r.testAccuracy}`) });
+ * console.log(final.testAccuracy);
+ * ```
  */
 export function train(net: Trainable, data: { train: LabeledData; test: LabeledData }, config: TrainConfig, callbacks: TrainCallbacks = {}): TrainResult {
   const { iters, batchSize, lr, rng } = config;
