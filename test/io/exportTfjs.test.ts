@@ -28,8 +28,8 @@ await fastKernels();
 
 /** tf.loadLayersModel of the files in `dir`, through TF.js's HTTP loader with a fetch that reads the folder. */
 async function loadFromFolder(dir: string): Promise<tf.LayersModel> {
-  const fetchFunc = async (url: string | URL): Promise<Response> => {
-    const file = new URL(String(url)).pathname.split('/').pop()!;
+  const fetchFunc = async (url: URL | RequestInfo): Promise<Response> => {
+    const file = new URL(url instanceof Request ? url.url : String(url)).pathname.split('/').pop()!;
     return new Response(readFileSync(join(dir, file)), { status: 200, headers: { 'content-type': file.endsWith('.json') ? 'application/json' : 'application/octet-stream' } });
   };
   return tf.loadLayersModel(tf.io.http('http://models.invalid/model.json', { fetchFunc }));
