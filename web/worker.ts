@@ -170,6 +170,17 @@ scope.onmessage = ({ data: msg }) => {
       post({ type: 'prediction', id: msg.id, probabilities, iteration: trainer?.iteration ?? 0 });
       return;
     }
+    case 'export': {
+      if (!trainer || trainer.iteration === 0) return post({ type: 'model', format: msg.format, error: 'there is no trained network yet' });
+      try {
+        const bytes = trainer.modelFile(msg.format);
+        const fileName = `backprop-two-layer-784-${trainer.settings.hidden}-10.${msg.format}`;
+        post({ type: 'model', format: msg.format, fileName, bytes, iteration: trainer.iteration }, [bytes.buffer]);
+      } catch (e) {
+        post({ type: 'model', format: msg.format, error: (e as Error).message });
+      }
+      return;
+    }
     case 'sample': {
       if (!testSet) return;
       const k = sampler.int(testSet.count);

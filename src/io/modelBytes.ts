@@ -4,11 +4,30 @@
  */
 import type { TensorLike } from './safetensorsBytes.js';
 import { serializeSafetensors } from './safetensorsBytes.js';
-import type { ModelRecord } from './modelFile.js';
 import type { TrainerState } from '../train/Trainer.js';
-import type { Network } from '../nets/buildNetwork.js';
+import type { ModelSpec, Network } from '../nets/buildNetwork.js';
 
 export const MODEL_FORMAT = 'backprop-model/1';
+
+/** What the CLI records about the data a model was trained on, to evaluate it on the same split. */
+export interface DataInfo {
+  /** 'bundled' or an IDX directory. */
+  source: string;
+  trainSize: number;
+  testSize: number;
+  splitSeed?: number;
+}
+
+/** What goes into a model file. */
+export interface ModelRecord {
+  spec: ModelSpec;
+  network: Network;
+  /** The run's state, to resume it (`Trainer.getState()`); omit to save the weights alone. */
+  training?: TrainerState;
+  data?: DataInfo;
+  /** The settings of the run (optimizer, batch size, seed, ...), for reports and resuming. */
+  config?: Record<string, unknown>;
+}
 
 /** The tensors (params, `buffers/…`, `optimizer/<slot>/<param>`) and `__metadata__` strings of a model file. */
 export function modelTensors(record: ModelRecord): { tensors: Record<string, TensorLike>; metadata: Record<string, string> } {

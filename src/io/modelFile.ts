@@ -16,29 +16,11 @@ import type { NamedTensors } from '../optimizers/Optimizer.js';
 import type { TrainerState } from '../train/Trainer.js';
 import { expectTensors, loadSafetensors, saveSafetensors, type ExpectedTensors } from './safetensors.js';
 import { ModelFileError } from './ModelFileError.js';
-import { MODEL_FORMAT, modelTensors, networkState } from './modelBytes.js';
+import { MODEL_FORMAT, modelTensors, networkState, type DataInfo, type ModelRecord } from './modelBytes.js';
 
 export { MODEL_FORMAT } from './modelBytes.js';
 
-/** What the CLI records about the data a model was trained on, to evaluate it on the same split. */
-export interface DataInfo {
-  /** 'bundled' or an IDX directory. */
-  source: string;
-  trainSize: number;
-  testSize: number;
-  splitSeed?: number;
-}
-
-/** What goes into a model file. */
-export interface ModelRecord {
-  spec: ModelSpec;
-  network: Network;
-  /** The run's state, to resume it (`Trainer.getState()`); omit to save the weights alone. */
-  training?: TrainerState;
-  data?: DataInfo;
-  /** The settings of the run (optimizer, batch size, seed, ...), for reports and resuming. */
-  config?: Record<string, unknown>;
-}
+export type { DataInfo, ModelRecord } from './modelBytes.js';
 
 /** A model read back: the network rebuilt with its weights, and what the file recorded. */
 export interface LoadedModel {
