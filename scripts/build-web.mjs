@@ -60,6 +60,9 @@ export async function bundleForBrowser({ entryPoints, outDir, minify = true }) {
     sourcemap: true,
     metafile: true,
     logLevel: 'silent',
+    // protobufjs/minimal (the ONNX export's encoders) tries require('long') in a try block and
+    // works with plain numbers without it, as our encoders are generated (--force-number)
+    external: ['long'],
   });
   const nodeOnly = Object.keys(result.metafile.inputs).filter((input) => NODE_ONLY.test(input));
   if (nodeOnly.length) throw new Error(`build-web: the browser bundle must not include ${nodeOnly.join(', ')}; import the specific src/ files instead`);

@@ -12,11 +12,7 @@ import { softmaxRows } from '../src/tensor/ops.js';
 import { Trainer } from '../src/train/Trainer.js';
 import type { EpochRecord } from '../src/train/train.js';
 import { TrainingError } from '../src/train/TrainingError.js';
-import type { ModelSpec } from '../src/nets/buildNetwork.js';
-import { serializeModel, type ModelRecord } from '../src/io/modelBytes.js';
-import { exportOnnx } from '../src/io/exportOnnx.js';
-import { modelMetadata } from '../src/io/exportMetadata.js';
-import { MAX_EPOCHS, type ModelFormat } from './protocol.js';
+import { MAX_EPOCHS } from './protocol.js';
 
 /** What the page lets the user choose. */
 export interface TrainSettings {
@@ -111,31 +107,6 @@ export class SteppedTrainer {
   probabilities(pixels: ArrayLike<number>): Float32Array {
     const x = Tensor.from(pixels, [1, pixels.length]);
     return Float32Array.from(softmaxRows(this.net.predict(x)).data);
-  }
-
-  /**
-   * The trained net as a model file record: the CLI's architecture for TwoLayerNet, the run's
-   * state (so `backprop eval` and `backprop train --resume` read it), and the data split the
-   * page trains on (the CLI's: bundled digits, 8,000 / 2,000, split seed 0).
-   */
-  modelRecord(): ModelRecord {
-    const spec: ModelSpec = {
-      model: 'two-layer', inputSize: this.net.inputSize, outputSize: 10, hidden: [this.settings.hidden], activation: 'relu',
-      init: 0.01, weightDecay: 0, dropout: 0, batchNorm: false, dtype: 'float32',
-    };
-    return {
-      spec,
-      network: this.net,
-      training: this.trainer.getState(),
-      data: { source: 'bundled', trainSize: this.data.train.x.shape[0], testSize: this.data.test.x.shape[0], splitSeed: 0 },
-      config: { optimizer: 'sgd', lr: this.settings.lr, batchSize: this.settings.batchSize, seed: this.seed, splitSeed: 0, epochs: MAX_EPOCHS + 1, model: 'two-layer', sampling: 'replacement', trainedIn: 'playground' },
-    };
-  }
-
-  /** The bytes of the trained model as a .safetensors model file or an .onnx file (the library's own writers). */
-  modelFile(format: ModelFormat): Uint8Array {
-    const record = this.modelRecord();
-    return format === 'onnx' ? exportOnnx(this.net, { metadata: modelMetadata(record) }) : serializeModel(record);
   }
 
   /** A copy of W1 (784 × hidden, row-major): column j holds hidden unit j's weights. */
