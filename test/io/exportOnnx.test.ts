@@ -93,10 +93,8 @@ test('ONNX: the encoder is deterministic and writes no unused initializer', () =
 });
 
 test('ONNX: a layer without a mapping is named in the error', () => {
-  const rng = new Random(0);
   const net = new Sequential([new Affine(Tensor.zeros([4, 3]), Tensor.zeros([3])), new MulLayer() as never, new Relu()]);
   assert.throws(() => exportOnnx(net), (e: Error) => e instanceof ExportError && /layer 1 \(MulLayer\) has no ONNX or TF\.js mapping/.test(e.message));
-  void rng;
 });
 
 test('ONNX: a lowered operation that does not map is named in the error', () => {
@@ -137,4 +135,17 @@ test('ONNX: the vendored onnx.proto is ONNX\'s own, and onnxProto.ts is what pbj
 
 test('ONNX figures', () => {
   for (const line of figures) console.log(`# ${line}`);
+});
+
+test('ONNX: a float64 network is exported as float32 and still matches predict', async () => {
+  const net = new TwoLayerNet(784, 30, 10, 0.05, { seed: 4, dtype: 'float64' });
+  const { x, pixels } = testImages(100);
+  const x64 = Tensor.from(x.data, [100, 784], { dtype: 'float64' });
+  const r = await (await ort.InferenceSession.create(exportOnnx(net))).run({ input: new ort.Tensor('float32', pixels, [100, 784]) });
+  assert.ok(maxAbsDiff(r.probabilities.data as Float32Array, projectPrediction(net, x64).probabilities) <= 1e-5);
+});
+
+test('VERSION, recorded as producer_version, is package.json\'s version', () => {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  assert.equal(VERSION, pkg.version);
 });
