@@ -10,10 +10,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Page } from 'playwright-core';
-import { startPlaygroundServer } from '../../src/cli/playground.js';
+import type { Page } from 'playwright-core';
 import { loadModel } from '../../src/io/modelFile.js';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing, loadBuildScript } from './helpers.js';
+import { playgroundInChromium } from './helpers.js';
 import { checkOnnxGraph, decodeOnnx, onnxRuntime } from '../io/onnxCheck.js';
 import { argmaxOf, maxAbsDiff, projectPrediction, testImages } from '../io/exportModels.js';
 
@@ -27,23 +26,16 @@ async function download(page: Page, button: string): Promise<{ name: string; byt
 }
 
 test('the playground downloads the trained model as .safetensors and .onnx', { timeout: 240_000 }, async (t) => {
-  const missing = chromiumMissing();
-  if (missing) {
-    if (process.env.CI === 'true') assert.fail(`the browser test needs Chromium on CI: ${missing}`);
-    t.skip(missing);
-    return;
-  }
+  const playground = await playgroundInChromium(t, 'download');
+  if (!playground) return;
+  const { browser, url } = playground;
   mkdirSync(SHOTS, { recursive: true });
-  const out = mkdtempSync(join(tmpdir(), 'backprop-download-'));
-  await (await loadBuildScript())({ outDir: out });
-  const server = await startPlaygroundServer({ root: out, port: 0 });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   const problems: string[] = [];
   try {
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 }, acceptDownloads: true });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-    await page.goto(server.url);
+    await page.goto(url);
     await page.waitForSelector('#train-start:not([disabled])', { timeout: 30_000 });
     assert.equal(await page.isDisabled('#download-onnx'), true, 'nothing to download before training');
 
@@ -91,8 +83,6 @@ test('the playground downloads the trained model as .safetensors and .onnx', { t
     rmSync(dir, { recursive: true, force: true });
     assert.deepEqual(problems, []);
   } finally {
-    await browser.close();
-    await server.close();
-    rmSync(out, { recursive: true, force: true });
+    await playground.close();
   }
 });
