@@ -27,7 +27,7 @@ export const WEB_DIST = join(web, 'dist');
  * Sources that make up the bundle must not pull in Node: these imports mean a wrong import path
  * (in the wasm backend, import src/kernels/wasm/browser.ts, not index.ts).
  */
-const NODE_ONLY = /^node:|(^|\/)src\/(index|data\/(bundledDigits|idxFiles)|io\/|cli\/|kernels\/useBackend|kernels\/wasm\/(index|loader|platform\.node)\.)/;
+const NODE_ONLY = /^node:|^src\/(index|data\/(bundledDigits|idxFiles)|io\/(atomicWrite|modelFile|safetensors)\.|cli\/|kernels\/useBackend|kernels\/wasm\/(index|loader|platform\.node)\.)/;
 /** A `node:` import left in bundled code (e.g. marked external). */
 const NODE_IMPORT = /\bfrom\s*["']node:|\bimport\s*\(\s*["']node:|\brequire\s*\(\s*["']node:/;
 
@@ -60,6 +60,9 @@ export async function bundleForBrowser({ entryPoints, outDir, minify = true }) {
     sourcemap: true,
     metafile: true,
     logLevel: 'silent',
+    // protobufjs/minimal (the ONNX export's encoders) tries require('long') in a try block and
+    // works with plain numbers without it, as our encoders are generated (--force-number)
+    external: ['long'],
   });
   const nodeOnly = Object.keys(result.metafile.inputs).filter((input) => NODE_ONLY.test(input));
   if (nodeOnly.length) throw new Error(`build-web: the browser bundle must not include ${nodeOnly.join(', ')}; import the specific src/ files instead`);

@@ -88,3 +88,11 @@ export { buildNetwork, MODEL_KINDS, type ModelSpec, type ModelKind, type Network
 export { readDigitPng } from './data/pngDigit.js';
 export { toMnist, centreOfMass } from './data/preprocess.js';
 export { ChunkedAccuracy } from './nets/ChunkedAccuracy.js';
+
+/** Export to other runtimes (ONNX, TF.js), and model files as bytes (browser-safe). */
+export { exportOnnx, onnxModel, ONNX_OPSET, ONNX_IR_VERSION, ONNX_NAMES, type ExportOnnxOptions } from './io/exportOnnx.js';
+export { exportTfjs, TFJS_WEIGHTS_FILE, type TfjsModelJson, type KerasLayer, type ExportTfjsOptions } from './io/exportTfjs.js';
+export { lowerNetwork, shapesOf, ExportError, INFERENCE_OPS, type InferenceGraph, type InferenceOp, type NamedWeight, type Exportable } from './io/inferenceGraph.js';
+export { modelMetadata, type TrainingRecord } from './io/exportMetadata.js';
+export { serializeModel, modelTensors } from './io/modelBytes.js';
+export { VERSION } from './version.js';

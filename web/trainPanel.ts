@@ -4,7 +4,7 @@
  */
 import { downsample, lineChart } from './chart.js';
 import { byId, h, setError } from './dom.js';
-import { MAX_EPOCHS, type BackendInfo, type TrainState } from './protocol.js';
+import { MAX_EPOCHS, type BackendInfo, type ModelFormat, type TrainState } from './protocol.js';
 import { type EpochPoint, type TrainSettings, checkSettings } from './trainer.js';
 import type { WorkerClient } from './workerClient.js';
 
@@ -28,6 +28,11 @@ export function setupTrainPanel(client: WorkerClient): void {
   const lossChart = byId('loss-chart', HTMLDivElement);
   const accChart = byId('acc-chart', HTMLDivElement);
   const epochRows = byId('epoch-table', HTMLTableElement).tBodies[0];
+  const downloadButtons: Record<ModelFormat, HTMLButtonElement> = {
+    safetensors: byId('download-safetensors', HTMLButtonElement),
+    onnx: byId('download-onnx', HTMLButtonElement),
+  };
+  const downloadStatus = byId('download-status', HTMLParagraphElement);
 
   let state: TrainState = 'loading';
   let trainSize = 8000;
@@ -91,6 +96,8 @@ export function setupTrainPanel(client: WorkerClient): void {
     startButton.disabled = !ready || state === 'running';
     startButton.textContent = state === 'paused' ? 'Resume' : 'Start';
     pauseButton.disabled = state !== 'running';
+    // a stable network to save: paused or finished, after at least one epoch point
+    for (const button of Object.values(downloadButtons)) button.disabled = !((state === 'paused' || state === 'finished') && points.length > 0);
     status.dataset.state = state;
     const last = points.at(-1);
     const texts: Record<TrainState, string> = {
@@ -163,6 +170,15 @@ export function setupTrainPanel(client: WorkerClient): void {
         lossCount = msg.first + msg.losses.length;
         return queueDraw();
       }
+      case 'model': {
+        if ('error' in msg) {
+          downloadStatus.textContent = `Cannot download: ${msg.error}.`;
+          return;
+        }
+        saveFile(msg.bytes, msg.fileName);
+        downloadStatus.textContent = `Saved ${msg.fileName} (${msg.bytes.length.toLocaleString('en')} bytes, after ${msg.iteration.toLocaleString('en')} iterations).`;
+        return;
+      }
       case 'epoch': {
         const p = msg.point;
         points.push(p);
@@ -192,8 +208,21 @@ export function setupTrainPanel(client: WorkerClient): void {
   });
   pauseButton.addEventListener('click', () => client.send({ type: 'pause' }));
   resetButton.addEventListener('click', () => client.send({ type: 'reset' }));
+  for (const [format, button] of Object.entries(downloadButtons) as [ModelFormat, HTMLButtonElement][]) {
+    button.addEventListener('click', () => client.send({ type: 'export', format }));
+  }
 
   window.addEventListener('resize', queueDraw);
   showState();
   drawCharts();
+}
+
+/** Offers `bytes` to the user as a downloaded file named `fileName`. */
+function saveFile(bytes: Uint8Array, fileName: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+  const link = h('a', { href: url, download: fileName });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

@@ -62,7 +62,7 @@ export class SteppedTrainer {
   /** One point per epoch: epoch 0 after iteration 1, epoch k after iteration k·iterPerEpoch + 1, as the book measures. */
   readonly epochs: EpochPoint[] = [];
 
-  constructor(readonly data: { train: LabeledData; test: LabeledData }, readonly settings: TrainSettings, seed = 0) {
+  constructor(readonly data: { train: LabeledData; test: LabeledData }, readonly settings: TrainSettings, readonly seed = 0) {
     const problem = checkSettings(settings, data.train.x.shape[0]);
     if (problem) throw new RangeError(problem);
     const rng = new Random(seed);

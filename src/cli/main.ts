@@ -7,6 +7,7 @@ import { PLAYGROUND_HELP } from './playground.js';
 import { COMPARE_OPTIMIZERS_HELP, compareOptimizersCommand } from './compareOptimizers.js';
 import { EVAL_HELP, PREDICT_HELP, evalCommand, predictCommand } from './evalModel.js';
 import { DATA_HELP, dataCommand } from './data.js';
+import { EXPORT_HELP, exportCommand } from './export.js';
 
 const HELP = `Usage: backprop <command> [flags]
 
@@ -16,6 +17,7 @@ Commands:
   train        train a network (default: the book's TwoLayerNet on the bundled digits)
   eval         a saved model's test accuracy and confusion matrix
   predict      classify PNG images of digits with a saved model
+  export       a saved model as ONNX (--onnx) or TF.js (--tfjs) files for other runtimes
   gradcheck    compare backprop with numerical gradients
   compare-optimizers  SGD, Momentum, AdaGrad and Adam side by side on the digits (fig. 6-9)
   data         download MNIST or Fashion-MNIST (60,000 + 10,000 images), verified, into the cache
@@ -26,7 +28,7 @@ Commands:
 Run 'backprop <command> --help' for its flags.
 `;
 
-const HELPS: Record<string, string> = { train: TRAIN_HELP, gradcheck: GRADCHECK_HELP, playground: PLAYGROUND_HELP, eval: EVAL_HELP, predict: PREDICT_HELP, 'compare-optimizers': COMPARE_OPTIMIZERS_HELP, data: DATA_HELP };
+const HELPS: Record<string, string> = { train: TRAIN_HELP, gradcheck: GRADCHECK_HELP, playground: PLAYGROUND_HELP, eval: EVAL_HELP, predict: PREDICT_HELP, 'compare-optimizers': COMPARE_OPTIMIZERS_HELP, data: DATA_HELP, export: EXPORT_HELP };
 
 /**
  * Run the CLI with `argv` (without node and the script) and return the exit code:
@@ -58,6 +60,9 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
       case 'predict':
         await predictCommand(rest, io);
         return 0;
+      case 'export':
+        await exportCommand(rest, io);
+        return 0;
       case 'playground': {
         const { playgroundCommand } = await import('./playground.js');
         await playgroundCommand(rest, io); // returns once listening; the server runs until Ctrl-C
@@ -73,7 +78,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
         io.out(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version + '\n');
         return 0;
       default:
-        throw new UsageError(`unknown command '${command}' (commands: train, eval, predict, gradcheck, compare-optimizers, data, graph, playground, help)`);
+        throw new UsageError(`unknown command '${command}' (commands: train, eval, predict, export, gradcheck, compare-optimizers, data, graph, playground, help)`);
     }
   } catch (e) {
     const err = e as Error;

@@ -14,37 +14,13 @@ import { Random } from '../random.js';
 import { architectureDifferences, architectureOf, buildNetwork, MODEL_KINDS, type ModelSpec, type Network } from '../nets/buildNetwork.js';
 import type { NamedTensors } from '../optimizers/Optimizer.js';
 import type { TrainerState } from '../train/Trainer.js';
-import { expectTensors, loadSafetensors, saveSafetensors, type ExpectedTensors, type TensorLike } from './safetensors.js';
+import { expectTensors, loadSafetensors, saveSafetensors, type ExpectedTensors } from './safetensors.js';
 import { ModelFileError } from './ModelFileError.js';
+import { MODEL_FORMAT, modelTensors, networkState, type DataInfo, type ModelRecord } from './modelBytes.js';
 
-/** The `format` value in a model file's metadata; loadModel rejects any other. */
-export const MODEL_FORMAT = 'backprop-model/1';
+export { MODEL_FORMAT } from './modelBytes.js';
 
-/** What the CLI records about the data a model was trained on, to evaluate it on the same split. */
-export interface DataInfo {
-  /** 'bundled' or an IDX directory. */
-  source: string;
-  /** Training images used. */
-  trainSize: number;
-  /** Test images used. */
-  testSize: number;
-  /** The seed of the train/test split of the bundled digits. */
-  splitSeed?: number;
-}
-
-/** What goes into a model file. */
-export interface ModelRecord {
-  /** The architecture, to rebuild the network. */
-  spec: ModelSpec;
-  /** The network whose weights are saved. */
-  network: Network;
-  /** The run's state, to resume it (`Trainer.getState()`); omit to save the weights alone. */
-  training?: TrainerState;
-  /** What it was trained on. */
-  data?: DataInfo;
-  /** The settings of the run (optimizer, batch size, seed, ...), for reports and resuming. */
-  config?: Record<string, unknown>;
-}
+export type { DataInfo, ModelRecord } from './modelBytes.js';
 
 /** A model read back: the network rebuilt with its weights, and what the file recorded. */
 export interface LoadedModel {
@@ -68,22 +44,7 @@ export interface LoadedModel {
  */
 export function saveModel(path: string, record: ModelRecord): void {
   checkRecord(path, record);
-  const tensors: Record<string, TensorLike> = {};
-  const state = record.training?.network ?? networkState(record.network);
-  for (const [name, t] of Object.entries(state.params)) tensors[name] = t;
-  for (const [name, t] of Object.entries(state.buffers)) tensors[`buffers/${name}`] = t;
-  const metadata: Record<string, string> = { format: MODEL_FORMAT, architecture: JSON.stringify(record.spec) };
-  if (record.training) {
-    const { network, optimizer, ...rest } = record.training;
-    for (const [slot, named] of Object.entries(optimizer.slots)) {
-      for (const [param, t] of Object.entries(named)) tensors[`optimizer/${slot}/${param}`] = t;
-    }
-    const { slots, ...optimizerRest } = optimizer;
-    const slotNames = Object.fromEntries(Object.entries(slots).map(([slot, named]) => [slot, Object.keys(named)]));
-    metadata.training = JSON.stringify({ ...rest, optimizer: { ...optimizerRest, slotNames }, random: network.random });
-  }
-  if (record.data) metadata.data = JSON.stringify(record.data);
-  if (record.config) metadata.config = JSON.stringify(record.config);
+  const { tensors, metadata } = modelTensors(record);
   saveSafetensors(path, tensors, metadata);
 }
 
@@ -193,11 +154,6 @@ function weightCount(spec: ModelSpec): number {
   const outW = Math.floor((w + 2 * pad - filterSize) / stride) + 1;
   const pooled = filterNum * Math.floor(outH / 2) * Math.floor(outW / 2);
   return filterNum * c * filterSize * filterSize + pooled * spec.hidden[0] + spec.hidden[0] * spec.outputSize;
-}
-
-/** A network's params, buffers and generators (copies for Sequential-based nets). */
-function networkState(network: Network): TrainerState['network'] {
-  return network.getState ? network.getState() : { params: { ...network.params }, buffers: {}, random: {} };
 }
 
 function parseJson(path: string, meta: Record<string, string>, field: string): unknown {

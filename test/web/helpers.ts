@@ -24,3 +24,42 @@ export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync',
 ];
+
+/** The playground built into a temporary folder, served on a free port, and Chromium to open it. */
+export interface PlaygroundInChromium {
+  browser: import('playwright-core').Browser;
+  url: string;
+  /** Closes the browser and the server and removes the build. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds and serves the playground and launches Chromium, or returns null after skipping the
+ * test where Chromium is missing (a failure under CI=true). `name` names the temporary folder.
+ */
+export async function playgroundInChromium(t: { skip(message: string): void }, name: string): Promise<PlaygroundInChromium | null> {
+  const missing = chromiumMissing();
+  if (missing) {
+    if (process.env.CI === 'true') throw new Error(`the browser test needs Chromium on CI: ${missing}`);
+    t.skip(missing);
+    return null;
+  }
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { chromium } = await import('playwright-core');
+  const { startPlaygroundServer } = await import('../../src/cli/playground.js');
+  const out = mkdtempSync(join(tmpdir(), `backprop-${name}-`));
+  await (await loadBuildScript())({ outDir: out });
+  const server = await startPlaygroundServer({ root: out, port: 0 });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  return {
+    browser,
+    url: server.url,
+    close: async () => {
+      await browser.close();
+      await server.close();
+      rmSync(out, { recursive: true, force: true });
+    },
+  };
+}
