@@ -1,4 +1,25 @@
-/** Training cannot go on (the loss diverged); the message says at which iteration and what to try. */
+/** Where a run stood when it diverged, as a TrainingError records it. */
+export interface DivergenceDetails {
+  /** The iteration (counting from 1) whose loss showed it. */
+  iteration: number;
+  /** The loss that showed it: NaN or ±Infinity, or a finite epoch mean far above the start. */
+  loss: number;
+  /** The optimizer's name ('sgd', 'adam', …) and learning rate. */
+  optimizer: string;
+  lr: number;
+}
+
+/**
+ * Training cannot go on (the loss diverged); the message says at which iteration, with which
+ * optimizer and learning rate, and what to try. `details` holds the same facts as numbers.
+ */
 export class TrainingError extends Error {
   override name = 'TrainingError';
+
+  constructor(
+    message: string,
+    readonly details?: DivergenceDetails,
+  ) {
+    super(message);
+  }
 }
