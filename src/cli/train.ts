@@ -159,15 +159,16 @@ export async function trainCommand(args: string[], io: CliIO): Promise<void> {
     trainer.setState(resumed.state);
   }
 
-  if (!quiet) {
-    io.out(`data: ${data.description}\n`);
-    io.out(`net: ${describe(spec)}, ${spec.dtype}, backend ${backend.name}; ${run.optimizer} lr ${run.lr}, batch ${run.batchSize}, ` +
-      `${length.epochs !== undefined ? `${count(length.epochs, 'epoch')} (${count(trainer.maxIter, 'iteration')})` : count(trainer.maxIter, 'iteration')}, seed ${run.seed}\n`);
-    if (resumed) io.out(`resuming ${values.resume} at iteration ${resumed.state.iteration}\n`);
-  }
-  // step by step, giving the event loop a turn now and then: Ctrl-C and a closed stdout stop it
+  // from here on Ctrl-C stops the run at the next iteration, saying what was kept
   const breaks = new LoopBreaks({ watchInterrupt: true });
   try {
+    if (!quiet) {
+      io.out(`data: ${data.description}\n`);
+      io.out(`net: ${describe(spec)}, ${spec.dtype}, backend ${backend.name}; ${run.optimizer} lr ${run.lr}, batch ${run.batchSize}, ` +
+        `${length.epochs !== undefined ? `${count(length.epochs, 'epoch')} (${count(trainer.maxIter, 'iteration')})` : count(trainer.maxIter, 'iteration')}, seed ${run.seed}\n`);
+      if (resumed) io.out(`resuming ${values.resume} at iteration ${resumed.state.iteration}\n`);
+    }
+    // step by step, giving the event loop a turn now and then: Ctrl-C and a closed stdout stop it
     while (!trainer.done) {
       trainer.trainStep();
       await breaks.pause();
