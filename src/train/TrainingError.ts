@@ -4,8 +4,9 @@ export interface DivergenceDetails {
   iteration: number;
   /** The loss that showed it: NaN or ±Infinity, or a finite epoch mean far above the start. */
   loss: number;
-  /** The optimizer's name ('sgd', 'adam', …) and learning rate. */
+  /** The optimizer's name: 'sgd', 'adam', … */
   optimizer: string;
+  /** The optimizer's learning rate. */
   lr: number;
 }
 
@@ -15,11 +16,15 @@ export interface DivergenceDetails {
  */
 export class TrainingError extends Error {
   override name = 'TrainingError';
+  /** Where the run stood when it diverged, as numbers. */
+  readonly details?: DivergenceDetails;
 
-  constructor(
-    message: string,
-    readonly details?: DivergenceDetails,
-  ) {
+  /**
+   * @param message the one line the CLI prints
+   * @param details where the run stood
+   */
+  constructor(message: string, details?: DivergenceDetails) {
     super(message);
+    this.details = details;
   }
 }
