@@ -37,7 +37,8 @@ export { splitImageSet, subset } from './data/split.js';
 export { toLabeledData, oneHot, type LabeledData } from './data/dataset.js';
 
 export { train, BOOK_DEFAULTS, type Trainable, type TrainConfig, type TrainResult, type EpochRecord, type TrainCallbacks } from './train/train.js';
-export { TrainingError } from './train/TrainingError.js';
+export { TrainingError, type DivergenceDetails } from './train/TrainingError.js';
+export { DIVERGENCE_FACTOR, divergenceThreshold } from './train/divergence.js';
 export { UsageError } from './UsageError.js';
 export { writeFileAtomic } from './io/atomicWrite.js';
 

@@ -7,6 +7,7 @@ import { modelMetadata } from '../io/exportMetadata.js';
 import { lowerNetwork } from '../io/inferenceGraph.js';
 import { loadModel } from '../io/modelFile.js';
 import { parseFlags } from './args.js';
+import { checkOutputPath } from './outputPath.js';
 import { UsageError } from './errors.js';
 import type { CliIO } from './io.js';
 
@@ -34,7 +35,7 @@ export async function exportCommand(args: string[], io: CliIO): Promise<void> {
   if (values.model === undefined) throw new UsageError('export: --model FILE.safetensors is required');
   if (values.onnx === undefined && values.tfjs === undefined) throw new UsageError('export: give --onnx OUT.onnx and/or --tfjs DIR');
   // the output paths first, before reading the model
-  if (values.onnx !== undefined) checkFileTarget('onnx', values.onnx);
+  checkOutputPath('onnx', values.onnx);
   if (values.tfjs !== undefined) checkDirTarget('tfjs', values.tfjs);
   if (!existsSync(values.model)) throw new UsageError(`export: --model ${values.model}: no such file`);
 
@@ -56,13 +57,6 @@ export async function exportCommand(args: string[], io: CliIO): Promise<void> {
     writeFileAtomic(join(values.tfjs, 'model.json'), JSON.stringify(modelJson));
     io.out(`wrote ${join(values.tfjs, 'model.json')} and ${TFJS_WEIGHTS_FILE} (${weightsBin.length.toLocaleString('en')} bytes): TF.js layers model, input ${input}, output the logits${float64}\n`);
   }
-}
-
-/** A file to write: its folder must exist, and it must not be a folder. */
-function checkFileTarget(flag: string, path: string): void {
-  const dir = dirname(resolve(path));
-  if (!isDir(dir)) throw new UsageError(`export: --${flag} ${path}: folder ${dirname(path)} does not exist`);
-  if (isDir(path)) throw new UsageError(`export: --${flag} ${path} is a folder; give a file name such as ${join(path, 'model.onnx')}`);
 }
 
 /** A folder to write into: an existing folder, or a new one in an existing folder. */

@@ -1,24 +1,13 @@
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import {
   GraphError, GraphSyntaxError, appleGraph, appleOrangeGraph, backward, evaluate, graphInputs, parseExpression,
   renderDot, renderLayersDot, renderLayersSvg, renderLayersText, renderSvg, renderText, twoLayerNetGraph,
   type TwoLayerNetDims,
 } from '../graph/index.js';
+import { writeFileAtomic } from '../io/atomicWrite.js';
 import { UsageError } from './errors.js';
+import { checkOutputPath } from './outputPath.js';
 
 const USAGE = `usage: backprop graph apple|apple-orange|two-layer-net|"<expression>" [--set name=value ...] [--svg FILE] [--dot FILE]`;
-
-/** Writes a file whole or not at all: to FILE.tmp-<pid> first, then renamed over FILE. */
-function writeAtomically(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-  } catch (e) {
-    try { unlinkSync(tmp); } catch { /* it was never written */ }
-    throw e;
-  }
-}
 
 interface GraphArgs {
   target: string;
@@ -90,6 +79,8 @@ export async function graphCommand(args: string[], out: (line: string) => void):
     return;
   }
   const { target, sets, svg, dot } = parsed;
+  checkOutputPath('svg', svg);
+  checkOutputPath('dot', dot);
   const values = Object.fromEntries(sets);
   let text: string, svgText: () => string, dotText: () => string;
   try {
@@ -120,7 +111,7 @@ export async function graphCommand(args: string[], out: (line: string) => void):
   for (const line of text.split('\n')) out(line);
   for (const [file, render] of [[svg, svgText], [dot, dotText]] as const) {
     if (file === undefined) continue;
-    writeAtomically(file, render());
+    writeFileAtomic(file, render());
     out(`wrote ${file}`);
   }
 }

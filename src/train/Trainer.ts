@@ -6,7 +6,8 @@ import type { NamedTensors, Optimizer, OptimizerState } from '../optimizers/Opti
 import { createOptimizer } from '../optimizers/createOptimizer.js';
 import { restoreTensors, type NetworkState } from '../nets/Sequential.js';
 import type { EpochRecord, TrainCallbacks } from './train.js';
-import { TrainingError } from './TrainingError.js';
+import type { TrainingError } from './TrainingError.js';
+import { classCount, divergedError, divergenceThreshold } from './divergence.js';
 
 /**
  * A network the Trainer can train: parameters, backprop gradients and accuracy, like the
@@ -59,6 +60,11 @@ export interface TrainerOptions {
   rng?: Random;
   /** Seed of a new generator when `rng` is not given (default 0). */
   seed?: number;
+  /**
+   * Stop with a TrainingError when an epoch's mean loss rises above `divergenceThreshold`:
+   * twice the loss at the start (default true). A loss that is NaN or infinite always stops it.
+   */
+  divergenceCheck?: boolean;
 }
 
 /** The result of `train()`. */
@@ -121,7 +127,10 @@ export interface TrainerState {
  * that same forward pass), stops with a TrainingError if the loss is NaN or infinite, and lets
  * the optimizer update the parameters. After iteration i (counting from 0) with
  * i % iterPerEpoch = 0 it records an epoch (iterPerEpoch = round(train size / batch size), at
- * least 1): the mean batch loss since the last record and the accuracies.
+ * least 1): the mean batch loss since the last record and the accuracies. A run whose epoch
+ * mean loss exceeds twice the loss at the start has diverged without reaching NaN (the loss
+ * sits at the log guard's ceiling): it stops with a TrainingError too, before that epoch is
+ * recorded (`divergenceCheck: false` turns this off).
  *
  * @example
  * ```ts
@@ -154,6 +163,8 @@ export class Trainer {
   readonly maxIter: number;
   /** Rows of each set evaluated per epoch (all if undefined). */
   readonly evaluateSampleNumPerEpoch: number | undefined;
+  /** Whether an epoch mean far above the start stops the run (TrainerOptions.divergenceCheck). */
+  readonly divergenceCheck: boolean;
   private iter = 0;
   private records: EpochRecord[] = [];
   private losses: number[] = [];
@@ -171,6 +182,7 @@ export class Trainer {
   private cursor = 0;
   private readonly trainSample: LabeledData;
   private readonly testSample: LabeledData;
+  private readonly classes: number;
 
   /**
    * @param network The network to train.
@@ -211,6 +223,8 @@ export class Trainer {
       throw new RangeError(`Trainer: evaluateSampleNumPerEpoch must be a whole number > 0, got ${sample}`);
     }
     this.evaluateSampleNumPerEpoch = sample;
+    this.divergenceCheck = options.divergenceCheck ?? true;
+    this.classes = classCount(train.labels, test.labels);
     const opt = options.optimizer ?? 'sgd';
     if (typeof opt === 'string') {
       this.optimizer = createOptimizer(opt, options.optimizerParams ?? {});
@@ -270,12 +284,7 @@ export class Trainer {
 
     const grads = this.network.gradient(this.xBatch, this.tBatch);
     const loss = this.network.lastLoss ?? this.network.lastLayer.loss;
-    if (loss === null || !Number.isFinite(loss)) {
-      const lr = this.optimizer.hyperparameters.lr;
-      throw new TrainingError(
-        `the loss became ${loss} at iteration ${this.iter + 1} (optimizer ${this.optimizer.name}, lr ${lr}): training diverged; try a smaller learning rate`,
-      );
-    }
+    if (loss === null || !Number.isFinite(loss)) throw this.diverged(this.iter + 1, loss ?? NaN);
     this.optimizer.update(this.network.params, grads);
 
     const i = this.iter;
@@ -284,8 +293,18 @@ export class Trainer {
     this.lossSum += loss;
     this.lossCount++;
     this.callbacks.onIteration?.(this.iter, loss);
-    if (i % this.iterPerEpoch === 0) this.record(i / this.iterPerEpoch, this.trainSample, this.testSample);
+    if (i % this.iterPerEpoch === 0) {
+      // a whole epoch's mean far above the start: diverged (checked before it is recorded or saved)
+      const mean = this.lossSum / this.lossCount;
+      const start = this.losses[0];
+      if (this.divergenceCheck && i > 0 && mean > divergenceThreshold(start, this.classes)) throw this.diverged(this.iter, mean, start);
+      this.record(i / this.iterPerEpoch, this.trainSample, this.testSample);
+    }
     return loss;
+  }
+
+  private diverged(iteration: number, loss: number, start?: number): TrainingError {
+    return divergedError({ iteration, loss, start, optimizer: this.optimizer.name, lr: this.optimizer.hyperparameters.lr });
   }
 
   /**

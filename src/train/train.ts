@@ -2,7 +2,7 @@ import type { Tensor } from '../tensor/Tensor.js';
 import { axpyInto, gatherRows } from '../tensor/ops.js';
 import type { LabeledData } from '../data/dataset.js';
 import { Random } from '../random.js';
-import { TrainingError } from './TrainingError.js';
+import { classCount, divergedError, divergenceThreshold } from './divergence.js';
 
 /** A network the book's training loop can train: parameters, backprop gradients, accuracy. */
 export interface Trainable {
@@ -26,6 +26,8 @@ export interface TrainConfig {
   lr: number;
   /** Generator for the mini-batches. */
   rng: Random;
+  /** Stop with a TrainingError when an epoch's mean loss exceeds twice the start's (default true; see Trainer). */
+  divergenceCheck?: boolean;
 }
 
 /** One evaluation, made once per epoch as in the book. */
@@ -70,7 +72,8 @@ export const BOOK_DEFAULTS = { iters: 10000, batchSize: 100, lr: 0.1, hidden: 50
  * with replacement, computes gradients by backprop and steps W ← W − lr · dW; once per epoch
  * (train size / batch size iterations, the first after iteration 0) it measures train and
  * test accuracy. A final record follows the last iteration if it did not end an epoch.
- * Stops with a TrainingError if the loss stops being finite.
+ * Stops with a TrainingError if the loss stops being finite, or if an epoch's mean loss rises
+ * above twice the loss at the start (`divergenceThreshold`; `divergenceCheck: false` turns it off).
  *
  * @example
  * ```ts
@@ -94,6 +97,8 @@ export function train(net: Trainable, data: { train: LabeledData; test: LabeledD
   }
   if (!(lr > 0 && Number.isFinite(lr))) throw new RangeError(`train: lr must be a finite number > 0, got ${lr}`);
   const iterPerEpoch = Math.max(1, Math.round(trainSize / batchSize));
+  const classes = config.divergenceCheck === false ? 0 : classCount(data.train.labels, data.test.labels);
+  let limit = Infinity; // the epoch mean loss above which the run has diverged, set by the first loss
 
   const batchIndex = new Int32Array(batchSize);
   const tBatch = new Int32Array(batchSize);
@@ -127,16 +132,18 @@ export function train(net: Trainable, data: { train: LabeledData; test: LabeledD
 
     const grads = net.gradient(xBatch, tBatch);
     const loss = net.lastLayer.loss!;
-    if (!Number.isFinite(loss)) {
-      throw new TrainingError(`the loss became ${loss} at iteration ${i + 1} (lr ${lr}): training diverged; try a smaller learning rate (--lr)`);
-    }
+    if (!Number.isFinite(loss)) throw divergedError({ iteration: i + 1, loss, optimizer: 'sgd', lr });
     for (const key of Object.keys(net.params)) axpyInto(-lr, grads[key], net.params[key]); // W ← W − lr·dW
 
     lossList[i] = loss;
     lossSum += loss;
     lossCount++;
     callbacks.onIteration?.(i + 1, loss);
-    if (i % iterPerEpoch === 0) evaluate(i, i / iterPerEpoch);
+    if (i === 0 && classes > 0) limit = divergenceThreshold(loss, classes);
+    if (i % iterPerEpoch === 0) {
+      if (i > 0 && lossSum / lossCount > limit) throw divergedError({ iteration: i + 1, loss: lossSum / lossCount, start: lossList[0], optimizer: 'sgd', lr });
+      evaluate(i, i / iterPerEpoch);
+    }
   }
   const last = history[history.length - 1];
   // A last record after the final iteration, at a fractional epoch, when it did not end an epoch.

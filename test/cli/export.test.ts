@@ -83,11 +83,11 @@ describe('backprop export', () => {
     const missing = join(dir, 'no-such-folder', 'm.onnx');
     let r = await run('export', '--model', join(dir, 'absent.safetensors'), '--onnx', missing);
     assert.equal(r.code, 2);
-    assert.match(r.err, /--onnx .*no-such-folder\/m\.onnx: folder .*no-such-folder does not exist/);
+    assert.match(r.err, /--onnx .*no-such-folder\/m\.onnx: the folder .*no-such-folder does not exist/);
     r = await run('export', '--model', join(dir, 'absent.safetensors'), '--tfjs', join(dir, 'a', 'b'));
     assert.match(r.err, /--tfjs .*a\/b: folder .*\/a does not exist/);
     r = await run('export', '--model', join(dir, 'absent.safetensors'), '--onnx', dir);
-    assert.match(r.err, /is a folder; give a file name/);
+    assert.match(r.err, /--onnx .* is a folder/);
     assert.ok(!existsSync(missing));
   });
 

@@ -51,7 +51,10 @@ describe('backprop graph', () => {
       await run('two-layer-net', `--svg=${svg}`);
       assert.ok(readFileSync(svg, 'utf8').includes('>SoftmaxWithLoss</text>'));
       assert.deepEqual(readdirSync(dir).sort(), ['apple.dot', 'apple.svg']);
-      await assert.rejects(run('apple', '--svg', join(dir, 'missing', 'x.svg')), { code: 'ENOENT' });
+      // refused before drawing, in the user's own path (not a temporary file's)
+      const missing = join(dir, 'missing', 'x.svg');
+      await assert.rejects(run('apple', '--svg', missing), { name: 'UsageError', message: `--svg ${missing}: the folder ${join(dir, 'missing')} does not exist` });
+      await assert.rejects(run('apple', '--dot', dir), { name: 'UsageError', message: `--dot ${dir}: ${dir} is a folder` });
       assert.deepEqual(readdirSync(dir).sort(), ['apple.dot', 'apple.svg']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
