@@ -10,7 +10,7 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err };
 }
 
-const COMMANDS = ['train', 'eval', 'predict', 'gradcheck', 'compare-optimizers', 'graph', 'playground'];
+const COMMANDS = ['train', 'eval', 'predict', 'export', 'gradcheck', 'compare-optimizers', 'data', 'graph', 'playground'];
 
 describe('did you mean …?', () => {
   it('the closest candidate within a third of the word, counting a swap of neighbours as one edit', () => {
@@ -28,10 +28,10 @@ describe('did you mean …?', () => {
   });
 
   for (const [argv, line] of [
-    [['trian'], "backprop: UsageError: unknown command 'trian'; did you mean train? (commands: train, eval, predict, gradcheck, compare-optimizers, graph, playground, help)"],
-    [['help', 'trian'], "backprop: UsageError: no help on 'trian'; did you mean train? (commands: train, eval, predict, gradcheck, compare-optimizers, graph, playground)"],
-    [['compare'], "backprop: UsageError: unknown command 'compare'; did you mean compare-optimizers? (commands: train, eval, predict, gradcheck, compare-optimizers, graph, playground, help)"],
-    [['frobnicate'], "backprop: UsageError: unknown command 'frobnicate' (commands: train, eval, predict, gradcheck, compare-optimizers, graph, playground, help)"],
+    [['trian'], "backprop: UsageError: unknown command 'trian'; did you mean train? (commands: train, eval, predict, export, gradcheck, compare-optimizers, data, graph, playground, help)"],
+    [['help', 'trian'], "backprop: UsageError: no help on 'trian'; did you mean train? (commands: train, eval, predict, export, gradcheck, compare-optimizers, data, graph, playground)"],
+    [['compare'], "backprop: UsageError: unknown command 'compare'; did you mean compare-optimizers? (commands: train, eval, predict, export, gradcheck, compare-optimizers, data, graph, playground, help)"],
+    [['frobnicate'], "backprop: UsageError: unknown command 'frobnicate' (commands: train, eval, predict, export, gradcheck, compare-optimizers, data, graph, playground, help)"],
     [['train', '--itres', '5'], "backprop: UsageError: train: unknown flag '--itres'; did you mean --iters? (see backprop train --help)"],
     [['train', '--itres=5'], "backprop: UsageError: train: unknown flag '--itres'; did you mean --iters? (see backprop train --help)"],
     [['compare-optimizers', '--optimiser', 'sgd'], "backprop: UsageError: compare-optimizers: unknown flag '--optimiser'; did you mean --optimizers? (see backprop compare-optimizers --help)"],
