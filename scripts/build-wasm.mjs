@@ -10,8 +10,8 @@
  *
  *   threadWorker.js
  *
- * and writes them to src/kernels/wasm/generated/ (read by the sources under tsx) and
- * dist/kernels/wasm/generated/ (read by the compiled package). Both folders are build output.
+ * and writes them to src/kernels/wasm/generated/ (build output, read by the sources under tsx;
+ * scripts/build.mjs copies the folder into dist/ for the compiled package).
  *
  * Skips the work when the outputs are newer than the sources; `--force` rebuilds anyway.
  * Offline after `npm install`: it only runs the locally installed assemblyscript compiler.
@@ -20,7 +20,7 @@
  */
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -30,7 +30,7 @@ const entry = path.join(assemblyDir, 'kernels.ts');
 const wasmDir = path.join(root, 'src/kernels/wasm');
 /** The worker script and the modules it is bundled from. */
 const WORKER = { file: 'threadWorker.js', entry: path.join(wasmDir, 'threadWorker.ts'), sources: ['threadWorker.ts', 'threads.ts', 'support.ts'] };
-const outDirs = [path.join(root, 'src/kernels/wasm/generated'), path.join(root, 'dist/kernels/wasm/generated')];
+const outDirs = [path.join(root, 'src/kernels/wasm/generated')];
 const ascBin = fileURLToPath(import.meta.resolve('assemblyscript/bin/asc.js'));
 
 // The largest wasm32 memory, in 64 KiB pages; a shared memory must declare its maximum.
@@ -96,9 +96,6 @@ if (!force && (await upToDate())) {
   const started = performance.now();
   await Promise.all(outDirs.map((d) => mkdir(d, { recursive: true })));
   const built = await Promise.all([...targets.map(compile), bundleWorker()]);
-  for (const file of built) {
-    for (const dir of outDirs.slice(1)) await copyFile(file, path.join(dir, path.basename(file)));
-  }
   const sizes = await Promise.all(built.map(async (f) => `${path.basename(f)} ${(await stat(f)).size} B`));
   console.log(`build-wasm: ${sizes.join(', ')} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
