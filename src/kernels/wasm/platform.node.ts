@@ -19,10 +19,14 @@ const WORKER_URL = new URL('./generated/threadWorker.js', import.meta.url);
 /** How long a worker thread may take to load and instantiate the module. */
 const START_TIMEOUT_MS = 20_000;
 
-/** A new worker thread, before it is ready; a missing script is an error now, not a silent wait. */
+/**
+ * A new worker thread, before it is ready; a missing script is an error now, not a silent wait.
+ * No flags of this process (execArgv: []): the script is plain JavaScript with no imports, and a
+ * flag such as --input-type or a loader would only slow its start or stop it.
+ */
 function newWorker(data: WorkerData): Worker {
   if (!existsSync(fileURLToPath(WORKER_URL))) throw new WasmNotBuiltError(fileURLToPath(WORKER_URL), null);
-  return new Worker(WORKER_URL, { workerData: data, name: `backprop wasm thread ${data.thread}` });
+  return new Worker(WORKER_URL, { workerData: data, execArgv: [], name: `backprop wasm thread ${data.thread}` });
 }
 
 /** The pool's handle on a ready worker; an idle worker never keeps the process alive. */
@@ -70,6 +74,7 @@ function spawnWorkerSync(data: WorkerData): PoolWorker {
     const left = deadline - performance.now();
     const failed = Atomics.load(ctl, failSlot(data.thread)) !== 0;
     if (failed || left <= 0) {
+      w.on('error', () => {}); // reported by the throw below, not as an uncaught error later
       void w.terminate();
       throw new Error(`worker thread ${data.thread} ${failed ? 'exited during start-up' : `did not start within ${START_TIMEOUT_MS / 1000} s`}`);
     }
