@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 
 /** scripts/build-web.mjs's `buildWeb`, typed (the script is plain JavaScript). */
@@ -17,6 +18,18 @@ export const CHROMIUM = process.env.BACKPROP_CHROMIUM || '/usr/bin/chromium';
  */
 export function chromiumMissing(): string | null {
   return existsSync(CHROMIUM) ? null : `${CHROMIUM} is missing: apt-get install chromium`;
+}
+
+/**
+ * For a browser test: true when Chromium is here; otherwise skips `t` saying why and returns
+ * false, or fails on CI (CI=true), where a missing browser is a failure.
+ */
+export function haveChromium(t: { skip(message?: string): void }): boolean {
+  const missing = chromiumMissing();
+  if (!missing) return true;
+  if (process.env.CI === 'true') assert.fail(`the browser test needs Chromium on CI: ${missing}`);
+  t.skip(missing);
+  return false;
 }
 
 /** Chromium's flags for this sandboxed machine: no GPU, no sandbox (root), no background network. */
