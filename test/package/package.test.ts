@@ -119,9 +119,14 @@ describe('the package installed from its tarball', () => {
     assert.match(code, /new Worker\(new URL\("\.\/generated\/threadWorker\.js", import\.meta\.url\)/, 'the thread worker, to copy beside the bundle');
   });
 
-  it('the installed command runs, and `backprop playground` serves the shipped page', { timeout: 60_000 }, async () => {
+  it('the installed command trains on the bundled digits, and `backprop playground` serves the shipped page', { timeout: 60_000 }, async () => {
     const bin = join(consumer, 'node_modules/.bin/backprop');
     assert.match(execFileSync(bin, ['--help'], { encoding: 'utf8' }), /^Usage: backprop <command>/);
+    const train = spawnSync(bin, ['train', '--iters', '200'], { cwd: consumer, encoding: 'utf8' });
+    assert.equal(train.status, 0, train.stderr);
+    assert.match(train.stdout, /^data: bundled MNIST digits .*8000 training, 2000 test images/m, 'the bundled digits, without the mnist package');
+    assert.match(train.stdout, /backend wasm/);
+    assert.match(train.stdout, /^final: train accuracy 0\.\d+, test accuracy 0\.(8|9)\d+ after 200 iterations/m);
     const port = await freePort();
     const child = spawn(bin, ['playground', '--port', String(port)], { cwd: consumer, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
