@@ -50,7 +50,7 @@ export {
   serializeSafetensors, parseSafetensors, expectTensors,
   type SafetensorsDType, type SafetensorsArray, type TensorLike, type SafetensorsTensor,
   type SafetensorsFile, type ExpectedTensors,
-} from './io/safetensorsFormat.js';
+} from './io/safetensors.js';
 
 export * as elementwise from './tensor/elementwise.js';
 
@@ -84,7 +84,7 @@ export { useBackend, type BackendChoice, type UseBackendOptions } from './kernel
 export { renderTrainingChart, type TrainingCurves } from './plot/trainingChart.js';
 export { renderLineChart, smoothCurve, SERIES_COLORS, type LineSeries, type ChartPanel, type LineChartOptions, type Marker } from './plot/lineChart.js';
 
-export { serializeModel, parseModel, MODEL_FORMAT, type ModelRecord, type LoadedModel, type DataInfo } from './io/modelFormat.js';
+export { serializeModel, parseModel, MODEL_FORMAT, type ModelRecord, type LoadedModel, type DataInfo } from './io/modelFile.js';
 export { buildNetwork, MODEL_KINDS, type ModelSpec, type ModelKind, type Network } from './nets/buildNetwork.js';
 export { decodeDigitPng } from './data/digitPng.js';
 export { decodeDigits, encodeDigits } from './data/digitsFile.js';

@@ -15,6 +15,6 @@ export { readIdxFile, findIdxFile, loadIdxDataset, type IdxDataset } from './dat
 export { readBundledDigits, loadBundledDigits, BUNDLED_DIGITS_FILE, type BundledDigits } from './data/bundledDigits.js';
 export { readDigitPng } from './data/pngDigit.js';
 export { writeFileAtomic } from './io/atomicWrite.js';
-export { saveSafetensors, loadSafetensors } from './io/safetensors.js';
-export { saveModel, loadModel } from './io/modelFile.js';
+export { saveSafetensors, loadSafetensors } from './io/safetensorsFiles.js';
+export { saveModel, loadModel } from './io/modelFiles.js';
 export { createWasmBackend, createWasmBackendSync, wasmSimdSupported, WasmNotBuiltError, WasmWorkerError, type WasmBackend, type WasmBackendOptions } from './kernels/wasm/index.js';

@@ -8,7 +8,9 @@ import { splitImageSet } from './split.js';
 
 /** The bundled digits, split into training and test sets. */
 export interface BundledDigits {
+  /** The training images (8,000 by default). */
   train: ImageSet;
+  /** The test images (the rest, 2,000). */
   test: ImageSet;
 }
 

@@ -1,24 +1,221 @@
 /**
- * Model files on disk (Node): saveModel and loadModel over the format of modelFormat.ts
- * (re-exported here), written atomically.
+ * Model files: a network's weights, its architecture and (optionally) the state of the run
+ * that trained it, in one `.safetensors` file that PyTorch and Hugging Face tools can read.
+ *
+ * Tensors: the parameters under their book names (`W1`, `b1`, ...), non-parameter buffers as
+ * `buffers/<name>` (batch norm's running mean and variance), optimizer slots as
+ * `optimizer/<slot>/<param>` (Adam's `m` and `v`). `__metadata__` holds JSON strings:
+ * `format` ("backprop-model/1"), `architecture` (the ModelSpec), `training` (where the run
+ * stands: iteration, generators, history, ...), `data` (what it was trained on) and `config`.
+ *
+ * On bytes (browsers too): serializeModel, parseModel. Files (Node): saveModel, loadModel in modelFiles.ts.
  */
+import { Tensor } from '../tensor/Tensor.js';
 import type { Backend } from '../kernels/Backend.js';
-import { modelFromSafetensors, modelTensors, type LoadedModel, type ModelRecord } from './modelFormat.js';
-import { loadSafetensors, saveSafetensors } from './safetensors.js';
+import { Random } from '../random.js';
+import { buildNetwork, MODEL_KINDS, type ModelSpec, type Network } from '../nets/buildNetwork.js';
+import type { NamedTensors } from '../optimizers/Optimizer.js';
+import type { TrainerState } from '../train/Trainer.js';
+import { encode, expectTensors, parseSafetensors, type ExpectedTensors, type SafetensorsFile, type TensorLike } from './safetensors.js';
+import { ModelFileError } from './ModelFileError.js';
 
-export { MODEL_FORMAT, serializeModel, parseModel, type DataInfo, type ModelRecord, type LoadedModel } from './modelFormat.js';
+export const MODEL_FORMAT = 'backprop-model/1';
 
-/** Save a model atomically: a crash mid-save never leaves a broken file where a good one was. */
-export function saveModel(path: string, record: ModelRecord): void {
-  const { tensors, metadata } = modelTensors(record);
-  saveSafetensors(path, tensors, metadata);
+/** What the CLI records about the data a model was trained on, to evaluate it on the same split. */
+export interface DataInfo {
+  /** 'bundled' or an IDX directory. */
+  source: string;
+  trainSize: number;
+  testSize: number;
+  splitSeed?: number;
+}
+
+/** What goes into a model file. */
+export interface ModelRecord {
+  spec: ModelSpec;
+  network: Network;
+  /** The run's state, to resume it (`Trainer.getState()`); omit to save the weights alone. */
+  training?: TrainerState;
+  data?: DataInfo;
+  /** The settings of the run (optimizer, batch size, seed, ...), for reports and resuming. */
+  config?: Record<string, unknown>;
+}
+
+/** A model read back: the network rebuilt with its weights, and what the file recorded. */
+export interface LoadedModel {
+  spec: ModelSpec;
+  network: Network;
+  training?: TrainerState;
+  data?: DataInfo;
+  config?: Record<string, unknown>;
+}
+
+/** A model as the tensors and metadata of its safetensors file (the layout above). @internal */
+export function modelTensors(record: ModelRecord): { tensors: Record<string, TensorLike>; metadata: Record<string, string> } {
+  const tensors: Record<string, TensorLike> = {};
+  const state = record.training?.network ?? networkState(record.network);
+  for (const [name, t] of Object.entries(state.params)) tensors[name] = t;
+  for (const [name, t] of Object.entries(state.buffers)) tensors[`buffers/${name}`] = t;
+  const metadata: Record<string, string> = { format: MODEL_FORMAT, architecture: JSON.stringify(record.spec) };
+  if (record.training) {
+    const { network, optimizer, ...rest } = record.training;
+    for (const [slot, named] of Object.entries(optimizer.slots)) {
+      for (const [param, t] of Object.entries(named)) tensors[`optimizer/${slot}/${param}`] = t;
+    }
+    const { slots, ...optimizerRest } = optimizer;
+    const slotNames = Object.fromEntries(Object.entries(slots).map(([slot, named]) => [slot, Object.keys(named)]));
+    metadata.training = JSON.stringify({ ...rest, optimizer: { ...optimizerRest, slotNames }, random: network.random });
+  }
+  if (record.data) metadata.data = JSON.stringify(record.data);
+  if (record.config) metadata.config = JSON.stringify(record.config);
+  return { tensors, metadata };
 }
 
 /**
- * Load a model: the file is validated (sizes, offsets, dtypes) before any tensor is allocated,
- * the architecture is checked field by field, and every tensor's shape against it; errors
- * name the file and the field.
+ * A model file's bytes (the same as saveModel writes): to download from a page, store or send.
+ *
+ * @example
+ * const bytes = serializeModel({ spec, network: net });   // then parseModel(bytes, 'model.safetensors')
  */
-export function loadModel(path: string, options: { backend?: Backend } = {}): LoadedModel {
-  return modelFromSafetensors(loadSafetensors(path), path, options);
+export function serializeModel(record: ModelRecord): Uint8Array {
+  const { tensors, metadata } = modelTensors(record);
+  return encode(tensors, metadata, 'serializeModel');
+}
+
+/**
+ * A model read back from a model file's bytes (see loadModel), validated before any tensor is
+ * allocated; errors name `name` and the field.
+ */
+export function parseModel(bytes: Uint8Array, name: string, options: { backend?: Backend } = {}): LoadedModel {
+  return modelFromSafetensors(parseSafetensors(bytes, name), name, options);
+}
+
+/**
+ * A model from a parsed safetensors file: the architecture is checked field by field, and
+ * every tensor's shape against it; errors name `path` and the field. @internal
+ */
+export function modelFromSafetensors(file: SafetensorsFile, path: string, options: { backend?: Backend } = {}): LoadedModel {
+  const meta = file.metadata;
+  if (meta.format !== MODEL_FORMAT) {
+    throw new ModelFileError(`${path}: __metadata__.format is ${meta.format === undefined ? 'missing' : JSON.stringify(meta.format)}, expected "${MODEL_FORMAT}" (not a backprop model file)`);
+  }
+  const spec = checkSpec(parseJson(path, meta, 'architecture'), path);
+  const training = meta.training === undefined ? undefined : (parseJson(path, meta, 'training') as StoredTraining);
+  // Before building (allocating) the network: a hostile architecture could ask for billions of
+  // weights; the file, already checked against its own size, must hold at least that many values.
+  const needed = weightCount(spec);
+  const held = Object.values(file.tensors).reduce((n, t) => n + t.data.length, 0);
+  if (needed > held) {
+    throw new ModelFileError(`${path}: __metadata__.architecture needs ${needed} weights but the file holds only ${held} values`);
+  }
+  const network = buildNetwork(spec, { rng: new Random(0), backend: options.backend });
+  const state = networkState(network);
+
+  const expected: Record<string, ExpectedTensors[string]> = {};
+  for (const [name, t] of Object.entries(state.params)) expected[name] = { shape: t.shape, dtype: t.dtype };
+  for (const [name, t] of Object.entries(state.buffers)) expected[`buffers/${name}`] = { shape: t.shape, dtype: t.dtype };
+  if (training) {
+    const slotNames = training.optimizer?.slotNames;
+    if (typeof slotNames !== 'object' || slotNames === null) throw new ModelFileError(`${path}: __metadata__.training.optimizer.slotNames is missing`);
+    for (const [slot, params] of Object.entries(slotNames)) {
+      for (const p of params) {
+        if (!state.params[p]) throw new ModelFileError(`${path}: optimizer slot ${slot} names parameter '${p}', which the architecture lacks`);
+        expected[`optimizer/${slot}/${p}`] = { shape: state.params[p].shape, dtype: state.params[p].dtype };
+      }
+    }
+  }
+  expectTensors(file, expected, path);
+
+  const take = (name: string, into: Tensor): void => into.data.set(file.tensors[name].data as Float32Array | Float64Array);
+  for (const [name, t] of Object.entries(state.params)) take(name, t);
+  for (const [name, t] of Object.entries(state.buffers)) take(`buffers/${name}`, t);
+  network.setState?.({ params: state.params, buffers: state.buffers, random: training?.random ?? networkState(network).random });
+  if (!network.setState) for (const [name, t] of Object.entries(state.params)) network.params[name].data.set(t.data);
+
+  const result: LoadedModel = { spec, network };
+  if (training) {
+    const { slotNames, ...optimizer } = training.optimizer;
+    const slots: Record<string, NamedTensors> = {};
+    for (const [slot, params] of Object.entries(slotNames)) {
+      slots[slot] = {};
+      for (const p of params) {
+        const t = Tensor.zeros(state.params[p].shape, { dtype: spec.dtype, backend: options.backend });
+        take(`optimizer/${slot}/${p}`, t);
+        slots[slot][p] = t;
+      }
+    }
+    const { random, ...rest } = training;
+    result.training = { ...rest, optimizer: { ...optimizer, slots }, network: { params: state.params, buffers: state.buffers, random } } as TrainerState;
+  }
+  if (meta.data !== undefined) result.data = parseJson(path, meta, 'data') as DataInfo;
+  if (meta.config !== undefined) result.config = parseJson(path, meta, 'config') as Record<string, unknown>;
+  return result;
+}
+
+/** The training state as stored in the metadata: tensors replaced by the names of their slots. */
+type StoredTraining = Omit<TrainerState, 'network' | 'optimizer'> & {
+  optimizer: Omit<TrainerState['optimizer'], 'slots'> & { slotNames: Record<string, string[]> };
+  random: TrainerState['network']['random'];
+};
+
+/** The number of weights in a spec's weight matrices and filters (a lower bound on its parameters). */
+function weightCount(spec: ModelSpec): number {
+  if (spec.model !== 'cnn') {
+    const sizes = [spec.inputSize, ...spec.hidden, spec.outputSize];
+    return sizes.slice(1).reduce((n, size, i) => n + sizes[i] * size, 0);
+  }
+  const [c, h, w] = spec.inputDim!;
+  const { filterNum, filterSize, pad, stride } = spec.conv!;
+  const outH = Math.floor((h + 2 * pad - filterSize) / stride) + 1;
+  const outW = Math.floor((w + 2 * pad - filterSize) / stride) + 1;
+  const pooled = filterNum * Math.floor(outH / 2) * Math.floor(outW / 2);
+  return filterNum * c * filterSize * filterSize + pooled * spec.hidden[0] + spec.hidden[0] * spec.outputSize;
+}
+
+/** A network's params, buffers and generators (copies for Sequential-based nets). */
+function networkState(network: Network): TrainerState['network'] {
+  return network.getState ? network.getState() : { params: { ...network.params }, buffers: {}, random: {} };
+}
+
+function parseJson(path: string, meta: Record<string, string>, field: string): unknown {
+  const text = meta[field];
+  if (text === undefined) throw new ModelFileError(`${path}: __metadata__.${field} is missing`);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ModelFileError(`${path}: __metadata__.${field} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Check every field of a stored architecture, naming the first that is wrong. */
+function checkSpec(raw: unknown, path: string): ModelSpec {
+  const bad = (field: string, why: string): never => {
+    throw new ModelFileError(`${path}: __metadata__.architecture.${field} ${why}`);
+  };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('', 'must be an object');
+  const s = raw as Record<string, unknown>;
+  const posInt = (v: unknown, max = 1e6): boolean => Number.isInteger(v) && (v as number) > 0 && (v as number) <= max;
+  if (!MODEL_KINDS.includes(s.model as never)) bad('model', `is ${JSON.stringify(s.model)}, expected one of ${MODEL_KINDS.join(', ')}`);
+  if (!posInt(s.inputSize)) bad('inputSize', `must be a whole number in 1..1000000, got ${JSON.stringify(s.inputSize)}`);
+  if (!posInt(s.outputSize, 1e5)) bad('outputSize', `must be a whole number in 1..100000, got ${JSON.stringify(s.outputSize)}`);
+  if (!Array.isArray(s.hidden) || s.hidden.length === 0 || s.hidden.length > 100 || !s.hidden.every((h) => posInt(h, 1e5))) {
+    bad('hidden', `must be a list of 1..100 whole numbers in 1..100000, got ${JSON.stringify(s.hidden)}`);
+  }
+  if (!['relu', 'sigmoid', 'tanh'].includes(s.activation as string)) bad('activation', `is ${JSON.stringify(s.activation)}, expected relu, sigmoid or tanh`);
+  if (!(typeof s.init === 'number' ? s.init > 0 && Number.isFinite(s.init) : ['relu', 'he', 'sigmoid', 'xavier'].includes(s.init as string))) {
+    bad('init', `is ${JSON.stringify(s.init)}, expected a number > 0 or he, relu, xavier, sigmoid`);
+  }
+  if (!(typeof s.weightDecay === 'number' && s.weightDecay >= 0)) bad('weightDecay', `must be a number ≥ 0, got ${JSON.stringify(s.weightDecay)}`);
+  if (!(typeof s.dropout === 'number' && s.dropout >= 0 && s.dropout < 1)) bad('dropout', `must be a number in [0, 1), got ${JSON.stringify(s.dropout)}`);
+  if (typeof s.batchNorm !== 'boolean') bad('batchNorm', `must be true or false, got ${JSON.stringify(s.batchNorm)}`);
+  if (s.dtype !== 'float32' && s.dtype !== 'float64') bad('dtype', `is ${JSON.stringify(s.dtype)}, expected float32 or float64`);
+  if (s.model === 'cnn') {
+    const c = s.conv as Record<string, unknown> | undefined;
+    if (typeof c !== 'object' || c === null) bad('conv', 'is missing (a cnn needs filterNum, filterSize, pad, stride)');
+    for (const k of ['filterNum', 'filterSize', 'stride']) if (!posInt(c![k], 10000)) bad(`conv.${k}`, `must be a whole number in 1..10000, got ${JSON.stringify(c![k])}`);
+    if (!(Number.isInteger(c!.pad) && (c!.pad as number) >= 0 && (c!.pad as number) < 1000)) bad('conv.pad', `must be a whole number ≥ 0, got ${JSON.stringify(c!.pad)}`);
+    const d = s.inputDim;
+    if (!Array.isArray(d) || d.length !== 3 || !d.every((v) => posInt(v, 10000))) bad('inputDim', `must be three whole numbers (C, H, W), got ${JSON.stringify(d)}`);
+  }
+  return s as unknown as ModelSpec;
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildNetwork, type ModelSpec } from '../../src/nets/buildNetwork.js';
-import { loadModel, saveModel } from '../../src/io/modelFile.js';
+import { loadModel, saveModel } from '../../src/io/modelFiles.js';
 import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 import { Random } from '../../src/random.js';
 import { Trainer } from '../../src/train/Trainer.js';
