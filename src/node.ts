@@ -17,4 +17,4 @@ export { readDigitPng } from './data/pngDigit.js';
 export { writeFileAtomic } from './io/atomicWrite.js';
 export { saveSafetensors, loadSafetensors } from './io/safetensorsFiles.js';
 export { saveModel, loadModel } from './io/modelFiles.js';
-export { createWasmBackend, createWasmBackendSync, wasmSimdSupported, WasmNotBuiltError, WasmWorkerError, type WasmBackend, type WasmBackendOptions } from './kernels/wasm/index.js';
+export { wasmSimdSupported, WasmNotBuiltError, WasmWorkerError } from './kernels/wasm/index.js';
