@@ -21,6 +21,9 @@ the build tools are installed. Stop it with Ctrl-C.
 /** The folder the page is built into by scripts/build-web.mjs (the same from src/cli and dist/cli). */
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 const BUILD_SCRIPT = new URL('../../scripts/build-web.mjs', import.meta.url);
+/** The wasm backend's kernels and thread worker (scripts/build-wasm.mjs), served as /generated/… when the page has no copy. */
+const KERNELS_DIR = fileURLToPath(new URL('../kernels/wasm/generated/', import.meta.url));
+const KERNEL_FILES = ['kernels.wasm', 'kernels-shared.wasm', 'threadWorker.js'];
 const DEFAULT_PORT = 8080;
 
 /** The content type of each file the build writes; anything else is sent as bytes. */
@@ -73,8 +76,9 @@ export interface PlaygroundServer {
 /**
  * Serves the files of `root` (the built page) on 127.0.0.1: GET and HEAD only, no directory
  * listings, nothing outside `root`; a `.gz` sibling is sent instead of a file to clients
- * that accept gzip; `/digits.bin`, unless `root` has it, is the package's bundled digits file
- * (BUNDLED_DIGITS_FILE). Port 0 picks a free port.
+ * that accept gzip; `/digits.bin` and `/generated/` (the wasm kernels and thread worker), unless
+ * `root` has them, are the library's own files (BUNDLED_DIGITS_FILE, src/kernels/wasm/generated/).
+ * Port 0 picks a free port.
  *
  * @throws PortInUseError when the port is taken.
  * @example
@@ -166,6 +170,10 @@ async function serve(root: string, req: IncomingMessage, res: ServerResponse): P
     // the page's digits: the package's bundled digits file, gzipped, unzipped here for a client that wants it plain
     gzipped = acceptsGzip;
     body = BUNDLED_DIGITS_FILE;
+  } else if (pathname.startsWith('/generated/') && KERNEL_FILES.includes(pathname.slice(11)) && existsSync(join(KERNELS_DIR, pathname.slice(11)))) {
+    // the wasm backend's files, where the library keeps them (the package ships them once, in dist/)
+    gzipped = false;
+    body = join(KERNELS_DIR, pathname.slice(11));
   } else {
     return send(res, 404, `not found: ${pathname}\n`);
   }

@@ -103,7 +103,7 @@ describe('playground server', () => {
     assert.deepEqual(new Uint8Array(await res.arrayBuffer()), digits); // fetch decompresses
   });
 
-  it('serves /digits.bin from the bundled digits file when the page has none: gzipped, or unzipped for a client without gzip', async () => {
+  it('serves /digits.bin and /generated/ from the library\'s own files when the page has none: the digits gzipped, or unzipped for a client without gzip', async () => {
     const page = mkdtempSync(join(tmpdir(), 'backprop-nodigits-'));
     writeFileSync(join(page, 'index.html'), '<!doctype html>');
     const server = await startPlaygroundServer({ root: page, port: 0 });
@@ -116,6 +116,10 @@ describe('playground server', () => {
       assert.equal(statusOf(plain), 200);
       assert.doesNotMatch(plain, /content-encoding/i);
       assert.ok(plain.length > expected.length, 'the whole file, unzipped');
+      const wasm = await fetch(new URL('/generated/kernels-shared.wasm', server.url));
+      assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+      assert.ok(Buffer.from(await wasm.arrayBuffer()).equals(readFileSync(new URL('../../src/kernels/wasm/generated/kernels-shared.wasm', import.meta.url))));
+      assert.equal((await fetch(new URL('/generated/other.js', server.url))).status, 404);
     } finally {
       await server.close();
       rmSync(page, { recursive: true, force: true });
