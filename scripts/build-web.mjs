@@ -24,9 +24,9 @@ export const WEB_DIST = join(web, 'dist');
 
 /**
  * Sources that make up the bundle must not pull in Node: these imports mean a wrong import path
- * (in the wasm backend, import src/kernels/wasm/browser.ts, not index.ts).
+ * (the package's Node entry or a Node-only module; src/index.ts, the browser-safe core, is fine).
  */
-const NODE_ONLY = /^node:|(^|\/)src\/(index|data\/(bundledDigits|idxFiles)|io\/|cli\/|kernels\/useBackend|kernels\/wasm\/(index|loader|platform\.node)\.)/;
+const NODE_ONLY = /^node:|(^|\/)src\/(node|data\/(bundledDigits|idxFiles|pngDigit|mnistPackage)|io\/(atomicWrite|safetensorsFiles|modelFiles)|cli\/|kernels\/(nodeBackends|wasm\/(index|loader|platform\.node)))\./;
 /** A `node:` import left in bundled code (e.g. marked external). */
 const NODE_IMPORT = /\bfrom\s*["']node:|\bimport\s*\(\s*["']node:|\brequire\s*\(\s*["']node:/;
 
