@@ -5,7 +5,7 @@
  * by the worker only (the page's main bundle stays without the encoders).
  */
 import type { ModelSpec } from '../src/nets/buildNetwork.js';
-import { serializeModel, type ModelRecord } from '../src/io/modelBytes.js';
+import { serializeModel, type ModelRecord } from '../src/io/modelFile.js';
 import { exportOnnx } from '../src/io/exportOnnx.js';
 import { modelMetadata } from '../src/io/exportMetadata.js';
 import { MAX_EPOCHS, type ModelFormat } from './protocol.js';

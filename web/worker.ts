@@ -14,7 +14,7 @@ import { splitImageSet } from '../src/data/split.js';
 import { registerBackend, setBackend } from '../src/kernels/registry.js';
 import { createWasmBackend, WasmWorkerError, type WasmBackend } from '../src/kernels/wasm/browser.js';
 import { Random } from '../src/random.js';
-import { decodeDigits } from './digitsFile.js';
+import { decodeDigits } from '../src/data/digitsFile.js';
 import { MAX_EPOCHS, type BackendInfo, type FromWorker, type ToWorker, type TrainState } from './protocol.js';
 import { SteppedTrainer, checkSettings } from './trainer.js';
 import { modelFile } from './modelExport.js';

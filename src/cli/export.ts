@@ -5,7 +5,7 @@ import { exportOnnx, ONNX_OPSET } from '../io/exportOnnx.js';
 import { exportTfjs, TFJS_WEIGHTS_FILE } from '../io/exportTfjs.js';
 import { modelMetadata } from '../io/exportMetadata.js';
 import { lowerNetwork } from '../io/inferenceGraph.js';
-import { loadModel } from '../io/modelFile.js';
+import { loadModel } from '../io/modelFiles.js';
 import { parseFlags } from './args.js';
 import { checkOutputPath } from './outputPath.js';
 import { UsageError } from './errors.js';

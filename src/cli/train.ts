@@ -8,7 +8,7 @@ import { CONV_PARAM_DEFAULTS } from '../nets/SimpleConvNet.js';
 import { OPTIMIZER_NAMES } from '../optimizers/createOptimizer.js';
 import type { WeightInit } from '../layers/init.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
-import { loadModel, saveModel } from '../io/modelFile.js';
+import { loadModel, saveModel } from '../io/modelFiles.js';
 import { renderTrainingChart } from '../plot/trainingChart.js';
 import { choiceFlag, intFlag, parseFlags, positiveFlag } from './args.js';
 import { Interrupted, UsageError } from './errors.js';

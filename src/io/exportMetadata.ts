@@ -1,6 +1,6 @@
 import type { ModelSpec } from '../nets/buildNetwork.js';
 import type { TrainerState } from '../train/Trainer.js';
-import type { DataInfo } from './modelBytes.js';
+import type { DataInfo } from './modelFile.js';
 
 /** What a model file records, as far as exported models carry it. */
 export interface TrainingRecord {

@@ -7,6 +7,8 @@
  * `optimizer/<slot>/<param>` (Adam's `m` and `v`). `__metadata__` holds JSON strings:
  * `format` ("backprop-model/1"), `architecture` (the ModelSpec), `training` (where the run
  * stands: iteration, generators, history, ...), `data` (what it was trained on) and `config`.
+ *
+ * On bytes (browsers too): serializeModel, parseModel. Files (Node): saveModel, loadModel in modelFiles.ts.
  */
 import { Tensor } from '../tensor/Tensor.js';
 import type { Backend } from '../kernels/Backend.js';
@@ -14,47 +16,89 @@ import { Random } from '../random.js';
 import { architectureDifferences, architectureOf, buildNetwork, MODEL_KINDS, type ModelSpec, type Network } from '../nets/buildNetwork.js';
 import type { NamedTensors } from '../optimizers/Optimizer.js';
 import type { TrainerState } from '../train/Trainer.js';
-import { expectTensors, loadSafetensors, saveSafetensors, type ExpectedTensors } from './safetensors.js';
+import { encode, expectTensors, parseSafetensors, type ExpectedTensors, type SafetensorsFile, type TensorLike } from './safetensors.js';
 import { ModelFileError } from './ModelFileError.js';
-import { MODEL_FORMAT, modelTensors, networkState, type DataInfo, type ModelRecord } from './modelBytes.js';
 
-export { MODEL_FORMAT } from './modelBytes.js';
+export const MODEL_FORMAT = 'backprop-model/1';
 
-export type { DataInfo, ModelRecord } from './modelBytes.js';
+/** What the CLI records about the data a model was trained on, to evaluate it on the same split. */
+export interface DataInfo {
+  /** 'bundled' or an IDX directory. */
+  source: string;
+  trainSize: number;
+  testSize: number;
+  splitSeed?: number;
+}
 
-/** A model read back: the network rebuilt with its weights, and what the file recorded. */
-export interface LoadedModel {
-  /** The architecture read from the file. */
+/** What goes into a model file. */
+export interface ModelRecord {
   spec: ModelSpec;
-  /** The network rebuilt, with the file's weights. */
   network: Network;
-  /** The run's state if it was saved: pass to `Trainer.setState` to resume. */
+  /** The run's state, to resume it (`Trainer.getState()`); omit to save the weights alone. */
   training?: TrainerState;
-  /** What it was trained on, if recorded. */
   data?: DataInfo;
-  /** The run's settings, if recorded. */
+  /** The settings of the run (optimizer, batch size, seed, ...), for reports and resuming. */
   config?: Record<string, unknown>;
 }
 
-/**
- * Save a model atomically: a crash mid-save never leaves a broken file where a good one was.
- * The spec is checked against the network first (model, sizes, activation, dropout, batch norm,
- * weight decay, dtype, convolution), so every file written is one loadModel rebuilds; a
- * mismatch is a ModelFileError naming the field, and nothing is written.
- */
-export function saveModel(path: string, record: ModelRecord): void {
-  checkRecord(path, record);
-  const { tensors, metadata } = modelTensors(record);
-  saveSafetensors(path, tensors, metadata);
+/** A model read back: the network rebuilt with its weights, and what the file recorded. */
+export interface LoadedModel {
+  spec: ModelSpec;
+  network: Network;
+  training?: TrainerState;
+  data?: DataInfo;
+  config?: Record<string, unknown>;
+}
+
+/** A model as the tensors and metadata of its safetensors file (the layout above). @internal */
+export function modelTensors(record: ModelRecord, where = 'serializeModel'): { tensors: Record<string, TensorLike>; metadata: Record<string, string> } {
+  checkRecord(where, record);
+  const tensors: Record<string, TensorLike> = {};
+  const state = record.training?.network ?? networkState(record.network);
+  for (const [name, t] of Object.entries(state.params)) tensors[name] = t;
+  for (const [name, t] of Object.entries(state.buffers)) tensors[`buffers/${name}`] = t;
+  const metadata: Record<string, string> = { format: MODEL_FORMAT, architecture: JSON.stringify(record.spec) };
+  if (record.training) {
+    const { network, optimizer, ...rest } = record.training;
+    for (const [slot, named] of Object.entries(optimizer.slots)) {
+      for (const [param, t] of Object.entries(named)) tensors[`optimizer/${slot}/${param}`] = t;
+    }
+    const { slots, ...optimizerRest } = optimizer;
+    const slotNames = Object.fromEntries(Object.entries(slots).map(([slot, named]) => [slot, Object.keys(named)]));
+    metadata.training = JSON.stringify({ ...rest, optimizer: { ...optimizerRest, slotNames }, random: network.random });
+  }
+  if (record.data) metadata.data = JSON.stringify(record.data);
+  if (record.config) metadata.config = JSON.stringify(record.config);
+  return { tensors, metadata };
 }
 
 /**
- * Load a model: the file is validated (sizes, offsets, dtypes) before any tensor is allocated,
- * the architecture is checked field by field, and every tensor's shape against it; errors
- * name the file and the field.
+ * A model file's bytes (the same as saveModel writes): to download from a page, store or send.
+ * The spec is checked against the network first (model, sizes, activation, dropout, batch norm,
+ * weight decay, dtype, convolution), so every file made is one parseModel/loadModel rebuilds; a
+ * mismatch is a ModelFileError naming the field.
+ *
+ * @example
+ * const bytes = serializeModel({ spec, network: net });   // then parseModel(bytes, 'model.safetensors')
  */
-export function loadModel(path: string, options: { backend?: Backend } = {}): LoadedModel {
-  const file = loadSafetensors(path);
+export function serializeModel(record: ModelRecord): Uint8Array {
+  const { tensors, metadata } = modelTensors(record);
+  return encode(tensors, metadata, 'serializeModel');
+}
+
+/**
+ * A model read back from a model file's bytes (see loadModel), validated before any tensor is
+ * allocated; errors name `name` and the field.
+ */
+export function parseModel(bytes: Uint8Array, name: string, options: { backend?: Backend } = {}): LoadedModel {
+  return modelFromSafetensors(parseSafetensors(bytes, name), name, options);
+}
+
+/**
+ * A model from a parsed safetensors file: the architecture is checked field by field, and
+ * every tensor's shape against it; errors name `path` and the field. @internal
+ */
+export function modelFromSafetensors(file: SafetensorsFile, path: string, options: { backend?: Backend } = {}): LoadedModel {
   const meta = file.metadata;
   if (meta.format !== MODEL_FORMAT) {
     throw new ModelFileError(`${path}: __metadata__.format is ${meta.format === undefined ? 'missing' : JSON.stringify(meta.format)}, expected "${MODEL_FORMAT}" (not a backprop model file)`);
@@ -113,8 +157,7 @@ export function loadModel(path: string, options: { backend?: Backend } = {}): Lo
 }
 
 /** Refuse a spec that is malformed or does not describe the network, or a training state of other shapes. */
-function checkRecord(path: string, record: ModelRecord): void {
-  const where = `saveModel ${path}`;
+function checkRecord(where: string, record: ModelRecord): void {
   const { spec, network } = record;
   checkSpec(spec, `${where}: spec`);
   const architecture = architectureOf(network);
@@ -154,6 +197,11 @@ function weightCount(spec: ModelSpec): number {
   const outW = Math.floor((w + 2 * pad - filterSize) / stride) + 1;
   const pooled = filterNum * Math.floor(outH / 2) * Math.floor(outW / 2);
   return filterNum * c * filterSize * filterSize + pooled * spec.hidden[0] + spec.hidden[0] * spec.outputSize;
+}
+
+/** A network's params, buffers and generators (copies for Sequential-based nets). */
+function networkState(network: Network): TrainerState['network'] {
+  return network.getState ? network.getState() : { params: { ...network.params }, buffers: {}, random: {} };
 }
 
 function parseJson(path: string, meta: Record<string, string>, field: string): unknown {

@@ -26,6 +26,10 @@ export interface Storage {
 export interface Backend {
   /** Short name: 'js', 'wasm'. */
   readonly name: string;
+  /** Threads its large kernels run on, the caller's included (the WebAssembly backend: 2 where possible); 1 when absent. */
+  readonly threads?: number;
+  /** Why it runs on one thread although more were asked for (no shared memory, a browser's main thread, ...), or null. */
+  readonly singleThreadReason?: string | null;
 
   /** Zero-filled storage for `length` elements of `dtype`. */
   alloc(length: number, dtype: DType): Storage;

@@ -8,6 +8,7 @@ import { restoreTensors, type NetworkState } from '../nets/Sequential.js';
 import type { EpochRecord, TrainCallbacks } from './train.js';
 import type { TrainingError } from './TrainingError.js';
 import { classCount, divergedError, divergenceThreshold } from './divergence.js';
+import { noteSlowPath } from '../kernels/registry.js';
 
 /**
  * A network the Trainer can train: parameters, backprop gradients and accuracy, like the
@@ -197,6 +198,7 @@ export class Trainer {
     readonly callbacks: TrainCallbacks = {},
   ) {
     const { train, test } = data;
+    noteSlowPath(train.x.backend);
     this.trainSize = train.x.shape[0];
     for (const [name, set] of [['train', train], ['test', test]] as const) {
       if (set.x.ndim < 1 || set.x.shape[0] !== set.labels.length) {

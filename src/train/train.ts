@@ -3,6 +3,7 @@ import { axpyInto, gatherRows } from '../tensor/ops.js';
 import type { LabeledData } from '../data/dataset.js';
 import { Random } from '../random.js';
 import { classCount, divergedError, divergenceThreshold } from './divergence.js';
+import { noteSlowPath } from '../kernels/registry.js';
 
 /** A network the book's training loop can train: parameters, backprop gradients, accuracy. */
 export interface Trainable {
@@ -90,6 +91,7 @@ export const BOOK_DEFAULTS = { iters: 10000, batchSize: 100, lr: 0.1, hidden: 50
  */
 export function train(net: Trainable, data: { train: LabeledData; test: LabeledData }, config: TrainConfig, callbacks: TrainCallbacks = {}): TrainResult {
   const { iters, batchSize, lr, rng } = config;
+  noteSlowPath(data.train.x.backend);
   const trainSize = data.train.x.shape[0];
   if (!(Number.isInteger(iters) && iters > 0)) throw new RangeError(`train: iters must be a whole number > 0, got ${iters}`);
   if (!(Number.isInteger(batchSize) && batchSize > 0 && batchSize <= trainSize)) {

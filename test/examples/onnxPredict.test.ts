@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.js';
-import { loadModel } from '../../src/io/modelFile.js';
+import { loadModel } from '../../src/io/modelFiles.js';
 import { Tensor } from '../../src/tensor/Tensor.js';
 import { softmaxRows } from '../../src/tensor/ops.js';
 

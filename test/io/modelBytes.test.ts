@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serializeModel } from '../../src/io/modelBytes.js';
-import { loadModel, saveModel, type ModelRecord } from '../../src/io/modelFile.js';
+import { serializeModel } from '../../src/io/modelFile.js';
+import { loadModel, saveModel, type ModelRecord } from '../../src/io/modelFiles.js';
 import { buildNetwork, type ModelSpec } from '../../src/nets/buildNetwork.js';
 import { Random } from '../../src/random.js';
 

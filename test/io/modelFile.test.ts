@@ -13,7 +13,7 @@ import { Relu } from '../../src/layers/Relu.js';
 import { initWeight } from '../../src/layers/init.js';
 import { Tensor } from '../../src/tensor/Tensor.js';
 import { ModelFileError } from '../../src/io/ModelFileError.js';
-import { loadModel, saveModel } from '../../src/io/modelFile.js';
+import { loadModel, saveModel } from '../../src/io/modelFiles.js';
 import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 import { Random } from '../../src/random.js';
 import { Trainer } from '../../src/train/Trainer.js';

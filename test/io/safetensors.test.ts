@@ -9,7 +9,7 @@ import { ModelFileError } from '../../src/io/ModelFileError.js';
 import {
   expectTensors, loadSafetensors, parseSafetensors, saveSafetensors, serializeSafetensors, swapByteOrder,
   type SafetensorsArray, type TensorLike,
-} from '../../src/io/safetensors.js';
+} from '../../src/io/safetensorsFiles.js';
 
 const NAME = 'model.safetensors';
 const dir = mkdtempSync(join(tmpdir(), 'safetensors-'));

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { loadModel } from '../../src/io/modelFile.js';
+import { loadModel } from '../../src/io/modelFiles.js';
 import { playgroundInChromium } from './helpers.js';
 import { checkOnnxGraph, decodeOnnx, onnxRuntime } from '../io/onnxCheck.js';
 import { argmaxOf, maxAbsDiff, projectPrediction, testImages } from '../io/exportModels.js';
