@@ -4,9 +4,13 @@ import type { DataInfo } from './modelFile.js';
 
 /** What a model file records, as far as exported models carry it. */
 export interface TrainingRecord {
+  /** The architecture: becomes `architecture`. */
   spec: ModelSpec;
+  /** Iterations done and the epoch records: give `iterations` and the last record's accuracies. */
   training?: Pick<TrainerState, 'iteration' | 'history'>;
+  /** What the model was trained on: becomes `data`. */
   data?: DataInfo;
+  /** The settings of the run: becomes `config`. */
   config?: Record<string, unknown>;
 }
 

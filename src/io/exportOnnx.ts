@@ -32,8 +32,16 @@ export const ONNX_OPSET = 13;
 /** The IR version that goes with opset 13. */
 export const ONNX_IR_VERSION = 7;
 /** The names of the exported model's input and outputs. */
-export const ONNX_NAMES = { input: 'input', logits: 'logits', probabilities: 'probabilities' } as const;
+export const ONNX_NAMES = {
+  /** The input, shape [N, ...the per-example input shape] (float32). */
+  input: 'input',
+  /** The first output: the network's scores, shape [N, classes], as `net.predict` gives them. */
+  logits: 'logits',
+  /** The second output: softmax of the logits over axis 1, shape [N, classes]. */
+  probabilities: 'probabilities',
+} as const;
 
+/** Options of `exportOnnx` and `onnxModel`. */
 export interface ExportOnnxOptions {
   /** Recorded as the model's metadata_props (architecture, data, accuracy, ...): see `modelMetadata`. */
   metadata?: Readonly<Record<string, string>>;

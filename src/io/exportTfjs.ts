@@ -17,22 +17,50 @@ import { lowerNetwork, shapesOf, type Exportable, type NamedWeight } from './inf
 
 /** One Keras layer of the topology. */
 export interface KerasLayer {
+  /** The Keras layer class: 'Dense', 'Activation', 'Conv2D', ... */
   class_name: string;
+  /** The layer's settings as Keras names them (name, units, activation, ...). */
   config: Record<string, unknown>;
 }
 
 /** model.json of the TF.js layers format. */
 export interface TfjsModelJson {
+  /** The TF.js format: a layers model. */
   format: 'layers-model';
+  /** This package and its version ('backprop-ts 1.2.3'). */
   generatedBy: string;
+  /** null: written directly, not by tensorflowjs_converter. */
   convertedBy: null;
+  /** The Keras model: a Sequential of the layers. */
   modelTopology: {
+    /** The Keras model class. */
     class_name: 'Sequential';
-    config: { name: string; layers: KerasLayer[] };
+    /** The model's settings. */
+    config: {
+      /** The network's class (TwoLayerNet, ...), from the lowered graph. */
+      name: string;
+      /** The layers in order, the first with the batch input shape. */
+      layers: KerasLayer[];
+    };
+    /** The Keras version the topology follows ('tfjs-layers 4.22.0'). */
     keras_version: string;
+    /** 'tensor_flow.js'. */
     backend: string;
   };
-  weightsManifest: { paths: string[]; weights: { name: string; shape: number[]; dtype: 'float32' }[] }[];
+  /** Where the weights are: one group, in one file. */
+  weightsManifest: {
+    /** The weight files of the group, relative to model.json: [{@link TFJS_WEIGHTS_FILE}]. */
+    paths: string[];
+    /** The weights in the order of their bytes in the files. */
+    weights: {
+      /** Layer name and weight, as Keras names them: 'Affine1/kernel', 'BatchNorm1/moving_mean'. */
+      name: string;
+      /** The weight's shape in Keras's layout (a Conv2D kernel is (FH, FW, C, FN)). */
+      shape: number[];
+      /** The element type: 4 bytes each, little-endian. */
+      dtype: 'float32';
+    }[];
+  }[];
   /** The training metadata (`modelMetadata`), as `model.getUserDefinedMetadata()` returns it. */
   userDefinedMetadata?: Record<string, string>;
 }
@@ -40,6 +68,7 @@ export interface TfjsModelJson {
 /** The file name model.json's weightsManifest refers to. */
 export const TFJS_WEIGHTS_FILE = 'weights.bin';
 
+/** Options of `exportTfjs`. */
 export interface ExportTfjsOptions {
   /** Recorded as userDefinedMetadata (see `modelMetadata`). */
   metadata?: Readonly<Record<string, string>>;
@@ -59,7 +88,12 @@ export interface ExportTfjsOptions {
  *   weightSpecs: modelJson.weightsManifest[0].weights, weightData: weightsBin.buffer }));
  * tf.softmax(model.predict(tf.tensor(pixels, [1, 784])));
  */
-export function exportTfjs(net: Exportable, options: ExportTfjsOptions = {}): { modelJson: TfjsModelJson; weightsBin: Uint8Array } {
+export function exportTfjs(net: Exportable, options: ExportTfjsOptions = {}): {
+  /** model.json, as an object. */
+  modelJson: TfjsModelJson;
+  /** weights.bin: the float32 weights in manifest order. */
+  weightsBin: Uint8Array;
+} {
   const graph = lowerNetwork(net, { inputShape: options.inputShape });
   const shapes = shapesOf(graph);
   const layers: KerasLayer[] = [];

@@ -25,26 +25,104 @@ import type { Network } from '../nets/buildNetwork.js';
 
 /** A named weight tensor of a lowered operation (named as the network names it: W1, gamma1, ...). */
 export interface NamedWeight {
+  /** The network's name for the tensor; exporters name the initializer or weight after it. */
   name: string;
+  /** The tensor itself (the network's own, not a copy). */
   tensor: Tensor;
 }
 
 /** One inference operation; `name` is the book's layer name (Affine1, Relu1, BatchNorm1, ...). */
 export type InferenceOp =
   /** y = x · W + b, W of shape (in, out); an input of higher rank is flattened first, as the book's Affine does. */
-  | { op: 'Gemm'; name: string; W: NamedWeight; b: NamedWeight }
-  | { op: 'Relu'; name: string }
-  | { op: 'Sigmoid'; name: string }
-  | { op: 'Tanh'; name: string }
+  | {
+    /** The operation: a fully connected layer (the book's Affine). */
+    op: 'Gemm';
+    /** The layer's name (Affine1, ...). */
+    name: string;
+    /** The weights, shape (in, out). */
+    W: NamedWeight;
+    /** The bias, shape (out). */
+    b: NamedWeight;
+  }
+  | {
+    /** The operation: y = max(0, x), elementwise. */
+    op: 'Relu';
+    /** The layer's name (Relu1, ...; Activation_function1, ... in a MultiLayerNet). */
+    name: string;
+  }
+  | {
+    /** The operation: y = 1 / (1 + exp(−x)), elementwise. */
+    op: 'Sigmoid';
+    /** The layer's name (Sigmoid1, ...; Activation_function1, ... in a MultiLayerNet). */
+    name: string;
+  }
+  | {
+    /** The operation: y = tanh(x), elementwise. */
+    op: 'Tanh';
+    /** The layer's name (Tanh1, ...; Activation_function1, ... in a MultiLayerNet). */
+    name: string;
+  }
   /** y = γ · (x − mean) / √(var + ε) + β, per feature of a 2-D input, with the running statistics. */
-  | { op: 'BatchNormalization'; name: string; gamma: NamedWeight; beta: NamedWeight; mean: NamedWeight; variance: NamedWeight; epsilon: number }
+  | {
+    /** The operation: batch normalization in inference mode. */
+    op: 'BatchNormalization';
+    /** The layer's name (BatchNorm1, ...). */
+    name: string;
+    /** The scale γ, one per feature. */
+    gamma: NamedWeight;
+    /** The shift β, one per feature. */
+    beta: NamedWeight;
+    /** The running mean, one per feature. */
+    mean: NamedWeight;
+    /** The running variance, one per feature. */
+    variance: NamedWeight;
+    /** ε, added to the variance before the square root. */
+    epsilon: number;
+  }
   /** y = x · factor: dropout at inference, factor = 1 − ratio. */
-  | { op: 'Scale'; name: string; factor: number }
+  | {
+    /** The operation: multiplication by a constant. */
+    op: 'Scale';
+    /** The layer's name (Dropout1, ...). */
+    name: string;
+    /** The constant: 1 − the dropout ratio. */
+    factor: number;
+  }
   /** The book's Convolution: filters W (FN, C, FH, FW), bias b (FN), square stride and padding. */
-  | { op: 'Conv'; name: string; W: NamedWeight; b: NamedWeight; stride: number; pad: number }
-  | { op: 'MaxPool'; name: string; kernel: [number, number]; stride: number; pad: number }
+  | {
+    /** The operation: a 2-D convolution of (C, H, W) inputs. */
+    op: 'Conv';
+    /** The layer's name (Conv1, ...). */
+    name: string;
+    /** The filters, shape (FN, C, FH, FW). */
+    W: NamedWeight;
+    /** The bias, one per filter: shape (FN). */
+    b: NamedWeight;
+    /** The step between windows, in pixels, the same along height and width. */
+    stride: number;
+    /** Zeros added on every side, in pixels. */
+    pad: number;
+  }
+  /** The book's Pooling: the maximum of each window, per channel. */
+  | {
+    /** The operation: max pooling of (C, H, W) inputs. */
+    op: 'MaxPool';
+    /** The layer's name (Pool1, ...). */
+    name: string;
+    /** The window, [height, width] in pixels. */
+    kernel: [number, number];
+    /** The step between windows, in pixels, the same along height and width. */
+    stride: number;
+    /** Zeros added on every side, in pixels. */
+    pad: number;
+  }
   /** (N, d1, d2, …) → (N, d1·d2·…), row-major. */
-  | { op: 'Flatten'; name: string };
+  | {
+    /** The operation: flattening each example to a vector. */
+    op: 'Flatten';
+    /** The layer's name (Flatten1, ...). */
+    name: string;
+  };
 
 /** The names of the operations exporters accept. */
 export const INFERENCE_OPS = ['Gemm', 'Relu', 'Sigmoid', 'Tanh', 'BatchNormalization', 'Scale', 'Conv', 'MaxPool', 'Flatten'] as const;
@@ -55,11 +133,13 @@ export interface InferenceGraph {
   name: string;
   /** Per example: [784], or [1, 28, 28] for images (C, H, W). */
   inputShape: number[];
+  /** The operations in the order they run, the first applied to the input, the last giving the logits. */
   ops: InferenceOp[];
 }
 
 /** A network that cannot be exported, or an operation that does not map: the message names it. */
 export class ExportError extends Error {
+  /** 'ExportError', so messages and `error.name` say which error it is. */
   override name = 'ExportError';
 }
 

@@ -19,23 +19,30 @@ import type { TrainerState } from '../train/Trainer.js';
 import { encode, expectTensors, parseSafetensors, type ExpectedTensors, type SafetensorsFile, type TensorLike } from './safetensors.js';
 import { ModelFileError } from './ModelFileError.js';
 
+/** The `format` a model file's `__metadata__` records; loading refuses any other value. */
 export const MODEL_FORMAT = 'backprop-model/1';
 
 /** What the CLI records about the data a model was trained on, to evaluate it on the same split. */
 export interface DataInfo {
   /** 'bundled' or an IDX directory. */
   source: string;
+  /** Images in the training set. */
   trainSize: number;
+  /** Images in the test set. */
   testSize: number;
+  /** The seed that split the bundled digits into training and test sets (bundled data only). */
   splitSeed?: number;
 }
 
 /** What goes into a model file. */
 export interface ModelRecord {
+  /** The architecture, stored as `architecture`; it must describe `network` (checked). */
   spec: ModelSpec;
+  /** The network whose parameters and buffers are saved. */
   network: Network;
   /** The run's state, to resume it (`Trainer.getState()`); omit to save the weights alone. */
   training?: TrainerState;
+  /** The data the model was trained on, stored as `data`. */
   data?: DataInfo;
   /** The settings of the run (optimizer, batch size, seed, ...), for reports and resuming. */
   config?: Record<string, unknown>;
@@ -43,10 +50,15 @@ export interface ModelRecord {
 
 /** A model read back: the network rebuilt with its weights, and what the file recorded. */
 export interface LoadedModel {
+  /** The architecture the file records. */
   spec: ModelSpec;
+  /** The network built from `spec`, holding the file's weights and buffers. */
   network: Network;
+  /** The run's state, if the file has one: give it to `Trainer.setState` to resume. */
   training?: TrainerState;
+  /** The data the model was trained on, if recorded. */
   data?: DataInfo;
+  /** The settings of the run, if recorded. */
   config?: Record<string, unknown>;
 }
 

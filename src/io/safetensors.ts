@@ -34,14 +34,19 @@ export type SafetensorsArray =
 export interface TensorLike {
   /** Checked against the array type if given; otherwise taken from it (Int32Array → int32). */
   readonly dtype?: SafetensorsDType;
+  /** The size of each dimension; their product is `data.length` (`[]` for a scalar). */
   readonly shape: readonly number[];
+  /** The elements, row-major. */
   readonly data: SafetensorsArray;
 }
 
 /** One tensor read from a file. `data` is a fresh copy, aligned, owned by the caller. */
 export interface SafetensorsTensor {
+  /** The element type, from the header's dtype code (F32 → float32). */
   dtype: SafetensorsDType;
+  /** The size of each dimension, as the header gives it. */
   shape: number[];
+  /** The elements, row-major, in the typed array of `dtype`. */
   data: SafetensorsArray;
 }
 
@@ -50,7 +55,9 @@ export interface SafetensorsTensor {
  * `__proto__`); tensors appear in the order of their data in the file.
  */
 export interface SafetensorsFile {
+  /** Every tensor in the file, by its name in the header. */
   tensors: Record<string, SafetensorsTensor>;
+  /** The header's `__metadata__` (string → string); empty if the file has none. */
   metadata: Record<string, string>;
 }
 
