@@ -99,4 +99,5 @@ export { exportOnnx, onnxModel, ONNX_OPSET, ONNX_IR_VERSION, ONNX_NAMES, type Ex
 export { exportTfjs, TFJS_WEIGHTS_FILE, type TfjsModelJson, type KerasLayer, type ExportTfjsOptions } from './io/exportTfjs.js';
 export { lowerNetwork, shapesOf, ExportError, INFERENCE_OPS, type InferenceGraph, type InferenceOp, type NamedWeight, type Exportable } from './io/inferenceGraph.js';
 export { modelMetadata, type TrainingRecord } from './io/exportMetadata.js';
+export type { ModelProto, GraphProto, NodeProto, TensorProto, AttributeProto, ValueInfoProto, DimensionProto } from './io/onnx/onnxTypes.js';
 export { VERSION } from './version.js';
