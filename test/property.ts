@@ -127,6 +127,11 @@ export function assertAllocatedAtMost(a: Allocation<unknown>, limit: number, wha
   assert.ok(a.grown <= limit, `${what}: array buffers grew by ${a.grown} bytes (limit ${limit})`);
 }
 
+/** `arb` in one case of `1 + nulls`, null in the others. */
+export function sometimes<T>(arb: fc.Arbitrary<T>, nulls = 3): fc.Arbitrary<T | null> {
+  return fc.oneof({ weight: nulls, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: arb });
+}
+
 /**
  * A byte-level mutation of a valid file, as the property tests break files: cut it short,
  * flip or set a byte, insert, delete or append bytes. `at` is a fraction of the file's

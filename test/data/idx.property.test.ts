@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { DataError } from '../../src/data/DataError.js';
 import { imageSetFromIdx, parseIdx } from '../../src/data/idx.js';
 import { readIdxFile } from '../../src/data/idxFiles.js';
-import { applyMutation, assertAllocatedAtMost, check, concat, measureAllocations, mutationArb } from '../property.js';
+import { applyMutation, assertAllocatedAtMost, check, concat, measureAllocations, mutationArb, sometimes } from '../property.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'backprop-idx-property-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -143,7 +143,7 @@ describe('IDX reader, property-based', () => {
       raw: fc.oneof(idxArb.map(({ dims, data }) => writeIdx(dims, data)), brokenArb),
       level: fc.integer({ min: 0, max: 9 }),
       gzMutations: fc.array(mutationArb, { maxLength: 2 }),
-      bomb: fc.option(fc.integer({ min: 0, max: BOMBS.length - 1 }), { freq: 4 }),
+      bomb: sometimes(fc.integer({ min: 0, max: BOMBS.length - 1 }), 8),
     });
     check('idx gzip', 500, fc.property(gzArb, ({ raw, level, gzMutations, bomb }) => {
       let gz = gzipSync(raw, { level });
@@ -172,9 +172,9 @@ describe('IDX reader, property-based', () => {
       count: fc.integer({ min: 1, max: 20 }),
       rows: fc.integer({ min: 1, max: 5 }),
       cols: fc.integer({ min: 1, max: 5 }),
-      labelCount: fc.option(fc.integer({ min: 1, max: 21 })),
+      labelCount: sometimes(fc.integer({ min: 1, max: 21 })),
       labels: fc.array(fc.oneof(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 255 })), { minLength: 21, maxLength: 21 }),
-      labelDims: fc.option(fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 2, maxLength: 3 }), { freq: 8 }),
+      labelDims: sometimes(fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 2, maxLength: 3 }), 8),
     });
     check('idx image set', 500, fc.property(arb, ({ count, rows, cols, labelCount, labels, labelDims }) => {
       const n = labelCount ?? count;
