@@ -49,7 +49,7 @@ export async function checkAsync<Ts extends [unknown, ...unknown[]]>(name: strin
 }
 
 /** Fails with the property's error, the shrunk input (cut short) and how to replay it. */
-function report(name: string, result: fc.RunDetails<unknown>): never {
+function report<Ts>(name: string, result: fc.RunDetails<Ts>): never {
   const input = fc.stringify(result.counterexample);
   const cause = result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance);
   assert.fail(

@@ -16,6 +16,7 @@ import type { NamedTensors } from '../optimizers/Optimizer.js';
 import type { TrainerState } from '../train/Trainer.js';
 import { expectTensors, loadSafetensors, saveSafetensors, type ExpectedTensors, type TensorLike } from './safetensors.js';
 import { ModelFileError } from './ModelFileError.js';
+import { ShapeError } from '../tensor/ShapeError.js';
 
 export const MODEL_FORMAT = 'backprop-model/1';
 
@@ -89,7 +90,14 @@ export function loadModel(path: string, options: { backend?: Backend } = {}): Lo
   if (needed > held) {
     throw new ModelFileError(`${path}: __metadata__.architecture needs ${needed} weights but the file holds only ${held} values`);
   }
-  const network = buildNetwork(spec, { rng: new Random(0), backend: options.backend });
+  let network: Network;
+  try {
+    network = buildNetwork(spec, { rng: new Random(0), backend: options.backend });
+  } catch (e) {
+    // fields valid one by one that make no network together: two hidden sizes for two-layer, a filter larger than the image
+    if (!(e instanceof RangeError || e instanceof ShapeError)) throw e;
+    throw new ModelFileError(`${path}: __metadata__.architecture does not describe a network: ${e.message}`, { cause: e });
+  }
   const state = networkState(network);
 
   const expected: Record<string, ExpectedTensors[string]> = {};
@@ -99,11 +107,16 @@ export function loadModel(path: string, options: { backend?: Backend } = {}): Lo
     const slotNames = training.optimizer?.slotNames;
     if (typeof slotNames !== 'object' || slotNames === null) throw new ModelFileError(`${path}: __metadata__.training.optimizer.slotNames is missing`);
     for (const [slot, params] of Object.entries(slotNames)) {
+      // a list of distinct names: each becomes one slot tensor, so a name repeated a million times must not become a million tensors
+      if (!Array.isArray(params) || !params.every((p) => typeof p === 'string') || new Set(params).size !== params.length) {
+        throw new ModelFileError(`${path}: __metadata__.training.optimizer.slotNames.${slot} must be a list of distinct parameter names`);
+      }
       for (const p of params) {
-        if (!state.params[p]) throw new ModelFileError(`${path}: optimizer slot ${slot} names parameter '${p}', which the architecture lacks`);
+        if (!Object.hasOwn(state.params, p)) throw new ModelFileError(`${path}: optimizer slot ${slot} names parameter '${p}', which the architecture lacks`);
         expected[`optimizer/${slot}/${p}`] = { shape: state.params[p].shape, dtype: state.params[p].dtype };
       }
     }
+    if (training.random !== undefined) checkRandomStates(path, training.random, Object.keys(state.random));
   }
   expectTensors(file, expected, path);
 
@@ -168,6 +181,18 @@ function parseJson(path: string, meta: Record<string, string>, field: string): u
   }
 }
 
+/** Check the stored state of each of the network's random generators (`names`): four 32-bit words, not all zero, and a spare normal or null. */
+function checkRandomStates(path: string, random: unknown, names: string[]): void {
+  const isWord = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff;
+  for (const name of names) {
+    const r = typeof random === 'object' && random !== null && Object.hasOwn(random, name) ? (random as Record<string, unknown>)[name] : undefined;
+    const { s, spare } = (typeof r === 'object' && r !== null ? r : {}) as { s?: unknown; spare?: unknown };
+    if (!(Array.isArray(s) && s.length === 4 && s.every(isWord) && s.some((v) => v !== 0) && (spare === null || Number.isFinite(spare)))) {
+      throw new ModelFileError(`${path}: __metadata__.training.random.${name} must be {"s": four 32-bit words, not all zero, "spare": a number or null}`);
+    }
+  }
+}
+
 /** Check every field of a stored architecture, naming the first that is wrong. */
 function checkSpec(raw: unknown, path: string): ModelSpec {
   const bad = (field: string, why: string): never => {
@@ -197,6 +222,8 @@ function checkSpec(raw: unknown, path: string): ModelSpec {
     if (!(Number.isInteger(c!.pad) && (c!.pad as number) >= 0 && (c!.pad as number) < 1000)) bad('conv.pad', `must be a whole number ≥ 0, got ${JSON.stringify(c!.pad)}`);
     const d = s.inputDim;
     if (!Array.isArray(d) || d.length !== 3 || !d.every((v) => posInt(v, 10000))) bad('inputDim', `must be three whole numbers (C, H, W), got ${JSON.stringify(d)}`);
+    const values = (d as number[]).reduce((n, v) => n * v, 1);
+    if (s.inputSize !== values) bad('inputSize', `is ${s.inputSize}, but inputDim ${JSON.stringify(d)} holds ${values} values`);
   }
   return s as unknown as ModelSpec;
 }

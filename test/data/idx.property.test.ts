@@ -146,7 +146,7 @@ describe('IDX reader, property-based', () => {
       bomb: sometimes(fc.integer({ min: 0, max: BOMBS.length - 1 }), 8),
     });
     check('idx gzip', 500, fc.property(gzArb, ({ raw, level, gzMutations, bomb }) => {
-      let gz = gzipSync(raw, { level });
+      let gz: Uint8Array = gzipSync(raw, { level });
       for (const m of gzMutations) gz = applyMutation(gz, m);
       if (bomb !== null) gz = concat(gz, BOMBS[bomb]);
       writeFileSync(path, gz);
