@@ -63,7 +63,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
       case '--help':
       case '-h':
       case undefined:
-        io.out(rest[0] && HELPS[rest[0]] ? HELPS[rest[0]] : HELP);
+        io.out(rest[0] && Object.hasOwn(HELPS, rest[0]) ? HELPS[rest[0]] : HELP); // hasOwn: 'help constructor' printed Object's source
         return command === undefined ? 2 : 0;
       case '--version':
         io.out(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version + '\n');
@@ -74,7 +74,9 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   } catch (e) {
     const err = e as Error;
     if (process.env.BACKPROP_DEBUG) io.err(`${err.stack}\n`);
-    io.err(`backprop: ${err.name === 'Error' ? 'error' : err.name}: ${err.message}\n`);
+    // one line, even when a value or path given holds a newline (a graph's error shows the expression and a caret below)
+    const message = command === 'graph' ? err.message : err.message.replace(/[\u0000-\u001f]/g, (c) => JSON.stringify(c).slice(1, -1));
+    io.err(`backprop: ${err.name === 'Error' ? 'error' : err.name}: ${message}\n`);
     return e instanceof UsageError ? 2 : 1;
   }
 }
