@@ -82,7 +82,7 @@ export function loadModel(path: string, options: { backend?: Backend } = {}): Lo
     throw new ModelFileError(`${path}: __metadata__.format is ${meta.format === undefined ? 'missing' : JSON.stringify(meta.format)}, expected "${MODEL_FORMAT}" (not a backprop model file)`);
   }
   const spec = checkSpec(parseJson(path, meta, 'architecture'), path);
-  const training = meta.training === undefined ? undefined : (parseJson(path, meta, 'training') as StoredTraining);
+  const training = meta.training === undefined ? undefined : checkTraining(parseJson(path, meta, 'training'), path);
   // Before building (allocating) the network: a hostile architecture could ask for billions of
   // weights; the file, already checked against its own size, must hold at least that many values.
   const needed = weightCount(spec);
@@ -104,8 +104,7 @@ export function loadModel(path: string, options: { backend?: Backend } = {}): Lo
   for (const [name, t] of Object.entries(state.params)) expected[name] = { shape: t.shape, dtype: t.dtype };
   for (const [name, t] of Object.entries(state.buffers)) expected[`buffers/${name}`] = { shape: t.shape, dtype: t.dtype };
   if (training) {
-    const slotNames = training.optimizer?.slotNames;
-    if (typeof slotNames !== 'object' || slotNames === null) throw new ModelFileError(`${path}: __metadata__.training.optimizer.slotNames is missing`);
+    const slotNames = training.optimizer.slotNames;
     for (const [slot, params] of Object.entries(slotNames)) {
       // a list of distinct names: each becomes one slot tensor, so a name repeated a million times must not become a million tensors
       if (!Array.isArray(params) || !params.every((p) => typeof p === 'string') || new Set(params).size !== params.length) {
@@ -181,15 +180,60 @@ function parseJson(path: string, meta: Record<string, string>, field: string): u
   }
 }
 
-/** Check the stored state of each of the network's random generators (`names`): four 32-bit words, not all zero, and a spare normal or null. */
-function checkRandomStates(path: string, random: unknown, names: string[]): void {
+/**
+ * Check the stored training state field by field, so that resuming it (Trainer.setState) meets
+ * the types it expects; the optimizer's slot names and the generators are checked against the
+ * network once it is built.
+ */
+function checkTraining(raw: unknown, path: string): StoredTraining {
+  const bad = (field: string, why: string): never => {
+    throw new ModelFileError(`${path}: __metadata__.training${field ? `.${field}` : ''} ${why}`);
+  };
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const count = (v: unknown, min = 0): boolean => Number.isSafeInteger(v) && (v as number) >= min;
+  const numberOrNull = (v: unknown): boolean => v === null || typeof v === 'number'; // JSON writes NaN as null
+  if (!isObject(raw)) return bad('', 'must be an object');
+  const t = raw;
+  if (t.version !== 1) bad('version', `is ${JSON.stringify(t.version)}, expected 1`);
+  for (const [k, min] of [['iteration', 0], ['maxIter', 0], ['iterPerEpoch', 1], ['miniBatchSize', 1], ['lossCount', 0]] as const) {
+    if (!count(t[k], min)) bad(k, `must be a whole number ≥ ${min}, got ${JSON.stringify(t[k])}`);
+  }
+  for (const k of ['epoch', 'lossSum', 'seconds']) if (!numberOrNull(t[k])) bad(k, `must be a number, got ${JSON.stringify(t[k])}`);
+  if (t.sampling !== 'replacement' && t.sampling !== 'shuffle') bad('sampling', `is ${JSON.stringify(t.sampling)}, expected replacement or shuffle`);
+  if (!Array.isArray(t.lossList) || !t.lossList.every(numberOrNull)) bad('lossList', 'must be a list of numbers');
+  if (!Array.isArray(t.history) || !t.history.every((r) => isObject(r) && Object.values(r).every(numberOrNull))) bad('history', 'must be a list of records of numbers');
+  if (t.order !== undefined) {
+    // a permutation of the training rows, 0 .. n−1 each once: batches are gathered by these indices
+    const order = t.order;
+    const seen = new Uint8Array(Array.isArray(order) ? order.length : 0);
+    if (!Array.isArray(order) || !order.every((i) => count(i) && i < seen.length && seen[i] === 0 && (seen[i] = 1))) bad('order', 'must be a permutation of the training rows 0 .. n−1');
+    if (!count(t.cursor) || (t.cursor as number) > (order as unknown[]).length) bad('cursor', `must be a whole number from 0 to the length of order, got ${JSON.stringify(t.cursor)}`);
+  }
+  if (!isRandomState(t.rng)) bad('rng', RANDOM_STATE);
+  const o = t.optimizer;
+  if (!isObject(o)) return bad('optimizer', 'must be an object');
+  if (typeof o.name !== 'string') bad('optimizer.name', `must be an optimizer's name, got ${JSON.stringify(o.name)}`);
+  if (!count(o.step)) bad('optimizer.step', `must be a whole number ≥ 0, got ${JSON.stringify(o.step)}`);
+  if (!isObject(o.hyperparameters) || !Object.values(o.hyperparameters).every((v) => typeof v === 'number')) bad('optimizer.hyperparameters', 'must be an object of numbers');
+  if (!isObject(o.slotNames)) bad('optimizer.slotNames', 'is missing');
+  return t as unknown as StoredTraining;
+}
+
+/** What a generator's stored state must be, for messages. */
+const RANDOM_STATE = 'must be {"s": four 32-bit words, not all zero, "spare": a number or null}';
+
+/** Whether `r` is a generator's state (Random.getState()): four 32-bit words, not all zero, and a spare normal or null. */
+function isRandomState(r: unknown): boolean {
+  const { s, spare } = (typeof r === 'object' && r !== null ? r : {}) as { s?: unknown; spare?: unknown };
   const isWord = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff;
+  return Array.isArray(s) && s.length === 4 && s.every(isWord) && s.some((v) => v !== 0) && (spare === null || Number.isFinite(spare));
+}
+
+/** Check the stored state of each of the network's random generators (`names`). */
+function checkRandomStates(path: string, random: unknown, names: string[]): void {
   for (const name of names) {
     const r = typeof random === 'object' && random !== null && Object.hasOwn(random, name) ? (random as Record<string, unknown>)[name] : undefined;
-    const { s, spare } = (typeof r === 'object' && r !== null ? r : {}) as { s?: unknown; spare?: unknown };
-    if (!(Array.isArray(s) && s.length === 4 && s.every(isWord) && s.some((v) => v !== 0) && (spare === null || Number.isFinite(spare)))) {
-      throw new ModelFileError(`${path}: __metadata__.training.random.${name} must be {"s": four 32-bit words, not all zero, "spare": a number or null}`);
-    }
+    if (!isRandomState(r)) throw new ModelFileError(`${path}: __metadata__.training.random.${name} ${RANDOM_STATE}`);
   }
 }
 

@@ -166,6 +166,25 @@ describe('model files, property-based', () => {
         const { spec, network } = outcome.result;
         const scores = network.predict(Tensor.zeros([1, spec.inputSize], { dtype: spec.dtype }));
         assert.deepEqual(scores.shape, [1, spec.outputSize]);
+        const state = outcome.result.training;
+        if (state) {
+          // and its training state resumes (as `train --resume` does), or the trainer refuses
+          // settings that disagree (RangeError); the types Trainer.setState relies on hold
+          const rows = state.order?.length ?? state.iterPerEpoch * state.miniBatchSize;
+          if (rows <= 1000) {
+            const x = Tensor.zeros([rows, spec.inputSize], { dtype: spec.dtype });
+            const labels = new Int32Array(rows);
+            try {
+              const trainer = new Trainer(network, { train: { x, labels }, test: { x, labels } }, {
+                iters: Math.max(1, state.maxIter), miniBatchSize: state.miniBatchSize, sampling: state.sampling, optimizer: state.optimizer.name,
+              });
+              trainer.setState(state);
+              trainer.trainStep();
+            } catch (e) {
+              assert.ok(e instanceof RangeError, `resuming a loaded state threw ${(e as Error)?.stack ?? String(e)}`);
+            }
+          }
+        }
       } else {
         assert.ok(outcome.error instanceof ModelFileError, `expected a ModelFileError, got ${(outcome.error as Error)?.stack ?? String(outcome.error)}`);
         assert.ok(outcome.error.message.startsWith(`${path}: `), outcome.error.message);

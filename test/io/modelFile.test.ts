@@ -122,6 +122,15 @@ describe('model files: bad and hostile files get a clear error naming the file a
     const generator = Object.keys(training.random)[0];
     assert.throws(() => loadModel(withTraining('s4', (t) => { t.random = {}; })), { name: 'ModelFileError', message: new RegExp(`s4: __metadata__.training.random.${generator} must be`) });
     assert.throws(() => loadModel(withTraining('s5', (t) => { t.random[generator].s = [0, 0, 0, 0]; })), { name: 'ModelFileError', message: /s5: __metadata__.training.random/ });
+    // the rest of the state, which `train --resume` hands to Trainer.setState (a TypeError there before)
+    assert.throws(() => loadModel(withTraining('s6', (t) => { delete t.history; })), { name: 'ModelFileError', message: /s6: __metadata__.training.history must be a list of records of numbers/ });
+    assert.throws(() => loadModel(withTraining('s7', (t) => { t.rng = null; })), { name: 'ModelFileError', message: /s7: __metadata__.training.rng must be/ });
+    assert.throws(() => loadModel(withTraining('s8', (t) => { t.iteration = -1; })), { name: 'ModelFileError', message: /s8: __metadata__.training.iteration must be a whole number ≥ 0, got -1/ });
+    assert.throws(() => loadModel(withTraining('s9', (t) => { t.order = [0, 0, 5]; t.cursor = 0; })), { name: 'ModelFileError', message: /s9: __metadata__.training.order must be a permutation/ });
+    assert.throws(() => loadModel(withTraining('s10', (t) => { t.optimizer.hyperparameters = 'fast'; })), { name: 'ModelFileError', message: /s10: __metadata__.training.optimizer.hyperparameters must be an object of numbers/ });
+    const nullState = join(dir, 's11');
+    writeFileSync(nullState, serializeSafetensors(tensors, { ...metadata, training: 'null' }));
+    assert.throws(() => loadModel(nullState), { name: 'ModelFileError', message: /s11: __metadata__.training must be an object/ });
   });
   it('a truncated file', () => {
     const path = join(dir, 'truncated.safetensors');
