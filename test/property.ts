@@ -127,6 +127,17 @@ export function assertAllocatedAtMost(a: Allocation<unknown>, limit: number, wha
   assert.ok(a.grown <= limit, `${what}: array buffers grew by ${a.grown} bytes (limit ${limit})`);
 }
 
+/**
+ * Placeholders for arrays nested `depth` deep, too deep for JSON.stringify (which overflows the
+ * stack at ~10,000): put one in a value, stringify it, then {@link expandDeep} the text.
+ */
+export const deepArb: fc.Arbitrary<string> = fc.integer({ min: 1000, max: 30000 }).map((depth) => `\u0001deep:${depth}`);
+
+/** JSON text with every {@link deepArb} placeholder replaced by its nested arrays. */
+export function expandDeep(json: string): string {
+  return json.replace(/"\\u0001deep:(\d+)"/g, (_, depth: string) => '['.repeat(Number(depth)) + ']'.repeat(Number(depth)));
+}
+
 /** `arb` in one case of `1 + nulls`, null in the others. */
 export function sometimes<T>(arb: fc.Arbitrary<T>, nulls = 3): fc.Arbitrary<T | null> {
   return fc.oneof({ weight: nulls, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: arb });

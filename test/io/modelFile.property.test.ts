@@ -17,7 +17,7 @@ import { buildNetwork, type ModelSpec } from '../../src/nets/buildNetwork.js';
 import { Random } from '../../src/random.js';
 import { Tensor } from '../../src/tensor/Tensor.js';
 import { Trainer } from '../../src/train/Trainer.js';
-import { applyMutation, assertAllocatedAtMost, check, measureAllocations, mutationArb, sometimes } from '../property.js';
+import { applyMutation, assertAllocatedAtMost, check, deepArb, expandDeep, measureAllocations, mutationArb, sometimes } from '../property.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'backprop-model-property-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -66,6 +66,8 @@ const jsonEditArb = fc.record({
     fc.array(fc.integer({ min: 0, max: 70 }), { maxLength: 4 }),
     fc.record({ m: fc.array(fc.constantFrom('W1', 'b1', 'W1', '__proto__', 'constructor'), { maxLength: 4 }) }),
     fc.integer({ min: 1, max: 60 }).map((n) => ({ m: Array(n * 50).fill('W1') })),
+    deepArb,
+    fc.record({ m: deepArb }),
   ),
   text: fc.constantFrom('', '{', 'null', '[]', '1', '"x"', '{"model":"cnn"}', '{"slotNames":{"m":"W1"}}', '{"optimizer":null}', '{"optimizer":{"slotNames":{"m":7}}}'),
 });
@@ -80,7 +82,7 @@ function editMetadata(meta: Record<string, string>, e: JsonEdit): Record<string,
   }
   if (e.field === 'format') {
     if (e.action === 'delete') delete out.format;
-    else out.format = typeof e.value === 'string' ? e.value : JSON.stringify(e.value);
+    else out.format = typeof e.value === 'string' ? e.value : expandDeep(JSON.stringify(e.value));
     return out;
   }
   let parsed: unknown;
@@ -102,7 +104,11 @@ function editMetadata(meta: Record<string, string>, e: JsonEdit): Record<string,
   }
   if (e.action === 'delete') delete parent[key];
   else parent[key] = e.value;
-  out[e.field] = JSON.stringify(root.v) ?? '';
+  try {
+    out[e.field] = expandDeep(JSON.stringify(root.v) ?? '');
+  } catch {
+    return out; // an earlier edit nested it too deep to write back: keep that
+  }
   return out;
 }
 

@@ -94,6 +94,11 @@ describe('model files: bad and hostile files get a clear error naming the file a
     assert.throws(() => loadModel(variant('t3', { architecture: arch({ ...cnn, inputSize: 100 }) })), { name: 'ModelFileError', message: /t3: __metadata__.architecture.inputSize is 100, but inputDim \[1,28,28\] holds 784 values/ });
     assert.throws(() => loadModel(variant('t4', { architecture: arch({ ...cnn, inputSize: 9, inputDim: [1, 3, 3] }) })), { name: 'ModelFileError', message: /t4: __metadata__.architecture does not describe a network: .*SimpleConvNet/ });
   });
+  it('an architecture field nested too deep to show is a ModelFileError, not a stack overflow', () => {
+    const deep = '['.repeat(20000) + ']'.repeat(20000);
+    const path = variant('deep', { architecture: JSON.stringify({ ...base, hidden: 'DEEP' }).replace('"DEEP"', deep) });
+    assert.throws(() => loadModel(path), { name: 'ModelFileError', message: /deep: __metadata__.architecture.hidden must be a list of 1..100 whole numbers in 1..100000, got an array nested too deep to show/ });
+  });
   it('training state with slot names that are not a list of distinct parameters, or a broken generator state', () => {
     const mlp: ModelSpec = { ...base, model: 'mlp', inputSize: 6, outputSize: 3, hidden: [4], init: 'he', dropout: 0.5 };
     const data = { train: { x: Tensor.zeros([4, 6]), labels: Int32Array.from([0, 1, 2, 0]) }, test: { x: Tensor.zeros([4, 6]), labels: Int32Array.from([0, 1, 2, 0]) } };

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ModelFileError } from '../../src/io/ModelFileError.js';
 import { parseSafetensors, serializeSafetensors, type SafetensorsArray, type TensorLike } from '../../src/io/safetensors.js';
-import { applyMutation, assertAllocatedAtMost, check, concat, measureAllocations, mutationArb, sometimes, type Mutation } from '../property.js';
+import { applyMutation, assertAllocatedAtMost, check, concat, deepArb, expandDeep, measureAllocations, mutationArb, sometimes, type Mutation } from '../property.js';
 
 const NAME = 'runs/model.safetensors';
 
@@ -100,6 +100,8 @@ const headerEditArb = fc.record({
     fc.jsonValue({ maxDepth: 2 }),
     fc.constantFrom(2 ** 32, 2 ** 53, 2 ** 53 + 2, 1e300, -1, 1.5, '3', [2 ** 31, 2 ** 31], [0, 2 ** 53], [3, 1], [0, 0], ['F32'], 'F16', 'BF16'),
     fc.array(fc.oneof(fc.nat(), fc.constantFrom(2 ** 31, 2 ** 40, 2 ** 53 - 1, 0)), { maxLength: 4 }),
+    deepArb,
+    fc.array(deepArb, { minLength: 1, maxLength: 2 }),
   ),
   headerLength: sometimes(fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.constantFrom(0n, 1n, 2n ** 63n, 100_000_001n)), 8),
 });
@@ -119,7 +121,7 @@ function brokenFile(tensors: [string, GenTensor][], metadata: Record<string, str
     else if (e.field === 'delete') delete header[key];
     else if (typeof header[key] === 'object' && header[key] !== null) header[key][e.field] = e.value;
   }
-  const json = new TextEncoder().encode(JSON.stringify(header));
+  const json = new TextEncoder().encode(expandDeep(JSON.stringify(header)));
   const head = new Uint8Array(8);
   new DataView(head.buffer).setBigUint64(0, headerLength ?? BigInt(json.length), true);
   let file = concat(head, json, good.subarray(8 + n));
