@@ -86,6 +86,8 @@ function imageChunks(bytes: Uint8Array, path: string): Uint8Array {
   if (width === 0 || height === 0) throw new DataError(`${path}: the image is empty (${width}×${height})`);
   if (width * height > MAX_PIXELS) throw new DataError(`${path}: the image is ${width}×${height}, more than the ${MAX_PIXELS} pixels a digit image may have; scale it down`);
   if (channels === undefined || ![1, 2, 4, 8, 16].includes(depth)) throw bad(`colour type ${bytes[25]} with bit depth ${depth} at byte 24`);
+  // fast-png 8 reads the packed rows of an interlaced 1, 2 or 4-bit image as one sample per byte: garbage, silently
+  if (bytes[28] === 1 && depth < 8) throw new DataError(`${path}: interlaced PNGs of ${depth}-bit samples are not supported; save it without interlacing, or as 8-bit`);
   const needed = imageDataBytes(width, height, channels * depth, bytes[28] === 1);
   let inflated: Uint8Array;
   try {
