@@ -6,14 +6,14 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { DataError } from '../../src/data/DataError.js';
 import { imageSetFromIdx, parseIdx } from '../../src/data/idx.js';
-import { readIdxFile } from '../../src/data/idxFiles.js';
+import { loadIdxDataset, readIdxFile } from '../../src/data/idxFiles.js';
 import { applyMutation, assertAllocatedAtMost, check, concat, measureAllocations, mutationArb, sometimes } from '../property.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'backprop-idx-property-'));
@@ -164,6 +164,42 @@ describe('IDX reader, property-based', () => {
       // Never more than the file, plus what its header declares and the data delivers.
       const legit = plain ? Math.min(plain.length, declaredBytes(plain)) : 0;
       assertAllocatedAtMost(outcome, 8 * gz.length + 3 * legit + (1 << 18), `${gz.length}-byte gzip file`);
+    }));
+  });
+
+  it('a dataset directory of four files, one damaged, compressed or missing, loads or names the directory or file', () => {
+    const FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+    const arb = fc.record({
+      counts: fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 })),
+      sides: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })),
+      gzip: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+      damaged: fc.integer({ min: 0, max: 3 }),
+      damage: sometimes(fc.oneof(mutationArb.map((m) => ({ m })), fc.constant('missing' as const), fc.constant('directory' as const)), 1),
+    });
+    let k = 0;
+    check('idx dataset', 200, fc.property(arb, ({ counts, sides: [rows, cols, testCols], gzip, damaged, damage }) => {
+      const sub = join(dir, `set-${k++}`);
+      mkdirSync(sub);
+      const files = [
+        writeIdx([counts[0], rows, cols], new Uint8Array(counts[0] * rows * cols).fill(7)), writeIdx([counts[0]], new Uint8Array(counts[0]).fill(3)),
+        writeIdx([counts[1], rows, testCols], new Uint8Array(counts[1] * rows * testCols).fill(9)), writeIdx([counts[1]], new Uint8Array(counts[1]).fill(1)),
+      ];
+      files.forEach((bytes, i) => {
+        const name = gzip[i] ? `${FILES[i]}.gz` : FILES[i];
+        if (i === damaged && damage === 'missing') return;
+        if (i === damaged && damage === 'directory') return mkdirSync(join(sub, name));
+        const data = i === damaged && typeof damage === 'object' && damage !== null ? applyMutation(bytes, damage.m) : bytes;
+        writeFileSync(join(sub, name), gzip[i] ? gzipSync(data) : data);
+      });
+      const outcome = measureAllocations(() => loadIdxDataset(sub));
+      if (damage === null && testCols === cols) {
+        assert.ok(outcome.result, String(outcome.error));
+        assert.deepEqual([outcome.result.train.count, outcome.result.test.count, outcome.result.train.cols], [counts[0], counts[1], cols]);
+      } else if (outcome.error !== undefined) {
+        assert.ok(outcome.error instanceof DataError, `expected a DataError, got ${String(outcome.error)}`);
+        assert.ok(outcome.error.message.includes(sub), `names the directory or a file in it: ${outcome.error.message}`);
+      }
+      rmSync(sub, { recursive: true });
     }));
   });
 
