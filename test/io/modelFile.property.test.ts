@@ -159,7 +159,7 @@ describe('model files, property-based', () => {
       tensorEdit: sometimes(tensorEditArb, 2),
       mutation: sometimes(mutationArb, 6),
     });
-    check('model file edits', 1000, fc.property(arb, ({ k, jsonEdits, tensorEdit, mutation }) => {
+    check('model file edits', 1500, fc.property(arb, ({ k, jsonEdits, tensorEdit, mutation }) => {
       const { file } = BASES[k];
       let meta = file.metadata;
       for (const e of jsonEdits) meta = editMetadata(meta, e);
