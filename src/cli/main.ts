@@ -82,7 +82,9 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
       io.err(`backprop: ${err.message}\n`);
       return 130;
     }
-    io.err(`backprop: ${err.name === 'Error' ? 'error' : err.name}: ${err.message}\n`);
+    // one line, even when a value or path given holds a newline (a graph's error shows the expression and a caret below)
+    const message = command === 'graph' ? err.message : err.message.replace(/[\u0000-\u001f]/g, (c) => JSON.stringify(c).slice(1, -1));
+    io.err(`backprop: ${err.name === 'Error' ? 'error' : err.name}: ${message}\n`);
     return e instanceof UsageError ? 2 : 1;
   }
 }

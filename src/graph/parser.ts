@@ -39,6 +39,13 @@ const powOf = (x: Node, y: Node): Node => pow(x, y.op === 'const' ? y.value : y)
 const show = (t: Token): string => (t.kind === 'end' ? 'end of input' : `'${t.text}'`);
 
 /**
+ * The deepest nesting (brackets, signs, exponents) and the longest chain of operations an
+ * expression may have: the parser, `backward` and the renderers recurse, and overflow the stack
+ * a few thousand levels down; no picture is readable that deep anyway.
+ */
+export const MAX_EXPRESSION_DEPTH = 500;
+
+/**
  * Builds a scalar graph from an expression, taking each variable's value from `values`.
  * Grammar (usual precedence, `^` binds tightest and to the right, `-x^2` is `-(x^2)`):
  *
@@ -68,6 +75,15 @@ export function parseExpression(source: string, values: Readonly<Record<string, 
   const fail = (t: Token, reason = `unexpected ${show(t)}`, hint?: string): never => {
     throw new GraphSyntaxError(reason, t.col, source, hint);
   };
+  // the depth of each operation node: the longest chain of operations below it
+  const depths = new Map<Node, number>();
+  const chain = (n: Node, t: Token): Node => {
+    const depth = 1 + Math.max(0, ...n.inputs.map((x) => depths.get(x) ?? 0));
+    if (depth > MAX_EXPRESSION_DEPTH) fail(t, `expression too deep: a chain of more than ${MAX_EXPRESSION_DEPTH} operations`);
+    depths.set(n, depth);
+    return n;
+  };
+  let nesting = 0;
   const expect = (text: string): void => {
     if (peek().text !== text) fail(peek(), `expected '${text}' but found ${show(peek())}`);
     i++;
@@ -75,25 +91,37 @@ export function parseExpression(source: string, values: Readonly<Record<string, 
 
   function expr(): Node {
     let n = term();
-    while (peek().text === '+' || peek().text === '-') n = next().text === '+' ? add(n, term()) : sub(n, term());
+    while (peek().text === '+' || peek().text === '-') {
+      const op = next();
+      n = chain(op.text === '+' ? add(n, term()) : sub(n, term()), op);
+    }
     return n;
   }
   function term(): Node {
     let n = unary();
-    while (peek().text === '*' || peek().text === '/') n = next().text === '*' ? mul(n, unary()) : div(n, unary());
+    while (peek().text === '*' || peek().text === '/') {
+      const op = next();
+      n = chain(op.text === '*' ? mul(n, unary()) : div(n, unary()), op);
+    }
     return n;
   }
   function unary(): Node {
-    if (peek().text !== '-') return power();
-    i++;
-    const x = unary();
-    return x.op === 'const' ? constant(-x.value) : neg(x); // "-2" is the constant −2
+    // every level of brackets, signs and exponents passes through here
+    if (++nesting > MAX_EXPRESSION_DEPTH) fail(peek(), `expression nested too deeply (more than ${MAX_EXPRESSION_DEPTH} levels)`);
+    try {
+      if (peek().text !== '-') return power();
+      const sign = next();
+      const x = unary();
+      return x.op === 'const' ? constant(-x.value) : chain(neg(x), sign); // "-2" is the constant −2
+    } finally {
+      nesting--;
+    }
   }
   function power(): Node {
     const base = primary();
     if (peek().text !== '^') return base;
-    i++;
-    return powOf(base, unary());
+    const op = next();
+    return chain(powOf(base, unary()), op);
   }
   function primary(): Node {
     const t = next();
@@ -123,7 +151,7 @@ export function parseExpression(source: string, values: Readonly<Record<string, 
     while (peek().text === ',') { i++; args.push(expr()); }
     if (args.length !== f[0]) fail(name, `${name.text} takes ${f[0]} argument${f[0] > 1 ? 's' : ''}, got ${args.length}`);
     expect(')');
-    return f[1](...args);
+    return chain(f[1](...args), name);
   }
 
   const root = expr();

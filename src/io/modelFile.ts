@@ -16,8 +16,9 @@ import { Random } from '../random.js';
 import { architectureDifferences, architectureOf, buildNetwork, MODEL_KINDS, type ModelSpec, type Network } from '../nets/buildNetwork.js';
 import type { NamedTensors } from '../optimizers/Optimizer.js';
 import type { TrainerState } from '../train/Trainer.js';
-import { encode, expectTensors, parseSafetensors, type ExpectedTensors, type SafetensorsFile, type TensorLike } from './safetensors.js';
+import { briefJson, encode, expectTensors, parseSafetensors, type ExpectedTensors, type SafetensorsFile, type TensorLike } from './safetensors.js';
 import { ModelFileError } from './ModelFileError.js';
+import { ShapeError } from '../tensor/ShapeError.js';
 
 /** The `format` a model file's `__metadata__` records; loading refuses any other value. */
 export const MODEL_FORMAT = 'backprop-model/1';
@@ -113,10 +114,10 @@ export function parseModel(bytes: Uint8Array, name: string, options: { backend?:
 export function modelFromSafetensors(file: SafetensorsFile, path: string, options: { backend?: Backend } = {}): LoadedModel {
   const meta = file.metadata;
   if (meta.format !== MODEL_FORMAT) {
-    throw new ModelFileError(`${path}: __metadata__.format is ${meta.format === undefined ? 'missing' : JSON.stringify(meta.format)}, expected "${MODEL_FORMAT}" (not a backprop model file)`);
+    throw new ModelFileError(`${path}: __metadata__.format is ${meta.format === undefined ? 'missing' : briefJson(meta.format)}, expected "${MODEL_FORMAT}" (not a backprop model file)`);
   }
   const spec = checkSpec(parseJson(path, meta, 'architecture'), `${path}: __metadata__.architecture`);
-  const training = meta.training === undefined ? undefined : (parseJson(path, meta, 'training') as StoredTraining);
+  const training = meta.training === undefined ? undefined : checkTraining(parseJson(path, meta, 'training'), path);
   // Before building (allocating) the network: a hostile architecture could ask for billions of
   // weights; the file, already checked against its own size, must hold at least that many values.
   const needed = weightCount(spec);
@@ -124,21 +125,32 @@ export function modelFromSafetensors(file: SafetensorsFile, path: string, option
   if (needed > held) {
     throw new ModelFileError(`${path}: __metadata__.architecture needs ${needed} weights but the file holds only ${held} values`);
   }
-  const network = buildNetwork(spec, { rng: new Random(0), backend: options.backend });
+  let network: Network;
+  try {
+    network = buildNetwork(spec, { rng: new Random(0), backend: options.backend });
+  } catch (e) {
+    // fields valid one by one that make no network together: two hidden sizes for two-layer, a filter larger than the image
+    if (!(e instanceof RangeError || e instanceof ShapeError)) throw e;
+    throw new ModelFileError(`${path}: __metadata__.architecture does not describe a network: ${e.message}`, { cause: e });
+  }
   const state = networkState(network);
 
   const expected: Record<string, ExpectedTensors[string]> = {};
   for (const [name, t] of Object.entries(state.params)) expected[name] = { shape: t.shape, dtype: t.dtype };
   for (const [name, t] of Object.entries(state.buffers)) expected[`buffers/${name}`] = { shape: t.shape, dtype: t.dtype };
   if (training) {
-    const slotNames = training.optimizer?.slotNames;
-    if (typeof slotNames !== 'object' || slotNames === null) throw new ModelFileError(`${path}: __metadata__.training.optimizer.slotNames is missing`);
+    const slotNames = training.optimizer.slotNames;
     for (const [slot, params] of Object.entries(slotNames)) {
+      // a list of distinct names: each becomes one slot tensor, so a name repeated a million times must not become a million tensors
+      if (!Array.isArray(params) || !params.every((p) => typeof p === 'string') || new Set(params).size !== params.length) {
+        throw new ModelFileError(`${path}: __metadata__.training.optimizer.slotNames.${slot} must be a list of distinct parameter names`);
+      }
       for (const p of params) {
-        if (!state.params[p]) throw new ModelFileError(`${path}: optimizer slot ${slot} names parameter '${p}', which the architecture lacks`);
+        if (!Object.hasOwn(state.params, p)) throw new ModelFileError(`${path}: optimizer slot ${slot} names parameter '${p}', which the architecture lacks`);
         expected[`optimizer/${slot}/${p}`] = { shape: state.params[p].shape, dtype: state.params[p].dtype };
       }
     }
+    if (training.random !== undefined) checkRandomStates(path, training.random, Object.keys(state.random));
   }
   expectTensors(file, expected, path);
 
@@ -226,6 +238,63 @@ function parseJson(path: string, meta: Record<string, string>, field: string): u
   }
 }
 
+/**
+ * Check the stored training state field by field, so that resuming it (Trainer.setState) meets
+ * the types it expects; the optimizer's slot names and the generators are checked against the
+ * network once it is built.
+ */
+function checkTraining(raw: unknown, path: string): StoredTraining {
+  const bad = (field: string, why: string): never => {
+    throw new ModelFileError(`${path}: __metadata__.training${field ? `.${field}` : ''} ${why}`);
+  };
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const count = (v: unknown, min = 0): boolean => Number.isSafeInteger(v) && (v as number) >= min;
+  const numberOrNull = (v: unknown): boolean => v === null || typeof v === 'number'; // JSON writes NaN as null
+  if (!isObject(raw)) return bad('', 'must be an object');
+  const t = raw;
+  if (t.version !== 1) bad('version', `is ${briefJson(t.version)}, expected 1`);
+  for (const [k, min] of [['iteration', 0], ['maxIter', 0], ['iterPerEpoch', 1], ['miniBatchSize', 1], ['lossCount', 0]] as const) {
+    if (!count(t[k], min)) bad(k, `must be a whole number ≥ ${min}, got ${briefJson(t[k])}`);
+  }
+  for (const k of ['epoch', 'lossSum', 'seconds']) if (!numberOrNull(t[k])) bad(k, `must be a number, got ${briefJson(t[k])}`);
+  if (t.sampling !== 'replacement' && t.sampling !== 'shuffle') bad('sampling', `is ${briefJson(t.sampling)}, expected replacement or shuffle`);
+  if (!Array.isArray(t.lossList) || !t.lossList.every(numberOrNull)) bad('lossList', 'must be a list of numbers');
+  if (!Array.isArray(t.history) || !t.history.every((r) => isObject(r) && Object.values(r).every(numberOrNull))) bad('history', 'must be a list of records of numbers');
+  if (t.order !== undefined) {
+    // a permutation of the training rows, 0 .. n−1 each once: batches are gathered by these indices
+    const order = t.order;
+    const seen = new Uint8Array(Array.isArray(order) ? order.length : 0);
+    if (!Array.isArray(order) || !order.every((i) => count(i) && i < seen.length && seen[i] === 0 && (seen[i] = 1))) bad('order', 'must be a permutation of the training rows 0 .. n−1');
+    if (!count(t.cursor) || (t.cursor as number) > (order as unknown[]).length) bad('cursor', `must be a whole number from 0 to the length of order, got ${briefJson(t.cursor)}`);
+  }
+  if (!isRandomState(t.rng)) bad('rng', RANDOM_STATE);
+  const o = t.optimizer;
+  if (!isObject(o)) return bad('optimizer', 'must be an object');
+  if (typeof o.name !== 'string') bad('optimizer.name', `must be an optimizer's name, got ${briefJson(o.name)}`);
+  if (!count(o.step)) bad('optimizer.step', `must be a whole number ≥ 0, got ${briefJson(o.step)}`);
+  if (!isObject(o.hyperparameters) || !Object.values(o.hyperparameters).every((v) => typeof v === 'number')) bad('optimizer.hyperparameters', 'must be an object of numbers');
+  if (!isObject(o.slotNames)) bad('optimizer.slotNames', 'is missing');
+  return t as unknown as StoredTraining;
+}
+
+/** What a generator's stored state must be, for messages. */
+const RANDOM_STATE = 'must be {"s": four 32-bit words, not all zero, "spare": a number or null}';
+
+/** Whether `r` is a generator's state (Random.getState()): four 32-bit words, not all zero, and a spare normal or null. */
+function isRandomState(r: unknown): boolean {
+  const { s, spare } = (typeof r === 'object' && r !== null ? r : {}) as { s?: unknown; spare?: unknown };
+  const isWord = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff;
+  return Array.isArray(s) && s.length === 4 && s.every(isWord) && s.some((v) => v !== 0) && (spare === null || Number.isFinite(spare));
+}
+
+/** Check the stored state of each of the network's random generators (`names`). */
+function checkRandomStates(path: string, random: unknown, names: string[]): void {
+  for (const name of names) {
+    const r = typeof random === 'object' && random !== null && Object.hasOwn(random, name) ? (random as Record<string, unknown>)[name] : undefined;
+    if (!isRandomState(r)) throw new ModelFileError(`${path}: __metadata__.training.random.${name} ${RANDOM_STATE}`);
+  }
+}
+
 /** Check every field of an architecture, naming the first that is wrong (as `${where}.${field}`). */
 function checkSpec(raw: unknown, where: string): ModelSpec {
   const bad = (field: string, why: string): never => {
@@ -234,27 +303,29 @@ function checkSpec(raw: unknown, where: string): ModelSpec {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('', 'must be an object');
   const s = raw as Record<string, unknown>;
   const posInt = (v: unknown, max = 1e6): boolean => Number.isInteger(v) && (v as number) > 0 && (v as number) <= max;
-  if (!MODEL_KINDS.includes(s.model as never)) bad('model', `is ${JSON.stringify(s.model)}, expected one of ${MODEL_KINDS.join(', ')}`);
-  if (!posInt(s.inputSize)) bad('inputSize', `must be a whole number in 1..1000000, got ${JSON.stringify(s.inputSize)}`);
-  if (!posInt(s.outputSize, 1e5)) bad('outputSize', `must be a whole number in 1..100000, got ${JSON.stringify(s.outputSize)}`);
+  if (!MODEL_KINDS.includes(s.model as never)) bad('model', `is ${briefJson(s.model)}, expected one of ${MODEL_KINDS.join(', ')}`);
+  if (!posInt(s.inputSize)) bad('inputSize', `must be a whole number in 1..1000000, got ${briefJson(s.inputSize)}`);
+  if (!posInt(s.outputSize, 1e5)) bad('outputSize', `must be a whole number in 1..100000, got ${briefJson(s.outputSize)}`);
   if (!Array.isArray(s.hidden) || s.hidden.length === 0 || s.hidden.length > 100 || !s.hidden.every((h) => posInt(h, 1e5))) {
-    bad('hidden', `must be a list of 1..100 whole numbers in 1..100000, got ${JSON.stringify(s.hidden)}`);
+    bad('hidden', `must be a list of 1..100 whole numbers in 1..100000, got ${briefJson(s.hidden)}`);
   }
-  if (!['relu', 'sigmoid', 'tanh'].includes(s.activation as string)) bad('activation', `is ${JSON.stringify(s.activation)}, expected relu, sigmoid or tanh`);
+  if (!['relu', 'sigmoid', 'tanh'].includes(s.activation as string)) bad('activation', `is ${briefJson(s.activation)}, expected relu, sigmoid or tanh`);
   if (!(typeof s.init === 'number' ? s.init > 0 && Number.isFinite(s.init) : ['relu', 'he', 'sigmoid', 'xavier'].includes(s.init as string))) {
-    bad('init', `is ${JSON.stringify(s.init)}, expected a number > 0 or he, relu, xavier, sigmoid`);
+    bad('init', `is ${briefJson(s.init)}, expected a number > 0 or he, relu, xavier, sigmoid`);
   }
-  if (!(typeof s.weightDecay === 'number' && s.weightDecay >= 0)) bad('weightDecay', `must be a number ≥ 0, got ${JSON.stringify(s.weightDecay)}`);
-  if (!(typeof s.dropout === 'number' && s.dropout >= 0 && s.dropout < 1)) bad('dropout', `must be a number in [0, 1), got ${JSON.stringify(s.dropout)}`);
-  if (typeof s.batchNorm !== 'boolean') bad('batchNorm', `must be true or false, got ${JSON.stringify(s.batchNorm)}`);
-  if (s.dtype !== 'float32' && s.dtype !== 'float64') bad('dtype', `is ${JSON.stringify(s.dtype)}, expected float32 or float64`);
+  if (!(typeof s.weightDecay === 'number' && s.weightDecay >= 0)) bad('weightDecay', `must be a number ≥ 0, got ${briefJson(s.weightDecay)}`);
+  if (!(typeof s.dropout === 'number' && s.dropout >= 0 && s.dropout < 1)) bad('dropout', `must be a number in [0, 1), got ${briefJson(s.dropout)}`);
+  if (typeof s.batchNorm !== 'boolean') bad('batchNorm', `must be true or false, got ${briefJson(s.batchNorm)}`);
+  if (s.dtype !== 'float32' && s.dtype !== 'float64') bad('dtype', `is ${briefJson(s.dtype)}, expected float32 or float64`);
   if (s.model === 'cnn') {
     const c = s.conv as Record<string, unknown> | undefined;
     if (typeof c !== 'object' || c === null) bad('conv', 'is missing (a cnn needs filterNum, filterSize, pad, stride)');
-    for (const k of ['filterNum', 'filterSize', 'stride']) if (!posInt(c![k], 10000)) bad(`conv.${k}`, `must be a whole number in 1..10000, got ${JSON.stringify(c![k])}`);
-    if (!(Number.isInteger(c!.pad) && (c!.pad as number) >= 0 && (c!.pad as number) < 1000)) bad('conv.pad', `must be a whole number ≥ 0, got ${JSON.stringify(c!.pad)}`);
+    for (const k of ['filterNum', 'filterSize', 'stride']) if (!posInt(c![k], 10000)) bad(`conv.${k}`, `must be a whole number in 1..10000, got ${briefJson(c![k])}`);
+    if (!(Number.isInteger(c!.pad) && (c!.pad as number) >= 0 && (c!.pad as number) < 1000)) bad('conv.pad', `must be a whole number ≥ 0, got ${briefJson(c!.pad)}`);
     const d = s.inputDim;
-    if (!Array.isArray(d) || d.length !== 3 || !d.every((v) => posInt(v, 10000))) bad('inputDim', `must be three whole numbers (C, H, W), got ${JSON.stringify(d)}`);
+    if (!Array.isArray(d) || d.length !== 3 || !d.every((v) => posInt(v, 10000))) bad('inputDim', `must be three whole numbers (C, H, W), got ${briefJson(d)}`);
+    const values = (d as number[]).reduce((n, v) => n * v, 1);
+    if (s.inputSize !== values) bad('inputSize', `is ${s.inputSize}, but inputDim ${briefJson(d)} holds ${values} values`);
   }
   return s as unknown as ModelSpec;
 }

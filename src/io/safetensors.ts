@@ -98,6 +98,21 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const q = (s: string): string => JSON.stringify(s);
 
 /**
+ * A value from a file as JSON, for a message: cut to 80 characters, since a hostile header may
+ * hold megabytes there, or arrays nested too deep for JSON.stringify.
+ * @internal shared with modelFile.ts
+ */
+export function briefJson(x: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(x) ?? String(x);
+  } catch {
+    text = `${Array.isArray(x) ? 'an array' : 'an object'} nested too deep to show`;
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
  * The bytes of a safetensors file holding `tensors` and `metadata`.
  *
  * Tensors are written in the reference writer's order: by dtype (64-bit first), then by name
@@ -227,12 +242,12 @@ export function parseSafetensors(bytes: Uint8Array, name: string): SafetensorsFi
     if (missing !== undefined) throw bad(`${where}: missing ${missing}`);
     const { dtype, shape, data_offsets: offsets } = value;
     const info = DTYPES.find((d) => d.code === dtype);
-    if (!info) throw bad(`${where}: dtype ${JSON.stringify(dtype)} is not supported (supported: ${DTYPES.map((d) => d.code).join(', ')})`);
-    if (!Array.isArray(shape)) throw bad(`${where}: shape ${JSON.stringify(shape)} is not a list`);
+    if (!info) throw bad(`${where}: dtype ${briefJson(dtype)} is not supported (supported: ${DTYPES.map((d) => d.code).join(', ')})`);
+    if (!Array.isArray(shape)) throw bad(`${where}: shape ${briefJson(shape)} is not a list`);
     const badDim = shape.findIndex((d) => !isCount(d));
-    if (badDim >= 0) throw bad(`${where}: shape ${JSON.stringify(shape)}: dimension ${badDim} (${JSON.stringify(shape[badDim])}) is not a whole number ≥ 0`);
+    if (badDim >= 0) throw bad(`${where}: shape ${briefJson(shape)}: dimension ${badDim} (${briefJson(shape[badDim])}) is not a whole number ≥ 0`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
-      throw bad(`${where}: data_offsets ${JSON.stringify(offsets)} is not a pair [begin, end] of whole numbers ≥ 0`);
+      throw bad(`${where}: data_offsets ${briefJson(offsets)} is not a pair [begin, end] of whole numbers ≥ 0`);
     }
     const [begin, end] = offsets as number[];
     if (begin > end) throw bad(`${where}: data_offsets [${begin}, ${end}] end before they begin`);

