@@ -1,5 +1,5 @@
 import { decode } from 'fast-png';
-import { Inflate } from 'fflate';
+import { Unzlib } from 'fflate';
 import { DataError } from './DataError.js';
 import { toMnist } from './preprocess.js';
 
@@ -85,7 +85,7 @@ function imageChunks(bytes: Uint8Array, name: string): Uint8Array {
   // inflate as a stream, counting, and stop at the first byte past what the header declares
   let inflatedBytes = 0;
   const tooMuch = new Error('too much');
-  const inflater = new Inflate((chunk) => {
+  const inflater = new Unzlib((chunk) => {
     inflatedBytes += chunk.length;
     if (inflatedBytes > needed) throw tooMuch;
   });

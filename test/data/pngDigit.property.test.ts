@@ -294,7 +294,7 @@ describe('PNG digits: what the property tests found', () => {
     png[png.length - 13] ^= 0x40; // the last byte of IDAT's CRC
     assert.match((readPng(png).error as Error).message, /digit\.png: not a readable PNG image \(CRC mismatch for chunk IDAT/);
     const data = encodePng(bar(8));
-    data[data.length - 20] ^= 0x40; // inside IDAT's compressed data
-    assert.match((readPng(data).error as Error).message, /digit\.png: not a readable PNG image \(corrupt image data: /);
+    data[data.length - 20] ^= 0x40; // inside IDAT's compressed data: refused by the inflater or, if it still inflates, by the chunk's CRC
+    assert.match((readPng(data).error as Error).message, /digit\.png: not a readable PNG image \((corrupt image data: |CRC mismatch for chunk IDAT)/);
   });
 });

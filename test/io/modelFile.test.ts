@@ -188,7 +188,7 @@ describe('saveModel refuses a spec that does not describe the network, naming th
     const network = new SimpleConvNet([1, 28, 28], { filterNum: 4 }, 20, 10, 0.01);
     saveModel(join(dir, 'cnn-ok.safetensors'), { spec, network });
     refused('cnn-filters', { ...spec, conv: { ...CONV_PARAM_DEFAULTS, filterNum: 30 } }, network, /\(a SimpleConvNet\): spec\.conv is \{"filterNum":30,"filterSize":5,"pad":0,"stride":1\} but the network has \{"filterNum":4,/);
-    refused('cnn-input', { ...spec, inputDim: [3, 28, 28] }, network, /: spec\.inputDim is \[3,28,28\] but the network has \[1,28,28\]; nothing was written$/);
+    refused('cnn-input', { ...spec, inputDim: [3, 28, 28], inputSize: 3 * 28 * 28 }, network, /spec\.inputSize is 2352 but the network has 784; spec\.inputDim is \[3,28,28\] but the network has \[1,28,28\]; nothing was written$/);
   });
 
   it('a malformed spec or a network no spec describes', () => {
