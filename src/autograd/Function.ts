@@ -1,0 +1,84 @@
+import type { Tensor } from '../tensor/Tensor.js';
+import { Variable } from './Variable.js';
+
+let recording = true;
+
+/** Whether operations record the graph now (false inside `noGrad`, and during a backward pass without `createGraph`). */
+export function isRecording(): boolean {
+  return recording;
+}
+
+/** Runs fn with graph recording on or off, restoring the previous setting afterwards. */
+export function withRecording<T>(on: boolean, fn: () => T): T {
+  const before = recording;
+  recording = on;
+  try {
+    return fn();
+  } finally {
+    recording = before;
+  }
+}
+
+/**
+ * Runs fn without recording anything (inference, or updating parameters): its results have no
+ * creator and keep no graph alive.
+ *
+ * @example
+ * const scores = noGrad(() => model.forward(x)); // scores.creator === null
+ */
+export function noGrad<T>(fn: () => T): T {
+  return withRecording(false, fn);
+}
+
+/** A mistake in using autograd: backward on a non-scalar without a gradient, createGraph through an op that cannot. */
+export class AutogradError extends Error {
+  override name = 'AutogradError';
+}
+
+/**
+ * One operation of the graph (DeZero's Function): `forward` computes on tensors, `backward`
+ * maps the output's gradient to one gradient per input (null where an input needs none),
+ * written with autograd operations so that, recorded, it can be differentiated again.
+ * `apply` runs forward and, while recording, links the output to this function.
+ */
+export abstract class Function {
+  /** The operation's name in F and in error messages: 'add', 'matmul', 'softmaxCrossEntropy'. */
+  abstract readonly name: string;
+  /** What a picture writes in the node (the book's symbols: +, ×, exp); the name if not overridden. */
+  get symbol(): string {
+    return this.name;
+  }
+  /** False for an op whose backward runs on tensors only: backward({ createGraph: true }) through it is an error. */
+  readonly supportsCreateGraph: boolean = true;
+  inputs: readonly Variable[] = [];
+  output: Variable | null = null;
+  /** The longest path from a leaf: backward runs functions from the highest generation down. */
+  generation = 0;
+  /** The gradients this function passed to each input in the last backward with `retainGrad` (for pictures). */
+  inputGrads: readonly (Variable | null)[] | null = null;
+
+  /** Computes the output from the inputs' tensors. */
+  abstract forward(...xs: Tensor[]): Tensor;
+
+  /** The gradient of each input, given the output's gradient `gy`. */
+  abstract backward(gy: Variable): (Variable | null)[];
+
+  /** Runs forward on the inputs and, when recording and some input needs a gradient, records the graph. */
+  apply(...inputs: Variable[]): Variable {
+    const y = Variable.result(this.forward(...inputs.map((v) => v.data)));
+    if (recording && inputs.some((v) => v.requiresGrad)) {
+      this.inputs = inputs;
+      this.output = y;
+      this.generation = Math.max(...inputs.map((v) => v.generation));
+      y.creator = this;
+      y.generation = this.generation + 1;
+      y.requiresGrad = true;
+    }
+    return y;
+  }
+
+  /** Whether input k takes part in differentiation (a constant input's gradient is skipped). */
+  protected needsGrad(k: number): boolean {
+    return this.inputs[k].requiresGrad;
+  }
+}

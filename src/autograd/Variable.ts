@@ -1,0 +1,206 @@
+import type { Backend, DType } from '../kernels/Backend.js';
+import { Tensor, type NestedArray } from '../tensor/Tensor.js';
+import { formatShape } from '../graph/format.js';
+import { AutogradError, type Function, withRecording } from './Function.js';
+import * as F from './F.js';
+
+/** What every operation accepts where a value is expected: a Variable, a Tensor, a number or nested arrays. */
+export type VariableLike = Variable | Tensor | NestedArray;
+
+/** How `new Variable(data, options)` stores its data. */
+export interface VariableOptions {
+  /** A name for pictures and messages (`x`, `W1`). */
+  name?: string;
+  /** 'float32' (default for numbers and arrays; a Tensor keeps its own) or 'float64' (gradient checks). */
+  dtype?: DType;
+  /** The backend of new storage (default: the current one). */
+  backend?: Backend;
+}
+
+/** How backward runs. */
+export interface BackwardOptions {
+  /** Keep the gradients of intermediate variables (default: only the leaves keep theirs). */
+  retainGrad?: boolean;
+  /** Record the backward pass itself, so gradients can be differentiated again (higher-order derivatives). */
+  createGraph?: boolean;
+}
+
+/**
+ * A tensor that records the operations applied to it (DeZero's Variable): `data` is the
+ * value, `grad` the gradient after `backward`, `creator` the operation that made it.
+ *
+ * @example
+ * const x = new Variable(3, { dtype: 'float64' });
+ * const y = x.mul(x).add(x);   // y = x² + x
+ * y.backward();
+ * x.grad!.data.data[0];        // 7 = 2x + 1
+ */
+export class Variable {
+  /** The value. */
+  readonly data: Tensor;
+  /** ∂(output of the last backward)/∂this, or null. */
+  grad: Variable | null = null;
+  name: string | undefined;
+  /** The operation that computed this variable (null for a leaf, a constant, or under noGrad). */
+  creator: Function | null = null;
+  /** One more than the creator's generation (0 for a leaf). */
+  generation = 0;
+  /** Whether gradients flow to this variable: true for variables you make, false for constants and results of constants only. */
+  requiresGrad = true;
+
+  constructor(data: Tensor | NestedArray, options: VariableOptions = {}) {
+    if (data instanceof Tensor) {
+      this.data = options.dtype && options.dtype !== data.dtype ? data.clone({ dtype: options.dtype }) : data;
+    } else {
+      this.data = Tensor.from(data, undefined, { dtype: options.dtype, backend: options.backend });
+    }
+    this.name = options.name;
+  }
+
+  /** @internal An operation's output: requiresGrad is set by Function.apply. */
+  static result(data: Tensor): Variable {
+    const v = new Variable(data);
+    v.requiresGrad = false;
+    return v;
+  }
+
+  /** A constant: a value that takes part in operations but gets no gradient. */
+  static constant(data: Tensor | NestedArray, options: VariableOptions = {}): Variable {
+    const v = new Variable(data, options);
+    v.requiresGrad = false;
+    return v;
+  }
+
+  get shape(): readonly number[] {
+    return this.data.shape;
+  }
+
+  get ndim(): number {
+    return this.data.ndim;
+  }
+
+  get size(): number {
+    return this.data.size;
+  }
+
+  get dtype(): DType {
+    return this.data.dtype;
+  }
+
+  /** Forget the gradient (before the next backward, which would add to it). */
+  cleargrad(): void {
+    this.grad = null;
+  }
+
+  /**
+   * Backpropagation from this variable: every function of its graph runs its backward once,
+   * from the output towards the inputs (highest generation first), and each input's gradient
+   * accumulates over its uses (x·x gives 2x). The output must be a scalar unless `grad` is set.
+   */
+  backward(options: BackwardOptions = {}): void {
+    const { retainGrad = false, createGraph = false } = options;
+    if (this.grad === null) {
+      if (this.size !== 1) {
+        throw new AutogradError(
+          `backward: the output has shape ${formatShape(this.shape)}, not a scalar, and no gradient; ` +
+            `reduce it first (y.sum().backward()) or set y.grad to a Variable of shape ${formatShape(this.shape)}`,
+        );
+      }
+      const one = Tensor.zeros(this.shape, { dtype: this.dtype, backend: this.data.backend });
+      one.data.fill(1);
+      this.grad = Variable.constant(one);
+    }
+    const pending: Function[] = [];
+    const seen = new Set<Function>();
+    const enqueue = (f: Function): void => {
+      if (seen.has(f)) return;
+      seen.add(f);
+      let k = pending.length; // keep pending sorted by generation, the highest last
+      pending.push(f);
+      while (k > 0 && pending[k - 1].generation > f.generation) {
+        pending[k] = pending[k - 1];
+        k--;
+      }
+      pending[k] = f;
+    };
+    if (this.creator) enqueue(this.creator);
+    while (pending.length) {
+      const f = pending.pop()!;
+      const y = f.output!;
+      if (createGraph && !f.supportsCreateGraph) {
+        throw new AutogradError(`backward: ${f.name} does not support createGraph (its backward runs on tensors only, so it cannot be differentiated again)`);
+      }
+      const gxs = withRecording(createGraph, () => f.backward(y.grad!));
+      withRecording(createGraph, () => {
+        f.inputs.forEach((x, k) => {
+          const gx = gxs[k];
+          if (!gx || !x.requiresGrad) return;
+          x.grad = x.grad === null ? gx : F.add(x.grad, gx);
+          if (x.creator) enqueue(x.creator);
+        });
+      });
+      if (retainGrad) f.inputGrads = gxs;
+      else y.grad = null; // as DeZero: only leaves keep their gradients (the output too is cleared)
+    }
+  }
+
+  /** A copy of the data detached from the graph. */
+  toString(): string {
+    return `Variable(${this.name ? `${this.name}, ` : ''}${formatShape(this.shape)}, ${this.dtype}) ${JSON.stringify(this.data.toArray())}`;
+  }
+
+  /** this + y, broadcasting. */
+  add(y: VariableLike): Variable { return F.add(this, y); }
+  /** this − y, broadcasting. */
+  sub(y: VariableLike): Variable { return F.sub(this, y); }
+  /** this · y element-wise, broadcasting. */
+  mul(y: VariableLike): Variable { return F.mul(this, y); }
+  /** this / y, broadcasting. */
+  div(y: VariableLike): Variable { return F.div(this, y); }
+  /** −this. */
+  neg(): Variable { return F.neg(this); }
+  /** this^c for a constant c. */
+  pow(c: number): Variable { return F.pow(this, c); }
+  /** eˣ. */
+  exp(): Variable { return F.exp(this); }
+  /** ln x. */
+  log(): Variable { return F.log(this); }
+  /** tanh x. */
+  tanh(): Variable { return F.tanh(this); }
+  /** The matrix product this · w. */
+  matmul(w: VariableLike): Variable { return F.matmul(this, w); }
+  /** The sum over `axis` (all axes when omitted). */
+  sum(axis?: number | readonly number[] | null, keepdims = false): Variable { return F.sum(this, axis, keepdims); }
+  /** The mean over `axis` (all axes when omitted). */
+  mean(axis?: number | readonly number[] | null, keepdims = false): Variable { return F.mean(this, axis, keepdims); }
+  /** The same elements with another shape (one dimension may be −1). */
+  reshape(...shape: number[]): Variable { return F.reshape(this, shape); }
+  /** The axes permuted (reversed when none are given). */
+  transpose(...axes: number[]): Variable { return F.transpose(this, axes.length ? axes : undefined); }
+  /** The transpose (axes reversed). */
+  get T(): Variable { return F.transpose(this); }
+}
+
+/**
+ * A trainable variable: what `Model.params()` collects and the optimizers update.
+ *
+ * @example const W = new Parameter(Tensor.zeros([784, 50]), { name: 'W1' });
+ */
+export class Parameter extends Variable {}
+
+/**
+ * v as a Variable: a Variable as is; a Tensor, number or nested array as a constant, stored
+ * like `like` (same dtype and backend) when given.
+ */
+export function asVariable(v: VariableLike, like?: Variable): Variable {
+  if (v instanceof Variable) return v;
+  if (v instanceof Tensor) return Variable.constant(v);
+  return Variable.constant(v, like ? { dtype: like.dtype, backend: like.data.backend } : {});
+}
+
+/** The operands as Variables, constants stored like the first Variable or Tensor among them. */
+export function asVariables(...vs: VariableLike[]): Variable[] {
+  const ref = vs.find((v): v is Variable | Tensor => v instanceof Variable || v instanceof Tensor);
+  const like = ref instanceof Tensor ? Variable.constant(ref) : ref;
+  return vs.map((v) => asVariable(v, like));
+}
