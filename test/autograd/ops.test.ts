@@ -3,7 +3,9 @@
  * differences (h = 1e-4, float64), on random shapes with broadcasting, size-1 axes, 0-D and
  * 3-D/4-D inputs, on every backend. Each row is an op, a function of its inputs, the input
  * shapes and (where the op needs them) how to draw the inputs; the loss is Σ out ⊙ R for a
- * fixed random R, so every output element's gradient is checked.
+ * fixed random R, so every output element's gradient is checked. Then the same for the
+ * second order (backward with createGraph, differentiated again), against central differences
+ * of the first-order gradient.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,6 +25,8 @@ interface Case {
   draw?: Draw[];
   /** Absolute + relative tolerance of the comparison (1e-6 unless stated). */
   tol?: number;
+  /** The op's backward runs on tensors only (no createGraph): the second-order check expects its error instead. */
+  firstOrderOnly?: boolean;
 }
 
 const rowsOf = (labels: number[]) => labels;
@@ -77,8 +81,8 @@ export const CASES: Case[] = [
   { op: 'conv2d', fn: (x, W, b) => F.conv2d(x, W, b, 1, 1), shapes: [[[2, 2, 4, 4], [3, 2, 3, 3], [3]], [[1, 1, 3, 3], [1, 1, 1, 1], [1]]] },
   { op: 'conv2d (stride 2)', fn: (x, W) => F.conv2d(x, W, null, 2, 0), shapes: [[[2, 3, 5, 5], [2, 3, 3, 3]]] },
   { op: 'im2col', fn: (x) => F.im2col(x, 2, 3, 1, 1), shapes: [[[2, 2, 3, 4]]] },
-  { op: 'pooling', fn: (x) => F.pooling(x, 2, 2, 2), shapes: [[[2, 2, 4, 4]], [[1, 3, 2, 6]]] },
-  { op: 'pooling (stride 1, pad 1)', fn: (x) => F.pooling(x, 2, 2, 1, 1), shapes: [[[1, 2, 3, 3]]], draw: ['positive'] },
+  { op: 'pooling', fn: (x) => F.pooling(x, 2, 2, 2), shapes: [[[2, 2, 4, 4]], [[1, 3, 2, 6]]], firstOrderOnly: true },
+  { op: 'pooling (stride 1, pad 1)', fn: (x) => F.pooling(x, 2, 2, 1, 1), shapes: [[[1, 2, 3, 3]]], draw: ['positive'], firstOrderOnly: true },
 ];
 
 function draw(shape: number[], how: Draw, rng: Random, backend: Backend): Variable {
@@ -97,6 +101,53 @@ function weighted(out: Variable, R: Float64Array): number {
   let s = 0;
   for (let i = 0; i < o.length; i++) s += o[i] * R[i];
   return s;
+}
+
+/** Central difference of f with respect to every element of x, restoring x afterwards. */
+function numericGrad(x: Variable, f: () => number): Float64Array {
+  const h = 1e-4;
+  return Float64Array.from({ length: x.size }, (_, i) => {
+    const v = x.data.data[i];
+    x.data.data[i] = v + h;
+    const fp = f();
+    x.data.data[i] = v - h;
+    const fm = f();
+    x.data.data[i] = v;
+    return (fp - fm) / (2 * h);
+  });
+}
+
+function assertGrad(c: Case, shapes: number[][], what: string, actual: ArrayLike<number>, numeric: Float64Array, tol: number): void {
+  for (let i = 0; i < numeric.length; i++) {
+    if (!(Math.abs(actual[i] - numeric[i]) <= tol * (1 + Math.abs(numeric[i])))) {
+      assert.fail(`${c.op} ${JSON.stringify(shapes)}: ${what}[${i}] is ${actual[i]}, central difference ${numeric[i]} (tolerance ${tol})`);
+    }
+  }
+}
+
+/**
+ * The second order: with createGraph, H = Σ_k Σ S_k ⊙ ∂L/∂x_k is differentiated again; its
+ * gradient is checked against central differences of H computed by first-order backward.
+ */
+function checkSecondOrder(c: Case, shapes: number[][], xs: Variable[], Rt: Tensor, rng: Random, backend: Backend): void {
+  const S = xs.map((x) => Tensor.from(Float64Array.from({ length: x.size }, () => rng.normal()), x.shape, { dtype: 'float64', backend }));
+  const H = (): number => {
+    xs.forEach((x) => x.cleargrad());
+    F.sum(F.mul(c.fn(...xs), Rt)).backward();
+    return xs.reduce((s, x, k) => s + weighted(x.grad!, S[k].data as Float64Array), 0);
+  };
+  xs.forEach((x) => x.cleargrad());
+  const loss = F.sum(F.mul(c.fn(...xs), Rt));
+  if (c.firstOrderOnly) {
+    assert.throws(() => loss.backward({ createGraph: true }), /pooling does not support createGraph/);
+    return;
+  }
+  loss.backward({ createGraph: true });
+  const gs = xs.map((x) => x.grad!);
+  xs.forEach((x) => x.cleargrad());
+  gs.map((g, k) => F.sum(F.mul(g, S[k]))).reduce((a, b) => F.add(a, b)).backward();
+  const second = xs.map((x) => (x.grad ? Float64Array.from(x.grad.data.data) : new Float64Array(x.size)));
+  xs.forEach((x, k) => assertGrad(c, shapes, `∂²/∂input${k}`, second[k], numericGrad(x, H), 10 * (c.tol ?? 1e-6)));
 }
 
 function check(c: Case, shapes: number[][], backend: Backend, rng: Random): void {
@@ -125,6 +176,7 @@ function check(c: Case, shapes: number[][], backend: Backend, rng: Random): void
       }
     }
   });
+  checkSecondOrder(c, shapes, xs, Rt, rng, backend);
 }
 
 const backends = await allBackends();
