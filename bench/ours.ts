@@ -12,6 +12,7 @@ import { loadBundledDigits } from '../src/data/bundledDigits.js';
 import { BOOK_DEFAULTS, train } from '../src/train/train.js';
 import { Random } from '../src/random.js';
 import type { WasmBackend } from '../src/kernels/wasm/index.js';
+import { AutogradTwoLayerNet } from '../src/nets/AutogradTwoLayerNet.js';
 import {
   MATMUL_SHAPES, RECIPE, fillSin, median, progress, skipProduct, timeProduct, totalIters,
   type ImplResult, type InitialWeights, type Settings, type Workload,
@@ -45,6 +46,71 @@ class Stepper {
     for (const key of TwoLayerNet.paramNames) axpyInto(-RECIPE.lr, grads[key], net.params[key]); // W ← W − lr·dW
     return loss;
   }
+}
+
+/** The same iteration with the two-layer net written with autograd (linear → relu → linear → softmaxCrossEntropy). */
+class AutogradStepper {
+  private xBatch: Tensor | null = null;
+  private readonly tBatch = new Int32Array(RECIPE.batchSize);
+
+  constructor(private readonly net: AutogradTwoLayerNet, private readonly train: LabeledData) {}
+
+  step(index: Int32Array): number {
+    const { net, train, tBatch } = this;
+    this.xBatch = gatherRows(train.x, index, this.xBatch);
+    for (let j = 0; j < index.length; j++) tBatch[j] = train.labels[index[j]];
+    net.cleargrads();
+    const lossVar = net.loss(this.xBatch, tBatch);
+    lossVar.backward();
+    const loss = lossVar.data.data[0];
+    if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss}`);
+    const [params, grads] = [net.paramTensors(), net.gradTensors()];
+    for (const key of TwoLayerNet.paramNames) axpyInto(-RECIPE.lr, grads[key], params[key]); // W ← W − lr·dW
+    return loss;
+  }
+}
+
+/** Autograd's two-layer step against the hand-written layers' step, on one backend, in alternating timed runs. */
+export interface AutogradResult {
+  backend: string;
+  threads: number;
+  layersMs: number;
+  autogradMs: number;
+  layersMsSamples: number[];
+  autogradMsSamples: number[];
+  /** autogradMs / layersMs. */
+  ratio: number;
+  /** The largest difference between the two nets' losses over the run (same weights, same batches). */
+  maxLossDiff: number;
+}
+
+export function benchAutograd(backend: Backend, w: Workload): AutogradResult {
+  const s = w.settings;
+  const B = RECIPE.batchSize;
+  const train = toLabeledData(w.data.train, { backend });
+  const layers = new Stepper(makeNet(backend, w.init), train);
+  const autograd = new AutogradStepper(new AutogradTwoLayerNet(RECIPE.inputSize, RECIPE.hiddenSize, RECIPE.outputSize, { params: makeNet(backend, w.init).params }), train);
+  const batch = (i: number) => w.batches.subarray(i * B, (i + 1) * B);
+  let maxLossDiff = 0;
+  let i = 0;
+  for (; i < s.warmup; i++) maxLossDiff = Math.max(maxLossDiff, Math.abs(layers.step(batch(i)) - autograd.step(batch(i))));
+  const layersMsSamples: number[] = [];
+  const autogradMsSamples: number[] = [];
+  // alternate the runs, so that a change of machine load hits both alike
+  for (let r = 0; r < s.runs; r++) {
+    const start = i;
+    const losses: number[] = [];
+    let t = performance.now();
+    for (let j = 0; j < s.itersPerRun; j++) losses.push(layers.step(batch(start + j)));
+    layersMsSamples.push((performance.now() - t) / s.itersPerRun);
+    t = performance.now();
+    for (let j = 0; j < s.itersPerRun; j++) maxLossDiff = Math.max(maxLossDiff, Math.abs(autograd.step(batch(start + j)) - losses[j]));
+    autogradMsSamples.push((performance.now() - t) / s.itersPerRun);
+    i += s.itersPerRun;
+  }
+  const layersMs = median(layersMsSamples), autogradMs = median(autogradMsSamples);
+  const threads = (backend as { threads?: number }).threads ?? 1;
+  return { backend: backend.name, threads, layersMs, autogradMs, layersMsSamples, autogradMsSamples, ratio: autogradMs / layersMs, maxLossDiff };
 }
 
 /** Training step and accuracy pass of this project's TwoLayerNet on one backend. */

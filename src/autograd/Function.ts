@@ -30,6 +30,11 @@ export function noGrad<T>(fn: () => T): T {
   return withRecording(false, fn);
 }
 
+/** Returns a tensor's storage to its backend now, where the backend can (WasmBackend.free). */
+export function freeStorage(t: Tensor): void {
+  (t.backend as { free?: (s: Tensor['storage']) => void }).free?.(t.storage);
+}
+
 /** A mistake in using autograd: backward on a non-scalar without a gradient, createGraph through an op that cannot. */
 export class AutogradError extends Error {
   override name = 'AutogradError';
@@ -75,6 +80,18 @@ export abstract class Function {
       y.requiresGrad = true;
     }
     return y;
+  }
+
+  /**
+   * Gives the output's storage back to its backend now (WasmBackend.free; the js backend lets
+   * the garbage collector do it), unless it is a view of an input's. Called by Model.cleargrads
+   * on the graph of the last backward (keeping the output of its last function, the loss).
+   * Subclasses that keep tensors of their own free those too.
+   */
+  release(keepOutput = false): void {
+    const y = this.output?.data;
+    if (keepOutput || !y || this.inputs.some((x) => x.data.storage === y.storage)) return;
+    freeStorage(y);
   }
 
   /** Whether input k takes part in differentiation (a constant input's gradient is skipped). */

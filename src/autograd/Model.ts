@@ -4,6 +4,7 @@ import { ShapeError, fmtShape } from '../tensor/ShapeError.js';
 import type { NamedTensors } from '../optimizers/Optimizer.js';
 import { Random } from '../random.js';
 import { Parameter, type Variable, type VariableLike } from './Variable.js';
+import { freeStorage } from './Function.js';
 import { linear } from './functions/matmul.js';
 import { conv2d } from './functions/conv.js';
 
@@ -60,9 +61,24 @@ export abstract class Model {
     }));
   }
 
-  /** Forget every parameter's gradient (before the next backward, which would add to them). */
+  /**
+   * Forget every parameter's gradient (before the next backward, which would add to them), and
+   * give the storage of the last step back to the backend: the gradients, and the intermediate
+   * results of the graph the last backward ran through (not its final output, the loss). On the
+   * wasm backend that memory is reused at once instead of after a garbage collection; reading
+   * an intermediate variable of the last step afterwards is an error that says so.
+   */
   cleargrads(): void {
-    for (const p of Object.values(this.params())) p.cleargrad();
+    for (const p of Object.values(this.params())) {
+      const graph = p.lastGraph;
+      if (graph && !graph.released) {
+        graph.released = true;
+        for (const f of graph.functions) f.release(f === graph.root);
+      }
+      p.lastGraph = null;
+      if (p.grad && !p.grad.creator) freeStorage(p.grad.data);
+      p.cleargrad();
+    }
   }
 }
 

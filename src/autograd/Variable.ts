@@ -1,4 +1,4 @@
-import type { Backend, DType } from '../kernels/Backend.js';
+import type { Backend, DType, Storage } from '../kernels/Backend.js';
 import { Tensor, type NestedArray } from '../tensor/Tensor.js';
 import { formatShape } from '../graph/format.js';
 import { AutogradError, type Function, withRecording } from './Function.js';
@@ -47,6 +47,8 @@ export class Variable {
   generation = 0;
   /** Whether gradients flow to this variable: true for variables you make, false for constants and results of constants only. */
   requiresGrad = true;
+  /** @internal The functions of the last backward that reached this leaf (without retainGrad or createGraph), for Model.cleargrads to release. */
+  lastGraph: { functions: Function[]; root: Function; released: boolean } | null = null;
 
   constructor(data: Tensor | NestedArray, options: VariableOptions = {}) {
     if (data instanceof Tensor) {
@@ -99,6 +101,7 @@ export class Variable {
    */
   backward(options: BackwardOptions = {}): void {
     const { retainGrad = false, createGraph = false } = options;
+    const userGrad = this.grad !== null;
     if (this.grad === null) {
       if (this.size !== 1) {
         throw new AutogradError(
@@ -110,6 +113,10 @@ export class Variable {
       one.data.fill(1);
       this.grad = Variable.constant(one);
     }
+    // Without retainGrad or createGraph, the storage of an intermediate gradient is freed as soon
+    // as no gradient holds it any more (a wasm backend reclaims it now rather than at the next GC).
+    const recycle = !retainGrad && !createGraph ? new GradientStorage() : null;
+    if (recycle && this.creator) recycle.hold(this.grad, userGrad);
     const pending: Function[] = [];
     const seen = new Set<Function>();
     const enqueue = (f: Function): void => {
@@ -135,12 +142,27 @@ export class Variable {
         f.inputs.forEach((x, k) => {
           const gx = gxs[k];
           if (!gx || !x.requiresGrad) return;
-          x.grad = x.grad === null ? gx : F.add(x.grad, gx);
+          if (x.grad === null) {
+            x.grad = gx;
+          } else {
+            const before = x.grad;
+            x.grad = F.add(before, gx);
+            recycle?.drop(before);
+          }
+          recycle?.hold(x.grad);
           if (x.creator) enqueue(x.creator);
         });
       });
-      if (retainGrad) f.inputGrads = gxs;
-      else y.grad = null; // as DeZero: only leaves keep their gradients (the output too is cleared)
+      if (retainGrad) {
+        f.inputGrads = gxs;
+      } else {
+        recycle?.drop(y.grad!);
+        y.grad = null; // as DeZero: only leaves keep their gradients (the output's too is cleared)
+      }
+    }
+    if (recycle && this.creator) {
+      const graph = { functions: [...seen], root: this.creator, released: false };
+      for (const f of seen) for (const x of f.inputs) if (x.creator === null && x.requiresGrad) x.lastGraph = graph;
     }
   }
 
@@ -179,6 +201,36 @@ export class Variable {
   transpose(...axes: number[]): Variable { return F.transpose(this, axes.length ? axes : undefined); }
   /** The transpose (axes reversed). */
   get T(): Variable { return F.transpose(this); }
+}
+
+/**
+ * The gradients of one backward pass that hold each storage: when the last one lets go of a
+ * storage the pass made, it goes back to its backend (WasmBackend.free) instead of waiting for
+ * the garbage collector. A Function's backward returns new tensors or views of its gy, never
+ * forward tensors, so a storage that only gradients hold is free once they are gone.
+ */
+class GradientStorage {
+  private readonly holders = new Map<Storage, number>();
+  private readonly kept = new Set<Storage>();
+
+  /** One more gradient holds v's storage; `keep` marks a storage this pass must never free (a gradient the caller set). */
+  hold(v: Variable, keep = false): void {
+    const s = v.data.storage;
+    this.holders.set(s, (this.holders.get(s) ?? 0) + 1);
+    if (keep) this.kept.add(s);
+  }
+
+  /** One gradient fewer holds v's storage; frees it when none is left. */
+  drop(v: Variable): void {
+    const s = v.data.storage;
+    const n = (this.holders.get(s) ?? 0) - 1;
+    if (n > 0) {
+      this.holders.set(s, n);
+      return;
+    }
+    this.holders.delete(s);
+    if (n === 0 && !this.kept.has(s)) (v.data.backend as { free?: (s: Storage) => void }).free?.(s);
+  }
 }
 
 /**

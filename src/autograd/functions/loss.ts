@@ -3,7 +3,7 @@ import { Tensor } from '../../tensor/Tensor.js';
 import { ShapeError, fmtShape } from '../../tensor/ShapeError.js';
 import { crossEntropyLabels, softmaxLossBackward, softmaxRows } from '../../tensor/ops.js';
 import { toLabels, type Targets } from '../../functions/targets.js';
-import { Function, isRecording } from '../Function.js';
+import { Function, freeStorage, isRecording } from '../Function.js';
 import { Variable, type VariableLike, asVariables } from '../Variable.js';
 import { div, mul, pow, sub } from './arithmetic.js';
 import { exp } from './math.js';
@@ -65,6 +65,11 @@ class SoftmaxCrossEntropy extends Function {
     const n = x.shape[0];
     if (isRecording()) return [mul(sub(new Softmax().apply(x), Variable.constant(this.oneHot(x.data))), div(gy, n))];
     return [Variable.result(softmaxLossBackward(this.y!, this.labels, gy.data.data[0] / n))];
+  }
+  override release(keepOutput = false): void {
+    super.release(keepOutput);
+    if (this.y) freeStorage(this.y);
+    this.y = null;
   }
   private oneHot(like: Tensor): Tensor {
     const t = Tensor.zeros(like.shape, { dtype: like.dtype, backend: like.backend });
