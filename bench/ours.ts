@@ -78,7 +78,7 @@ export interface AutogradResult {
   autogradMs: number;
   layersMsSamples: number[];
   autogradMsSamples: number[];
-  /** autogradMs / layersMs. */
+  /** The median over alternating pairs of runs of autograd's ms/iter over the layers'. */
   ratio: number;
   /** The largest difference between the two nets' losses over the run (same weights, same batches). */
   maxLossDiff: number;
@@ -96,21 +96,25 @@ export function benchAutograd(backend: Backend, w: Workload): AutogradResult {
   for (; i < s.warmup; i++) maxLossDiff = Math.max(maxLossDiff, Math.abs(layers.step(batch(i)) - autograd.step(batch(i))));
   const layersMsSamples: number[] = [];
   const autogradMsSamples: number[] = [];
-  // alternate the runs, so that a change of machine load hits both alike
-  for (let r = 0; r < s.runs; r++) {
-    const start = i;
+  const ratios: number[] = [];
+  // short runs in alternation (layers, then autograd, on the same batches), so that a change of
+  // machine load hits both alike; the ratio is the median of the pairs' ratios
+  const pairs = s.runs * 4, iters = Math.max(1, Math.floor(s.itersPerRun / 4));
+  for (let r = 0; r < pairs; r++) {
+    const start = i % (totalIters(s) - iters);
     const losses: number[] = [];
     let t = performance.now();
-    for (let j = 0; j < s.itersPerRun; j++) losses.push(layers.step(batch(start + j)));
-    layersMsSamples.push((performance.now() - t) / s.itersPerRun);
+    for (let j = 0; j < iters; j++) losses.push(layers.step(batch(start + j)));
+    layersMsSamples.push((performance.now() - t) / iters);
     t = performance.now();
-    for (let j = 0; j < s.itersPerRun; j++) maxLossDiff = Math.max(maxLossDiff, Math.abs(autograd.step(batch(start + j)) - losses[j]));
-    autogradMsSamples.push((performance.now() - t) / s.itersPerRun);
-    i += s.itersPerRun;
+    for (let j = 0; j < iters; j++) maxLossDiff = Math.max(maxLossDiff, Math.abs(autograd.step(batch(start + j)) - losses[j]));
+    autogradMsSamples.push((performance.now() - t) / iters);
+    ratios.push(autogradMsSamples[r] / layersMsSamples[r]);
+    i += iters;
   }
   const layersMs = median(layersMsSamples), autogradMs = median(autogradMsSamples);
   const threads = (backend as { threads?: number }).threads ?? 1;
-  return { backend: backend.name, threads, layersMs, autogradMs, layersMsSamples, autogradMsSamples, ratio: autogradMs / layersMs, maxLossDiff };
+  return { backend: backend.name, threads, layersMs, autogradMs, layersMsSamples, autogradMsSamples, ratio: median(ratios), maxLossDiff };
 }
 
 /** Training step and accuracy pass of this project's TwoLayerNet on one backend. */

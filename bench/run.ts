@@ -295,8 +295,8 @@ if (autograd) {
   say('|---|---:|---:|---:|---|');
   say(`| ${a.backend} | ${a.layersMs.toFixed(3)} | ${a.autogradMs.toFixed(3)} | ${a.ratio.toFixed(3)}× | ${a.ratio <= 1.15 ? 'PASS' : 'MISS'} |`);
   say();
-  say(`runs alternate (layers, then autograd, on the same batches); per-run ms/iter: layers ${a.layersMsSamples.map((x) => x.toFixed(3)).join(', ')}; ` +
-    `autograd ${a.autogradMsSamples.map((x) => x.toFixed(3)).join(', ')}; largest loss difference ${a.maxLossDiff.toExponential(1)} (float32).`);
+  say(`${a.layersMsSamples.length} short runs alternate (layers, then autograd, on the same batches); ms/iter = median of runs; ratio = median of the pairs' ratios; ` +
+    `largest loss difference ${a.maxLossDiff.toExponential(1)} (float32, same weights and batches).`);
 } else {
   say('(not run: select it with --only autograd)');
 }

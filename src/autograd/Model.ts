@@ -63,10 +63,12 @@ export abstract class Model {
 
   /**
    * Forget every parameter's gradient (before the next backward, which would add to them), and
-   * give the storage of the last step back to the backend: the gradients, and the intermediate
-   * results of the graph the last backward ran through (not its final output, the loss). On the
+   * give the storage of the last step back: the intermediate results of the graph the last
+   * backward ran through (not its final output, the loss) go back to the backend, and each
+   * gradient's storage is kept for the next backward to write the new gradient into. On the
    * wasm backend that memory is reused at once instead of after a garbage collection; reading
-   * an intermediate variable of the last step afterwards is an error that says so.
+   * an intermediate variable of the last step afterwards is an error that says so, and a
+   * gradient tensor kept from the last step is overwritten by the next.
    */
   cleargrads(): void {
     for (const p of Object.values(this.params())) {
@@ -76,7 +78,10 @@ export abstract class Model {
         for (const f of graph.functions) f.release(f === graph.root);
       }
       p.lastGraph = null;
-      if (p.grad && !p.grad.creator) freeStorage(p.grad.data);
+      if (p.grad && !p.grad.creator && p.grad.data.storage !== p.data.storage) {
+        if (p.spareGrad) freeStorage(p.spareGrad);
+        p.spareGrad = p.grad.data; // the next backward writes the new gradient here
+      }
       p.cleargrad();
     }
   }

@@ -47,6 +47,8 @@ export class Variable {
   generation = 0;
   /** Whether gradients flow to this variable: true for variables you make, false for constants and results of constants only. */
   requiresGrad = true;
+  /** @internal The storage of the gradient Model.cleargrads took away, for the next backward to write into. */
+  spareGrad: Tensor | null = null;
   /** @internal The functions of the last backward that reached this leaf (without retainGrad or createGraph), for Model.cleargrads to release. */
   lastGraph: { functions: Function[]; root: Function; released: boolean } | null = null;
 
@@ -87,6 +89,13 @@ export class Variable {
 
   get dtype(): DType {
     return this.data.dtype;
+  }
+
+  /** @internal The spare gradient storage if it fits `shape` (then no longer spare), else null. */
+  takeSpareGrad(shape: readonly number[]): Tensor | null {
+    const t = this.spareGrad;
+    this.spareGrad = null;
+    return t && t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]) ? t : null;
   }
 
   /** Forget the gradient (before the next backward, which would add to it). */
@@ -131,35 +140,35 @@ export class Variable {
       pending[k] = f;
     };
     if (this.creator) enqueue(this.creator);
-    while (pending.length) {
-      const f = pending.pop()!;
-      const y = f.output!;
-      if (createGraph && !f.supportsCreateGraph) {
-        throw new AutogradError(`backward: ${f.name} does not support createGraph (its backward runs on tensors only, so it cannot be differentiated again)`);
-      }
-      const gxs = withRecording(createGraph, () => f.backward(y.grad!));
-      withRecording(createGraph, () => {
-        f.inputs.forEach((x, k) => {
-          const gx = gxs[k];
-          if (!gx || !x.requiresGrad) return;
+    withRecording(createGraph, () => {
+      while (pending.length) {
+        const f = pending.pop()!;
+        const y = f.output!;
+        if (createGraph && !f.supportsCreateGraph) {
+          throw new AutogradError(`backward: ${f.name} does not support createGraph (its backward runs on tensors only, so it cannot be differentiated again)`);
+        }
+        const gxs = f.backward(y.grad!);
+        for (let k = 0; k < f.inputs.length; k++) {
+          const x = f.inputs[k], gx = gxs[k];
+          if (!gx || !x.requiresGrad) continue;
           if (x.grad === null) {
             x.grad = gx;
           } else {
             const before = x.grad;
-            x.grad = F.add(before, gx);
+            x.grad = F.add(before, gx); // accumulate: an input used twice gets both contributions
             recycle?.drop(before);
           }
           recycle?.hold(x.grad);
           if (x.creator) enqueue(x.creator);
-        });
-      });
-      if (retainGrad) {
-        f.inputGrads = gxs;
-      } else {
-        recycle?.drop(y.grad!);
-        y.grad = null; // as DeZero: only leaves keep their gradients (the output's too is cleared)
+        }
+        if (retainGrad) {
+          f.inputGrads = gxs;
+        } else {
+          recycle?.drop(y.grad!);
+          y.grad = null; // as DeZero: only leaves keep their gradients (the output's too is cleared)
+        }
       }
-    }
+    });
     if (recycle && this.creator) {
       const graph = { functions: [...seen], root: this.creator, released: false };
       for (const f of seen) for (const x of f.inputs) if (x.creator === null && x.requiresGrad) x.lastGraph = graph;

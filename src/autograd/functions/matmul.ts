@@ -2,9 +2,9 @@
 import type { Tensor } from '../../tensor/Tensor.js';
 import { ShapeError, fmtShape } from '../../tensor/ShapeError.js';
 import { addBias, matmul as matmulTensor } from '../../tensor/ops.js';
-import { Function } from '../Function.js';
+import { Function, isRecording } from '../Function.js';
 import { type Variable, type VariableLike, asVariables } from '../Variable.js';
-import { sumTo } from './shape.js';
+import { sumToInto } from './shape.js';
 
 /**
  * C = op(A) · op(B), with op a transpose read through strides (no copy). Backward needs no
@@ -12,9 +12,9 @@ import { sumTo } from './shape.js';
  */
 class MatMul extends Function {
   readonly name = 'matmul';
-  constructor(private readonly transA = false, private readonly transB = false) { super(); }
+  constructor(private readonly transA = false, private readonly transB = false, private readonly out: Tensor | null = null) { super(); }
   override get symbol(): string { return '·'; }
-  forward(a: Tensor, b: Tensor): Tensor { return matmulTensor(a, b, { transA: this.transA, transB: this.transB }); }
+  forward(a: Tensor, b: Tensor): Tensor { return matmulTensor(a, b, { transA: this.transA, transB: this.transB, out: this.out }); }
   // dA = dC · op(B)ᵀ (transposed back when A was), dB = op(A)ᵀ · dC (likewise)
   backward(gy: Variable): (Variable | null)[] {
     const [a, b] = this.inputs;
@@ -26,7 +26,8 @@ class MatMul extends Function {
   }
 }
 
-const product = (a: Variable, b: Variable, transA: boolean, transB: boolean): Variable => new MatMul(transA, transB).apply(a, b);
+const product = (a: Variable, b: Variable, transA: boolean, transB: boolean, out: Tensor | null = null): Variable =>
+  new MatMul(transA, transB, out).apply(a, b);
 
 class Linear extends Function {
   readonly name = 'linear';
@@ -38,10 +39,12 @@ class Linear extends Function {
   // dx = dout · Wᵀ, dW = xᵀ · dout, db = Σ_rows dout (the book's Affine)
   backward(gy: Variable): (Variable | null)[] {
     const [x, W, b] = this.inputs;
+    // unrecorded, dW and db are written into the storage of the last step's (see Model.cleargrads)
+    const spare = (p: Variable): Tensor | null => (isRecording() || p.creator ? null : p.takeSpareGrad(p.shape));
     return [
       this.needsGrad(0) ? product(gy, W, false, true) : null,
-      this.needsGrad(1) ? product(x, gy, true, false) : null,
-      ...(b ? [this.needsGrad(2) ? sumTo(gy, b.shape) : null] : []),
+      this.needsGrad(1) ? product(x, gy, true, false, spare(W)) : null,
+      ...(b ? [this.needsGrad(2) ? sumToInto(gy, b.shape, spare(b)) : null] : []),
     ];
   }
 }

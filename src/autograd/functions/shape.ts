@@ -39,9 +39,9 @@ class BroadcastTo extends Function {
 
 class SumTo extends Function {
   readonly name = 'sumTo';
-  constructor(private readonly shape: readonly number[]) { super(); }
+  constructor(private readonly shape: readonly number[], private readonly out: Tensor | null = null) { super(); }
   override get symbol(): string { return 'Σ'; }
-  forward(x: Tensor): Tensor { return sumTensor(x, this.shape); }
+  forward(x: Tensor): Tensor { return sumTensor(x, this.shape, this.out); }
   // the adjoint of summing is repeating
   backward(gy: Variable): Variable[] { return [broadcastTo(gy, this.inputs[0].shape)]; }
 }
@@ -112,6 +112,11 @@ export function sumTo(x: VariableLike, shape: readonly number[]): Variable {
   const [v] = asVariables(x);
   return sameShape(v.shape, shape) ? v : new SumTo(shape).apply(v);
 }
+/** @internal sumTo writing into `out` when it fits (a gradient's recycled storage). */
+export function sumToInto(x: Variable, shape: readonly number[], out: Tensor | null): Variable {
+  return sameShape(x.shape, shape) ? x : new SumTo(shape, out).apply(x);
+}
+
 /**
  * Rows of x: one row (`F.getItem(x, 1)`, the axis dropped), a list (`[0, 2, 2]`) or a slice
  * (`{ start: 1, stop: 3 }`, `{ step: -1 }`), as NumPy's x[1], x[[0, 2, 2]], x[1:3].
