@@ -123,10 +123,10 @@ export function pow(x: Operand, y: Operand): Node {
  * @example
  * topoSort(mul(input('a', 1), input('b', 2))).map((n) => n.label); // ['a', 'b', '×']
  */
-export function topoSort(root: Node): Node[] {
-  const order: Node[] = [];
-  const seen = new Set<Node>();
-  const visit = (n: Node): void => {
+export function topoSort<T extends { readonly inputs: readonly T[] }>(root: T): T[] {
+  const order: T[] = [];
+  const seen = new Set<T>();
+  const visit = (n: T): void => {
     if (seen.has(n)) return;
     seen.add(n);
     n.inputs.forEach(visit);
