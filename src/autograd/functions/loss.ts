@@ -48,27 +48,29 @@ class LogSoftmax extends Function {
   backward(gy: Variable): Variable[] { return [sub(gy, mul(exp(this.output!), sum(gy, -1, true)))]; }
 }
 
+/** Softmax and the cross-entropy as one node (the targets t are its second, constant input, drawn as the book draws them). */
 class SoftmaxCrossEntropy extends Function {
   readonly name = 'softmaxCrossEntropy';
-  override get symbol(): string { return 'Softmax-with-Loss'; }
+  override get symbol(): string { return 'SoftmaxWithLoss'; }
   private y: Tensor | null = null;
-  constructor(private readonly labels: Int32Array) { super(); }
+  constructor(private readonly labels: Int32Array, private readonly ownsTargets: boolean) { super(); }
   forward(x: Tensor): Tensor {
     this.y = softmaxRows(x);
     const loss = Tensor.zeros([], { dtype: x.dtype, backend: x.backend });
     loss.data[0] = crossEntropyLabels(this.y, this.labels); // −(1/N) Σ log(y[n, t_n] + 1e-7)
     return loss;
   }
-  // dx = (y − t) · dout / N (the book's SoftmaxWithLoss, appendix A)
-  backward(gy: Variable): Variable[] {
+  // dx = (y − t) · dout / N (the book's SoftmaxWithLoss, appendix A); t gets none
+  backward(gy: Variable): (Variable | null)[] {
     const x = this.inputs[0];
     const n = x.shape[0];
-    if (isRecording()) return [mul(sub(new Softmax().apply(x), Variable.constant(this.oneHot(x.data))), div(gy, n))];
-    return [Variable.result(softmaxLossBackward(this.y!, this.labels, gy.data.data[0] / n))];
+    if (isRecording()) return [mul(sub(new Softmax().apply(x), Variable.constant(this.oneHot(x.data))), div(gy, n)), null];
+    return [Variable.result(softmaxLossBackward(this.y!, this.labels, gy.data.data[0] / n)), null];
   }
   override release(keepOutput = false): void {
     super.release(keepOutput);
     if (this.y) freeStorage(this.y);
+    if (this.ownsTargets && this.inputs[1]) freeStorage(this.inputs[1].data);
     this.y = null;
   }
   private oneHot(like: Tensor): Tensor {
@@ -96,7 +98,9 @@ export function softmaxCrossEntropy(x: VariableLike, t: Targets | Variable): Var
   if (v.ndim === 1) v = v.reshape(1, v.size);
   if (v.ndim !== 2) throw new ShapeError(`softmaxCrossEntropy: scores must be 1-D (one sample) or 2-D (a batch), got ${fmtShape(v.shape)}`);
   const labels = toLabels(t instanceof Variable ? t.data : t, v.shape[0], v.shape[1], 'softmaxCrossEntropy');
-  return new SoftmaxCrossEntropy(labels).apply(v);
+  const given = t instanceof Variable ? t : t instanceof Tensor ? Variable.constant(t, { name: 't' }) : null;
+  const targets = given ?? Variable.constant(Tensor.from(labels, [labels.length], { dtype: v.dtype, backend: v.data.backend }), { name: 't' });
+  return new SoftmaxCrossEntropy(labels, given === null).apply(v, targets);
 }
 
 /**

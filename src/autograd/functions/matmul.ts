@@ -13,7 +13,7 @@ import { sumToInto } from './shape.js';
 class MatMul extends Function {
   readonly name = 'matmul';
   constructor(private readonly transA = false, private readonly transB = false, private readonly out: Tensor | null = null) { super(); }
-  override get symbol(): string { return '·'; }
+  override get symbol(): string { return 'dot'; } // the book's node (fig. 5-24)
   forward(a: Tensor, b: Tensor): Tensor { return matmulTensor(a, b, { transA: this.transA, transB: this.transB, out: this.out }); }
   // dA = dC · op(B)ᵀ (transposed back when A was), dB = op(A)ᵀ · dC (likewise)
   backward(gy: Variable): (Variable | null)[] {
