@@ -86,3 +86,13 @@ export { buildNetwork, MODEL_KINDS, type ModelSpec, type ModelKind, type Network
 export { readDigitPng } from './data/pngDigit.js';
 export { toMnist, centreOfMass } from './data/preprocess.js';
 export { ChunkedAccuracy } from './nets/ChunkedAccuracy.js';
+
+/**
+ * Autograd on tensors (browser-safe): Variables, the operations F, Models, and the two-layer net
+ * written with them. DeZero's Function is exported as AutogradFunction (not to shadow the global).
+ */
+export {
+  Variable, Parameter, asVariable, Function as AutogradFunction, AutogradError, noGrad, isRecording, F, Model, Linear, Conv2d,
+  type VariableLike, type VariableOptions, type BackwardOptions, type ParamOptions,
+} from './autograd/index.js';
+export { AutogradTwoLayerNet, type AutogradTwoLayerNetOptions } from './nets/AutogradTwoLayerNet.js';
