@@ -48,19 +48,25 @@ export class AutogradError extends Error {
  */
 export abstract class Function {
   /** The operation's name in F and in error messages: 'add', 'matmul', 'softmaxCrossEntropy'. */
-  abstract readonly name: string;
+  abstract get name(): string;
   /** What a picture writes in the node (the book's symbols: +, ×, exp); the name if not overridden. */
   get symbol(): string {
     return this.name;
   }
   /** False for an op whose backward runs on tensors only: backward({ createGraph: true }) through it is an error. */
-  readonly supportsCreateGraph: boolean = true;
-  inputs: readonly Variable[] = [];
-  output: Variable | null = null;
+  get supportsCreateGraph(): boolean {
+    return true;
+  }
+  // The fields below start on the prototype (see after the class) and become the instance's own
+  // when the graph is recorded: no per-instance initializers on the hot path of every operation.
+  /** The input variables (recorded). */
+  declare inputs: readonly Variable[];
+  /** The output variable (recorded), or null. */
+  declare output: Variable | null;
   /** The longest path from a leaf: backward runs functions from the highest generation down. */
-  generation = 0;
+  declare generation: number;
   /** The gradients this function passed to each input in the last backward with `retainGrad` (for pictures). */
-  inputGrads: readonly (Variable | null)[] | null = null;
+  declare inputGrads: readonly (Variable | null)[] | null;
 
   /** Computes the output from the inputs' tensors. */
   abstract forward(...xs: Tensor[]): Tensor;
@@ -99,3 +105,5 @@ export abstract class Function {
     return this.inputs[k].requiresGrad;
   }
 }
+
+Object.assign(Function.prototype, { inputs: Object.freeze([]), output: null, generation: 0, inputGrads: null });

@@ -28,8 +28,14 @@ export abstract class Model {
   /** The output for the inputs. */
   abstract forward(...inputs: VariableLike[]): Variable;
 
-  /** Every parameter, by name, in field order. Two parameters with one name are an error. */
+  declare private paramCache: Record<string, Parameter> | undefined;
+
+  /**
+   * Every parameter, by name, in field order. Two parameters with one name are an error. They
+   * are collected at the first call (so make them in the constructor) and kept.
+   */
   params(): Record<string, Parameter> {
+    if (this.paramCache) return this.paramCache;
     const out: Record<string, Parameter> = {};
     const visit = (m: Model, prefix: string, seen: Set<Model>): void => {
       if (seen.has(m)) return;
@@ -45,6 +51,7 @@ export abstract class Model {
       }
     };
     visit(this, '', new Set());
+    Object.defineProperty(this, 'paramCache', { value: Object.freeze(out), enumerable: false, writable: true });
     return out;
   }
 

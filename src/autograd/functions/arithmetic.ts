@@ -14,7 +14,7 @@ import { sumTo } from './shape.js';
 const unbroadcast = (gx: Variable, x: Variable): Variable => sumTo(gx, x.shape);
 
 class Add extends Function {
-  readonly name = 'add';
+  get name(): string { return 'add'; }
   override get symbol(): string { return '+'; }
   forward(a: Tensor, b: Tensor): Tensor { return arithmetic('add', a, b); }
   // ∂(a + b)/∂a = ∂(a + b)/∂b = 1
@@ -22,7 +22,7 @@ class Add extends Function {
 }
 
 class Sub extends Function {
-  readonly name = 'sub';
+  get name(): string { return 'sub'; }
   override get symbol(): string { return '−'; }
   forward(a: Tensor, b: Tensor): Tensor { return arithmetic('sub', a, b); }
   // ∂(a − b)/∂a = 1, ∂(a − b)/∂b = −1
@@ -30,7 +30,7 @@ class Sub extends Function {
 }
 
 class Mul extends Function {
-  readonly name = 'mul';
+  get name(): string { return 'mul'; }
   override get symbol(): string { return '×'; }
   forward(a: Tensor, b: Tensor): Tensor { return arithmetic('mul', a, b); }
   // ∂(a·b)/∂a = b, ∂(a·b)/∂b = a: each input gets dout times the other (the book's MulLayer)
@@ -41,7 +41,7 @@ class Mul extends Function {
 }
 
 class Div extends Function {
-  readonly name = 'div';
+  get name(): string { return 'div'; }
   override get symbol(): string { return '÷'; }
   forward(a: Tensor, b: Tensor): Tensor { return arithmetic('div', a, b); }
   // ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²
@@ -53,14 +53,14 @@ class Div extends Function {
 }
 
 class Neg extends Function {
-  readonly name = 'neg';
+  get name(): string { return 'neg'; }
   forward(x: Tensor): Tensor { return scale(x, -1); }
   // ∂(−x)/∂x = −1
   backward(gy: Variable): Variable[] { return [neg(gy)]; }
 }
 
 class Pow extends Function {
-  readonly name = 'pow';
+  get name(): string { return 'pow'; }
   constructor(readonly c: number) { super(); }
   override get symbol(): string { return `^${this.c}`; }
   forward(x: Tensor): Tensor { return powScalar(x, this.c); }

@@ -12,7 +12,7 @@ import { reshape, transpose } from './shape.js';
 interface Window { filterH: number; filterW: number; stride: number; pad: number }
 
 class Im2col extends Function {
-  readonly name = 'im2col';
+  get name(): string { return 'im2col'; }
   constructor(private readonly w: Window) { super(); }
   forward(x: Tensor): Tensor { return im2colTensor(x, this.w.filterH, this.w.filterW, this.w.stride, this.w.pad); }
   // the adjoint of gathering windows is adding them back: col2im
@@ -20,7 +20,7 @@ class Im2col extends Function {
 }
 
 class Col2im extends Function {
-  readonly name = 'col2im';
+  get name(): string { return 'col2im'; }
   constructor(private readonly shape: readonly number[], private readonly w: Window) { super(); }
   forward(col: Tensor): Tensor { return col2imTensor(col, this.shape, this.w.filterH, this.w.filterW, this.w.stride, this.w.pad); }
   // the adjoint of col2im is im2col
@@ -28,9 +28,9 @@ class Col2im extends Function {
 }
 
 class Pooling extends Function {
-  readonly name = 'pooling';
+  get name(): string { return 'pooling'; }
   override get symbol(): string { return 'max pool'; }
-  override readonly supportsCreateGraph = false;
+  override get supportsCreateGraph(): boolean { return false; }
   private argMax: Int32Array | null = null;
   constructor(private readonly w: Window) { super(); }
   forward(x: Tensor): Tensor {

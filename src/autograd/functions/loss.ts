@@ -3,6 +3,7 @@ import { Tensor } from '../../tensor/Tensor.js';
 import { ShapeError, fmtShape } from '../../tensor/ShapeError.js';
 import { crossEntropyLabels, softmaxLossBackward, softmaxRows } from '../../tensor/ops.js';
 import { toLabels, type Targets } from '../../functions/targets.js';
+import { getBackend } from '../../kernels/registry.js';
 import { Function, freeStorage, isRecording } from '../Function.js';
 import { Variable, type VariableLike, asVariables } from '../Variable.js';
 import { div, mul, pow, sub } from './arithmetic.js';
@@ -17,7 +18,7 @@ function rowsOf(op: string, x: Tensor): Tensor {
 }
 
 class Softmax extends Function {
-  readonly name = 'softmax';
+  get name(): string { return 'softmax'; }
   forward(x: Tensor): Tensor { return softmaxRows(rowsOf('softmax', x)).reshape(x.shape); }
   // dx = y·dout − y·Σ(y·dout) along the last axis
   backward(gy: Variable): Variable[] {
@@ -28,7 +29,7 @@ class Softmax extends Function {
 }
 
 class LogSoftmax extends Function {
-  readonly name = 'logSoftmax';
+  get name(): string { return 'logSoftmax'; }
   forward(x: Tensor): Tensor {
     const rows = rowsOf('logSoftmax', x);
     const o = Tensor.zeros(x.shape, { dtype: x.dtype, backend: x.backend });
@@ -50,10 +51,10 @@ class LogSoftmax extends Function {
 
 /** Softmax and the cross-entropy as one node (the targets t are its second, constant input, drawn as the book draws them). */
 class SoftmaxCrossEntropy extends Function {
-  readonly name = 'softmaxCrossEntropy';
+  get name(): string { return 'softmaxCrossEntropy'; }
   override get symbol(): string { return 'SoftmaxWithLoss'; }
   private y: Tensor | null = null;
-  constructor(private readonly labels: Int32Array, private readonly ownsTargets: boolean) { super(); }
+  constructor(private readonly labels: Int32Array) { super(); }
   forward(x: Tensor): Tensor {
     this.y = softmaxRows(x);
     const loss = Tensor.zeros([], { dtype: x.dtype, backend: x.backend });
@@ -70,7 +71,6 @@ class SoftmaxCrossEntropy extends Function {
   override release(keepOutput = false): void {
     super.release(keepOutput);
     if (this.y) freeStorage(this.y);
-    if (this.ownsTargets && this.inputs[1]) freeStorage(this.inputs[1].data);
     this.y = null;
   }
   private oneHot(like: Tensor): Tensor {
@@ -99,8 +99,9 @@ export function softmaxCrossEntropy(x: VariableLike, t: Targets | Variable): Var
   if (v.ndim !== 2) throw new ShapeError(`softmaxCrossEntropy: scores must be 1-D (one sample) or 2-D (a batch), got ${fmtShape(v.shape)}`);
   const labels = toLabels(t instanceof Variable ? t.data : t, v.shape[0], v.shape[1], 'softmaxCrossEntropy');
   const given = t instanceof Variable ? t : t instanceof Tensor ? Variable.constant(t, { name: 't' }) : null;
-  const targets = given ?? Variable.constant(Tensor.from(labels, [labels.length], { dtype: v.dtype, backend: v.data.backend }), { name: 't' });
-  return new SoftmaxCrossEntropy(labels, given === null).apply(v, targets);
+  // the labels as an input only for pictures: on the js backend, out of the kernels' way
+  const targets = given ?? Variable.constant(Tensor.from(labels, [labels.length], { dtype: v.dtype, backend: getBackend('js') }), { name: 't' });
+  return new SoftmaxCrossEntropy(labels).apply(v, targets);
 }
 
 /**

@@ -8,28 +8,28 @@ import { Variable, type VariableLike, asVariables } from '../Variable.js';
 import { div, mul, neg, sub } from './arithmetic.js';
 
 class Exp extends Function {
-  readonly name = 'exp';
+  get name(): string { return 'exp'; }
   forward(x: Tensor): Tensor { return expTensor(x); }
   // ∂eˣ/∂x = eˣ = y
   backward(gy: Variable): Variable[] { return [mul(gy, this.output!)]; }
 }
 
 class Log extends Function {
-  readonly name = 'log';
+  get name(): string { return 'log'; }
   forward(x: Tensor): Tensor { return logTensor(x); }
   // ∂ln x/∂x = 1/x
   backward(gy: Variable): Variable[] { return [div(gy, this.inputs[0])]; }
 }
 
 class Sin extends Function {
-  readonly name = 'sin';
+  get name(): string { return 'sin'; }
   forward(x: Tensor): Tensor { return sinTensor(x); }
   // ∂sin x/∂x = cos x
   backward(gy: Variable): Variable[] { return [mul(gy, cos(this.inputs[0]))]; }
 }
 
 class Cos extends Function {
-  readonly name = 'cos';
+  get name(): string { return 'cos'; }
   forward(x: Tensor): Tensor { return cosTensor(x); }
   // ∂cos x/∂x = −sin x
   backward(gy: Variable): Variable[] { return [mul(gy, neg(sin(this.inputs[0])))]; }
@@ -39,7 +39,7 @@ class Cos extends Function {
 const result = (t: Tensor): Variable => Variable.result(t);
 
 class Tanh extends Function {
-  readonly name = 'tanh';
+  get name(): string { return 'tanh'; }
   forward(x: Tensor): Tensor { return tanhTensor(x); }
   // ∂tanh x/∂x = 1 − y²
   backward(gy: Variable): Variable[] {
@@ -49,7 +49,7 @@ class Tanh extends Function {
 }
 
 class Sigmoid extends Function {
-  readonly name = 'sigmoid';
+  get name(): string { return 'sigmoid'; }
   override get symbol(): string { return 'σ'; }
   forward(x: Tensor): Tensor { return sigmoidKernel(x); }
   // ∂σ(x)/∂x = y·(1 − y) (the book's Sigmoid layer)
@@ -60,7 +60,7 @@ class Sigmoid extends Function {
 }
 
 class Relu extends Function {
-  readonly name = 'relu';
+  get name(): string { return 'relu'; }
   override get symbol(): string { return 'ReLU'; }
   forward(x: Tensor): Tensor { return reluKernel(x); }
   // ∂max(0, x)/∂x = 1 where y > 0, else 0 (the book's mask)
@@ -69,7 +69,7 @@ class Relu extends Function {
 
 /** dout masked where the ReLU's output was ≤ 0: linear in dout, so its backward is itself. */
 class ReluGrad extends Function {
-  readonly name = 'reluGrad';
+  get name(): string { return 'reluGrad'; }
   constructor(private readonly y: Tensor) { super(); }
   forward(gy: Tensor): Tensor { return reluBackward(gy, this.y); }
   backward(ggx: Variable): Variable[] { return [new ReluGrad(this.y).apply(ggx)]; }

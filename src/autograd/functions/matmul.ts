@@ -11,7 +11,7 @@ import { sumToInto } from './shape.js';
  * transposed copies either: each gradient is one more MatMul with the right flags.
  */
 class MatMul extends Function {
-  readonly name = 'matmul';
+  get name(): string { return 'matmul'; }
   constructor(private readonly transA = false, private readonly transB = false, private readonly out: Tensor | null = null) { super(); }
   override get symbol(): string { return 'dot'; } // the book's node (fig. 5-24)
   forward(a: Tensor, b: Tensor): Tensor { return matmulTensor(a, b, { transA: this.transA, transB: this.transB, out: this.out }); }
@@ -30,7 +30,7 @@ const product = (a: Variable, b: Variable, transA: boolean, transB: boolean, out
   new MatMul(transA, transB, out).apply(a, b);
 
 class Linear extends Function {
-  readonly name = 'linear';
+  get name(): string { return 'linear'; }
   override get symbol(): string { return 'Affine'; }
   forward(x: Tensor, W: Tensor, b?: Tensor): Tensor {
     const y = matmulTensor(x, W); // x · W

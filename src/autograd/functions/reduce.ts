@@ -10,7 +10,7 @@ import { broadcastTo, reshape } from './shape.js';
 export type Axis = number | readonly number[] | null | undefined;
 
 class Sum extends Function {
-  readonly name = 'sum';
+  get name(): string { return 'sum'; }
   constructor(private readonly axis: Axis, private readonly keepdims: boolean) { super(); }
   override get symbol(): string { return 'Σ'; }
   forward(x: Tensor): Tensor {
@@ -26,7 +26,7 @@ class Sum extends Function {
 }
 
 class Max extends Function {
-  readonly name = 'max';
+  get name(): string { return 'max'; }
   constructor(private readonly axis: Axis, private readonly keepdims: boolean) { super(); }
   forward(x: Tensor): Tensor {
     const { keep, drop } = reducedShape('max', x.shape, this.axis);

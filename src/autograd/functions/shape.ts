@@ -7,7 +7,7 @@ import { Function } from '../Function.js';
 import { type Variable, type VariableLike, asVariables } from '../Variable.js';
 
 class Reshape extends Function {
-  readonly name = 'reshape';
+  get name(): string { return 'reshape'; }
   constructor(private readonly shape: readonly number[]) { super(); }
   forward(x: Tensor): Tensor { return x.reshape(this.shape); }
   // the same elements: the gradient takes the input's shape back
@@ -15,7 +15,7 @@ class Reshape extends Function {
 }
 
 class Transpose extends Function {
-  readonly name = 'transpose';
+  get name(): string { return 'transpose'; }
   constructor(private readonly axes?: readonly number[]) { super(); }
   override get symbol(): string { return 'T'; }
   forward(x: Tensor): Tensor { return transposeAxes(x, this.axes); }
@@ -30,7 +30,7 @@ class Transpose extends Function {
 }
 
 class BroadcastTo extends Function {
-  readonly name = 'broadcastTo';
+  get name(): string { return 'broadcastTo'; }
   constructor(private readonly shape: readonly number[]) { super(); }
   forward(x: Tensor): Tensor { return broadcastTensor(x, this.shape); }
   // the adjoint of repeating is summing the repeats
@@ -38,7 +38,7 @@ class BroadcastTo extends Function {
 }
 
 class SumTo extends Function {
-  readonly name = 'sumTo';
+  get name(): string { return 'sumTo'; }
   constructor(private readonly shape: readonly number[], private readonly out: Tensor | null = null) { super(); }
   override get symbol(): string { return 'Σ'; }
   forward(x: Tensor): Tensor { return sumTensor(x, this.shape, this.out); }
@@ -75,7 +75,7 @@ function rowsOf(index: RowIndex, rows: number): { rows: Int32Array; drop: boolea
 }
 
 class GetItem extends Function {
-  readonly name = 'getItem';
+  get name(): string { return 'getItem'; }
   constructor(private readonly rows: Int32Array, private readonly drop: boolean) { super(); }
   override get symbol(): string { return '[ ]'; }
   forward(x: Tensor): Tensor {
@@ -89,7 +89,7 @@ class GetItem extends Function {
 
 /** The adjoint of GetItem: rows added into a zero tensor of the input's shape. */
 class GetItemGrad extends Function {
-  readonly name = 'getItemGrad';
+  get name(): string { return 'getItemGrad'; }
   constructor(private readonly rows: Int32Array, private readonly shape: readonly number[]) { super(); }
   forward(gy: Tensor): Tensor { return scatterAddRows(gy, this.rows, this.shape); }
   backward(ggx: Variable): Variable[] { return [new GetItem(this.rows, false).apply(ggx).reshape(...this.inputs[0].shape)]; }
