@@ -9,6 +9,10 @@ import { Random } from '../../src/random.js';
 import { Affine } from '../../src/layers/Affine.js';
 import { Sigmoid } from '../../src/layers/Sigmoid.js';
 import { SoftmaxWithLoss } from '../../src/layers/SoftmaxWithLoss.js';
+import { Convolution } from '../../src/layers/Convolution.js';
+import { Pooling } from '../../src/layers/Pooling.js';
+import { BatchNormalization } from '../../src/layers/BatchNormalization.js';
+import { Dropout } from '../../src/layers/Dropout.js';
 import { TwoLayerNet } from '../../src/nets/TwoLayerNet.js';
 import { AutogradTwoLayerNet } from '../../src/nets/AutogradTwoLayerNet.js';
 import { F, Variable } from '../../src/autograd/index.js';
@@ -84,6 +88,62 @@ for (const backend of backends) {
       L2.backward();
       assert.equal(L2.data.data[0], loss, 'softmaxCrossEntropy is the book\'s loss exactly');
       assert.deepEqual(Array.from(fused.grad!.data.data), Array.from(dx.data));
+    });
+
+    it('chapters 6-7: Convolution ≡ conv2d, Pooling ≡ pooling, BatchNormalization ≡ batchNorm, Dropout ≡ dropout', () => {
+      const rng = new Random(4);
+      const x = randn([2, 3, 6, 6], rng, backend), W = randn([4, 3, 3, 3], rng, backend), b = randn([4], rng, backend);
+      const conv = new Convolution(W, b, 1, 1);
+      const out = conv.forward(x);
+      const dout = randn(out.shape as number[], rng, backend);
+      const dx = conv.backward(dout);
+      const [xv, Wv, bv] = [new Variable(x), new Variable(W), new Variable(b)];
+      const y = F.conv2d(xv, Wv, bv, 1, 1);
+      y.grad = new Variable(dout);
+      y.backward();
+      assertClose(y.data.data, out.data, 1e-13, 'conv forward');
+      assertClose(xv.grad!.data.data, dx.data, 1e-13, 'conv dx');
+      assertClose(Wv.grad!.data.data, conv.dW!.data, 1e-13, 'conv dW');
+      assertClose(bv.grad!.data.data, conv.db!.data, 1e-13, 'conv db');
+
+      const pool = new Pooling(2, 2, 2);
+      const p = pool.forward(x);
+      const dp = randn(p.shape as number[], rng, backend);
+      const pdx = pool.backward(dp);
+      const xp = new Variable(x);
+      const yp = F.pooling(xp, 2, 2, 2);
+      yp.grad = new Variable(dp);
+      yp.backward();
+      assert.deepEqual(Array.from(yp.data.data), Array.from(p.data));
+      assert.deepEqual(Array.from(xp.grad!.data.data), Array.from(pdx.data));
+
+      const h = randn([5, 4], rng, backend), gamma = randn([4], rng, backend), beta = randn([4], rng, backend);
+      const bn = new BatchNormalization(gamma.clone(), beta.clone());
+      const bnOut = bn.forward(h);
+      const dbn = randn([5, 4], rng, backend);
+      const bnDx = bn.backward(dbn);
+      const [hv, gv, betav] = [new Variable(h), new Variable(gamma), new Variable(beta)];
+      const runningMean = Tensor.zeros([4], { dtype: 'float64', backend }), runningVar = Tensor.zeros([4], { dtype: 'float64', backend });
+      const yb = F.batchNorm(hv, gv, betav, { runningMean, runningVar });
+      yb.grad = new Variable(dbn);
+      yb.backward();
+      assertClose(yb.data.data, bnOut.data, 1e-12, 'batchNorm forward');
+      assertClose(hv.grad!.data.data, bnDx.data, 1e-10, 'batchNorm dx');
+      assertClose(gv.grad!.data.data, bn.dgamma!.data, 1e-12, 'batchNorm dγ');
+      assertClose(betav.grad!.data.data, bn.dbeta!.data, 1e-12, 'batchNorm dβ');
+      assertClose(runningMean.data, bn.runningMean.data, 1e-15, 'running mean');
+      assertClose(runningVar.data, bn.runningVar.data, 1e-15, 'running variance');
+      const inference = F.batchNorm(h, gamma, beta, { train: false, runningMean, runningVar });
+      assertClose(inference.data.data, bn.forward(h, false).data, 1e-12, 'batchNorm inference');
+
+      const drop = new Dropout(0.3, new Random(9));
+      const dOut = drop.forward(h);
+      const dv = new Variable(h);
+      const yd = F.dropout(dv, 0.3, { rng: new Random(9) });
+      F.sum(F.mul(yd, dbn)).backward();
+      assert.deepEqual(Array.from(yd.data.data), Array.from(dOut.data));
+      assert.deepEqual(Array.from(dv.grad!.data.data), Array.from(drop.backward(dbn).data));
+      assert.deepEqual(F.dropout(h, 0.3, { train: false }).data.toArray(), drop.forward(h, false).toArray());
     });
 
     it('TwoLayerNet written with autograd matches TwoLayerNet\'s loss at each of 100 float64 steps (same weights, same batches)', () => {
