@@ -1,4 +1,5 @@
 import type { Tensor } from '../tensor/Tensor.js';
+import { fmtShape } from '../tensor/ShapeError.js';
 import { Variable } from './Variable.js';
 
 let recording = true;
@@ -76,6 +77,14 @@ export abstract class Function {
 
   /** Runs forward on the inputs and, when recording and some input needs a gradient, records the graph. */
   apply(...inputs: Variable[]): Variable {
+    for (const v of inputs) {
+      if (v.released) {
+        throw new AutogradError(
+          `${this.name}: an input of shape ${fmtShape(v.shape)} is an intermediate result of a step whose memory Model.cleargrads() gave back; ` +
+            'to keep a value for later steps, copy it before cleargrads: new Variable(v.data.clone())',
+        );
+      }
+    }
     const y = Variable.result(this.forward(...inputs.map((v) => v.data)));
     if (recording && inputs.some((v) => v.requiresGrad)) {
       this.inputs = inputs;
@@ -95,9 +104,10 @@ export abstract class Function {
    * Subclasses that keep tensors of their own free those too.
    */
   release(keepOutput = false): void {
-    const y = this.output?.data;
-    if (keepOutput || !y || this.inputs.some((x) => x.data.storage === y.storage)) return;
-    freeStorage(y);
+    const out = this.output;
+    if (keepOutput || !out || this.inputs.some((x) => x.data.storage === out.data.storage)) return;
+    out.released = true;
+    freeStorage(out.data);
   }
 
   /** Whether input k takes part in differentiation (a constant input's gradient is skipped). */

@@ -47,6 +47,8 @@ export class Variable {
   generation = 0;
   /** Whether gradients flow to this variable: true for variables you make, false for constants and results of constants only. */
   requiresGrad = true;
+  /** True once Model.cleargrads gave this intermediate result's storage back: using it again is an error that says so. */
+  released = false;
   /** @internal The storage of the gradient Model.cleargrads took away, for the next backward to write into. */
   spareGrad: Tensor | null = null;
   /** @internal The functions of the last backward that reached this leaf (without retainGrad or createGraph), for Model.cleargrads to release. */
@@ -101,6 +103,7 @@ export class Variable {
   /** Forget the gradient (before the next backward, which would add to it). */
   cleargrad(): void {
     this.grad = null;
+    this.lastGraph = null;
   }
 
   /**
@@ -175,7 +178,7 @@ export class Variable {
     }
   }
 
-  /** A copy of the data detached from the graph. */
+  /** For printing: the name, shape, dtype and values. */
   toString(): string {
     return `Variable(${this.name ? `${this.name}, ` : ''}${formatShape(this.shape)}, ${this.dtype}) ${JSON.stringify(this.data.toArray())}`;
   }
@@ -253,15 +256,15 @@ export class Parameter extends Variable {}
  * v as a Variable: a Variable as is; a Tensor, number or nested array as a constant, stored
  * like `like` (same dtype and backend) when given.
  */
-export function asVariable(v: VariableLike, like?: Variable): Variable {
+export function asVariable(v: VariableLike, like?: Variable | Tensor): Variable {
   if (v instanceof Variable) return v;
   if (v instanceof Tensor) return Variable.constant(v);
-  return Variable.constant(v, like ? { dtype: like.dtype, backend: like.data.backend } : {});
+  const t = like instanceof Variable ? like.data : like;
+  return Variable.constant(v, t ? { dtype: t.dtype, backend: t.backend } : {});
 }
 
 /** The operands as Variables, constants stored like the first Variable or Tensor among them. */
 export function asVariables(...vs: VariableLike[]): Variable[] {
-  const ref = vs.find((v): v is Variable | Tensor => v instanceof Variable || v instanceof Tensor);
-  const like = ref instanceof Tensor ? Variable.constant(ref) : ref;
+  const like = vs.find((v): v is Variable | Tensor => v instanceof Variable || v instanceof Tensor);
   return vs.map((v) => asVariable(v, like));
 }

@@ -246,6 +246,20 @@ describe('Model, Linear and the optimizers', () => {
     }
   });
 
+  it('cleargrads gives the last step\'s intermediate results back; using one again says how to keep it', () => {
+    const net = new Mlp();
+    const x = randn([4, 3], new Random(5));
+    const h = F.relu(net.fc1.forward(x)); // an intermediate result, kept by the caller
+    const loss = F.sum(net.fc2.forward(h));
+    loss.backward();
+    net.cleargrads();
+    assert.equal(h.released, true);
+    assert.equal(loss.released, false, 'the loss stays readable');
+    assert.ok(Number.isFinite(loss.data.data[0]));
+    assert.throws(() => F.mul(h, 2), (e: Error) => e instanceof AutogradError &&
+      /^mul: an input of shape \[4,5\] is an intermediate result of a step whose memory Model\.cleargrads\(\) gave back; to keep a value for later steps, copy it before cleargrads: new Variable\(v\.data\.clone\(\)\)$/.test(e.message));
+  });
+
   it('gradTensors() names a parameter that got no gradient', () => {
     const net = new Mlp();
     assert.throws(() => net.gradTensors(), /Model\.gradTensors: parameter 'W1' has no gradient/);
