@@ -1,8 +1,26 @@
 import type { Tensor } from '../tensor/Tensor.js';
 import { fmtShape } from '../tensor/ShapeError.js';
+import { recycle } from './pool.js';
 import { Variable } from './Variable.js';
 
 let recording = true;
+/** While a backward pass that frees its temporaries runs: the fresh results made by its functions' backward. */
+let scratch: Variable[] | null = null;
+
+/**
+ * Runs fn (one function's backward, unrecorded) collecting the fresh results it makes, and
+ * returns them with fn's value: the caller frees those no gradient holds.
+ */
+export function collectTemporaries<T>(fn: () => T): { value: T; temporaries: Variable[] } {
+  const before = scratch;
+  const temporaries: Variable[] = [];
+  scratch = temporaries;
+  try {
+    return { value: fn(), temporaries };
+  } finally {
+    scratch = before;
+  }
+}
 
 /** Whether operations record the graph now (false inside `noGrad`, and during a backward pass without `createGraph`). */
 export function isRecording(): boolean {
@@ -29,11 +47,6 @@ export function withRecording<T>(on: boolean, fn: () => T): T {
  */
 export function noGrad<T>(fn: () => T): T {
   return withRecording(false, fn);
-}
-
-/** Returns a tensor's storage to its backend now, where the backend can (WasmBackend.free). */
-export function freeStorage(t: Tensor): void {
-  (t.backend as { free?: (s: Tensor['storage']) => void }).free?.(t.storage);
 }
 
 /** A mistake in using autograd: backward on a non-scalar without a gradient, createGraph through an op that cannot. */
@@ -86,6 +99,7 @@ export abstract class Function {
       }
     }
     const y = Variable.result(this.forward(...inputs.map((v) => v.data)));
+    if (scratch && !inputs.some((v) => v.data.storage === y.data.storage)) scratch.push(y); // fresh, not a view
     if (recording && inputs.some((v) => v.requiresGrad)) {
       this.inputs = inputs;
       this.output = y;
@@ -98,16 +112,22 @@ export abstract class Function {
   }
 
   /**
-   * Gives the output's storage back to its backend now (WasmBackend.free; the js backend lets
-   * the garbage collector do it), unless it is a view of an input's. Called by Model.cleargrads
+   * Gives the output's storage back for the next step's operations (see pool.ts; the js backend
+   * lets the garbage collector do it), unless it is a view of an input's. Called by Model.cleargrads
    * on the graph of the last backward (keeping the output of its last function, the loss).
    * Subclasses that keep tensors of their own free those too.
    */
   release(keepOutput = false): void {
+    for (const x of this.inputs) {
+      if (x.temporary && !x.released) { // a constant the operation made for this graph (a dropout mask)
+        x.released = true;
+        recycle(x.data);
+      }
+    }
     const out = this.output;
     if (keepOutput || !out || this.inputs.some((x) => x.data.storage === out.data.storage)) return;
     out.released = true;
-    freeStorage(out.data);
+    recycle(out.data);
   }
 
   /** Whether input k takes part in differentiation (a constant input's gradient is skipped). */

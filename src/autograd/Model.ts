@@ -4,7 +4,7 @@ import { ShapeError, fmtShape } from '../tensor/ShapeError.js';
 import type { NamedTensors } from '../optimizers/Optimizer.js';
 import { Random } from '../random.js';
 import { Parameter, type Variable, type VariableLike } from './Variable.js';
-import { freeStorage } from './Function.js';
+import { recycle } from './pool.js';
 import { linear } from './functions/matmul.js';
 import { conv2d } from './functions/conv.js';
 
@@ -83,10 +83,11 @@ export abstract class Model {
       if (graph && !graph.released) {
         graph.released = true;
         for (const f of graph.functions) f.release(f === graph.root);
+        graph.root.output?.moveToJs(); // the loss stays readable, in JS memory
       }
       p.lastGraph = null;
       if (p.grad && !p.grad.creator && p.grad.data.storage !== p.data.storage) {
-        if (p.spareGrad) freeStorage(p.spareGrad);
+        if (p.spareGrad) recycle(p.spareGrad);
         p.spareGrad = p.grad.data; // the next backward writes the new gradient here
       }
       p.cleargrad();

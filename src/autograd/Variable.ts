@@ -1,7 +1,9 @@
 import type { Backend, DType, Storage } from '../kernels/Backend.js';
 import { Tensor, type NestedArray } from '../tensor/Tensor.js';
+import { getBackend } from '../kernels/registry.js';
+import { pooledTensor, recycle } from './pool.js';
 import { formatShape } from '../graph/format.js';
-import { AutogradError, type Function, withRecording } from './Function.js';
+import { AutogradError, type Function, collectTemporaries, withRecording } from './Function.js';
 import * as F from './F.js';
 
 /** What every operation accepts where a value is expected: a Variable, a Tensor, a number or nested arrays. */
@@ -49,6 +51,8 @@ export class Variable {
   requiresGrad = true;
   /** True once Model.cleargrads gave this intermediate result's storage back: using it again is an error that says so. */
   released = false;
+  /** @internal A constant an operation made for one graph only (a dropout mask): released with the graph. */
+  temporary = false;
   /** @internal The storage of the gradient Model.cleargrads took away, for the next backward to write into. */
   spareGrad: Tensor | null = null;
   /** @internal The functions of the last backward that reached this leaf (without retainGrad or createGraph), for Model.cleargrads to release. */
@@ -93,6 +97,14 @@ export class Variable {
     return this.data.dtype;
   }
 
+  /** @internal Copies the data to the js backend and frees the old storage (Model.cleargrads does it to the loss). */
+  moveToJs(): void {
+    const old = this.data;
+    if (old.backend.name === 'js' || !(old.backend as { free?: unknown }).free) return;
+    (this as { data: Tensor }).data = old.clone({ backend: getBackend('js') });
+    recycle(old);
+  }
+
   /** @internal The spare gradient storage if it fits `shape` (then no longer spare), else null. */
   takeSpareGrad(shape: readonly number[]): Tensor | null {
     const t = this.spareGrad;
@@ -121,7 +133,7 @@ export class Variable {
             `reduce it first (y.sum().backward()) or set y.grad to a Variable of shape ${formatShape(this.shape)}`,
         );
       }
-      const one = Tensor.zeros(this.shape, { dtype: this.dtype, backend: this.data.backend });
+      const one = pooledTensor(this.shape, this.data) ?? Tensor.zeros(this.shape, { dtype: this.dtype, backend: this.data.backend });
       one.data.fill(1);
       this.grad = Variable.constant(one);
     }
@@ -150,7 +162,7 @@ export class Variable {
         if (createGraph && !f.supportsCreateGraph) {
           throw new AutogradError(`backward: ${f.name} does not support createGraph (its backward runs on tensors only, so it cannot be differentiated again)`);
         }
-        const gxs = f.backward(y.grad!);
+        const { value: gxs, temporaries } = recycle ? collectTemporaries(() => f.backward(y.grad!)) : { value: f.backward(y.grad!), temporaries: null };
         for (let k = 0; k < f.inputs.length; k++) {
           const x = f.inputs[k], gx = gxs[k];
           if (!gx || !x.requiresGrad) continue;
@@ -164,6 +176,7 @@ export class Variable {
           recycle?.hold(x.grad);
           if (x.creator) enqueue(x.creator);
         }
+        if (temporaries) for (const v of temporaries) recycle!.freeUnheld(v); // what the backward made on the way
         if (retainGrad) {
           f.inputGrads = gxs;
         } else {
@@ -218,8 +231,8 @@ export class Variable {
 /**
  * The gradients of one backward pass that hold each storage: when the last one lets go of a
  * storage the pass made, it goes back to its backend (WasmBackend.free) instead of waiting for
- * the garbage collector. A Function's backward returns new tensors or views of its gy, never
- * forward tensors, so a storage that only gradients hold is free once they are gone.
+ * the garbage collector (see pool.ts). A Function's backward returns new tensors or views of
+ * its gy, never forward tensors, so a storage that only gradients hold is free once they are gone.
  */
 class GradientStorage {
   private readonly holders = new Map<Storage, number>();
@@ -232,6 +245,12 @@ class GradientStorage {
     if (keep) this.kept.add(s);
   }
 
+  /** Frees v's storage (a temporary of a backward) unless a gradient holds it. */
+  freeUnheld(v: Variable): void {
+    const s = v.data.storage;
+    if (!this.holders.has(s) && !this.kept.has(s)) recycle(v.data);
+  }
+
   /** One gradient fewer holds v's storage; frees it when none is left. */
   drop(v: Variable): void {
     const s = v.data.storage;
@@ -241,7 +260,7 @@ class GradientStorage {
       return;
     }
     this.holders.delete(s);
-    if (n === 0 && !this.kept.has(s)) (v.data.backend as { free?: (s: Storage) => void }).free?.(s);
+    if (n === 0 && !this.kept.has(s)) recycle(v.data);
   }
 }
 
@@ -260,7 +279,9 @@ export function asVariable(v: VariableLike, like?: Variable | Tensor): Variable 
   if (v instanceof Variable) return v;
   if (v instanceof Tensor) return Variable.constant(v);
   const t = like instanceof Variable ? like.data : like;
-  return Variable.constant(v, t ? { dtype: t.dtype, backend: t.backend } : {});
+  // a number is a 0-D constant that only broadcasts: kept in JS memory, out of a wasm heap's way
+  const backend = typeof v === 'number' ? getBackend('js') : t?.backend;
+  return Variable.constant(v, t ? { dtype: t.dtype, backend } : { backend });
 }
 
 /** The operands as Variables, constants stored like the first Variable or Tensor among them. */

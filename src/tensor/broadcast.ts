@@ -168,7 +168,8 @@ export function arithmetic(kind: BinaryKind, a: Tensor, b: Tensor): Tensor {
 export function binary(op: string, a: Tensor, b: Tensor, fn: (x: number, y: number) => number): Tensor {
   if (a.dtype !== b.dtype) throw new ShapeError(`${op}: mixed dtypes ${a.dtype} and ${b.dtype}`);
   const shape = broadcastShape(op, a.shape, b.shape);
-  const o = Tensor.zeros(shape, { dtype: a.dtype, backend: a.backend });
+  // the result lives where the operand of its shape does (a broadcast 0-D constant may be elsewhere)
+  const o = Tensor.zeros(shape, { dtype: a.dtype, backend: (sameShape(a.shape, shape) ? a : sameShape(b.shape, shape) ? b : a).backend });
   const ia = offsets(shape, broadcastStrides(a.shape, shape));
   const ib = offsets(shape, broadcastStrides(b.shape, shape));
   const [x, y, z] = [a.data, b.data, o.data];

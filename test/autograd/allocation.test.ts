@@ -3,7 +3,9 @@
  * measures the layers: the wasm heap's live bytes (after a garbage collection, which the
  * autograd graph's garbage waits for) and the wasm memory's size, plus the JS heap, on every
  * backend. A small net keeps the run short; it goes through every part of a step (forward,
- * backward, the optimizer, Model.cleargrads).
+ * backward, the optimizer, Model.cleargrads). On a backend that can free storage (wasm), the
+ * book's two-layer net written with autograd allocates no storage at all after warm-up, as
+ * the hand-written layers (test/train/allocation.test.ts).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +16,8 @@ import { Tensor } from '../../src/tensor/Tensor.js';
 import { Random } from '../../src/random.js';
 import { F, Linear, Model, type Variable, type VariableLike } from '../../src/autograd/index.js';
 import { Adam } from '../../src/optimizers/Adam.js';
+import { SGD } from '../../src/optimizers/SGD.js';
+import { AutogradTwoLayerNet } from '../../src/nets/AutogradTwoLayerNet.js';
 import { allBackends } from '../kernels/backends.js';
 
 v8.setFlagsFromString('--expose-gc');
@@ -41,9 +45,36 @@ class Net extends Model {
 }
 
 /** 100,000 steps; the two-thread backend sends every kernel to its workers (threshold 0), so it runs a fifth of them. */
-const stepsOn = (backend: Backend): number => (backend.name === 'wasm-2t' ? 20_000 : 100_000);
+const stepsOn = (backend: Backend): number => (backend.name === "wasm-2t" ? 20_000 : 100_000);
 
 for (const backend of await allBackends()) {
+  if ((backend as { free?: unknown }).free) {
+    it(`the autograd TwoLayerNet step allocates no tensor storage after the first iterations (backend ${backend.name})`, () => {
+      const net = new AutogradTwoLayerNet(784, 50, 10, { backend, seed: 1 });
+      const x = Tensor.zeros([100, 784], { backend });
+      x.data.forEach((_, i) => (x.data[i] = (i % 7) / 7));
+      const t = Int32Array.from({ length: 100 }, (_, i) => i % 10);
+      const sgd = new SGD({ lr: 0.1 });
+      const step = (): void => {
+        net.cleargrads();
+        net.loss(x, t).backward();
+        sgd.update(net.paramTensors(), net.gradTensors());
+      };
+      for (let i = 0; i < 3; i++) step();
+      let allocs = 0;
+      const original = backend.alloc;
+      backend.alloc = function (length, dtype) {
+        allocs++;
+        return original.call(this, length, dtype);
+      };
+      try {
+        for (let i = 0; i < 40; i++) step();
+      } finally {
+        backend.alloc = original;
+      }
+      assert.equal(allocs, 0, 'tensor storage allocated during autograd training steps');
+    });
+  }
   const STEPS = stepsOn(backend);
   describe(`autograd training steps leak nothing (backend ${backend.name})`, () => {
     it(`${STEPS.toLocaleString('en')} steps: wasm live bytes, wasm memory and JS heap stay flat`, { timeout: 300_000 }, async () => {

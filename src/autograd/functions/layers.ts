@@ -30,7 +30,9 @@ export function dropout(x: VariableLike, ratio = 0.5, options: DropoutOptions = 
   if (options.train === false) return mul(v, 1 - ratio);
   const mask = Tensor.zeros(v.shape, { dtype: v.dtype, backend: v.data.backend });
   randomMaskInto(mask, ratio, options.rng ?? defaultRng);
-  return mul(v, Variable.constant(mask));
+  const m = Variable.constant(mask);
+  m.temporary = true; // released with the graph (Model.cleargrads)
+  return mul(v, m);
 }
 
 /** How batchNorm runs, and the running statistics it keeps. */

@@ -4,7 +4,8 @@ import { ShapeError, fmtShape } from '../../tensor/ShapeError.js';
 import { crossEntropyLabels, softmaxLossBackward, softmaxRows } from '../../tensor/ops.js';
 import { toLabels, type Targets } from '../../functions/targets.js';
 import { getBackend } from '../../kernels/registry.js';
-import { Function, freeStorage, isRecording } from '../Function.js';
+import { Function, isRecording } from '../Function.js';
+import { pooledTensor, recycle } from '../pool.js';
 import { Variable, type VariableLike, asVariables } from '../Variable.js';
 import { div, mul, pow, sub } from './arithmetic.js';
 import { exp } from './math.js';
@@ -56,8 +57,8 @@ class SoftmaxCrossEntropy extends Function {
   private y: Tensor | null = null;
   constructor(private readonly labels: Int32Array) { super(); }
   forward(x: Tensor): Tensor {
-    this.y = softmaxRows(x);
-    const loss = Tensor.zeros([], { dtype: x.dtype, backend: x.backend });
+    this.y = softmaxRows(x, pooledTensor(x.shape, x));
+    const loss = pooledTensor([], x) ?? Tensor.zeros([], { dtype: x.dtype, backend: x.backend });
     loss.data[0] = crossEntropyLabels(this.y, this.labels); // −(1/N) Σ log(y[n, t_n] + 1e-7)
     return loss;
   }
@@ -66,11 +67,11 @@ class SoftmaxCrossEntropy extends Function {
     const x = this.inputs[0];
     const n = x.shape[0];
     if (isRecording()) return [mul(sub(new Softmax().apply(x), Variable.constant(this.oneHot(x.data))), div(gy, n)), null];
-    return [Variable.result(softmaxLossBackward(this.y!, this.labels, gy.data.data[0] / n)), null];
+    return [Variable.result(softmaxLossBackward(this.y!, this.labels, gy.data.data[0] / n, pooledTensor(x.shape, x.data))), null];
   }
   override release(keepOutput = false): void {
     super.release(keepOutput);
-    if (this.y) freeStorage(this.y);
+    if (this.y) recycle(this.y);
     this.y = null;
   }
   private oneHot(like: Tensor): Tensor {

@@ -4,6 +4,7 @@ import { relu as reluKernel, reluBackward, sigmoid as sigmoidKernel, sigmoidBack
 import { tanh as tanhTensor, tanhBackward } from '../../tensor/elementwise.js';
 import { cos as cosTensor, exp as expTensor, log as logTensor, sin as sinTensor } from '../../tensor/unary.js';
 import { Function, isRecording } from '../Function.js';
+import { pooledTensor } from '../pool.js';
 import { Variable, type VariableLike, asVariables } from '../Variable.js';
 import { div, mul, neg, sub } from './arithmetic.js';
 
@@ -40,29 +41,29 @@ const result = (t: Tensor): Variable => Variable.result(t);
 
 class Tanh extends Function {
   get name(): string { return 'tanh'; }
-  forward(x: Tensor): Tensor { return tanhTensor(x); }
+  forward(x: Tensor): Tensor { return tanhTensor(x, pooledTensor(x.shape, x)); }
   // ∂tanh x/∂x = 1 − y²
   backward(gy: Variable): Variable[] {
     const y = this.output!;
-    return [isRecording() ? mul(gy, sub(1, mul(y, y))) : result(tanhBackward(gy.data, y.data))];
+    return [isRecording() ? mul(gy, sub(1, mul(y, y))) : result(tanhBackward(gy.data, y.data, pooledTensor(y.shape, y.data)))];
   }
 }
 
 class Sigmoid extends Function {
   get name(): string { return 'sigmoid'; }
   override get symbol(): string { return 'σ'; }
-  forward(x: Tensor): Tensor { return sigmoidKernel(x); }
+  forward(x: Tensor): Tensor { return sigmoidKernel(x, pooledTensor(x.shape, x)); }
   // ∂σ(x)/∂x = y·(1 − y) (the book's Sigmoid layer)
   backward(gy: Variable): Variable[] {
     const y = this.output!;
-    return [isRecording() ? mul(gy, mul(y, sub(1, y))) : result(sigmoidBackward(gy.data, y.data))];
+    return [isRecording() ? mul(gy, mul(y, sub(1, y))) : result(sigmoidBackward(gy.data, y.data, pooledTensor(y.shape, y.data)))];
   }
 }
 
 class Relu extends Function {
   get name(): string { return 'relu'; }
   override get symbol(): string { return 'ReLU'; }
-  forward(x: Tensor): Tensor { return reluKernel(x); }
+  forward(x: Tensor): Tensor { return reluKernel(x, pooledTensor(x.shape, x)); }
   // ∂max(0, x)/∂x = 1 where y > 0, else 0 (the book's mask)
   backward(gy: Variable): Variable[] { return [new ReluGrad(this.output!.data).apply(gy)]; }
 }
@@ -71,7 +72,7 @@ class Relu extends Function {
 class ReluGrad extends Function {
   get name(): string { return 'reluGrad'; }
   constructor(private readonly y: Tensor) { super(); }
-  forward(gy: Tensor): Tensor { return reluBackward(gy, this.y); }
+  forward(gy: Tensor): Tensor { return reluBackward(gy, this.y, pooledTensor(gy.shape, gy)); }
   backward(ggx: Variable): Variable[] { return [new ReluGrad(this.y).apply(ggx)]; }
 }
 

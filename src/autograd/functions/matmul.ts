@@ -3,6 +3,7 @@ import type { Tensor } from '../../tensor/Tensor.js';
 import { ShapeError, fmtShape } from '../../tensor/ShapeError.js';
 import { addBias, matmul as matmulTensor } from '../../tensor/ops.js';
 import { Function, isRecording } from '../Function.js';
+import { pooledTensor } from '../pool.js';
 import { type Variable, type VariableLike, asVariables } from '../Variable.js';
 import { sumToInto } from './shape.js';
 
@@ -14,7 +15,10 @@ class MatMul extends Function {
   get name(): string { return 'matmul'; }
   constructor(private readonly transA = false, private readonly transB = false, private readonly out: Tensor | null = null) { super(); }
   override get symbol(): string { return 'dot'; } // the book's node (fig. 5-24)
-  forward(a: Tensor, b: Tensor): Tensor { return matmulTensor(a, b, { transA: this.transA, transB: this.transB, out: this.out }); }
+  forward(a: Tensor, b: Tensor): Tensor {
+    const shape = [this.transA ? a.shape[1] : a.shape[0], this.transB ? b.shape[0] : b.shape[1]];
+    return matmulTensor(a, b, { transA: this.transA, transB: this.transB, out: this.out ?? pooledTensor(shape, a) });
+  }
   // dA = dC · op(B)ᵀ (transposed back when A was), dB = op(A)ᵀ · dC (likewise)
   backward(gy: Variable): (Variable | null)[] {
     const [a, b] = this.inputs;
@@ -33,7 +37,7 @@ class Linear extends Function {
   get name(): string { return 'linear'; }
   override get symbol(): string { return 'Affine'; }
   forward(x: Tensor, W: Tensor, b?: Tensor): Tensor {
-    const y = matmulTensor(x, W); // x · W
+    const y = matmulTensor(x, W, { out: pooledTensor([x.shape[0], W.shape[1]], x) }); // x · W
     return b ? addBias(y, b, y) : y; //  + b
   }
   // dx = dout · Wᵀ, dW = xᵀ · dout, db = Σ_rows dout (the book's Affine)

@@ -4,6 +4,7 @@ import { ShapeError, fmtShape } from '../../tensor/ShapeError.js';
 import { sameShape, gatherRows } from '../../tensor/ops.js';
 import { broadcastTo as broadcastTensor, normalizeAxes, scatterAddRows, sumTo as sumTensor, transposeAxes } from '../../tensor/broadcast.js';
 import { Function } from '../Function.js';
+import { pooledTensor } from '../pool.js';
 import { type Variable, type VariableLike, asVariables } from '../Variable.js';
 
 class Reshape extends Function {
@@ -41,7 +42,7 @@ class SumTo extends Function {
   get name(): string { return 'sumTo'; }
   constructor(private readonly shape: readonly number[], private readonly out: Tensor | null = null) { super(); }
   override get symbol(): string { return 'Σ'; }
-  forward(x: Tensor): Tensor { return sumTensor(x, this.shape, this.out); }
+  forward(x: Tensor): Tensor { return sumTensor(x, this.shape, this.out ?? pooledTensor(this.shape, x)); }
   // the adjoint of summing is repeating
   backward(gy: Variable): Variable[] { return [broadcastTo(gy, this.inputs[0].shape)]; }
 }
