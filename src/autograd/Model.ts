@@ -70,12 +70,13 @@ export abstract class Model {
 
   /**
    * Forget every parameter's gradient (before the next backward, which would add to them), and
-   * give the storage of the last step back: the intermediate results of the graph the last
-   * backward ran through (not its final output, the loss) go back to the backend, and each
-   * gradient's storage is kept for the next backward to write the new gradient into. On the
-   * wasm backend that memory is reused at once instead of after a garbage collection; reading
-   * an intermediate variable of the last step afterwards is an error that says so, and a
-   * gradient tensor kept from the last step is overwritten by the next.
+   * hand the last step's storage on to the next: the intermediate results of the graph the last
+   * backward ran through (not its final output, the loss, which stays readable) are pooled for
+   * the next step's operations to write into (on the wasm backend; see pool.ts), and each
+   * gradient's storage is kept for the next backward to write the new gradient into. So a
+   * training step allocates nothing after warm-up. Using an intermediate variable of the last
+   * step in an operation afterwards is an error that says so; its data, and a gradient tensor
+   * kept from the last step, are overwritten by the next.
    */
   cleargrads(): void {
     for (const p of Object.values(this.params())) {

@@ -45,7 +45,7 @@ class Net extends Model {
 }
 
 /** 100,000 steps; the two-thread backend sends every kernel to its workers (threshold 0), so it runs a fifth of them. */
-const stepsOn = (backend: Backend): number => (backend.name === "wasm-2t" ? 20_000 : 100_000);
+const stepsOn = (backend: Backend): number => (backend.name === 'wasm-2t' ? 20_000 : 100_000);
 
 for (const backend of await allBackends()) {
   if ((backend as { free?: unknown }).free) {
