@@ -13,7 +13,8 @@ const MAX_PER_SIZE = 16;
 
 type Freeing = Backend & { free?: (s: Storage) => void };
 const pools = new WeakMap<Backend, Map<string, Storage[]>>();
-const pooled = new WeakSet<Storage>();
+/** The storages in the pools (each may be in at most one place). */
+const pooled = new Set<Storage>();
 
 /** Gives t's storage to the pool (nothing may use t afterwards). */
 export function recycle(t: Tensor): void {
