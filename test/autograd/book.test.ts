@@ -25,6 +25,11 @@ import { assertClose, randn } from '../helpers.js';
 
 const backends = await allBackends();
 const digits = loadBundledDigits();
+/** Backward from a given output gradient: the layer's dout. */
+const backwardFrom = (y: Variable, dout: Tensor): void => {
+  y.grad = new Variable(dout);
+  y.backward();
+};
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
@@ -41,8 +46,7 @@ for (const backend of backends) {
       const dx = affine.backward(dout);
       const [xv, Wv, bv] = [new Variable(x), new Variable(W), new Variable(b)];
       const y = F.add(F.matmul(xv, Wv), bv); // fig. 5-25: X · W, then + B broadcast over the rows
-      y.grad = new Variable(dout);
-      y.backward();
+      backwardFrom(y, dout);
       assert.deepEqual(Array.from(y.data.data), Array.from(out.data));
       assertClose(xv.grad!.data.data, dx.data, 1e-15, 'dx = dout · Wᵀ');
       assertClose(Wv.grad!.data.data, affine.dW!.data, 1e-15, 'dW = xᵀ · dout');
@@ -59,8 +63,7 @@ for (const backend of backends) {
       const dx = layer.backward(dout);
       const xv = new Variable(x);
       const y = F.div(1, F.add(F.exp(F.mul(xv, -1)), 1));
-      y.grad = new Variable(dout);
-      y.backward();
+      backwardFrom(y, dout);
       assertClose(y.data.data, out.data, 1e-15, 'y = 1 / (1 + exp(−x))');
       assertClose(xv.grad!.data.data, dx.data, 1e-14, 'dx = dout · y(1 − y)');
     });
@@ -99,8 +102,7 @@ for (const backend of backends) {
       const dx = conv.backward(dout);
       const [xv, Wv, bv] = [new Variable(x), new Variable(W), new Variable(b)];
       const y = F.conv2d(xv, Wv, bv, 1, 1);
-      y.grad = new Variable(dout);
-      y.backward();
+      backwardFrom(y, dout);
       assertClose(y.data.data, out.data, 1e-13, 'conv forward');
       assertClose(xv.grad!.data.data, dx.data, 1e-13, 'conv dx');
       assertClose(Wv.grad!.data.data, conv.dW!.data, 1e-13, 'conv dW');
@@ -112,8 +114,7 @@ for (const backend of backends) {
       const pdx = pool.backward(dp);
       const xp = new Variable(x);
       const yp = F.pooling(xp, 2, 2, 2);
-      yp.grad = new Variable(dp);
-      yp.backward();
+      backwardFrom(yp, dp);
       assert.deepEqual(Array.from(yp.data.data), Array.from(p.data));
       assert.deepEqual(Array.from(xp.grad!.data.data), Array.from(pdx.data));
 
@@ -125,8 +126,7 @@ for (const backend of backends) {
       const [hv, gv, betav] = [new Variable(h), new Variable(gamma), new Variable(beta)];
       const runningMean = Tensor.zeros([4], { dtype: 'float64', backend }), runningVar = Tensor.zeros([4], { dtype: 'float64', backend });
       const yb = F.batchNorm(hv, gv, betav, { runningMean, runningVar });
-      yb.grad = new Variable(dbn);
-      yb.backward();
+      backwardFrom(yb, dbn);
       assertClose(yb.data.data, bnOut.data, 1e-12, 'batchNorm forward');
       assertClose(hv.grad!.data.data, bnDx.data, 1e-10, 'batchNorm dx');
       assertClose(gv.grad!.data.data, bn.dgamma!.data, 1e-12, 'batchNorm dγ');
