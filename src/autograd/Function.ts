@@ -7,19 +7,18 @@ let recording = true;
 /** While a backward pass that frees its temporaries runs: the fresh results made by its functions' backward. */
 let scratch: Variable[] | null = null;
 
-/**
- * Runs fn (one function's backward, unrecorded) collecting the fresh results it makes, and
- * returns them with fn's value: the caller frees those no gradient holds.
- */
-export function collectTemporaries<T>(fn: () => T): { value: T; temporaries: Variable[] } {
+/** Starts collecting the fresh results functions make (one function's backward); returns what to pass to endTemporaries. */
+export function beginTemporaries(): Variable[] | null {
   const before = scratch;
-  const temporaries: Variable[] = [];
-  scratch = temporaries;
-  try {
-    return { value: fn(), temporaries };
-  } finally {
-    scratch = before;
-  }
+  scratch = [];
+  return before;
+}
+
+/** Stops collecting and returns what was collected since beginTemporaries: the caller frees those no gradient holds. */
+export function endTemporaries(before: Variable[] | null): Variable[] {
+  const collected = scratch ?? [];
+  scratch = before;
+  return collected;
 }
 
 /** Whether operations record the graph now (false inside `noGrad`, and during a backward pass without `createGraph`). */
@@ -27,10 +26,16 @@ export function isRecording(): boolean {
   return recording;
 }
 
-/** Runs fn with graph recording on or off, restoring the previous setting afterwards. */
-export function withRecording<T>(on: boolean, fn: () => T): T {
+/** Turns graph recording on or off; returns the previous setting, to restore. */
+export function setRecording(on: boolean): boolean {
   const before = recording;
   recording = on;
+  return before;
+}
+
+/** Runs fn with graph recording on or off, restoring the previous setting afterwards. */
+export function withRecording<T>(on: boolean, fn: () => T): T {
+  const before = setRecording(on);
   try {
     return fn();
   } finally {

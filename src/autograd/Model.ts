@@ -57,15 +57,19 @@ export abstract class Model {
 
   /** The parameters' tensors by name: what `optimizer.update` moves in place. */
   paramTensors(): NamedTensors {
-    return Object.fromEntries(Object.entries(this.params()).map(([k, p]) => [k, p.data]));
+    const out: NamedTensors = {};
+    for (const [k, p] of Object.entries(this.params())) out[k] = p.data;
+    return out;
   }
 
   /** The parameters' gradients by name, after backward; a parameter without one is an error naming it. */
   gradTensors(): NamedTensors {
-    return Object.fromEntries(Object.entries(this.params()).map(([k, p]) => {
+    const out: NamedTensors = {};
+    for (const [k, p] of Object.entries(this.params())) {
       if (!p.grad) throw new ShapeError(`Model.gradTensors: parameter '${k}' has no gradient: it was not used in the last backward (call cleargrads before each step, backward after the loss)`);
-      return [k, p.grad.data];
-    }));
+      out[k] = p.grad.data;
+    }
+    return out;
   }
 
   /**

@@ -3,7 +3,7 @@ import { Tensor, type NestedArray } from '../tensor/Tensor.js';
 import { getBackend } from '../kernels/registry.js';
 import { pooledTensor, recycle } from './pool.js';
 import { formatShape } from '../graph/format.js';
-import { AutogradError, type Function, collectTemporaries, withRecording } from './Function.js';
+import { AutogradError, type Function, beginTemporaries, endTemporaries, setRecording } from './Function.js';
 import * as F from './F.js';
 
 /** What every operation accepts where a value is expected: a Variable, a Tensor, a number or nested arrays. */
@@ -141,53 +141,17 @@ export class Variable {
     // as no gradient holds it any more (a wasm backend reclaims it now rather than at the next GC).
     const recycle = !retainGrad && !createGraph ? new GradientStorage() : null;
     if (recycle && this.creator) recycle.hold(this.grad, userGrad);
-    const pending: Function[] = [];
-    const seen = new Set<Function>();
-    const enqueue = (f: Function): void => {
-      if (seen.has(f)) return;
-      seen.add(f);
-      let k = pending.length; // keep pending sorted by generation, the highest last
-      pending.push(f);
-      while (k > 0 && pending[k - 1].generation > f.generation) {
-        pending[k] = pending[k - 1];
-        k--;
-      }
-      pending[k] = f;
-    };
-    if (this.creator) enqueue(this.creator);
-    withRecording(createGraph, () => {
-      while (pending.length) {
-        const f = pending.pop()!;
-        const y = f.output!;
-        if (createGraph && !f.supportsCreateGraph) {
-          throw new AutogradError(`backward: ${f.name} does not support createGraph (its backward runs on tensors only, so it cannot be differentiated again)`);
-        }
-        const { value: gxs, temporaries } = recycle ? collectTemporaries(() => f.backward(y.grad!)) : { value: f.backward(y.grad!), temporaries: null };
-        for (let k = 0; k < f.inputs.length; k++) {
-          const x = f.inputs[k], gx = gxs[k];
-          if (!gx || !x.requiresGrad) continue;
-          if (x.grad === null) {
-            x.grad = gx;
-          } else {
-            const before = x.grad;
-            x.grad = F.add(before, gx); // accumulate: an input used twice gets both contributions
-            recycle?.drop(before);
-          }
-          recycle?.hold(x.grad);
-          if (x.creator) enqueue(x.creator);
-        }
-        if (temporaries) for (const v of temporaries) recycle!.freeUnheld(v); // what the backward made on the way
-        if (retainGrad) {
-          f.inputGrads = gxs;
-        } else {
-          recycle?.drop(y.grad!);
-          y.grad = null; // as DeZero: only leaves keep their gradients (the output's too is cleared)
-        }
-      }
-    });
+    const queue = new BackwardQueue();
+    if (this.creator) queue.push(this.creator);
+    const wasRecording = setRecording(createGraph);
+    try {
+      for (let f = queue.pop(); f; f = queue.pop()) backwardStep(f, queue, recycle, createGraph, retainGrad);
+    } finally {
+      setRecording(wasRecording);
+    }
     if (recycle && this.creator) {
-      const graph = { functions: [...seen], root: this.creator, released: false };
-      for (const f of seen) for (const x of f.inputs) if (x.creator === null && x.requiresGrad) x.lastGraph = graph;
+      const graph = { functions: queue.order, root: this.creator, released: false };
+      for (const f of queue.order) for (const x of f.inputs) if (x.creator === null && x.requiresGrad) x.lastGraph = graph;
     }
   }
 
@@ -226,6 +190,71 @@ export class Variable {
   transpose(...axes: number[]): Variable { return F.transpose(this, axes.length ? axes : undefined); }
   /** The transpose (axes reversed). */
   get T(): Variable { return F.transpose(this); }
+}
+
+/** The functions still to run in a backward pass, the highest generation last, each once. */
+class BackwardQueue {
+  private readonly pending: Function[] = [];
+  private readonly seen = new Set<Function>();
+  /** Every function queued, in the order they were first met. */
+  readonly order: Function[] = [];
+
+  push(f: Function): void {
+    if (this.seen.has(f)) return;
+    this.seen.add(f);
+    this.order.push(f);
+    const pending = this.pending;
+    let k = pending.length; // insertion keeps pending sorted by generation
+    pending.push(f);
+    while (k > 0 && pending[k - 1].generation > f.generation) {
+      pending[k] = pending[k - 1];
+      k--;
+    }
+    pending[k] = f;
+  }
+
+  pop(): Function | undefined {
+    return this.pending.pop();
+  }
+}
+
+/**
+ * One function's part of backward: its local rule on its output's gradient, each input's
+ * gradient accumulated (x·x gives 2x), then (without retainGrad) the output's gradient freed.
+ */
+function backwardStep(f: Function, queue: BackwardQueue, recycle: GradientStorage | null, createGraph: boolean, retainGrad: boolean): void {
+  const y = f.output!;
+  if (createGraph && !f.supportsCreateGraph) {
+    throw new AutogradError(`backward: ${f.name} does not support createGraph (its backward runs on tensors only, so it cannot be differentiated again)`);
+  }
+  const before = recycle ? beginTemporaries() : null;
+  let gxs: (Variable | null)[];
+  let temporaries: Variable[] | null = null;
+  try {
+    gxs = f.backward(y.grad!);
+  } finally {
+    if (recycle) temporaries = endTemporaries(before);
+  }
+  for (let k = 0; k < f.inputs.length; k++) {
+    const x = f.inputs[k], gx = gxs[k];
+    if (!gx || !x.requiresGrad) continue;
+    if (x.grad === null) {
+      x.grad = gx;
+    } else {
+      const previous = x.grad;
+      x.grad = F.add(previous, gx); // accumulate: an input used twice gets both contributions
+      recycle?.drop(previous);
+    }
+    recycle?.hold(x.grad);
+    if (x.creator) queue.push(x.creator);
+  }
+  if (temporaries) for (const v of temporaries) recycle!.freeUnheld(v); // what the backward made on the way
+  if (retainGrad) {
+    f.inputGrads = gxs;
+  } else {
+    recycle?.drop(y.grad!);
+    y.grad = null; // as DeZero: only leaves keep their gradients (the output's too is cleared)
+  }
 }
 
 /**

@@ -12,7 +12,8 @@ import { Tensor } from '../tensor/Tensor.js';
 const MAX_PER_SIZE = 16;
 
 type Freeing = Backend & { free?: (s: Storage) => void };
-const pools = new WeakMap<Backend, Map<string, Storage[]>>();
+/** Per backend: dtype → length → storages. */
+const pools = new WeakMap<Backend, Record<string, Map<number, Storage[]>>>();
 /** The storages in the pools (each may be in at most one place). */
 const pooled = new Set<Storage>();
 
@@ -21,11 +22,11 @@ export function recycle(t: Tensor): void {
   const backend = t.backend as Freeing;
   const s = t.storage;
   if (!backend.free || s.length === 0 || pooled.has(s)) return;
-  let byKey = pools.get(backend);
-  if (!byKey) pools.set(backend, (byKey = new Map()));
-  const key = `${s.dtype}:${s.length}`;
-  let list = byKey.get(key);
-  if (!list) byKey.set(key, (list = []));
+  let byDtype = pools.get(backend);
+  if (!byDtype) pools.set(backend, (byDtype = {}));
+  const byLength = (byDtype[s.dtype] ??= new Map());
+  let list = byLength.get(s.length);
+  if (!list) byLength.set(s.length, (list = []));
   if (list.length >= MAX_PER_SIZE) {
     backend.free(s);
     return;
@@ -39,11 +40,11 @@ export function recycle(t: Tensor): void {
  * values: only for an output the operation writes whole), or null when none is pooled.
  */
 export function pooledTensor(shape: readonly number[], like: Tensor): Tensor | null {
-  const byKey = pools.get(like.backend);
-  if (!byKey) return null;
+  const byLength = pools.get(like.backend)?.[like.dtype];
+  if (!byLength) return null;
   let size = 1;
   for (const d of shape) size *= d;
-  const s = byKey.get(`${like.dtype}:${size}`)?.pop();
+  const s = byLength.get(size)?.pop();
   if (!s) return null;
   pooled.delete(s);
   return new Tensor(shape, s, like.backend);

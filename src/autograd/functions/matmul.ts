@@ -33,6 +33,11 @@ class MatMul extends Function {
 const product = (a: Variable, b: Variable, transA: boolean, transB: boolean, out: Tensor | null = null): Variable =>
   new MatMul(transA, transB, out).apply(a, b);
 
+/** Unrecorded, a parameter's gradient is written into the storage of the last step's (see Model.cleargrads). */
+function spare(p: Variable): Tensor | null {
+  return isRecording() || p.creator ? null : p.takeSpareGrad(p.shape);
+}
+
 class Linear extends Function {
   get name(): string { return 'linear'; }
   override get symbol(): string { return 'Affine'; }
@@ -43,8 +48,6 @@ class Linear extends Function {
   // dx = dout · Wᵀ, dW = xᵀ · dout, db = Σ_rows dout (the book's Affine)
   backward(gy: Variable): (Variable | null)[] {
     const [x, W, b] = this.inputs;
-    // unrecorded, dW and db are written into the storage of the last step's (see Model.cleargrads)
-    const spare = (p: Variable): Tensor | null => (isRecording() || p.creator ? null : p.takeSpareGrad(p.shape));
     return [
       this.needsGrad(0) ? product(gy, W, false, true) : null,
       this.needsGrad(1) ? product(x, gy, true, false, spare(W)) : null,
