@@ -105,7 +105,7 @@ export function benchAutograd(backend: Backend, w: Workload): AutogradResult {
   };
   // short runs in alternation (layers, then autograd, on the same batches), so that a change of
   // machine load hits both alike; the ratio is the median of the pairs' ratios
-  const pairs = s.runs * 4, iters = Math.max(1, Math.floor(s.itersPerRun / 4));
+  const pairs = s.runs * 20, iters = Math.max(1, Math.floor(s.itersPerRun / 20));
   for (let r = 0; r < pairs; r++) {
     const start = i % (totalIters(s) - iters);
     const losses: number[] = [];
