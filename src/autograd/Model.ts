@@ -83,6 +83,7 @@ export abstract class Model {
    * kept from the last step, are overwritten by the next.
    */
   cleargrads(): void {
+    const spares = new Set<unknown>(); // a gradient storage two parameters shared is nobody's spare
     for (const p of Object.values(this.params())) {
       const graph = p.lastGraph;
       if (graph && !graph.released) {
@@ -91,8 +92,10 @@ export abstract class Model {
         graph.root.output?.moveToJs(); // the loss stays readable, in JS memory
       }
       p.lastGraph = null;
-      if (p.grad && !p.grad.creator && p.grad.data.storage !== p.data.storage) {
-        if (p.spareGrad) recycle(p.spareGrad);
+      if (p.spareGrad) recycle(p.spareGrad);
+      p.spareGrad = null;
+      if (p.grad && !p.grad.creator && p.grad.data.storage !== p.data.storage && !spares.has(p.grad.data.storage)) {
+        spares.add(p.grad.data.storage);
         p.spareGrad = p.grad.data; // the next backward writes the new gradient here
       }
       p.cleargrad();
