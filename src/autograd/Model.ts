@@ -155,6 +155,7 @@ export class Linear extends Model {
     ({ W: this.W, b: this.b } = makeParams([inSize, outSize], inSize, outSize, options, 'Linear'));
   }
 
+  /** x · W + b. */
   forward(x: VariableLike): Variable {
     return linear(x, this.W, this.b);
   }
@@ -178,6 +179,7 @@ export class Conv2d extends Model {
     this.pad = options.pad ?? 0;
   }
 
+  /** The convolution of x (N, C, H, W) with the filters, plus the bias. */
   forward(x: VariableLike): Variable {
     return conv2d(x, this.W, this.b, this.stride, this.pad);
   }

@@ -81,18 +81,22 @@ export class Variable {
     return v;
   }
 
+  /** The shape of the data. */
   get shape(): readonly number[] {
     return this.data.shape;
   }
 
+  /** Number of dimensions. */
   get ndim(): number {
     return this.data.ndim;
   }
 
+  /** Number of elements. */
   get size(): number {
     return this.data.size;
   }
 
+  /** 'float32' or 'float64'. */
   get dtype(): DType {
     return this.data.dtype;
   }

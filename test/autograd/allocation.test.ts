@@ -44,8 +44,7 @@ class Net extends Model {
   }
 }
 
-/** 100,000 steps; the two-thread backend sends every kernel to its workers (threshold 0), so it runs a fifth of them. */
-const stepsOn = (backend: Backend): number => (backend.name === 'wasm-2t' ? 20_000 : 100_000);
+const STEPS = 100_000;
 
 for (const backend of await allBackends()) {
   if ((backend as { free?: unknown }).free) {
@@ -75,7 +74,6 @@ for (const backend of await allBackends()) {
       assert.equal(allocs, 0, 'tensor storage allocated during autograd training steps');
     });
   }
-  const STEPS = stepsOn(backend);
   describe(`autograd training steps leak nothing (backend ${backend.name})`, () => {
     it(`${STEPS.toLocaleString('en')} steps: wasm live bytes, wasm memory and JS heap stay flat`, { timeout: 300_000 }, async () => {
       const net = new Net(backend);
