@@ -291,12 +291,14 @@ say('## Autograd vs the hand-written layers (two-layer step, wasm)');
 say();
 if (autograd) {
   const a = autograd;
-  say(`| wasm ${a.threads} thread | layers ms/iter | autograd ms/iter | ratio (wall) | ratio (CPU time) | target ≤1.15× |`);
-  say('|---|---:|---:|---:|---:|---|');
-  say(`| ${a.backend} | ${a.layersMs.toFixed(3)} | ${a.autogradMs.toFixed(3)} | ${a.ratio.toFixed(3)}× | ${a.cpuRatio.toFixed(3)}× | ${a.ratio <= 1.15 ? 'PASS' : 'MISS'} (wall) |`);
+  say(`| wasm ${a.threads} thread | layers ms/iter | autograd ms/iter | ratio (wall) | ratio (CPU time) | ratio (fastest tenth) | target ≤1.15× |`);
+  say('|---|---:|---:|---:|---:|---:|---|');
+  say(`| ${a.backend} | ${a.layersMs.toFixed(3)} | ${a.autogradMs.toFixed(3)} | ${a.ratio.toFixed(3)}× | ${a.cpuRatio.toFixed(3)}× | ${a.fastRatio.toFixed(3)}× | ` +
+    `${a.ratio <= 1.15 ? 'PASS' : 'MISS'} (wall), ${a.fastRatio <= 1.15 ? 'PASS' : 'MISS'} (fastest tenth) |`);
   say();
-  say(`${a.layersMsSamples.length} short runs alternate (layers, then autograd, on the same batches); ms/iter = median of runs; ratio = median of the pairs' ratios; ` +
-    `largest loss difference ${a.maxLossDiff.toExponential(1)} (float32, same weights and batches).`);
+  say(`${a.layersMsSamples.length} short runs alternate (layers, then autograd, on the same batches); ms/iter = median of runs; ratio = median of the pairs' ratios ` +
+    '(wall, and the process\'s CPU time); "fastest tenth" compares the 10th percentiles, the runs other processes disturbed least; ' +
+    `largest loss difference ${a.maxLossDiff.toExponential(1)} (same weights and batches; the autograd loss is a float32 tensor, the layers' a double).`);
 } else {
   say('(not run: select it with --only autograd)');
 }
