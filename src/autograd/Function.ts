@@ -98,7 +98,7 @@ export abstract class Function {
     for (const v of inputs) {
       if (v.released) {
         throw new AutogradError(
-          `${this.name}: an input of shape ${fmtShape(v.shape)} is an intermediate result of a step whose memory Model.cleargrads() gave back; ` +
+          `${this.name}: an input of shape ${fmtShape(v.shape)} is an intermediate result of a step whose memory cleargrad() or Model.cleargrads() handed on; ` +
             'to keep a value for later steps, copy it before cleargrads: new Variable(v.data.clone())',
         );
       }

@@ -4,7 +4,6 @@ import { ShapeError, fmtShape } from '../tensor/ShapeError.js';
 import type { NamedTensors } from '../optimizers/Optimizer.js';
 import { Random } from '../random.js';
 import { Parameter, type Variable, type VariableLike } from './Variable.js';
-import { recycle } from './pool.js';
 import { linear } from './functions/matmul.js';
 import { conv2d } from './functions/conv.js';
 
@@ -83,23 +82,7 @@ export abstract class Model {
    * kept from the last step, are overwritten by the next.
    */
   cleargrads(): void {
-    const spares = new Set<unknown>(); // a gradient storage two parameters shared is nobody's spare
-    for (const p of Object.values(this.params())) {
-      const graph = p.lastGraph;
-      if (graph && !graph.released) {
-        graph.released = true;
-        for (const f of graph.functions) f.release(f === graph.root);
-        graph.root.output?.moveToJs(); // the loss stays readable, in JS memory
-      }
-      p.lastGraph = null;
-      if (p.spareGrad) recycle(p.spareGrad);
-      p.spareGrad = null;
-      if (p.grad && !p.grad.creator && p.grad.data.storage !== p.data.storage && !spares.has(p.grad.data.storage)) {
-        spares.add(p.grad.data.storage);
-        p.spareGrad = p.grad.data; // the next backward writes the new gradient here
-      }
-      p.cleargrad();
-    }
+    for (const p of Object.values(this.params())) p.cleargrad();
   }
 }
 

@@ -56,7 +56,7 @@ export class Variable {
   /** @internal The storage of the gradient Model.cleargrads took away, for the next backward to write into. */
   spareGrad: Tensor | null = null;
   /** @internal The functions of the last backward that reached this leaf (without retainGrad or createGraph), for Model.cleargrads to release. */
-  lastGraph: { functions: Function[]; root: Function; released: boolean } | null = null;
+  lastGraph: { functions: Function[]; root: Function; released: boolean; kept: Storage | null } | null = null;
 
   constructor(data: Tensor | NestedArray, options: VariableOptions = {}) {
     if (data instanceof Tensor) {
@@ -113,13 +113,37 @@ export class Variable {
   takeSpareGrad(shape: readonly number[]): Tensor | null {
     const t = this.spareGrad;
     this.spareGrad = null;
+    if (t) spareStorages.delete(t.storage);
     return t && t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]) ? t : null;
   }
 
-  /** Forget the gradient (before the next backward, which would add to it). */
+  /**
+   * Forget the gradient (before the next backward, which would add to it). On a leaf after a
+   * backward without retainGrad or createGraph, the last step's storage is handed on to the
+   * next step (on the wasm backend; see pool.ts), so a training loop makes no new storage: the
+   * intermediate results of the graph (not its output, the loss, which stays readable) for the
+   * next step's operations to write into, and the gradient's storage for the next gradient.
+   * Using one of those intermediate results in an operation afterwards is an error that says
+   * so; a gradient tensor kept from the last step is overwritten. (Model.cleargrads does this
+   * for every parameter.)
+   */
   cleargrad(): void {
+    const grad = this.grad;
+    const graph = this.lastGraph;
     this.grad = null;
     this.lastGraph = null;
+    if (!graph) return;
+    if (!graph.released) {
+      graph.released = true;
+      for (const f of graph.functions) f.release(f === graph.root);
+      graph.root.output?.moveToJs(); // the loss stays readable, in JS memory
+    }
+    const s = grad?.data.storage;
+    if (grad && s && !grad.creator && s !== this.data.storage && s !== graph.kept && !spareStorages.has(s)) {
+      if (this.spareGrad) recycleSpare(this.spareGrad);
+      this.spareGrad = grad.data; // the next backward writes the new gradient here
+      spareStorages.add(s);
+    }
   }
 
   /**
@@ -145,6 +169,7 @@ export class Variable {
     // as no gradient holds it any more (a wasm backend reclaims it now rather than at the next GC).
     const recycle = !retainGrad && !createGraph ? new GradientStorage() : null;
     if (recycle && this.creator) recycle.hold(this.grad, userGrad);
+    const kept = userGrad ? this.grad!.data.storage : null; // the caller's gradient: never reused
     const queue = new BackwardQueue();
     if (this.creator) queue.push(this.creator);
     const wasRecording = setRecording(createGraph);
@@ -154,7 +179,7 @@ export class Variable {
       setRecording(wasRecording);
     }
     if (recycle && this.creator) {
-      const graph = { functions: queue.order, root: this.creator, released: false };
+      const graph = { functions: queue.order, root: this.creator, released: false, kept };
       for (const f of queue.order) for (const x of f.inputs) if (x.creator === null && x.requiresGrad) x.lastGraph = graph;
     }
   }
@@ -194,6 +219,15 @@ export class Variable {
   transpose(...axes: number[]): Variable { return F.transpose(this, axes.length ? axes : undefined); }
   /** The transpose (axes reversed). */
   get T(): Variable { return F.transpose(this); }
+}
+
+/** Storages that are some leaf's spare gradient (one leaf each). */
+const spareStorages = new WeakSet<Storage>();
+
+/** A spare gradient nobody took goes to the pool. */
+function recycleSpare(t: Tensor): void {
+  spareStorages.delete(t.storage);
+  recycle(t);
 }
 
 /** The functions still to run in a backward pass, the highest generation last, each once. */

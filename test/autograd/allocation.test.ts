@@ -14,7 +14,8 @@ import vm from 'node:vm';
 import type { Backend } from '../../src/kernels/Backend.js';
 import { Tensor } from '../../src/tensor/Tensor.js';
 import { Random } from '../../src/random.js';
-import { F, Linear, Model, type Variable, type VariableLike } from '../../src/autograd/index.js';
+import { F, Linear, Model, Variable, type VariableLike } from '../../src/autograd/index.js';
+import { axpyInto } from '../../src/tensor/ops.js';
 import { Adam } from '../../src/optimizers/Adam.js';
 import { SGD } from '../../src/optimizers/SGD.js';
 import { AutogradTwoLayerNet } from '../../src/nets/AutogradTwoLayerNet.js';
@@ -75,6 +76,36 @@ for (const backend of await allBackends()) {
     });
   }
   describe(`autograd training steps leak nothing (backend ${backend.name})`, () => {
+    it('plain Variables with cleargrad (DeZero\'s loops, no Model): the wasm heap stays flat over 20,000 steps', async () => {
+      const rng = new Random(3);
+      const W = new Variable(Tensor.from(Array.from({ length: 32 }, () => rng.normal()), [8, 4], { backend }), { name: 'W' });
+      const b = new Variable(Tensor.zeros([4], { backend }), { name: 'b' });
+      const x = Tensor.from(Array.from({ length: 80 }, () => rng.normal()), [10, 8], { backend });
+      const y = Tensor.from(Array.from({ length: 40 }, () => rng.normal()), [10, 4], { backend });
+      const step = (): number => {
+        W.cleargrad();
+        b.cleargrad();
+        const loss = F.meanSquaredError(F.sigmoid(F.linear(x, W, b)), y);
+        loss.backward();
+        axpyInto(-0.1, W.grad!.data, W.data); // W ← W − lr · ∂L/∂W
+        axpyInto(-0.1, b.grad!.data, b.data);
+        return loss.data.data[0];
+      };
+      const first = step();
+      for (let i = 0; i < 500; i++) step();
+      await collect();
+      const heap = (backend as { heap?: { liveBytes: number; byteLength: number } }).heap;
+      const before = { live: heap?.liveBytes, memory: heap?.byteLength };
+      let last = NaN;
+      for (let i = 0; i < 20_000; i++) last = step();
+      await collect();
+      assert.ok(last < first, `the fit improved (loss ${first} → ${last})`);
+      if (heap) {
+        assert.equal(heap.liveBytes, before.live, 'wasm live bytes after the run');
+        assert.ok(heap.byteLength - before.memory! <= 20_000 * 64 + 2 ** 20, `wasm memory grew from ${before.memory} to ${heap.byteLength} bytes`);
+      }
+    });
+
     it(`${STEPS.toLocaleString('en')} steps: wasm live bytes, wasm memory and JS heap stay flat`, { timeout: 300_000 }, async () => {
       const net = new Net(backend);
       const x = Tensor.zeros([10, 8], { backend });

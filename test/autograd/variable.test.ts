@@ -257,7 +257,7 @@ describe('Model, Linear and the optimizers', () => {
     assert.equal(loss.released, false, 'the loss stays readable');
     assert.ok(Number.isFinite(loss.data.data[0]));
     assert.throws(() => F.mul(h, 2), (e: Error) => e instanceof AutogradError &&
-      /^mul: an input of shape \[4,5\] is an intermediate result of a step whose memory Model\.cleargrads\(\) gave back; to keep a value for later steps, copy it before cleargrads: new Variable\(v\.data\.clone\(\)\)$/.test(e.message));
+      /^mul: an input of shape \[4,5\] is an intermediate result of a step whose memory cleargrad\(\) or Model\.cleargrads\(\) handed on; to keep a value for later steps, copy it before cleargrads: new Variable\(v\.data\.clone\(\)\)$/.test(e.message));
   });
 
   it('gradTensors() names a parameter that got no gradient', () => {
