@@ -9,7 +9,7 @@
  */
 export { add, sub, mul, div, neg, pow } from './functions/arithmetic.js';
 export { exp, log, sin, cos, tanh, sigmoid, relu } from './functions/math.js';
-export { reshape, transpose, broadcastTo, sumTo, getItem, type RowIndex } from './functions/shape.js';
+export { reshape, transpose, broadcastTo, sumTo, getItem, type RowIndex, type RowSlice } from './functions/shape.js';
 export { sum, mean, max, type Axis } from './functions/reduce.js';
 export { matmul, linear } from './functions/matmul.js';
 export { softmax, logSoftmax, softmaxCrossEntropy, meanSquaredError } from './functions/loss.js';

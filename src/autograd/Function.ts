@@ -56,6 +56,7 @@ export function noGrad<T>(fn: () => T): T {
 
 /** A mistake in using autograd: backward on a non-scalar without a gradient, createGraph through an op that cannot. */
 export class AutogradError extends Error {
+  /** 'AutogradError'. */
   override name = 'AutogradError';
 }
 

@@ -92,13 +92,17 @@ export interface ParamOptions {
   names?: [weight: string, bias: string];
   /** Initial weights: a tensor (copied), or the std of a normal draw (default √(1/fan-in), DeZero's). */
   W?: Tensor;
+  /** The std of the normal draw of W when none is given (default √(1/fan-in)). */
   weightInitStd?: number;
   /** Initial bias (copied; default 0). */
   b?: Tensor;
   /** No bias. */
   nobias?: boolean;
+  /** The generator of the initial weights (default: a new one seeded 0). */
   rng?: Random;
+  /** 'float32' (default, or W's) or 'float64'. */
   dtype?: DType;
+  /** Where the parameters live (default: the current backend, or W's). */
   backend?: Backend;
 }
 
@@ -130,10 +134,18 @@ function makeParams(shapeW: number[], fanIn: number, biasSize: number, o: ParamO
  * @example const fc = new Linear(784, 50, { names: ['W1', 'b1'], weightInitStd: 0.01 });
  */
 export class Linear extends Model {
+  /** The weights, (inSize, outSize). */
   readonly W: Parameter;
+  /** The bias, (outSize,), or null with `nobias`. */
   readonly b: Parameter | null;
 
-  constructor(readonly inSize: number, readonly outSize: number, options: ParamOptions = {}) {
+  constructor(
+    /** Features of each input row. */
+    readonly inSize: number,
+    /** Features of each output row. */
+    readonly outSize: number,
+    options: ParamOptions = {},
+  ) {
     super();
     ({ W: this.W, b: this.b } = makeParams([inSize, outSize], inSize, outSize, options, 'Linear'));
   }
@@ -150,9 +162,13 @@ export class Linear extends Model {
  * @example const conv = new Conv2d(1, 30, 5, { stride: 1, pad: 0 });
  */
 export class Conv2d extends Model {
+  /** The filters, (outChannels, inChannels, kernel, kernel). */
   readonly W: Parameter;
+  /** The bias, (outChannels,), or null with `nobias`. */
   readonly b: Parameter | null;
+  /** How far the windows move (1). */
   readonly stride: number;
+  /** Zeros added around the input (0). */
   readonly pad: number;
 
   constructor(inChannels: number, outChannels: number, kernel: number, options: ParamOptions & { stride?: number; pad?: number } = {}) {

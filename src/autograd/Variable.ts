@@ -42,6 +42,7 @@ export class Variable {
   readonly data: Tensor;
   /** ∂(output of the last backward)/∂this, or null. */
   grad: Variable | null = null;
+  /** A name for pictures and messages (`x`, `W1`), or undefined. */
   name: string | undefined;
   /** The operation that computed this variable (null for a leaf, a constant, or under noGrad). */
   creator: Function | null = null;

@@ -15,12 +15,15 @@ import { renderSvg } from './renderSvg.js';
 
 /** A node of an autograd picture: an operation (with the variable it made) or a leaf variable. */
 export interface AutogradNode {
+  /** The nodes of the operation's inputs (none for a leaf). */
   readonly inputs: readonly AutogradNode[];
   /** The operation's symbol, or the leaf's name. */
   readonly label: string;
+  /** The variable's own name, if it has one. */
   readonly name?: string | undefined;
   /** The variable this node outputs: the operation's result, or the leaf itself. */
   readonly variable: Variable;
+  /** The operation, or null for a leaf. */
   readonly fn: Function | null;
 }
 

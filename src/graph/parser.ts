@@ -51,12 +51,15 @@ export interface ExpressionBuilder<T> {
   readonly operators: ReadonlySet<Operator>;
   /** The functions it may call, with their number of arguments. */
   readonly functions: Readonly<Record<string, [arity: number, build: (...args: T[]) => T]>>;
+  /** A number written in the expression. */
   number(value: number): T;
   /** The variable of that name (one node however often it is used), or undefined if it has no value. */
   variable(name: string): T | undefined;
   /** The names that have values, for the error about one that has none. */
   known(): string[];
+  /** a op b. */
   binary(op: Operator, a: T, b: T): T;
+  /** −x. */
   negate(x: T): T;
 }
 

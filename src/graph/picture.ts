@@ -5,8 +5,11 @@ import { expressionOf } from './renderText.js';
 
 /** A node as the drawings see it: its inputs, the label in its circle (or a leaf's name) and its own name. */
 export interface DrawNode<T> {
+  /** The nodes whose outputs this one takes, in order (none for a leaf). */
   readonly inputs: readonly T[];
+  /** What its circle shows (an operation's symbol), or a leaf's name. */
   readonly label: string;
+  /** Its own name, if it has one (`price`, `L`). */
   readonly name?: string | undefined;
 }
 

@@ -6,9 +6,13 @@ import { GraphError } from './errors.js';
 
 /** The sizes of the book's `TwoLayerNet`. */
 export interface TwoLayerNetDims {
+  /** Rows of the batch (100). */
   batch: number;
+  /** Features of each input row (784). */
   inputSize: number;
+  /** Hidden units (50). */
   hiddenSize: number;
+  /** Classes (10). */
   outputSize: number;
 }
 

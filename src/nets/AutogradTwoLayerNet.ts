@@ -1,5 +1,5 @@
 import type { Backend, DType } from '../kernels/Backend.js';
-import type { Tensor } from '../tensor/Tensor.js';
+import type { TwoLayerParams } from './TwoLayerNet.js';
 import type { Targets } from '../functions/targets.js';
 import { Random } from '../random.js';
 import { F, Linear, Model, type Variable, type VariableLike } from '../autograd/index.js';
@@ -8,11 +8,15 @@ import { F, Linear, Model, type Variable, type VariableLike } from '../autograd/
 export interface AutogradTwoLayerNetOptions {
   /** The generator for the initial weights, drawn as TwoLayerNet draws them; or give `seed`. */
   rng?: Random;
+  /** Seed of a new generator when `rng` is not given (default 0). */
   seed?: number;
+  /** The std of the weights' normal draw (the book's 0.01). */
   weightInitStd?: number;
   /** Start from these weights instead (copied): a TwoLayerNet's `params`. */
-  params?: { W1: Tensor; b1: Tensor; W2: Tensor; b2: Tensor };
+  params?: TwoLayerParams;
+  /** 'float32' (default, or the given params') or 'float64'. */
   dtype?: DType;
+  /** Where the parameters live (default: the current backend, or the given params'). */
   backend?: Backend;
 }
 
@@ -28,7 +32,9 @@ export interface AutogradTwoLayerNetOptions {
  * new SGD({ lr: 0.1 }).update(net.paramTensors(), net.gradTensors());
  */
 export class AutogradTwoLayerNet extends Model {
+  /** x · W1 + b1. */
   readonly affine1: Linear;
+  /** h · W2 + b2. */
   readonly affine2: Linear;
 
   constructor(inputSize: number, hiddenSize: number, outputSize: number, options: AutogradTwoLayerNetOptions = {}) {

@@ -41,6 +41,7 @@ export interface BatchNormOptions {
   train?: boolean;
   /** Running mean and variance of shape (D,), updated in place in training (the book starts them at 0). */
   runningMean?: Tensor;
+  /** The running variance, as runningMean. */
   runningVar?: Tensor;
   /** running ← momentum · running + (1 − momentum) · batch (0.9). */
   momentum?: number;

@@ -48,7 +48,17 @@ class SumTo extends Function {
 }
 
 /** Which rows getItem takes: one row (the axis is dropped), a list of rows, or a slice of rows. */
-export type RowIndex = number | readonly number[] | Int32Array | { start?: number; stop?: number; step?: number };
+export type RowIndex = number | readonly number[] | Int32Array | RowSlice;
+
+/** Rows start, start + step, … before stop (NumPy's start:stop:step; negative values count from the end). */
+export interface RowSlice {
+  /** The first row (default: the first, or the last for a negative step). */
+  start?: number;
+  /** The row to stop before (default: past the end). */
+  stop?: number;
+  /** The distance between rows (default 1; negative runs backwards). */
+  step?: number;
+}
 
 /** The rows of an index along axis 0 of `rows` rows, checked, and whether the axis is dropped. */
 function rowsOf(index: RowIndex, rows: number): { rows: Int32Array; drop: boolean } {
