@@ -2,7 +2,7 @@ import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import {
   GraphError, GraphSyntaxError, appleGraph, appleOrangeGraph, backward, evaluate, graphInputs, parseExpression,
   renderDot, renderSvg, renderText, parseTensorExpression, renderVariableText, renderVariableSvg, renderVariableDot,
-  twoLayerNetLoss, type TwoLayerNetDims,
+  twoLayerNetLoss, TENSOR_FUNCTIONS, type TwoLayerNetDims,
 } from '../graph/index.js';
 import { Variable } from '../autograd/index.js';
 import { Tensor } from '../tensor/Tensor.js';
@@ -163,6 +163,8 @@ export async function graphCommand(args: string[], out: (line: string) => void):
   } catch (e) {
     const variable = e instanceof GraphSyntaxError && /^unknown variable '(\w+)'/.exec(e.reason)?.[1];
     if (variable) throw new UsageError(`graph: ${e.message}\ngive it ${tensors ? `a shape with --shape ${variable}=2,3 or values with --set ${variable}=1,2,3` : `a value with --set ${variable}=VALUE`}`);
+    const fn = !tensors && e instanceof GraphSyntaxError && /^unknown function '(\w+)'/.exec(e.reason)?.[1];
+    if (fn && TENSOR_FUNCTIONS.includes(fn)) throw new UsageError(`graph: ${e.message}\n${fn} is a function of tensor expressions: give the variables shapes with --shape, e.g. --shape x=2,3`);
     if (e instanceof GraphError) throw new UsageError(`graph: ${e.message}`);
     throw e;
   }

@@ -31,4 +31,4 @@ export {
   autogradGraph, autogradExpression, formatTensor, renderVariableText, renderVariableDot, renderVariableSvg,
   AUTOGRAD_TEXT, SMALL_TENSOR, type AutogradNode,
 } from './autograd.js';
-export { parseTensorExpression, type TensorVariables } from './tensorExpression.js';
+export { parseTensorExpression, TENSOR_FUNCTIONS, type TensorVariables } from './tensorExpression.js';

@@ -27,6 +27,9 @@ const FUNCTIONS: Record<string, [number, (...args: Variable[]) => Variable]> = {
   matmul: [2, (a, b) => F.matmul(a, b)], meanSquaredError: [2, (a, b) => F.meanSquaredError(a, b)],
 };
 
+/** The names of the functions a tensor expression may call. */
+export const TENSOR_FUNCTIONS: readonly string[] = Object.keys(FUNCTIONS);
+
 /** The value of a number node, when it is one (exponents must be numbers). */
 const constantOf = (v: Variable): number | undefined => (!v.requiresGrad && !v.creator && v.size === 1 ? v.data.data[0] : undefined);
 

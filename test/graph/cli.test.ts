@@ -106,6 +106,7 @@ describe('backprop graph', () => {
     [['x * 2', '--shape', 'x=2', '--set', 'x=1,2,3'], 'graph: x: 3 values do not fill shape (2) of 2 elements; give 2 values or one'],
     [['x * 2', '--shape', 'x=2', '--set', 'x=1,a'], "graph: --set x=1,a: 'a' is not a finite number"],
     [['x @ y', '--set', 'x=1'], /^graph: unknown variable 'y'/],
+    [['sum(x)', '--set', 'x=1'], /^graph: unknown function 'sum' at column 1;[^]*\nsum is a function of tensor expressions: give the variables shapes with --shape, e\.g\. --shape x=2,3$/],
     [['two-layer-net', '--set', 'hidden=5'], "graph: --set hidden: two-layer-net has no 'hidden'; it has batch, inputSize, hiddenSize, outputSize"],
   ];
   for (const [args, message] of bad) {
