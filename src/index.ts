@@ -101,3 +101,13 @@ export { lowerNetwork, shapesOf, ExportError, INFERENCE_OPS, type InferenceGraph
 export { modelMetadata, type TrainingRecord } from './io/exportMetadata.js';
 export type { ModelProto, GraphProto, NodeProto, TensorProto, AttributeProto, ValueInfoProto, DimensionProto } from './io/onnx/onnxTypes.js';
 export { VERSION } from './version.js';
+
+/**
+ * Autograd on tensors (browser-safe): Variables, the operations F, Models, and the two-layer net
+ * written with them. DeZero's Function is exported as AutogradFunction (not to shadow the global).
+ */
+export {
+  Variable, Parameter, asVariable, Function as AutogradFunction, AutogradError, noGrad, isRecording, F, Model, Linear, Conv2d,
+  type VariableLike, type VariableOptions, type BackwardOptions, type ParamOptions,
+} from './autograd/index.js';
+export { AutogradTwoLayerNet, type AutogradTwoLayerNetOptions } from './nets/AutogradTwoLayerNet.js';
