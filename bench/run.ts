@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { JsBackend } from '../src/kernels/reference/JsBackend.js';
 import { createWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.js';
 import { writeFileAtomic } from '../src/io/atomicWrite.js';
-import { benchMatmul, benchMemory, benchTraining, fullRun, type FullRunResult, type MemoryResult } from './ours.js';
+import { benchMatmul, benchMemory, benchTraining, benchUserLoop, fullRun, type FullRunResult, type MemoryResult, type UserLoopResult } from './ours.js';
 import { benchNumpy, numpyUnavailable, type NumpyInfo, type NumpyRun } from './numpy.js';
 import type { GradientMode, TfjsRun } from './tfjs.js';
 import {
@@ -103,6 +103,7 @@ let numpyRun: NumpyRun | null = null;
 let numpyInfo: NumpyInfo | null = null;
 let tfjsRun: TfjsRun | null = null;
 let memory: MemoryResult | null = null;
+let userLoop: UserLoopResult | null = null;
 let full: FullRunResult[] | null = null;
 
 function runOurs(backend: JsBackend | WasmBackend, id: string, label: string, threads: number): void {
@@ -140,6 +141,22 @@ if (opts.only.has('wasm')) {
     } finally {
       await backend.pool?.close();
     }
+  }
+}
+
+if (opts.only.has('wasm') && wasmAvailable) {
+  // The book's train_neuralnet.py written against the library, on the default backend (default threads).
+  const backend = await createWasmBackend();
+  const label = `this project, wasm ${backend.threads} thr, user's loop (fresh batch each step)`;
+  progress(`${label}, alternating with the reusing loop`);
+  try {
+    userLoop = benchUserLoop(backend, label, w);
+    results.push(userLoop.result);
+    ours.push(userLoop.result);
+  } catch (e) {
+    skipped.push(`wasm user's loop failed: ${(e as Error).message}`);
+  } finally {
+    await backend.pool?.close();
   }
 }
 
@@ -201,6 +218,7 @@ if (opts.full) {
 }
 
 const loadAtEnd = loadavg();
+const fmtMiB = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 const seconds = (performance.now() - started) / 1000;
 
 // ------------------------------------------------------------------------------ report
@@ -219,7 +237,7 @@ say(`load average: ${loadAtStart[0].toFixed(2)} at start, ${loadAtEnd[0].toFixed
   (loadAtStart[0] > 0.5 ? ' — other processes were running: timings are noisy, thread scaling especially' : ''));
 const threadParts: string[] = [];
 if (ours.some((r) => r.id === 'js')) threadParts.push('js 1');
-const wasmThreads = ours.filter((r) => r.id.startsWith('wasm')).map((r) => r.threads);
+const wasmThreads = ours.filter((r) => r.id.startsWith('wasm') && r.id !== 'wasm-user-loop').map((r) => r.threads);
 if (wasmThreads.length) threadParts.push(`wasm ${wasmThreads.join(' and ')}${memory ? ` (memory run: the default, ${memory.threads})` : ''}`);
 if (numpyRun) threadParts.push(`NumPy OPENBLAS_NUM_THREADS=${settings.quick ? '1 (2: not in --quick)' : '1 and 2'}`);
 if (tfjsRun) threadParts.push(`TF.js 1 (WASM backend: WASM_HAS_MULTITHREAD_SUPPORT=${tfjsRun.wasmThreads} in Node; the CPU backend is single-threaded)`);
@@ -245,6 +263,11 @@ say();
 say(`ref = NumPy float32, 1 thread, same work; "speed vs ref" = ref time / time (> 1: faster than NumPy float32).` +
   (ref ? '' : ' NumPy did not run: no ratios.'));
 say('"book code" rows run the book\'s layers as they are: Affine1.backward also computes dx, which nobody uses (1/3 of the products); "same work" skips it, as src/nets/TwoLayerNet.ts does.');
+if (userLoop) {
+  say(`user's loop (the book's train_neuralnet.py against the library: ops.gatherRows without out, net.gradient, SGD.update; no accuracy pass): ` +
+    `${userLoop.freshMs.toFixed(3)} ms/iter against ${userLoop.reuseMs.toFixed(3)} for the same loop reusing its batch, in alternating runs (means): ` +
+    `${(userLoop.freshMs / userLoop.reuseMs).toFixed(3)}×; ${userLoop.reclaims} reclaims of dropped blocks, wasm memory ${fmtMiB(userLoop.wasmMemoryBytes)} MB at the end.`);
+}
 say('Accuracy pass: ours 1,000-row chunks (TwoLayerNet.accuracy); NumPy and TF.js each set at once (the book\'s accuracy()).');
 if (tfjsRun && Object.values(tfjsRun.gradients).some((g) => g.used === 'auto')) {
   say('tf.valueAndGrads differentiates log(y + 1e-7) exactly rather than using the book\'s (y − t)/N: its accuracies may differ in the 4th digit.');
@@ -317,6 +340,7 @@ const json = {
   results,
   targets: checks,
   memory,
+  userLoop,
   fullRun: full,
   skipped,
   notes,

@@ -29,6 +29,12 @@ export interface Backend {
   alloc(length: number, dtype: DType): Storage;
 
   /**
+   * Storage whose elements are unspecified, for the output of a kernel that writes all of it
+   * (a backend that reuses memory skips the zero fill); a backend without it uses `alloc`.
+   */
+  allocUninitialized?(length: number, dtype: DType): Storage;
+
+  /**
    * C = op(A) · op(B), or C += op(A) · op(B) when `accumulate`.
    * op(A) is m×k: A is stored m×k, or k×m when `transA` (read through strides, no copy).
    * op(B) is k×n: B is stored k×n, or n×k when `transB`.

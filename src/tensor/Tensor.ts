@@ -54,6 +54,17 @@ export class Tensor {
     return new Tensor(shape, backend.alloc(shapeSize(shape), options.dtype ?? 'float32'), backend);
   }
 
+  /**
+   * A tensor whose elements are unspecified (whatever its backend's memory held): only for an
+   * output that is written in full before anything reads it, as the operations' results are.
+   */
+  static empty(shape: readonly number[], options: TensorOptions = {}): Tensor {
+    const backend = options.backend ?? getBackend();
+    const length = shapeSize(shape);
+    const dtype = options.dtype ?? 'float32';
+    return new Tensor(shape, backend.allocUninitialized?.(length, dtype) ?? backend.alloc(length, dtype), backend);
+  }
+
   /** A tensor from nested arrays, or from a flat list and a shape. */
   static from(values: NestedArray | ArrayLike<number>, shape?: readonly number[], options: TensorOptions = {}): Tensor {
     const isView = ArrayBuffer.isView(values);

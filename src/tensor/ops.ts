@@ -12,6 +12,12 @@ export function reuse(out: Tensor | null | undefined, shape: readonly number[], 
   return Tensor.zeros(shape, { dtype: ref.dtype, backend: ref.backend });
 }
 
+/** As `reuse`, but a new tensor's elements are unspecified: for outputs the kernel writes in full. */
+export function reuseOutput(out: Tensor | null | undefined, shape: readonly number[], ref: Tensor): Tensor {
+  if (out && out.dtype === ref.dtype && out.backend === ref.backend && sameShape(out.shape, shape)) return out;
+  return Tensor.empty(shape, { dtype: ref.dtype, backend: ref.backend });
+}
+
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
@@ -67,7 +73,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     needShape('matmul', 'out', options.out, [m, n]);
     out = options.out;
   } else {
-    out = reuse(options.out, [m, n], a);
+    out = reuseOutput(options.out, [m, n], a); // every element written, or zeroed when k = 0
   }
   checkDtypes('matmul', a, out);
   a.backend.matmul(a.data, b.data, out.data, m, k, n, transA, transB, options.accumulate ?? false);
@@ -166,7 +172,7 @@ export function gatherRows(src: Tensor, index: Int32Array, out?: Tensor | null):
     }
   }
   const shape = [index.length, ...src.shape.slice(1)];
-  const o = reuse(out, shape, src);
+  const o = reuseOutput(out, shape, src);
   src.backend.gatherRows(src.data, index, o.data, rows === 0 ? 0 : src.size / rows);
   return o;
 }

@@ -8,7 +8,7 @@
  */
 import type { Backend, ConvGeometry, DType, FloatArray, Storage } from '../Backend.js';
 import { JsBackend } from '../reference/JsBackend.js';
-import { Heap } from './Heap.js';
+import { type Collector, Heap } from './Heap.js';
 import { ThreadPool, type MatmulKernels } from './threads.js';
 
 /** The exports of kernels.wasm; pointers are byte offsets into the memory. */
@@ -108,6 +108,8 @@ export interface WasmBackendConfig {
   tmp: number;
   /** Why the backend runs on one thread although more were asked for (none: null or omitted). */
   singleThreadReason?: string | null;
+  /** Finds dropped storage inside synchronous loops (Heap.reclaim); null or omitted: only after tasks. */
+  collector?: Collector | null;
 }
 
 /**
@@ -122,7 +124,7 @@ export class WasmBackend implements Backend {
   readonly name: string;
   /** Float64 kernels, and the calls the wasm kernels leave to the reference (gathers outside this memory, odd geometries). */
   private readonly js = new JsBackend();
-  private readonly registry: FinalizationRegistry<number>;
+  private readonly registry: FinalizationRegistry<number> & { cleanupSome?(): void };
   private readonly job: number;
   private readonly tmp: number;
   private jobView: Int32Array;
@@ -145,7 +147,15 @@ export class WasmBackend implements Backend {
     this.name = config.name;
     this.threadThreshold = config.threadThreshold;
     this.singleThreadReason = config.singleThreadReason ?? null;
-    this.registry = new FinalizationRegistry((ptr) => heap.release(ptr));
+    const collector = config.collector ?? null;
+    const Registry = collector?.Registry ?? FinalizationRegistry;
+    const registry = (this.registry = new Registry<number>((ptr) => heap.release(ptr)) as WasmBackend['registry']);
+    if (collector) {
+      heap.reclaim = () => {
+        collector.collect();
+        registry.cleanupSome!();
+      };
+    }
     this.job = heap.alloc(JOB_BYTES);
     this.tmp = config.tmp;
     this.jobView = new Int32Array(heap.buffer, this.job, JOB_BYTES / 4);
@@ -162,9 +172,17 @@ export class WasmBackend implements Backend {
   }
 
   alloc(length: number, dtype: DType): Storage {
+    return this.newStorage(length, dtype, true);
+  }
+
+  allocUninitialized(length: number, dtype: DType): Storage {
+    return this.newStorage(length, dtype, false);
+  }
+
+  private newStorage(length: number, dtype: DType, zero: boolean): Storage {
     const bytes = length * (dtype === 'float64' ? 8 : 4);
     if (bytes === 0) return new WasmStorage(this.heap, 0, 0, dtype);
-    const storage = new WasmStorage(this.heap, this.heap.alloc(bytes), length, dtype);
+    const storage = new WasmStorage(this.heap, zero ? this.heap.alloc(bytes) : this.heap.allocUninitialized(bytes), length, dtype);
     this.registry.register(storage, storage.ptr, storage);
     return storage;
   }

@@ -3,7 +3,7 @@
  * platform.node.ts) and browsers (browser.ts, with platform.browser.ts). Platform-neutral: no
  * `node:` import here, nor in anything this imports.
  */
-import { Heap } from './Heap.js';
+import { type Collector, Heap } from './Heap.js';
 import { type KernelFile, canWait, sharedMemoryMissing, wasmSimdSupported } from './support.js';
 import { type SpawnWorker, ThreadPool, controlBytes } from './threads.js';
 import { TMP_BYTES_PER_THREAD, WasmBackend, type KernelExports } from './WasmBackend.js';
@@ -32,6 +32,12 @@ export interface WasmBackendOptions {
    */
   threadBackOff?: boolean;
   /**
+   * Give the blocks of dropped tensors back before the memory grows, even inside a synchronous
+   * loop (Node: a full garbage collection now and then, see collector.node.ts); default true.
+   * False: only when FinalizationRegistry callbacks run, between tasks.
+   */
+  reclaim?: boolean;
+  /**
    * The folder holding kernels.wasm and kernels-shared.wasm (a URL, or a path relative to the
    * page in browsers). Default: `./generated/` next to this module, given to bundlers as
    * `new URL('./generated/kernels.wasm', import.meta.url)`.
@@ -54,6 +60,8 @@ export interface Platform {
    * 'one-thread' (browsers: a page carries on without threads and says why).
    */
   onSpawnFailure: 'throw' | 'one-thread';
+  /** Finds dropped storage inside synchronous loops (Heap.reclaim), where the platform can; else null. */
+  collector?(): Collector | null;
 }
 
 /** 64 KiB pages: the initial memory, and the most a wasm32 memory can have. */
@@ -104,6 +112,7 @@ export async function createBackend(platform: Platform, options: WasmBackendOpti
     threadThreshold: options.threadThreshold ?? 1e6,
     tmp,
     singleThreadReason,
+    collector: options.reclaim === false ? null : platform.collector?.() ?? null,
   });
   warmUp(backend);
   return backend;

@@ -5,6 +5,7 @@
  */
 import type { Platform } from './create.js';
 import { loadKernelModule } from './loader.js';
+import { nodeCollector } from './collector.node.js';
 import {
   CMD, CMD_CRASH, CMD_EXIT, DONE, JOB, PACK, PACKED, PACK_TOTAL, SEQ, SPIN_MS, WORK, WORK_TOTAL,
   controlBytes, failSlot, type PoolWorker, type WorkerData,
@@ -121,4 +122,5 @@ export const nodePlatform: Platform = {
   loadModule: loadKernelModule,
   spawnWorker,
   onSpawnFailure: 'throw',
+  collector: nodeCollector,
 };
