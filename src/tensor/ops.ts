@@ -80,6 +80,55 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   return out;
 }
 
+export interface MatmulFusedOptions {
+  /** Use Aᵀ: A is stored k×m. */
+  transA?: boolean;
+  /** Use Bᵀ: B is stored n×k. */
+  transB?: boolean;
+  /** Write here (must be m×n). */
+  out?: Tensor | null;
+  /** Then add this row (n elements) to every row: x · W + b. */
+  bias?: Tensor | null;
+  /** Then max(0, ·): an Affine followed by a Relu. */
+  relu?: boolean;
+  /** Then zero where mask ≤ 0 (m×n, a Relu's forward output): the product of a backward, into Relu.backward. */
+  mask?: Tensor | null;
+}
+
+/**
+ * op(A) · op(B) with the next steps done as the product is stored, in one pass over the output:
+ * + bias, then ReLU, then the ReLU's mask. Bit-identical to matmul, addBias, relu,
+ * reluBackward called one after another (each step is the same arithmetic), without their
+ * three extra passes over the output.
+ * @example matmulFused(x, W1, { bias: b1, relu: true })   // relu(x · W1 + b1)
+ * @example matmulFused(dout, W2, { transB: true, mask: h }) // Relu.backward(dout · W2ᵀ)
+ */
+export function matmulFused(a: Tensor, b: Tensor, options: MatmulFusedOptions = {}): Tensor {
+  need2d('matmulFused', 'A', a);
+  need2d('matmulFused', 'B', b);
+  checkDtypes('matmulFused', a, b);
+  const { transA = false, transB = false, bias = null, relu = false, mask = null } = options;
+  const [m, k] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
+  const [k2, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
+  if (k !== k2) {
+    throw new ShapeError(
+      `matmulFused: inner dimensions differ: op(A) is ${m}×${k}, op(B) is ${k2}×${n} ` +
+        `(A shape ${fmtShape(a.shape)}${transA ? 'ᵀ' : ''}, B shape ${fmtShape(b.shape)}${transB ? 'ᵀ' : ''})`,
+    );
+  }
+  if (bias) {
+    if (bias.size !== n) throw new ShapeError(`matmulFused: bias has ${bias.size} elements but the product has ${n} columns (bias shape ${fmtShape(bias.shape)})`);
+    checkDtypes('matmulFused', a, bias);
+  }
+  if (mask) {
+    needShape('matmulFused', 'mask', mask, [m, n]);
+    checkDtypes('matmulFused', a, mask);
+  }
+  const out = reuseOutput(options.out, [m, n], a);
+  a.backend.matmulFused(a.data, b.data, out.data, m, k, n, transA, transB, { bias: bias?.data ?? null, relu, mask: mask?.data ?? null });
+  return out;
+}
+
 /** x + b, with the bias row b (length cols) added to every row of x. */
 export function addBias(x: Tensor, b: Tensor, out?: Tensor | null): Tensor {
   need2d('addBias', 'x', x);
@@ -153,6 +202,22 @@ export function softmaxLossBackward(y: Tensor, labels: Int32Array, scale: number
   const d = reuse(dx, y.shape, y);
   y.backend.softmaxLossBackward(y.data, labels, d.data, y.shape[0], y.shape[1], scale);
   return d;
+}
+
+/**
+ * softmaxRows, crossEntropyLabels and softmaxLossBackward in one pass over the rows of the
+ * scores x (2-D): y = softmax(x), the mean loss, and dx = (y − onehot(t)) · scale. Bit-identical
+ * to the three operations in a row.
+ */
+export function softmaxCrossEntropy(
+  x: Tensor, labels: Int32Array, scale: number, y?: Tensor | null, dx?: Tensor | null,
+): { loss: number; y: Tensor; dx: Tensor } {
+  need2d('softmaxCrossEntropy', 'x', x);
+  const [rows, cols] = x.shape;
+  const yOut = reuseOutput(y, x.shape, x);
+  const dxOut = reuseOutput(dx, x.shape, x);
+  const loss = x.backend.softmaxCrossEntropy(x.data, labels, yOut.data, dxOut.data, rows, cols, scale);
+  return { loss, y: yOut, dx: dxOut };
 }
 
 /** The index of the largest element of each row. */
