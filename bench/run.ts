@@ -21,10 +21,12 @@ import { writeFileAtomic } from '../src/io/atomicWrite.js';
 import { benchMatmul, benchMemory, benchTraining, benchUserLoop, fullRun, type FullRunResult, type MemoryResult, type UserLoopResult } from './ours.js';
 import { benchNumpy, numpyUnavailable, type NumpyInfo, type NumpyRun } from './numpy.js';
 import type { GradientMode, TfjsRun } from './tfjs.js';
+import { measurePeaks, type PeakResult } from './peak.js';
 import {
   RECIPE, batchSequence, initialWeights, loadBenchData, progress, settingsFor, totalIters,
   type ImplResult, type Workload,
 } from './shared.js';
+import { MNIST_SHAPE_KEYS } from './shared.js';
 import { REFERENCE_ID, checkTargets, fullRunTable, matmulTable, memoryTable, targetTable, trainingTable } from './report.js';
 
 const USAGE = `Usage: npm run bench -- [--quick] [--full] [--only js,wasm,numpy,tfjs] [--tfjs-grads manual|auto] [--out FILE]
@@ -160,6 +162,12 @@ if (opts.only.has('wasm') && wasmAvailable) {
   }
 }
 
+let peaks: PeakResult | null = null;
+if (opts.only.has('wasm')) {
+  progress('peaks of 128-bit SIMD: mul+add and relaxed_madd, 12 accumulators, 1 thread');
+  peaks = measurePeaks(settings.quick ? 3 : 9);
+}
+
 const numpyMissing = opts.only.has('numpy') ? numpyUnavailable() : null;
 if (opts.only.has('numpy')) {
   if (numpyMissing) {
@@ -243,6 +251,7 @@ if (numpyRun) threadParts.push(`NumPy OPENBLAS_NUM_THREADS=${settings.quick ? '1
 if (tfjsRun) threadParts.push(`TF.js 1 (WASM backend: WASM_HAS_MULTITHREAD_SUPPORT=${tfjsRun.wasmThreads} in Node; the CPU backend is single-threaded)`);
 say(`threads: ${threadParts.join('; ') || 'nothing ran'}`);
 if (numpyRun) say(`NumPy environment: ${numpyRun.envNote}`);
+if (numpyRun) say(numpyRun.jaxNote);
 if (tfjsRun) {
   const g = Object.entries(tfjsRun.gradients).map(([b, x]) => `${b}: ${x.used === 'manual' ? 'hand-written (book) gradients' : 'tf.valueAndGrads'}` +
     (x.trialMs ? ` (trial ms/iter: hand-written ${x.trialMs.manual.toFixed(2)}, tf.valueAndGrads ${x.trialMs.auto.toFixed(2)})` : ' (forced)'));
@@ -266,7 +275,8 @@ say('"book code" rows run the book\'s layers as they are: Affine1.backward also 
 if (userLoop) {
   say(`user's loop (the book's train_neuralnet.py against the library: ops.gatherRows without out, net.gradient, SGD.update; no accuracy pass): ` +
     `${userLoop.freshMs.toFixed(3)} ms/iter against ${userLoop.reuseMs.toFixed(3)} for the same loop reusing its batch, in alternating runs (means): ` +
-    `${(userLoop.freshMs / userLoop.reuseMs).toFixed(3)}×; ${userLoop.reclaims} reclaims of dropped blocks, wasm memory ${fmtMiB(userLoop.wasmMemoryBytes)} MB at the end.`);
+    `${(userLoop.freshMs / userLoop.reuseMs).toFixed(3)}×, after ${userLoop.warmupIters} warm-up steps of each (${userLoop.warmupReclaims} reclaims); ` +
+    `${userLoop.reclaims} reclaims of dropped blocks during the timed runs, wasm memory ${fmtMiB(userLoop.wasmMemoryBytes)} MB at the end.`);
 }
 say('Accuracy pass: ours 1,000-row chunks (TwoLayerNet.accuracy); NumPy and TF.js each set at once (the book\'s accuracy()).');
 if (tfjsRun && Object.values(tfjsRun.gradients).some((g) => g.used === 'auto')) {
@@ -286,6 +296,17 @@ say(matmulTable(results));
 say();
 say('GFLOPS = 2·M·K·N / time, median of samples; ours with arrays in the backend\'s storage; NumPy with transposed views (BLAS flags, no copy); TF.js with tf.transpose included.');
 say('The first three are the products of a training step: x·W1, dW1 = xᵀ·dout, and Affine1\'s dx = dout·W1ᵀ (which our step and the "same work" NumPy skip).');
+
+if (peaks) {
+  const wasm1 = ours.find((r) => r.id === 'wasm-1t');
+  const top = Math.max(peaks.plain ?? 0, peaks.fused ?? 0);
+  const fmtPeak = (g: number | null, err?: string) => (g === null ? `not measured (${err})` : `${g.toFixed(1)} GFLOPS`);
+  say();
+  say(`Peaks of 128-bit SIMD here, float32, 1 thread (12 independent f32x4 accumulators, best of samples): mul then add ${fmtPeak(peaks.plain, peaks.plainError)}; ` +
+    `relaxed_madd ${fmtPeak(peaks.fused, peaks.fusedError)}` + (top > 0 && wasm1?.matmul
+      ? `. wasm 1 thread on the MNIST products: ${MNIST_SHAPE_KEYS.map((k) => `${k} ${((100 * wasm1.matmul![k]) / top).toFixed(0)}%`).join(', ')} of the higher peak (kernels built without relaxed SIMD).`
+      : '.') + ' A peak below a product\'s figure means the loop is latency-bound on this core or its samples were interrupted by other processes.');
+}
 
 say();
 say('## Targets (reported, not asserted)');
@@ -341,6 +362,8 @@ const json = {
   targets: checks,
   memory,
   userLoop,
+  peaks,
+  jax: numpyRun?.jaxNote ?? null,
   fullRun: full,
   skipped,
   notes,
