@@ -1,13 +1,13 @@
 /**
  * The two throughput peaks of 128-bit WebAssembly SIMD on this engine and CPU, float32, one
  * thread: a bare loop of 12 independent f32x4 accumulators (bench/peak/plain.ts: mul then add;
- * bench/peak/fused.ts: relaxed SIMD's relaxed_madd). The GEMM's GFLOPS are read against the
+ * the same source with each as relaxed SIMD's relaxed_madd, made here). The GEMM's GFLOPS are read against the
  * higher peak the engine allows. Compiled here with the project's AssemblyScript (a few seconds);
  * the relaxed one needs `--experimental-wasm-relaxed-simd` in Node 20, set by
  * v8.setFlagsFromString before compiling (Node 22+ has it on by default).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,7 +67,11 @@ export function measurePeaks(samples = 7, sampleMs = 40): PeakResult {
       result.plainError = (e as Error).message;
     }
     try {
-      const bytes = compile(here('fused.ts'), dir, true);
+      // The same loop with each mul-then-add as one relaxed_madd.
+      const fused = readFileSync(here('plain.ts'), 'utf8').replace(/f32x4\.add\(f32x4\.mul\((a\d+), m\), c\)/g, 'f32x4.relaxed_madd($1, m, c)');
+      if (!fused.includes('relaxed_madd')) throw new Error('bench/peak/plain.ts: no mul-then-add to fuse');
+      writeFileSync(join(dir, 'fused.ts'), fused);
+      const bytes = compile(join(dir, 'fused.ts'), dir, true);
       v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
       result.fused = time(bytes, samples, sampleMs);
     } catch (e) {

@@ -137,7 +137,8 @@ if (opts.only.has('wasm')) {
       continue;
     }
     try {
-      runOurs(backend, `wasm-${backend.threads}t`, `this project, wasm ${backend.threads} thread${backend.threads > 1 ? 's' : ''}`, backend.threads);
+      const simd = backend.simd === 'relaxed' ? ', relaxed SIMD (auto)' : '';
+      runOurs(backend, `wasm-${backend.threads}t`, `this project, wasm ${backend.threads} thread${backend.threads > 1 ? 's' : ''}${simd}`, backend.threads);
     } catch (e) {
       skipped.push(`wasm backend (${threads} threads) failed: ${(e as Error).message}`);
     } finally {
@@ -166,6 +167,19 @@ let peaks: PeakResult | null = null;
 if (opts.only.has('wasm')) {
   progress('peaks of 128-bit SIMD: mul+add and relaxed_madd, 12 accumulators, 1 thread');
   peaks = measurePeaks(settings.quick ? 3 : 9);
+}
+
+if (opts.only.has('wasm') && wasmAvailable) {
+  // The relaxed-SIMD build's products beside the plain build's (1 thread), whichever 'auto' picks.
+  try {
+    const relaxed = await createWasmBackend({ threads: 1, relaxedSimd: true });
+    const auto = await createWasmBackend({ threads: 1 });
+    notes.push(`wasm kernels: relaxedSimd 'auto' picks the ${auto.simd} SIMD build here (a trial product, create.ts); rows say "relaxed SIMD (auto)" where their backend picked it`);
+    progress('this project, wasm 1 thread, relaxed-SIMD build: matrix products');
+    results.push({ id: 'wasm-relaxed-1t', label: 'this project, wasm 1 thread, relaxed SIMD', threads: 1, matmul: benchMatmul(relaxed, settings) });
+  } catch (e) {
+    skipped.push(`wasm relaxed-SIMD build: ${(e as Error).message}`);
+  }
 }
 
 const numpyMissing = opts.only.has('numpy') ? numpyUnavailable() : null;

@@ -1,7 +1,7 @@
 // The throughput peak of plain 128-bit SIMD on this engine: a bare loop of 12 independent f32x4
 // accumulators, each acc = acc · m + c (mul then add), all in registers (12 + 2 of the 16 that
 // V8 gives WebAssembly), so the loop is bound by the multiply and add units, not by latency or
-// loads. Built and run by bench/peak.ts; fused.ts is the same loop with relaxed_madd.
+// loads. Built and run by bench/peak.ts; bench/peak.ts makes the same loop with relaxed_madd.
 
 /** `steps` steps of the loop; returns a lane of the sum so nothing is dead. */
 export function peak(steps: i32, mv: f32, cv: f32): f32 {

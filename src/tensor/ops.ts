@@ -38,6 +38,22 @@ function needShape(op: string, name: string, t: Tensor, shape: readonly number[]
   }
 }
 
+/** [m, k, n] of op(A) · op(B) (op(A) m×k, op(B) k×n), after checking both are 2-D, of one dtype, and fit. */
+function productShape(op: string, a: Tensor, b: Tensor, transA: boolean, transB: boolean): [number, number, number] {
+  need2d(op, 'A', a);
+  need2d(op, 'B', b);
+  checkDtypes(op, a, b);
+  const [m, k] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
+  const [k2, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
+  if (k !== k2) {
+    throw new ShapeError(
+      `${op}: inner dimensions differ: op(A) is ${m}×${k}, op(B) is ${k2}×${n} ` +
+        `(A shape ${fmtShape(a.shape)}${transA ? 'ᵀ' : ''}, B shape ${fmtShape(b.shape)}${transB ? 'ᵀ' : ''})`,
+    );
+  }
+  return [m, k, n];
+}
+
 export interface MatmulOptions {
   /** Use Aᵀ: A is stored k×m. */
   transA?: boolean;
@@ -55,18 +71,8 @@ export interface MatmulOptions {
  * @example matmul(x, dout, { transA: true }) // dW = xᵀ · dout
  */
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
-  need2d('matmul', 'A', a);
-  need2d('matmul', 'B', b);
-  checkDtypes('matmul', a, b);
   const { transA = false, transB = false } = options;
-  const [m, k] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
-  const [k2, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
-  if (k !== k2) {
-    throw new ShapeError(
-      `matmul: inner dimensions differ: op(A) is ${m}×${k}, op(B) is ${k2}×${n} ` +
-        `(A shape ${fmtShape(a.shape)}${transA ? 'ᵀ' : ''}, B shape ${fmtShape(b.shape)}${transB ? 'ᵀ' : ''})`,
-    );
-  }
+  const [m, k, n] = productShape('matmul', a, b, transA, transB);
   let out: Tensor;
   if (options.accumulate) {
     if (!options.out) throw new ShapeError('matmul: accumulate needs an out tensor');
@@ -104,18 +110,8 @@ export interface MatmulFusedOptions {
  * @example matmulFused(dout, W2, { transB: true, mask: h }) // Relu.backward(dout · W2ᵀ)
  */
 export function matmulFused(a: Tensor, b: Tensor, options: MatmulFusedOptions = {}): Tensor {
-  need2d('matmulFused', 'A', a);
-  need2d('matmulFused', 'B', b);
-  checkDtypes('matmulFused', a, b);
   const { transA = false, transB = false, bias = null, relu = false, mask = null } = options;
-  const [m, k] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
-  const [k2, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
-  if (k !== k2) {
-    throw new ShapeError(
-      `matmulFused: inner dimensions differ: op(A) is ${m}×${k}, op(B) is ${k2}×${n} ` +
-        `(A shape ${fmtShape(a.shape)}${transA ? 'ᵀ' : ''}, B shape ${fmtShape(b.shape)}${transB ? 'ᵀ' : ''})`,
-    );
-  }
+  const [m, k, n] = productShape('matmulFused', a, b, transA, transB);
   if (bias) {
     if (bias.size !== n) throw new ShapeError(`matmulFused: bias has ${bias.size} elements but the product has ${n} columns (bias shape ${fmtShape(bias.shape)})`);
     checkDtypes('matmulFused', a, bias);

@@ -116,6 +116,8 @@ export interface WasmBackendConfig {
   singleThreadReason?: string | null;
   /** Finds dropped storage inside synchronous loops (Heap.reclaim); null or omitted: only after tasks. */
   collector?: Collector | null;
+  /** Which build of the kernels runs: plain SIMD (default) or relaxed SIMD's fused multiply-add. */
+  simd?: 'plain' | 'relaxed';
 }
 
 /**
@@ -139,6 +141,8 @@ export class WasmBackend implements Backend {
   private readonly threadThreshold: number;
   /** Why the backend started on one thread although more were asked for (no shared memory, a browser's main thread, ...), or null. */
   readonly singleThreadReason: string | null;
+  /** The build of the kernels in use: 'plain' SIMD or 'relaxed' SIMD (relaxed_madd in the products' micro-kernels). */
+  readonly simd: 'plain' | 'relaxed';
 
   /** @internal Use createWasmBackend(). */
   constructor(
@@ -153,6 +157,7 @@ export class WasmBackend implements Backend {
     this.name = config.name;
     this.threadThreshold = config.threadThreshold;
     this.singleThreadReason = config.singleThreadReason ?? null;
+    this.simd = config.simd ?? 'plain';
     const collector = config.collector ?? null;
     const Registry = collector?.Registry ?? FinalizationRegistry;
     const registry = (this.registry = new Registry<number>((ptr) => heap.release(ptr)) as WasmBackend['registry']);

@@ -6,6 +6,7 @@
 import type { Platform } from './create.js';
 import { loadKernelModule } from './loader.js';
 import { nodeCollector } from './collector.node.js';
+import v8 from 'node:v8';
 import {
   CMD, CMD_CRASH, CMD_EXIT, DONE, JOB, PACK, PACKED, PACK_TOTAL, SEQ, SPIN_MS, WORK, WORK_TOTAL,
   controlBytes, failSlot, type PoolWorker, type WorkerData,
@@ -123,4 +124,12 @@ export const nodePlatform: Platform = {
   spawnWorker,
   onSpawnFailure: 'throw',
   collector: nodeCollector,
+  enableRelaxedSimd() {
+    // Node 20 compiles relaxed SIMD only behind this flag (Node 22+ has it on); set before compiling.
+    try {
+      v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    } catch {
+      // the engine refuses: the relaxed module will fail to compile and the plain one is used
+    }
+  },
 };

@@ -102,6 +102,15 @@ const ELEMENT_BLOCK: i32 = 4096;
 @inline function vmul<T>(a: v128, b: v128): v128 {
   return sizeof<T>() == 8 ? f64x2.mul(a, b) : f32x4.mul(a, b);
 }
+/**
+ * c + a · b, the micro-kernels' step: a multiply then an add, or, in the relaxed-SIMD build
+ * (scripts/build-wasm.mjs compiles the kernels twice, with --use RELAXED_SIMD=0 and =1),
+ * relaxed_madd, which the engine may run as one fused multiply-add (rounded once).
+ */
+@inline function vmadd<T>(a: v128, b: v128, c: v128): v128 {
+  if (RELAXED_SIMD) return sizeof<T>() == 8 ? f64x2.relaxed_madd(a, b, c) : f32x4.relaxed_madd(a, b, c);
+  return vadd<T>(c, vmul<T>(a, b));
+}
 
 /** Lanes where v > 0 (false for NaN): the ReLU's mask. */
 @inline function vpositive<T>(v: v128): v128 {
@@ -203,10 +212,10 @@ export function matmulPack(job: usize, chunk: i32): void {
   if (sa == size && mr == 4) {
     for (let p = 0; p < kc; p++) {
       b0 = v128.load(pb); b1 = v128.load(pb, 16);
-      av = splatAdjacent<T>(pa, 0); c00 = vadd<T>(c00, vmul<T>(av, b0)); c01 = vadd<T>(c01, vmul<T>(av, b1));
-      av = splatAdjacent<T>(pa, 1); c10 = vadd<T>(c10, vmul<T>(av, b0)); c11 = vadd<T>(c11, vmul<T>(av, b1));
-      av = splatAdjacent<T>(pa, 2); c20 = vadd<T>(c20, vmul<T>(av, b0)); c21 = vadd<T>(c21, vmul<T>(av, b1));
-      av = splatAdjacent<T>(pa, 3); c30 = vadd<T>(c30, vmul<T>(av, b0)); c31 = vadd<T>(c31, vmul<T>(av, b1));
+      av = splatAdjacent<T>(pa, 0); c00 = vmadd<T>(av, b0, c00); c01 = vmadd<T>(av, b1, c01);
+      av = splatAdjacent<T>(pa, 1); c10 = vmadd<T>(av, b0, c10); c11 = vmadd<T>(av, b1, c11);
+      av = splatAdjacent<T>(pa, 2); c20 = vmadd<T>(av, b0, c20); c21 = vmadd<T>(av, b1, c21);
+      av = splatAdjacent<T>(pa, 3); c30 = vmadd<T>(av, b0, c30); c31 = vmadd<T>(av, b1, c31);
       pa += sp; pb += 32;
     }
   } else {
@@ -215,10 +224,10 @@ export function matmulPack(job: usize, chunk: i32): void {
     const o3: usize = mr > 3 ? sa * 3 : o2;
     for (let p = 0; p < kc; p++) {
       b0 = v128.load(pb); b1 = v128.load(pb, 16);
-      av = splat<T>(pa); c00 = vadd<T>(c00, vmul<T>(av, b0)); c01 = vadd<T>(c01, vmul<T>(av, b1));
-      av = splat<T>(pa + o1); c10 = vadd<T>(c10, vmul<T>(av, b0)); c11 = vadd<T>(c11, vmul<T>(av, b1));
-      av = splat<T>(pa + o2); c20 = vadd<T>(c20, vmul<T>(av, b0)); c21 = vadd<T>(c21, vmul<T>(av, b1));
-      av = splat<T>(pa + o3); c30 = vadd<T>(c30, vmul<T>(av, b0)); c31 = vadd<T>(c31, vmul<T>(av, b1));
+      av = splat<T>(pa); c00 = vmadd<T>(av, b0, c00); c01 = vmadd<T>(av, b1, c01);
+      av = splat<T>(pa + o1); c10 = vmadd<T>(av, b0, c10); c11 = vmadd<T>(av, b1, c11);
+      av = splat<T>(pa + o2); c20 = vmadd<T>(av, b0, c20); c21 = vmadd<T>(av, b1, c21);
+      av = splat<T>(pa + o3); c30 = vmadd<T>(av, b0, c30); c31 = vmadd<T>(av, b1, c31);
       pa += sp; pb += 32;
     }
   }
@@ -269,10 +278,10 @@ export function matmulPack(job: usize, chunk: i32): void {
   const o3: usize = mr > 3 ? sa * 3 : o2;
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(pb);
-    c0 = vadd<T>(c0, vmul<T>(splat<T>(pa), b0));
-    c1 = vadd<T>(c1, vmul<T>(splat<T>(pa + o1), b0));
-    c2 = vadd<T>(c2, vmul<T>(splat<T>(pa + o2), b0));
-    c3 = vadd<T>(c3, vmul<T>(splat<T>(pa + o3), b0));
+    c0 = vmadd<T>(splat<T>(pa), b0, c0);
+    c1 = vmadd<T>(splat<T>(pa + o1), b0, c1);
+    c2 = vmadd<T>(splat<T>(pa + o2), b0, c2);
+    c3 = vmadd<T>(splat<T>(pa + o3), b0, c3);
     pa += sp; pb += 32;
   }
   v128.store(tmp, c0); v128.store(tmp, c1, 32); v128.store(tmp, c2, 64); v128.store(tmp, c3, 96);
@@ -289,7 +298,7 @@ export function matmulPack(job: usize, chunk: i32): void {
 @inline function columnTile(pa: usize, sp: usize, pb: usize, kc: i32, ct: usize, ldc: usize, add: bool): void {
   let acc = v128.splat<i32>(0);
   for (let p = 0; p < kc; p++) {
-    acc = f32x4.add(acc, f32x4.mul(v128.load(pa), v128.load32_splat(pb)));
+    acc = vmadd<f32>(v128.load(pa), v128.load32_splat(pb), acc);
     pa += sp; pb += 32;
   }
   const r0 = f32x4.extract_lane(acc, 0), r1 = f32x4.extract_lane(acc, 1);
