@@ -232,13 +232,21 @@ export function matmulPack(job: usize, chunk: i32): void {
     }
   }
   if (epi != 0) {
-    // A fused output: spill the tile, then add, bias, ReLU and mask from there.
+    if (mr == 4 && nr == 32 / <i32>size) {
+      // A full tile's fused output, row by row from the accumulators.
+      let r = ct;
+      storeRowFused<T>(r, c00, c01, add, epi, bt, md); r += ldc;
+      storeRowFused<T>(r, c10, c11, add, epi, bt, md); r += ldc;
+      storeRowFused<T>(r, c20, c21, add, epi, bt, md); r += ldc;
+      storeRowFused<T>(r, c30, c31, add, epi, bt, md);
+      return;
+    }
+    // An edge tile: spill, then add, bias, ReLU and mask element by element.
     v128.store(tmp, c00); v128.store(tmp, c01, 16);
     v128.store(tmp, c10, 32); v128.store(tmp, c11, 48);
     v128.store(tmp, c20, 64); v128.store(tmp, c21, 80);
     v128.store(tmp, c30, 96); v128.store(tmp, c31, 112);
-    if (mr == 4 && nr == 32 / <i32>size) storeFused<T>(tmp, ct, ldc, add, epi, bt, md);
-    else storeEdgeFused<T>(tmp, ct, ldc, mr, nr, add, epi, bt, md);
+    storeEdgeFused<T>(tmp, ct, ldc, mr, nr, add, epi, bt, md);
     return;
   }
   if (mr == 4 && nr == 32 / <i32>size) {
@@ -330,34 +338,29 @@ export function matmulPack(job: usize, chunk: i32): void {
 }
 
 /**
- * A full 4×W tile from tmp with the fused output: v = (C +) acc, then + bias[j] (bt: the bias at
- * the tile's first column), then the ReLU, then the mask (md: mask − C, in bytes).
+ * One row of a full tile (two vectors v0, v1 at `row`) with the fused output: v = (C +) acc,
+ * then + bias[j] (bt: the bias at the tile's first column), then the ReLU, then the mask
+ * (md: mask − C, in bytes).
  */
-@inline function storeFused<T>(tmp: usize, ct: usize, ldc: usize, add: bool, epi: i32, bt: usize, md: usize): void {
-  for (let r = 0; r < 4; r++) {
-    const row = ct + <usize>r * ldc;
-    const t = tmp + (<usize>r << 5);
-    let v0 = v128.load(t);
-    let v1 = v128.load(t, 16);
-    if (add) {
-      v0 = vadd<T>(v128.load(row), v0);
-      v1 = vadd<T>(v128.load(row, 16), v1);
-    }
-    if (epi & BIAS) {
-      v0 = vadd<T>(v0, v128.load(bt));
-      v1 = vadd<T>(v1, v128.load(bt, 16));
-    }
-    if (epi & RELU) {
-      v0 = v128.and(v0, vpositive<T>(v0));
-      v1 = v128.and(v1, vpositive<T>(v1));
-    }
-    if (epi & MASK) {
-      v0 = v128.and(v0, vpositive<T>(v128.load(row + md)));
-      v1 = v128.and(v1, vpositive<T>(v128.load(row + md, 16)));
-    }
-    v128.store(row, v0);
-    v128.store(row, v1, 16);
+@inline function storeRowFused<T>(row: usize, v0: v128, v1: v128, add: bool, epi: i32, bt: usize, md: usize): void {
+  if (add) {
+    v0 = vadd<T>(v128.load(row), v0);
+    v1 = vadd<T>(v128.load(row, 16), v1);
   }
+  if (epi & BIAS) {
+    v0 = vadd<T>(v0, v128.load(bt));
+    v1 = vadd<T>(v1, v128.load(bt, 16));
+  }
+  if (epi & RELU) {
+    v0 = v128.and(v0, vpositive<T>(v0));
+    v1 = v128.and(v1, vpositive<T>(v1));
+  }
+  if (epi & MASK) {
+    v0 = v128.and(v0, vpositive<T>(v128.load(row + md)));
+    v1 = v128.and(v1, vpositive<T>(v128.load(row + md, 16)));
+  }
+  v128.store(row, v0);
+  v128.store(row, v1, 16);
 }
 
 /** The same for an edge tile (mr rows, nr columns), one element at a time. */
