@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { MATMUL_SHAPES, RECIPE, median, totalIters, type ImplResult, type Workload } from './shared.js';
 
 const SCRIPT = fileURLToPath(new URL('./numpy_two_layer.py', import.meta.url));
+const JAX_SCRIPT = fileURLToPath(new URL('./jax_two_layer.py', import.meta.url));
 /** Removed from the Python subprocess's environment (never from ours). */
 export const REMOVED_ENV = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'] as const;
 
@@ -47,6 +48,8 @@ interface ScriptOutput {
 export interface NumpyRun {
   info: NumpyInfo;
   results: ImplResult[];
+  /** "JAX not installed", or what went wrong, or JAX's version and devices when its row ran. */
+  jaxNote: string;
   /** The environment changes made for the subprocess, as printed. */
   envNote: string;
 }
@@ -129,9 +132,30 @@ export function benchNumpy(w: Workload): NumpyRun {
         });
       }
     }
+    // JAX on CPU, jax.jit of the same step (gather inside), where python3 can import it.
+    let jaxNote: string;
+    const probe = spawnSync('python3', ['-c', 'import jax'], { encoding: 'utf8', env: pythonEnv(1) });
+    if (probe.status !== 0) {
+      jaxNote = 'JAX not installed';
+    } else {
+      const r = spawnSync('python3', [JAX_SCRIPT, '--manifest', manifestPath], { env: pythonEnv(2), encoding: 'utf8', maxBuffer: 1 << 24 });
+      if (r.status !== 0) {
+        jaxNote = `JAX failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`;
+      } else {
+        const v = JSON.parse(r.stdout.trim().split('\n').pop()!) as VariantOutput & { jax: string; devices: string[] };
+        jaxNote = `JAX ${v.jax} on ${v.devices.join(', ')}, XLA's default threads`;
+        results.push({
+          id: 'jax-f32', label: 'JAX float32, jax.jit (same work)', threads: 2,
+          stepMs: median(v.stepMsSamples), stepMsSamples: v.stepMsSamples,
+          evalMs: median(v.evalMsSamples), evalMsSamples: v.evalMsSamples,
+          trainAccuracy: v.trainAccuracy, testAccuracy: v.testAccuracy,
+          lastRunMeanLoss: v.lastRunMeanLoss, iterations: v.iterations,
+        });
+      }
+    }
     const removed = REMOVED_ENV.map((n) => `${n}${process.env[n] !== undefined ? ` (was ${process.env[n]})` : ' (not set here)'}`).join(', ');
     const envNote = `python3 ran with ${removed} removed from its environment only, OPENBLAS_NUM_THREADS=${runs.map(([t]) => t).join(' then ')}`;
-    return { info: info!, results, envNote };
+    return { info: info!, results, envNote, jaxNote };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

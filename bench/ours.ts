@@ -11,6 +11,7 @@ import { toLabeledData, type LabeledData } from '../src/data/dataset.js';
 import { loadBundledDigits } from '../src/data/bundledDigits.js';
 import { BOOK_DEFAULTS, train } from '../src/train/train.js';
 import { Random } from '../src/random.js';
+import { SGD } from '../src/optimizers/SGD.js';
 import type { WasmBackend } from '../src/kernels/wasm/index.js';
 import { AutogradTwoLayerNet } from '../src/nets/AutogradTwoLayerNet.js';
 import type { NamedTensors } from '../src/optimizers/Optimizer.js';
@@ -131,6 +132,97 @@ export function benchAutograd(backend: Backend, w: Workload): AutogradResult {
   const layersMs = median(layersMsSamples), autogradMs = median(autogradMsSamples);
   const threads = (backend as { threads?: number }).threads ?? 1;
   return { backend: backend.name, threads, layersMs, autogradMs, layersMsSamples, autogradMsSamples, ratio: median(ratios), cpuRatio: median(cpuRatios), fastRatio: tenth(autogradMsSamples) / tenth(layersMsSamples), maxLossDiff };
+}
+
+/**
+ * The book's train_neuralnet.py as a library user writes it: every step a fresh batch tensor
+ * (`x_batch = x_train[batch_mask]`: gatherRows without `out`) and label array, then
+ * net.gradient and SGD.update. Nothing reused: the dropped batches are the heap's to recycle.
+ */
+class UserLoop {
+  private readonly optimizer = new SGD({ lr: RECIPE.lr });
+
+  constructor(private readonly net: TwoLayerNet, private readonly train: LabeledData) {}
+
+  step(index: Int32Array): number {
+    const { net, train } = this;
+    const xBatch = gatherRows(train.x, index); //                     x_batch = x_train[batch_mask]
+    const tBatch = Int32Array.from(index, (i) => train.labels[i]); // t_batch = t_train[batch_mask]
+    const grad = net.gradient(xBatch, tBatch); //                     grad = network.gradient(x_batch, t_batch)
+    this.optimizer.update(net.params, grad); //                       params[key] -= learning_rate * grad[key]
+    const loss = net.lastLayer.loss!;
+    if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss}`);
+    return loss;
+  }
+}
+
+/** The user's loop against the reusing loop (the bench's Stepper) on one backend, in alternating runs. */
+export interface UserLoopResult {
+  result: ImplResult;
+  /** Mean ms/iter of the reusing loop over its runs, alternating with the user's loop's. */
+  reuseMs: number;
+  /** Mean ms/iter of the user's loop over its runs (reclaims included). */
+  freshMs: number;
+  /** Times the wasm heap reclaimed dropped blocks during the timed runs, and during the warm-up. */
+  reclaims: number;
+  warmupReclaims: number;
+  warmupIters: number;
+  wasmMemoryBytes: number;
+}
+
+/**
+ * ms/iter of the user's loop (fresh batch each step), in runs alternating with the same number
+ * of runs of the reusing loop, each on its own net from the shared weights and batches. Means
+ * over runs rather than medians: the fresh loop's cost comes in bursts (a reclaim every few
+ * hundred steps), which a median would hide.
+ */
+export function benchUserLoop(backend: WasmBackend, label: string, w: Workload): UserLoopResult {
+  const s = w.settings;
+  const B = RECIPE.batchSize;
+  const train = toLabeledData(w.data.train, { backend });
+  const fresh = new UserLoop(makeNet(backend, w.init), train);
+  const reuse = new Stepper(makeNet(backend, w.init), train);
+  const iters = totalIters(s);
+  const batch = (i: number) => w.batches.subarray((i % iters) * B, ((i % iters) + 1) * B);
+  // A longer warm-up than the other rows: the dropped batches must have filled the heap's
+  // reclaim budget once (64 MiB or half the live data: a few hundred steps) before the loop runs
+  // as it does for the rest of a 10,000-iteration book run, on blocks it has touched before.
+  const warmup = s.quick ? 3 * s.warmup : 10 * s.warmup;
+  for (let i = 0; i < warmup; i++) {
+    fresh.step(batch(i));
+    reuse.step(batch(i));
+  }
+  const runs = 2 * s.runs;
+  const freshSamples: number[] = [];
+  const reuseSamples: number[] = [];
+  let lossSum = 0;
+  const reclaimsBefore = backend.heap.reclaims;
+  const warmupReclaims = reclaimsBefore;
+  for (let r = 0, i = warmup; r < runs; r++, i += s.itersPerRun) {
+    for (const which of r % 2 === 0 ? ['fresh', 'reuse'] : ['reuse', 'fresh']) {
+      let sum = 0;
+      const t = performance.now();
+      if (which === 'fresh') for (let j = 0; j < s.itersPerRun; j++) sum += fresh.step(batch(i + j));
+      else for (let j = 0; j < s.itersPerRun; j++) reuse.step(batch(i + j));
+      (which === 'fresh' ? freshSamples : reuseSamples).push((performance.now() - t) / s.itersPerRun);
+      if (which === 'fresh') lossSum = sum;
+    }
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const freshMs = mean(freshSamples);
+  return {
+    result: {
+      id: 'wasm-user-loop', label, threads: backend.threads,
+      stepMs: freshMs, stepMsSamples: freshSamples,
+      lastRunMeanLoss: lossSum / s.itersPerRun,
+      notes: ['fresh batch tensor and label array every step (gatherRows without out), SGD.update; mean over runs'],
+    },
+    reuseMs: mean(reuseSamples),
+    freshMs,
+    reclaims: backend.heap.reclaims - reclaimsBefore,
+    warmupReclaims, warmupIters: warmup,
+    wasmMemoryBytes: backend.heap.byteLength,
+  };
 }
 
 /** Training step and accuracy pass of this project's TwoLayerNet on one backend. */

@@ -18,13 +18,15 @@ import { parseArgs } from 'node:util';
 import { JsBackend } from '../src/kernels/reference/JsBackend.js';
 import { createWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.js';
 import { writeFileAtomic } from '../src/io/atomicWrite.js';
-import { benchAutograd, benchMatmul, benchMemory, benchTraining, fullRun, type AutogradResult, type FullRunResult, type MemoryResult } from './ours.js';
+import { benchAutograd, benchMatmul, benchMemory, benchTraining, benchUserLoop, fullRun, type AutogradResult, type FullRunResult, type MemoryResult, type UserLoopResult } from './ours.js';
 import { benchNumpy, numpyUnavailable, type NumpyInfo, type NumpyRun } from './numpy.js';
 import type { GradientMode, TfjsRun } from './tfjs.js';
+import { measurePeaks, type PeakResult } from './peak.js';
 import {
   RECIPE, batchSequence, initialWeights, loadBenchData, progress, settingsFor, totalIters,
   type ImplResult, type Workload,
 } from './shared.js';
+import { MNIST_SHAPE_KEYS } from './shared.js';
 import { REFERENCE_ID, checkTargets, fullRunTable, matmulTable, memoryTable, targetTable, trainingTable } from './report.js';
 
 const USAGE = `Usage: npm run bench -- [--quick] [--full] [--only js,wasm,numpy,tfjs] [--tfjs-grads manual|auto] [--out FILE]
@@ -104,6 +106,7 @@ let numpyInfo: NumpyInfo | null = null;
 let tfjsRun: TfjsRun | null = null;
 let memory: MemoryResult | null = null;
 let autograd: AutogradResult | null = null;
+let userLoop: UserLoopResult | null = null;
 let full: FullRunResult[] | null = null;
 
 function runOurs(backend: JsBackend | WasmBackend, id: string, label: string, threads: number): void {
@@ -135,12 +138,48 @@ if (opts.only.has('wasm')) {
       continue;
     }
     try {
-      runOurs(backend, `wasm-${backend.threads}t`, `this project, wasm ${backend.threads} thread${backend.threads > 1 ? 's' : ''}`, backend.threads);
+      const simd = backend.simd === 'relaxed' ? ', relaxed SIMD (auto)' : '';
+      runOurs(backend, `wasm-${backend.threads}t`, `this project, wasm ${backend.threads} thread${backend.threads > 1 ? 's' : ''}${simd}`, backend.threads);
     } catch (e) {
       skipped.push(`wasm backend (${threads} threads) failed: ${(e as Error).message}`);
     } finally {
       await backend.pool?.close();
     }
+  }
+}
+
+if (opts.only.has('wasm') && wasmAvailable) {
+  // The book's train_neuralnet.py written against the library, on the default backend (default threads).
+  const backend = await createWasmBackend();
+  const label = `this project, wasm ${backend.threads} thr, user's loop (fresh batch each step)`;
+  progress(`${label}, alternating with the reusing loop`);
+  try {
+    userLoop = benchUserLoop(backend, label, w);
+    results.push(userLoop.result);
+    ours.push(userLoop.result);
+  } catch (e) {
+    skipped.push(`wasm user's loop failed: ${(e as Error).message}`);
+  } finally {
+    await backend.pool?.close();
+  }
+}
+
+let peaks: PeakResult | null = null;
+if (opts.only.has('wasm')) {
+  progress('peaks of 128-bit SIMD: mul+add and relaxed_madd, 12 accumulators, 1 thread');
+  peaks = measurePeaks(settings.quick ? 3 : 9);
+}
+
+if (opts.only.has('wasm') && wasmAvailable) {
+  // The relaxed-SIMD build's products beside the plain build's (1 thread), whichever 'auto' picks.
+  try {
+    const relaxed = await createWasmBackend({ threads: 1, relaxedSimd: true });
+    const auto = await createWasmBackend({ threads: 1 });
+    notes.push(`wasm kernels: relaxedSimd 'auto' picks the ${auto.simd} SIMD build here (a trial product, create.ts); rows say "relaxed SIMD (auto)" where their backend picked it`);
+    progress('this project, wasm 1 thread, relaxed-SIMD build: matrix products');
+    results.push({ id: 'wasm-relaxed-1t', label: 'this project, wasm 1 thread, relaxed SIMD', threads: 1, matmul: benchMatmul(relaxed, settings) });
+  } catch (e) {
+    skipped.push(`wasm relaxed-SIMD build: ${(e as Error).message}`);
   }
 }
 
@@ -216,6 +255,7 @@ if (opts.full) {
 }
 
 const loadAtEnd = loadavg();
+const fmtMiB = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 const seconds = (performance.now() - started) / 1000;
 
 // ------------------------------------------------------------------------------ report
@@ -234,12 +274,13 @@ say(`load average: ${loadAtStart[0].toFixed(2)} at start, ${loadAtEnd[0].toFixed
   (loadAtStart[0] > 0.5 ? ' — other processes were running: timings are noisy, thread scaling especially' : ''));
 const threadParts: string[] = [];
 if (ours.some((r) => r.id === 'js')) threadParts.push('js 1');
-const wasmThreads = ours.filter((r) => r.id.startsWith('wasm')).map((r) => r.threads);
+const wasmThreads = ours.filter((r) => r.id.startsWith('wasm') && r.id !== 'wasm-user-loop').map((r) => r.threads);
 if (wasmThreads.length) threadParts.push(`wasm ${wasmThreads.join(' and ')}${memory ? ` (memory run: the default, ${memory.threads})` : ''}`);
 if (numpyRun) threadParts.push(`NumPy OPENBLAS_NUM_THREADS=${settings.quick ? '1 (2: not in --quick)' : '1 and 2'}`);
 if (tfjsRun) threadParts.push(`TF.js 1 (WASM backend: WASM_HAS_MULTITHREAD_SUPPORT=${tfjsRun.wasmThreads} in Node; the CPU backend is single-threaded)`);
 say(`threads: ${threadParts.join('; ') || 'nothing ran'}`);
 if (numpyRun) say(`NumPy environment: ${numpyRun.envNote}`);
+if (numpyRun) say(numpyRun.jaxNote);
 if (tfjsRun) {
   const g = Object.entries(tfjsRun.gradients).map(([b, x]) => `${b}: ${x.used === 'manual' ? 'hand-written (book) gradients' : 'tf.valueAndGrads'}` +
     (x.trialMs ? ` (trial ms/iter: hand-written ${x.trialMs.manual.toFixed(2)}, tf.valueAndGrads ${x.trialMs.auto.toFixed(2)})` : ' (forced)'));
@@ -260,6 +301,12 @@ say();
 say(`ref = NumPy float32, 1 thread, same work; "speed vs ref" = ref time / time (> 1: faster than NumPy float32).` +
   (ref ? '' : ' NumPy did not run: no ratios.'));
 say('"book code" rows run the book\'s layers as they are: Affine1.backward also computes dx, which nobody uses (1/3 of the products); "same work" skips it, as src/nets/TwoLayerNet.ts does.');
+if (userLoop) {
+  say(`user's loop (the book's train_neuralnet.py against the library: ops.gatherRows without out, net.gradient, SGD.update; no accuracy pass): ` +
+    `${userLoop.freshMs.toFixed(3)} ms/iter against ${userLoop.reuseMs.toFixed(3)} for the same loop reusing its batch, in alternating runs (means): ` +
+    `${(userLoop.freshMs / userLoop.reuseMs).toFixed(3)}×, after ${userLoop.warmupIters} warm-up steps of each (${userLoop.warmupReclaims} reclaims); ` +
+    `${userLoop.reclaims} reclaims of dropped blocks during the timed runs, wasm memory ${fmtMiB(userLoop.wasmMemoryBytes)} MB at the end.`);
+}
 say('Accuracy pass: ours 1,000-row chunks (TwoLayerNet.accuracy); NumPy and TF.js each set at once (the book\'s accuracy()).');
 if (tfjsRun && Object.values(tfjsRun.gradients).some((g) => g.used === 'auto')) {
   say('tf.valueAndGrads differentiates log(y + 1e-7) exactly rather than using the book\'s (y − t)/N: its accuracies may differ in the 4th digit.');
@@ -278,6 +325,17 @@ say(matmulTable(results));
 say();
 say('GFLOPS = 2·M·K·N / time, median of samples; ours with arrays in the backend\'s storage; NumPy with transposed views (BLAS flags, no copy); TF.js with tf.transpose included.');
 say('The first three are the products of a training step: x·W1, dW1 = xᵀ·dout, and Affine1\'s dx = dout·W1ᵀ (which our step and the "same work" NumPy skip).');
+
+if (peaks) {
+  const wasm1 = ours.find((r) => r.id === 'wasm-1t');
+  const top = Math.max(peaks.plain ?? 0, peaks.fused ?? 0);
+  const fmtPeak = (g: number | null, err?: string) => (g === null ? `not measured (${err})` : `${g.toFixed(1)} GFLOPS`);
+  say();
+  say(`Peaks of 128-bit SIMD here, float32, 1 thread (12 independent f32x4 accumulators, best of samples): mul then add ${fmtPeak(peaks.plain, peaks.plainError)}; ` +
+    `relaxed_madd ${fmtPeak(peaks.fused, peaks.fusedError)}` + (top > 0 && wasm1?.matmul
+      ? `. wasm 1 thread on the MNIST products: ${MNIST_SHAPE_KEYS.map((k) => `${k} ${((100 * wasm1.matmul![k]) / top).toFixed(0)}%`).join(', ')} of the higher peak (kernels built without relaxed SIMD).`
+      : '.') + ' A peak below a product\'s figure means the loop is latency-bound on this core or its samples were interrupted by other processes.');
+}
 
 say();
 say('## Targets (reported, not asserted)');
@@ -350,6 +408,9 @@ const json = {
   targets: checks,
   memory,
   autograd,
+  userLoop,
+  peaks,
+  jax: numpyRun?.jaxNote ?? null,
   fullRun: full,
   skipped,
   notes,

@@ -5,8 +5,10 @@
  *   kernels.wasm         imports a plain memory          (one thread; works everywhere)
  *   kernels-shared.wasm  imports a shared memory         (threads; needs SharedArrayBuffer)
  *
- * and bundles the thread pool's worker script (src/kernels/wasm/threadWorker.ts) into one file
- * with no imports, run as it is by Node's worker_threads and by browsers' Web Workers:
+ * and the same two with relaxed SIMD's relaxed_madd in the micro-kernels (kernels-relaxed.wasm,
+ * kernels-relaxed-shared.wasm), and bundles the thread pool's worker script
+ * (src/kernels/wasm/threadWorker.ts) into one file with no imports, run as it is by Node's
+ * worker_threads and by browsers' Web Workers:
  *
  *   threadWorker.js
  *
@@ -36,12 +38,16 @@ const ascBin = fileURLToPath(import.meta.resolve('assemblyscript/bin/asc.js'));
 // The largest wasm32 memory, in 64 KiB pages; a shared memory must declare its maximum.
 const MAX_PAGES = 65536;
 const common = ['-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--enable', 'simd'];
+const shared = ['--enable', 'threads', '--sharedMemory', '--maximumMemory', String(MAX_PAGES)];
+// Each twice: plain SIMD, and relaxed SIMD's fused multiply-add in the micro-kernels (chosen at
+// run time where the engine has it and it is faster: see create.ts).
+const plain = ['--use', 'RELAXED_SIMD=0'];
+const relaxed = ['--use', 'RELAXED_SIMD=1', '--enable', 'relaxed-simd'];
 const targets = [
-  { file: 'kernels.wasm', flags: common },
-  {
-    file: 'kernels-shared.wasm',
-    flags: [...common, '--enable', 'threads', '--sharedMemory', '--maximumMemory', String(MAX_PAGES)],
-  },
+  { file: 'kernels.wasm', flags: [...common, ...plain] },
+  { file: 'kernels-shared.wasm', flags: [...common, ...plain, ...shared] },
+  { file: 'kernels-relaxed.wasm', flags: [...common, ...relaxed] },
+  { file: 'kernels-relaxed-shared.wasm', flags: [...common, ...relaxed, ...shared] },
 ];
 
 async function mtime(file) {

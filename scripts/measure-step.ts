@@ -81,11 +81,13 @@ function instrument(backend: WasmBackend): Map<string, { ms: number; calls: numb
   for (const name of Object.getOwnPropertyNames(proto)) {
     if (name === 'constructor' || name === 'alloc' || name === 'free' || name === 'close') continue;
     const desc = Object.getOwnPropertyDescriptor(proto, name);
-    if (!desc || typeof desc.value !== 'function' || ['withArgs', 'scratch', 'jobFields', 'windowJob'].includes(name)) continue;
+    if (!desc || typeof desc.value !== 'function' || ['withArgs', 'scratch', 'jobFields', 'windowJob', 'product', 'newStorage', 'allocUninitialized'].includes(name)) continue;
     const fn = desc.value as (...args: unknown[]) => unknown;
     (backend as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
       // products by shape: m×k×n, with ᵀ on a transposed operand
-      const key = name !== 'matmul' ? name : `matmul ${args[3]}×${args[4]}×${args[5]}${args[6] ? ' Aᵀ' : ''}${args[7] ? ' Bᵀ' : ''}`;
+      const fused = name === 'matmulFused' ? (args[8] as { bias?: unknown; relu?: boolean; mask?: unknown }) : null;
+      const key = name !== 'matmul' && name !== 'matmulFused' ? name : `${name} ${args[3]}×${args[4]}×${args[5]}${args[6] ? ' Aᵀ' : ''}${args[7] ? ' Bᵀ' : ''}` +
+        (fused ? `${fused.bias ? ' +b' : ''}${fused.relu ? ' relu' : ''}${fused.mask ? ' mask' : ''}` : '');
       let entry = totals.get(key);
       if (!entry) totals.set(key, (entry = { ms: 0, calls: 0 }));
       const t0 = performance.now();

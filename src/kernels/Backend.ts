@@ -35,6 +35,12 @@ export interface Backend {
   alloc(length: number, dtype: DType): Storage;
 
   /**
+   * Storage whose elements are unspecified, for the output of a kernel that writes all of it
+   * (a backend that reuses memory skips the zero fill); a backend without it uses `alloc`.
+   */
+  allocUninitialized?(length: number, dtype: DType): Storage;
+
+  /**
    * C = op(A) · op(B), or C += op(A) · op(B) when `accumulate`.
    * op(A) is m×k: A is stored m×k, or k×m when `transA` (read through strides, no copy).
    * op(B) is k×n: B is stored k×n, or n×k when `transB`.
@@ -43,6 +49,20 @@ export interface Backend {
     a: FloatArray, b: FloatArray, c: FloatArray,
     m: number, k: number, n: number,
     transA: boolean, transB: boolean, accumulate: boolean,
+  ): void;
+
+  /**
+   * C = op(A) · op(B) as `matmul` (never accumulating), with the next kernels fused into the
+   * product's output, in this order: C += bias (row vector, as addBias), C = max(0, C) (as relu),
+   * C = mask > 0 ? C : 0 (as reluBackward, `mask` being a ReLU's output laid out as C). Each
+   * step is the same arithmetic as its own kernel, so the result is bit-identical to the
+   * unfused calls. Used by Affine (+ b), the inference path (+ b, ReLU) and the backward of
+   * Affine2 into Relu1 (mask).
+   */
+  matmulFused(
+    a: FloatArray, b: FloatArray, c: FloatArray,
+    m: number, k: number, n: number,
+    transA: boolean, transB: boolean, fused: FusedOutput,
   ): void;
 
   /** out[i, j] = x[i, j] + bias[j] for a rows×cols matrix. `out` may be `x`. */
@@ -76,6 +96,15 @@ export interface Backend {
   softmaxLossBackward(
     y: FloatArray, labels: Int32Array, dx: FloatArray, rows: number, cols: number, scale: number,
   ): void;
+
+  /**
+   * softmax(x) into y, then the mean cross-entropy against label indices (returned), then
+   * dx = (y − onehot(t)) · scale: SoftmaxWithLoss's forward and backward in one pass over the
+   * rows, bit-identical to softmax, crossEntropyLabels and softmaxLossBackward in a row.
+   */
+  softmaxCrossEntropy(
+    x: FloatArray, labels: Int32Array, y: FloatArray, dx: FloatArray, rows: number, cols: number, scale: number,
+  ): number;
 
   /** out[i] = argmax_j x[i, j] (the first index on ties). */
   argmaxRows(x: FloatArray, out: Int32Array, rows: number, cols: number): void;
@@ -115,6 +144,16 @@ export interface Backend {
 
   /** dx is zeroed, then dx[argMax[i]] += dout[i] for every output i whose max is not padding. */
   maxPoolBackward(dout: FloatArray, argMax: Int32Array, dx: FloatArray, g: ConvGeometry): void;
+}
+
+/** What `matmulFused` applies to a product's output (see there); every field optional. */
+export interface FusedOutput {
+  /** Added to every row (length n). */
+  readonly bias?: FloatArray | null;
+  /** Then max(0, ·). */
+  readonly relu?: boolean;
+  /** Then zero where mask ≤ 0 or NaN (m×n, a ReLU's forward output). */
+  readonly mask?: FloatArray | null;
 }
 
 /**

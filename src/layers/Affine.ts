@@ -1,7 +1,8 @@
 import type { Tensor } from '../tensor/Tensor.js';
-import { addBias, matmul, sameShape, sumColumns } from '../tensor/ops.js';
+import { matmul, matmulFused, sameShape, sumColumns } from '../tensor/ops.js';
 import { ShapeError, fmtShape } from '../tensor/ShapeError.js';
 import type { Layer } from './Layer.js';
+import type { Relu } from './Relu.js';
 
 /**
  * The fully connected layer: out = x · W + b, on a batch of rows.
@@ -47,6 +48,13 @@ export class Affine implements Layer {
 
   /** out = x · W + b, with x seen as (N, −1). */
   forward(x: Tensor): Tensor {
+    const x2 = this.acceptInput(x);
+    this.out = matmulFused(x2, this.W, { bias: this.b, out: this.out }); // x · W + b (b added as the product is stored)
+    return x.ndim === 1 ? this.out.reshape([this.W.shape[1]]) : this.out;
+  }
+
+  /** Checks x and keeps it, as (N, −1), for backward. */
+  private acceptInput(x: Tensor): Tensor {
     this.originalXShape = x.shape;
     const n = x.ndim === 1 ? 1 : x.shape[0];
     const features = n === 0 ? 0 : x.size / n;
@@ -56,9 +64,31 @@ export class Affine implements Layer {
       );
     }
     this.x = x.ndim === 2 ? x : x.reshape([n, features]);
-    this.out = matmul(this.x, this.W, { out: this.out }); // x · W
-    addBias(this.out, this.b, this.out); //                    + b
-    return x.ndim === 1 ? this.out.reshape([this.W.shape[1]]) : this.out;
+    return this.x;
+  }
+
+  /**
+   * relu.forward(this.forward(x)) as one fused product, relu(x · W + b), stored as the Relu's
+   * output so that its backward works as usual (the same numbers, bit for bit). This layer's
+   * own output is not kept: nothing in backward needs it.
+   */
+  forwardRelu(x: Tensor, relu: Relu): Tensor {
+    const x2 = this.acceptInput(x);
+    if (x2.ndim !== 2) throw new ShapeError('Affine.forwardRelu: a 1-D input has no fused path; use forward');
+    relu.out = matmulFused(x2, this.W, { bias: this.b, relu: true, out: relu.out }); // max(0, x · W + b)
+    return relu.out;
+  }
+
+  /**
+   * relu.backward(this.backward(dout)) with the ReLU's mask fused into the product
+   * dx = dout · Wᵀ: stores dW and db, returns the gradient at the Relu's input (bit-identical
+   * to the two calls). `relu` is the Relu whose output fed this layer.
+   */
+  backwardRelu(dout: Tensor, relu: Relu): Tensor {
+    const d = this.paramGradients(dout);
+    if (!relu.out || !sameShape(relu.out.shape, this.x!.shape)) throw new Error('Affine.backwardRelu: the Relu did not produce this layer\'s input');
+    this.dx = matmulFused(d, this.W, { transB: true, mask: relu.out, out: this.dx }); // dx = (dout · Wᵀ) · [out > 0]
+    return this.dx;
   }
 
   /** Stores dW and db; returns dx in the input's shape. */
@@ -66,6 +96,19 @@ export class Affine implements Layer {
   /** With `inputGradient: false`, only dW and db: the first layer's dx is never used. */
   backward(dout: Tensor, options: { inputGradient: false }): null;
   backward(dout: Tensor, options?: { inputGradient: boolean }): Tensor | null {
+    const d = this.paramGradients(dout);
+    if (options?.inputGradient === false) return null;
+    const originalXShape = this.originalXShape!;
+    this.dx = matmul(d, this.W, { transB: true, out: this.dx }); // dx = dout · Wᵀ
+    if (sameShape(originalXShape, this.dx.shape)) return this.dx;
+    if (!this.dxView || this.dxView.storage !== this.dx.storage || !sameShape(this.dxView.shape, originalXShape)) {
+      this.dxView = this.dx.reshape(originalXShape);
+    }
+    return this.dxView;
+  }
+
+  /** dW = xᵀ · dout and db = Σ_rows dout; returns dout as (N, out). */
+  private paramGradients(dout: Tensor): Tensor {
     if (!this.x || !this.originalXShape) throw new Error('Affine: backward called before forward');
     const [n, outCols] = [this.x.shape[0], this.W.shape[1]];
     if (dout.size !== n * outCols) {
@@ -74,12 +117,6 @@ export class Affine implements Layer {
     const d = dout.ndim === 2 ? dout : dout.reshape([n, outCols]);
     this.dW = matmul(this.x, d, { transA: true, out: this.dW }); // dW = xᵀ · dout
     this.db = sumColumns(d, this.db); //                            db = Σ_rows dout
-    if (options?.inputGradient === false) return null;
-    this.dx = matmul(d, this.W, { transB: true, out: this.dx }); // dx = dout · Wᵀ
-    if (sameShape(this.originalXShape, this.dx.shape)) return this.dx;
-    if (!this.dxView || this.dxView.storage !== this.dx.storage || !sameShape(this.dxView.shape, this.originalXShape)) {
-      this.dxView = this.dx.reshape(this.originalXShape);
-    }
-    return this.dxView;
+    return d;
   }
 }

@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor/Tensor.js';
-import { crossEntropyLabels, softmaxLossBackward, softmaxRows } from '../tensor/ops.js';
+import { crossEntropyLabels, softmaxCrossEntropy, softmaxLossBackward, softmaxRows } from '../tensor/ops.js';
 import { ShapeError, fmtShape } from '../tensor/ShapeError.js';
 import { toLabels, type Targets } from '../functions/targets.js';
 
@@ -30,6 +30,8 @@ export class SoftmaxWithLoss {
   t: Int32Array | null = null;
   private dx: Tensor | null = null;
   private inputShape: readonly number[] | null = null;
+  /** dx already holds backward(1)'s result (forwardWithGradient). */
+  private dxReady = false;
 
   /** loss = −Σ t · log(softmax(x) + 1e-7) / N, keeping the softmax output y. */
   forward(x: Tensor, t: Targets): number {
@@ -40,15 +42,32 @@ export class SoftmaxWithLoss {
     const x2 = x.ndim === 1 ? x.reshape([1, x.size]) : x;
     const [rows, cols] = x2.shape;
     this.t = toLabels(t, rows, cols, 'SoftmaxWithLoss', this.t ?? undefined);
+    this.dxReady = false;
     this.y = softmaxRows(x2, this.y);
     this.loss = crossEntropyLabels(this.y, this.t);
     return this.loss;
+  }
+
+  /**
+   * forward(x, t) for a batch (2-D), computing in the same pass over the rows the dx that
+   * backward(1) returns, (y − t) / N; that backward then does no work. The same numbers as
+   * forward then backward(1), bit for bit.
+   */
+  forwardWithGradient(x: Tensor, t: Targets): number {
+    if (x.ndim !== 2) throw new ShapeError(`SoftmaxWithLoss.forwardWithGradient: scores must be 2-D (a batch), got ${fmtShape(x.shape)}`);
+    this.inputShape = x.shape;
+    const [rows, cols] = x.shape;
+    this.t = toLabels(t, rows, cols, 'SoftmaxWithLoss', this.t ?? undefined);
+    const r = softmaxCrossEntropy(x, this.t, 1 / rows, this.y, this.dx);
+    [this.y, this.dx, this.loss, this.dxReady] = [r.y, r.dx, r.loss, true];
+    return r.loss;
   }
 
   /** dx = (y − t) / batch size. `dout` is 1 for the last layer, as in the book. */
   backward(dout = 1): Tensor {
     if (!this.y || !this.t || !this.inputShape) throw new Error('SoftmaxWithLoss: backward called before forward');
     const batchSize = this.y.shape[0];
+    if (this.dxReady && dout === 1) return this.dx!; // computed by forwardWithGradient
     this.dx = softmaxLossBackward(this.y, this.t, dout / batchSize, this.dx);
     return this.inputShape.length === 1 ? this.dx.reshape(this.inputShape) : this.dx;
   }

@@ -1,16 +1,14 @@
 import type { Tensor } from '../tensor/Tensor.js';
-import { argmaxRows, gatherRows } from '../tensor/ops.js';
+import { argmaxRows } from '../tensor/ops.js';
 import { toLabels, type Targets } from '../functions/targets.js';
 
 /**
  * The book's accuracy, argmax(predict(x)) == t averaged over rows, measured `chunk` rows at a
- * time so that a 60,000-image set needs no 60,000-row activations. Its buffers are reused
- * from call to call.
+ * time so that a 60,000-image set needs no 60,000-row activations. Each chunk is a view of x's
+ * rows (Tensor.rows, no copy); the buffers are reused from call to call.
  */
 export class ChunkedAccuracy {
-  private index = new Int32Array(0);
   private predicted = new Int32Array(0);
-  private batch: Tensor | null = null;
 
   constructor(private readonly chunk: number) {}
 
@@ -21,13 +19,8 @@ export class ChunkedAccuracy {
     let correct = 0;
     for (let start = 0; start < rows; start += this.chunk) {
       const n = Math.min(this.chunk, rows - start);
-      if (this.index.length !== n) {
-        this.index = new Int32Array(n);
-        this.predicted = new Int32Array(n);
-      }
-      for (let i = 0; i < n; i++) this.index[i] = start + i;
-      const batch = rows <= this.chunk ? x : (this.batch = gatherRows(x, this.index, this.batch));
-      const y = predict(batch);
+      if (this.predicted.length !== n) this.predicted = new Int32Array(n);
+      const y = predict(x.rows(start, start + n)); // a view of the chunk's rows: no copy
       labels ??= toLabels(t, rows, y.size / n, who); // the class count is the scores' width
       argmaxRows(y, this.predicted);
       for (let i = 0; i < n; i++) if (this.predicted[i] === labels[start + i]) correct++;

@@ -5,6 +5,7 @@ import { ShapeError, fmtShape } from '../tensor/ShapeError.js';
 import { Affine } from '../layers/Affine.js';
 import { Relu } from '../layers/Relu.js';
 import { SoftmaxWithLoss } from '../layers/SoftmaxWithLoss.js';
+import { matmulFused } from '../tensor/ops.js';
 import { numericalGradient } from '../functions/numericalGradient.js';
 import type { Targets } from '../functions/targets.js';
 import { Random } from '../random.js';
@@ -65,6 +66,9 @@ export class TwoLayerNet {
   /** The loss layer; its `loss` is the last forward pass's. */
   readonly lastLayer = new SoftmaxWithLoss();
   private readonly evaluator = new ChunkedAccuracy(EVAL_CHUNK);
+  /** The inference path's buffers (see infer). */
+  private hidden: Tensor | null = null;
+  private scores: Tensor | null = null;
 
   /**
    * @param inputSize Features per input row (784 for MNIST).
@@ -128,7 +132,26 @@ export class TwoLayerNet {
   /** The fraction of rows whose highest score is the target class, over any number of rows. */
   accuracy(x: Tensor, t: Targets): number {
     if (x.shape[0] === 0) throw new ShapeError('TwoLayerNet.accuracy: no rows given');
-    return this.evaluator.measure(x, t, (batch) => this.predict(batch), 'TwoLayerNet.accuracy');
+    this.checkInput(x);
+    return this.evaluator.measure(x, t, (batch) => this.infer(batch), 'TwoLayerNet.accuracy');
+  }
+
+  /**
+   * predict(x) for evaluation only, two fused products and no layer state:
+   * h = relu(x · W1 + b1), then h · W2 + b2, the bias and ReLU applied as each product is
+   * stored (the same numbers as predict, bit for bit). The result is reused by the next call.
+   */
+  private infer(x: Tensor): Tensor {
+    const { W1, b1, W2, b2 } = this.params;
+    this.hidden = matmulFused(x, W1, { bias: b1, relu: true, out: this.hidden });
+    this.scores = matmulFused(this.hidden, W2, { bias: b2, out: this.scores });
+    return this.scores;
+  }
+
+  private checkInput(x: Tensor): void {
+    if (x.ndim !== 2 || x.shape[1] !== this.inputSize) {
+      throw new ShapeError(`TwoLayerNet: input shape ${fmtShape(x.shape)} does not match inputSize ${this.inputSize} (expected [N,${this.inputSize}])`);
+    }
   }
 
   /**
@@ -150,16 +173,15 @@ export class TwoLayerNet {
    * The returned tensors belong to the layers and are overwritten by the next call.
    */
   gradient(x: Tensor, t: Targets): TwoLayerParams {
-    if (x.ndim !== 2 || x.shape[1] !== this.inputSize) {
-      throw new ShapeError(`TwoLayerNet: input shape ${fmtShape(x.shape)} does not match inputSize ${this.inputSize} (expected [N,${this.inputSize}])`);
-    }
-    this.loss(x, t); // forward
+    this.checkInput(x);
+    const { Affine1, Relu1, Affine2 } = this.layers;
+    // forward, as loss(x, t), with Affine1 and Relu1 in one fused product and the loss's
+    // backward computed in the same pass as the softmax (the same numbers, bit for bit)
+    this.lastLayer.forwardWithGradient(Affine2.forward(Affine1.forwardRelu(x, Relu1)), t);
     let dout = this.lastLayer.backward(1); // backward, dout = 1
-    dout = this.layers.Affine2.backward(dout);
-    dout = this.layers.Relu1.backward(dout);
+    dout = Affine2.backwardRelu(dout, Relu1); // Affine2 then Relu1: the mask fused into dout · W2ᵀ
     // The input gradient of the first layer is never used: skip it (a third of the step's work).
-    this.layers.Affine1.backward(dout, { inputGradient: false });
-    const { Affine1, Affine2 } = this.layers;
+    Affine1.backward(dout, { inputGradient: false });
     return { W1: Affine1.dW!, b1: Affine1.db!, W2: Affine2.dW!, b2: Affine2.db! };
   }
 }

@@ -68,6 +68,17 @@ export class Tensor {
   }
 
   /**
+   * A tensor whose elements are unspecified (whatever its backend's memory held): only for an
+   * output that is written in full before anything reads it, as the operations' results are.
+   */
+  static empty(shape: readonly number[], options: TensorOptions = {}): Tensor {
+    const backend = options.backend ?? getBackend();
+    const length = shapeSize(shape);
+    const dtype = options.dtype ?? 'float32';
+    return new Tensor(shape, backend.allocUninitialized?.(length, dtype) ?? backend.alloc(length, dtype), backend);
+  }
+
+  /**
    * A tensor from nested arrays (shape inferred), or from a flat list and a shape.
    *
    * @example
@@ -109,6 +120,17 @@ export class Tensor {
       throw new ShapeError(`reshape: cannot view ${fmtShape(this.shape)} (${this.size} elements) as ${fmtShape(shape)}`);
     }
     return new Tensor(full, this.storage, this.backend);
+  }
+
+  /** Rows start..end (exclusive) of the first axis, sharing this tensor's storage (no copy). */
+  rows(start: number, end: number): Tensor {
+    const count = this.shape[0] ?? 0;
+    if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= count)) {
+      throw new RangeError(`Tensor.rows: ${start}..${end} is not a range of rows of shape ${fmtShape(this.shape)}`);
+    }
+    if (start === 0 && end === count) return this;
+    const rowSize = count === 0 ? 0 : this.size / count;
+    return new Tensor([end - start, ...this.shape.slice(1)], new RowsStorage(this.storage, start * rowSize, (end - start) * rowSize), this.backend);
   }
 
   /** A copy with its own storage, optionally in another dtype. */
@@ -156,6 +178,19 @@ export class Tensor {
       off = off * this.shape[d] + index[d];
     }
     return off;
+  }
+}
+
+/** A run of another storage's elements (Tensor.rows); its view is re-made from the parent's each time, as that may move. */
+class RowsStorage implements Storage {
+  constructor(private readonly parent: Storage, private readonly offset: number, readonly length: number) {}
+
+  get data(): FloatArray {
+    return this.parent.data.subarray(this.offset, this.offset + this.length);
+  }
+
+  get dtype(): DType {
+    return this.parent.dtype;
   }
 }
 

@@ -12,6 +12,12 @@ export function reuse(out: Tensor | null | undefined, shape: readonly number[], 
   return Tensor.zeros(shape, { dtype: ref.dtype, backend: ref.backend });
 }
 
+/** As `reuse`, but a new tensor's elements are unspecified: for outputs the kernel writes in full. */
+export function reuseOutput(out: Tensor | null | undefined, shape: readonly number[], ref: Tensor): Tensor {
+  if (out && out.dtype === ref.dtype && out.backend === ref.backend && sameShape(out.shape, shape)) return out;
+  return Tensor.empty(shape, { dtype: ref.dtype, backend: ref.backend });
+}
+
 /** Whether two shapes are equal, dimension by dimension. */
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
@@ -33,6 +39,22 @@ function needShape(op: string, name: string, t: Tensor, shape: readonly number[]
   }
 }
 
+/** [m, k, n] of op(A) · op(B) (op(A) m×k, op(B) k×n), after checking both are 2-D, of one dtype, and fit. */
+function productShape(op: string, a: Tensor, b: Tensor, transA: boolean, transB: boolean): [number, number, number] {
+  need2d(op, 'A', a);
+  need2d(op, 'B', b);
+  checkDtypes(op, a, b);
+  const [m, k] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
+  const [k2, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
+  if (k !== k2) {
+    throw new ShapeError(
+      `${op}: inner dimensions differ: op(A) is ${m}×${k}, op(B) is ${k2}×${n} ` +
+        `(A shape ${fmtShape(a.shape)}${transA ? 'ᵀ' : ''}, B shape ${fmtShape(b.shape)}${transB ? 'ᵀ' : ''})`,
+    );
+  }
+  return [m, k, n];
+}
+
 /** Transposes and an output buffer for matmul. */
 export interface MatmulOptions {
   /** Use Aᵀ: A is stored k×m. */
@@ -51,28 +73,57 @@ export interface MatmulOptions {
  * @example matmul(x, dout, { transA: true }) // dW = xᵀ · dout
  */
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
-  need2d('matmul', 'A', a);
-  need2d('matmul', 'B', b);
-  checkDtypes('matmul', a, b);
   const { transA = false, transB = false } = options;
-  const [m, k] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
-  const [k2, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
-  if (k !== k2) {
-    throw new ShapeError(
-      `matmul: inner dimensions differ: op(A) is ${m}×${k}, op(B) is ${k2}×${n} ` +
-        `(A shape ${fmtShape(a.shape)}${transA ? 'ᵀ' : ''}, B shape ${fmtShape(b.shape)}${transB ? 'ᵀ' : ''})`,
-    );
-  }
+  const [m, k, n] = productShape('matmul', a, b, transA, transB);
   let out: Tensor;
   if (options.accumulate) {
     if (!options.out) throw new ShapeError('matmul: accumulate needs an out tensor');
     needShape('matmul', 'out', options.out, [m, n]);
     out = options.out;
   } else {
-    out = reuse(options.out, [m, n], a);
+    out = reuseOutput(options.out, [m, n], a); // every element written, or zeroed when k = 0
   }
   checkDtypes('matmul', a, out);
   a.backend.matmul(a.data, b.data, out.data, m, k, n, transA, transB, options.accumulate ?? false);
+  return out;
+}
+
+export interface MatmulFusedOptions {
+  /** Use Aᵀ: A is stored k×m. */
+  transA?: boolean;
+  /** Use Bᵀ: B is stored n×k. */
+  transB?: boolean;
+  /** Write here (must be m×n). */
+  out?: Tensor | null;
+  /** Then add this row (n elements) to every row: x · W + b. */
+  bias?: Tensor | null;
+  /** Then max(0, ·): an Affine followed by a Relu. */
+  relu?: boolean;
+  /** Then zero where mask ≤ 0 (m×n, a Relu's forward output): the product of a backward, into Relu.backward. */
+  mask?: Tensor | null;
+}
+
+/**
+ * op(A) · op(B) with the next steps done as the product is stored, in one pass over the output:
+ * + bias, then ReLU, then the ReLU's mask. Bit-identical to matmul, addBias, relu,
+ * reluBackward called one after another (each step is the same arithmetic), without their
+ * three extra passes over the output.
+ * @example matmulFused(x, W1, { bias: b1, relu: true })   // relu(x · W1 + b1)
+ * @example matmulFused(dout, W2, { transB: true, mask: h }) // Relu.backward(dout · W2ᵀ)
+ */
+export function matmulFused(a: Tensor, b: Tensor, options: MatmulFusedOptions = {}): Tensor {
+  const { transA = false, transB = false, bias = null, relu = false, mask = null } = options;
+  const [m, k, n] = productShape('matmulFused', a, b, transA, transB);
+  if (bias) {
+    if (bias.size !== n) throw new ShapeError(`matmulFused: bias has ${bias.size} elements but the product has ${n} columns (bias shape ${fmtShape(bias.shape)})`);
+    checkDtypes('matmulFused', a, bias);
+  }
+  if (mask) {
+    needShape('matmulFused', 'mask', mask, [m, n]);
+    checkDtypes('matmulFused', a, mask);
+  }
+  const out = reuseOutput(options.out, [m, n], a);
+  a.backend.matmulFused(a.data, b.data, out.data, m, k, n, transA, transB, { bias: bias?.data ?? null, relu, mask: mask?.data ?? null });
   return out;
 }
 
@@ -151,6 +202,22 @@ export function softmaxLossBackward(y: Tensor, labels: Int32Array, scale: number
   return d;
 }
 
+/**
+ * softmaxRows, crossEntropyLabels and softmaxLossBackward in one pass over the rows of the
+ * scores x (2-D): y = softmax(x), the mean loss, and dx = (y − onehot(t)) · scale. Bit-identical
+ * to the three operations in a row.
+ */
+export function softmaxCrossEntropy(
+  x: Tensor, labels: Int32Array, scale: number, y?: Tensor | null, dx?: Tensor | null,
+): { loss: number; y: Tensor; dx: Tensor } {
+  need2d('softmaxCrossEntropy', 'x', x);
+  const [rows, cols] = x.shape;
+  const yOut = reuseOutput(y, x.shape, x);
+  const dxOut = reuseOutput(dx, x.shape, x);
+  const loss = x.backend.softmaxCrossEntropy(x.data, labels, yOut.data, dxOut.data, rows, cols, scale);
+  return { loss, y: yOut, dx: dxOut };
+}
+
 /** The index of the largest element of each row. */
 export function argmaxRows(x: Tensor, out?: Int32Array): Int32Array {
   const [rows, cols] = x.ndim === 2 ? x.shape : [1, x.size];
@@ -168,7 +235,7 @@ export function gatherRows(src: Tensor, index: Int32Array, out?: Tensor | null):
     }
   }
   const shape = [index.length, ...src.shape.slice(1)];
-  const o = reuse(out, shape, src);
+  const o = reuseOutput(out, shape, src);
   src.backend.gatherRows(src.data, index, o.data, rows === 0 ? 0 : src.size / rows);
   return o;
 }

@@ -138,6 +138,61 @@ for (const backend of backends) {
         });
       }
 
+      it('matmulFused (+ bias, ReLU, mask) is bit-identical to matmul then addBias, relu, reluBackward', () => {
+        const shapes: [number, number, number][] = [];
+        for (const m of SIZES) for (const n of SIZES) shapes.push([m, 7, n]);
+        for (const k of SIZES) shapes.push([7, k, 50], [3, k, 10]);
+        shapes.push([100, 784, 50], [100, 50, 10], [100, 10, 50], [4, 1025, 9], [2, 0, 3]);
+        const make = (n: number) => (f64 ? new Float64Array(n) : new Float32Array(n));
+        const combos = [{ bias: true }, { bias: true, relu: true }, { relu: true }, { mask: true }, { bias: true, relu: true, mask: true }];
+        for (const [i, [m, k, n]] of shapes.entries()) {
+          for (const [tA, tB] of [[false, false], [true, false], [false, true]] as const) {
+            if (m * k * n > 1e5 && (tA || tB) && i % 2 === 0) continue; // the large shapes once per layout is enough
+            const a = rand(m * k, f64);
+            const b = rand(k * n, f64);
+            const bias = rand(n, f64);
+            const mask = rand(m * n, f64);
+            if (m * n > 2) mask[1] = 0; // exactly 0 masks, as reluBackward's out > 0
+            for (const combo of combos) {
+              const what = `matmulFused ${JSON.stringify(combo)} ${m}×${k}×${n} tA=${tA} tB=${tB}`;
+              const fused = { bias: combo.bias ? bias : null, relu: combo.relu ?? false, mask: combo.mask ? mask : null };
+              // The unfused kernels of the same backend, one after another.
+              const expected = make(m * n);
+              backend.matmul(a, b, expected, m, k, n, tA, tB, false);
+              if (fused.bias) backend.addBias(expected, bias, expected, m, n);
+              if (fused.relu) backend.relu(expected, expected);
+              if (fused.mask) backend.reluBackward(expected, mask, expected);
+              const c = make(m * n).fill(123); // must be overwritten
+              backend.matmulFused(a, b, c, m, k, n, tA, tB, fused);
+              assert.deepEqual(c, expected, `${what}: not bit-identical to the unfused kernels`);
+              // and against the independent float64 reference, written out here
+              const ref = refMatmul(a, b, m, k, n, tA, tB).map((v, e) => {
+                let x = v + (fused.bias ? bias[e % n] : 0);
+                if (fused.relu) x = x > 0 ? x : 0;
+                return fused.mask && !(mask[e] > 0) ? 0 : x;
+              });
+              close(c, ref, tol * Math.sqrt(k + 1), what);
+            }
+          }
+        }
+        // arrays in the backend's own storage (no copies) give the same
+        const [m, k, n] = [100, 784, 50];
+        const store = (src: FloatArray) => {
+          const s = backend.alloc(src.length, dt);
+          s.data.set(src);
+          return s;
+        };
+        const [a, b, bias, mask] = [store(rand(m * k, f64)), store(rand(k * n, f64)), store(rand(n, f64)), store(rand(m * n, f64))];
+        const c = backend.alloc(m * n, dt);
+        const expected = make(m * n);
+        backend.matmul(a.data, b.data, expected, m, k, n, false, false, false);
+        backend.addBias(expected, bias.data, expected, m, n);
+        backend.relu(expected, expected);
+        backend.reluBackward(expected, mask.data, expected);
+        backend.matmulFused(a.data, b.data, c.data, m, k, n, false, false, { bias: bias.data, relu: true, mask: mask.data });
+        assert.deepEqual(c.data, expected, 'matmulFused on resident storage');
+      });
+
       it('addBias and sumColumns', () => {
         for (const rows of [1, 3, 100]) for (const cols of SIZES) {
           const x = rand(rows * cols, f64);
@@ -212,6 +267,29 @@ for (const backend of backends) {
           const dx = f64 ? new Float64Array(rows * cols) : new Float32Array(rows * cols);
           backend.softmaxLossBackward(y, labels, dx, rows, cols, 1 / rows);
           close(dx, Array.from(y, (v, i) => (v - (labels[Math.floor(i / cols)] === i % cols ? 1 : 0)) / rows), tol, 'softmaxLossBackward');
+        }
+      });
+
+      it('softmaxCrossEntropy is bit-identical to softmax, crossEntropyLabels, softmaxLossBackward', () => {
+        for (const rows of [1, 3, 7, 100]) for (const cols of SIZES) {
+          const make = () => (f64 ? new Float64Array(rows * cols) : new Float32Array(rows * cols));
+          const x = rand(rows * cols, f64).map((v) => 5 * v);
+          const labels = Int32Array.from({ length: rows }, () => rng.int(cols));
+          const scale = 1 / rows;
+          const [y0, dx0, y, dx] = [make(), make(), make().fill(7), make().fill(7)];
+          backend.softmax(x, y0, rows, cols);
+          const loss0 = backend.crossEntropyLabels(y0, labels, rows, cols);
+          backend.softmaxLossBackward(y0, labels, dx0, rows, cols, scale);
+          const loss = backend.softmaxCrossEntropy(x, labels, y, dx, rows, cols, scale);
+          const what = `softmaxCrossEntropy ${rows}×${cols}`;
+          assert.equal(loss, loss0, `${what}: loss`);
+          assert.deepEqual(y, y0, `${what}: y`);
+          assert.deepEqual(dx, dx0, `${what}: dx`);
+          // and the book's formulas, written out: −Σ log(y[t] + 1e-7) / N, dx = (y − t) / N
+          let e = 0;
+          for (let i = 0; i < rows; i++) e -= Math.log(y[i * cols + labels[i]] + 1e-7);
+          assert.ok(Math.abs(loss - e / rows) <= tol * 10, `${what}: loss ${loss}, expected ${e / rows}`);
+          close(dx, Array.from(y, (v, i) => (v - (labels[Math.floor(i / cols)] === i % cols ? 1 : 0)) / rows), tol, `${what}: dx`);
         }
       });
 

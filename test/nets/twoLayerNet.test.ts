@@ -52,6 +52,32 @@ for (const backend of backends) {
       }
     });
 
+    for (const dtype of ['float32', 'float64'] as const) {
+      it(`the fused gradient and accuracy are bit-identical to the layers called one by one (${dtype})`, () => {
+        const data = toLabeledData(subset(digits.train, Int32Array.from({ length: 1500 }, (_, i) => i)), { dtype, backend });
+        const index = Int32Array.from({ length: 100 }, (_, i) => (i * 37) % 1500);
+        const x = gatherRows(data.x, index);
+        const t = index.map((i) => data.labels[i]);
+        const net = new TwoLayerNet(784, 50, 10, 0.3, { seed: 4, dtype, backend }); // large weights: many ReLUs off
+        const grads = net.gradient(x, t);
+        // The unfused reference: the book's loop over the layers, each layer's own forward and backward.
+        const ref = new TwoLayerNet(784, 50, 10, 0.3, { seed: 4, dtype, backend });
+        let out = x;
+        for (const layer of [ref.layers.Affine1, ref.layers.Relu1, ref.layers.Affine2]) out = layer.forward(out);
+        const loss = ref.lastLayer.forward(out, t);
+        let dout = ref.lastLayer.backward(1);
+        for (const layer of [ref.layers.Affine2, ref.layers.Relu1, ref.layers.Affine1]) dout = layer.backward(dout);
+        assert.equal(net.lastLayer.loss, loss);
+        assert.deepEqual(net.layers.Relu1.out!.data, ref.layers.Relu1.out!.data, 'hidden activations');
+        const off = ref.layers.Relu1.out!.data.filter((v) => v === 0).length;
+        assert.ok(off > 100 && off < 4900, `the ReLU mask should matter: ${off} of 5000 off`);
+        const refGrads = { W1: ref.layers.Affine1.dW!, b1: ref.layers.Affine1.db!, W2: ref.layers.Affine2.dW!, b2: ref.layers.Affine2.db! };
+        for (const key of TwoLayerNet.paramNames) assert.deepEqual(grads[key].data, refGrads[key].data, `${key}: not bit-identical`);
+        // accuracy (fused inference on row views) counts as predict row by row
+        assert.equal(net.accuracy(data.x, data.labels), countCorrectRowByRow(ref, data.x, data.labels) / 1500);
+      });
+    }
+
     it('same seed, same loss sequence; another seed, another', () => {
       const small = { train: toLabeledData(subset(digits.train, Int32Array.from({ length: 500 }, (_, i) => i)), { backend }), test: toLabeledData(subset(digits.test, [0, 1, 2, 3]), { backend }) };
       const run = (seed: number): number[] => {

@@ -63,7 +63,7 @@ describe('the package installed from its tarball', () => {
       assert.ok(files.includes(f), `${f} is shipped`);
     }
     assert.deepEqual(files.filter((f) => /^(src|scripts|test|bench|examples)\//.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts'))), [], 'no sources or scripts');
-    assert.deepEqual(files.filter((f) => /\.wasm$|threadWorker/.test(f)).sort(), ['kernels-shared.wasm', 'kernels.wasm', 'threadWorker.js'].map((f) => `dist/kernels/wasm/generated/${f}`),
+    assert.deepEqual(files.filter((f) => /\.wasm$|threadWorker/.test(f)).sort(), ['kernels-relaxed-shared.wasm', 'kernels-relaxed.wasm', 'kernels-shared.wasm', 'kernels.wasm', 'threadWorker.js'].map((f) => `dist/kernels/wasm/generated/${f}`),
       'the kernels and the thread worker once (the playground server serves them to the page)');
     assert.match(readFileSync(join(consumer, 'node_modules/backprop-ts/LICENSE'), 'utf8'), /^MIT License/);
     const pkg = JSON.parse(readFileSync(join(consumer, 'node_modules/backprop-ts/package.json'), 'utf8'));

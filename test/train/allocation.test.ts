@@ -9,6 +9,8 @@ import { subset } from '../../src/data/split.js';
 import { toLabeledData } from '../../src/data/dataset.js';
 import { Random } from '../../src/random.js';
 import { allBackends } from '../kernels/backends.js';
+import { gatherRows } from '../../src/tensor/ops.js';
+import { SGD } from '../../src/optimizers/SGD.js';
 
 const digits = loadBundledDigits();
 
@@ -49,3 +51,49 @@ for (const base of await allBackends()) {
     }
   });
 }
+
+/**
+ * The book's loop as a library user writes it: a fresh batch tensor every step
+ * (`x_batch = x_train[batch_mask]`: ops.gatherRows without `out`), then net.gradient and
+ * SGD.update. The dropped batches must come back to the wasm heap inside the synchronous loop,
+ * so its memory stays flat. A small net and batch keep the 100,000 steps to a few seconds.
+ */
+describe('a loop that allocates a fresh batch every step runs in flat wasm memory', async () => {
+  const { createWasmBackend } = await import('../../src/kernels/wasm/index.js');
+  const freshBatchLoop = (backend: Backend, steps: number, sample: (step: number) => void) => {
+    const train = toLabeledData(subset(digits.train, Int32Array.from({ length: 2000 }, (_, i) => i)), { backend });
+    const rng = new Random(3);
+    const net = new TwoLayerNet(784, 8, 10, 0.01, { rng, backend });
+    const optimizer = new SGD({ lr: 0.1 });
+    const index = new Int32Array(16);
+    const t = new Int32Array(16);
+    for (let step = 0; step < steps; step++) {
+      rng.choice(train.x.shape[0], index.length, index);
+      const xBatch = gatherRows(train.x, index); // a new tensor each step, dropped at the next
+      for (let j = 0; j < index.length; j++) t[j] = train.labels[index[j]];
+      optimizer.update(net.params, net.gradient(xBatch, t));
+      sample(step);
+    }
+  };
+
+  it('100,000 steps: the memory after the first 10,000 is the memory at the end', async () => {
+    const backend = await createWasmBackend({ threads: 1 });
+    const heap = backend.heap;
+    let afterTenth = 0;
+    freshBatchLoop(backend, 100_000, (step) => {
+      if (step === 9_999) afterTenth = heap.byteLength;
+    });
+    assert.ok(heap.reclaims > 0, 'the heap never reclaimed dropped blocks');
+    assert.equal(heap.byteLength, afterTenth, `wasm memory grew from ${afterTenth} to ${heap.byteLength} bytes`);
+    // 100,000 batches of 16 × 784 floats are 5 GB: flat means well under a GB.
+    assert.ok(heap.byteLength < 2 ** 30, `wasm memory ${heap.byteLength} bytes`);
+  });
+
+  it('without reclaiming (reclaim: false) the same loop grows the memory: the test above can fail', async () => {
+    const backend = await createWasmBackend({ threads: 1, reclaim: false });
+    const start = backend.heap.byteLength;
+    freshBatchLoop(backend, 3_000, () => {});
+    assert.equal(backend.heap.reclaims, 0);
+    assert.ok(backend.heap.byteLength - start > 3_000 * 16 * 784 * 4 * 0.9, `grew only ${backend.heap.byteLength - start} bytes`);
+  });
+});

@@ -1,4 +1,4 @@
-import type { Backend, ConvGeometry, DType, FloatArray, Storage } from '../Backend.js';
+import type { Backend, ConvGeometry, DType, FloatArray, FusedOutput, Storage } from '../Backend.js';
 
 /** Storage of the reference backend: a plain typed array on the JavaScript heap. */
 class ArrayStorage implements Storage {
@@ -64,6 +64,20 @@ export class JsBackend implements Backend {
     }
   }
 
+  /** The reference of the fused product: the unfused kernels one after another. */
+  matmulFused(
+    a: FloatArray, b: FloatArray, c: FloatArray,
+    m: number, k: number, n: number,
+    transA: boolean, transB: boolean, fused: FusedOutput,
+  ): void {
+    this.matmul(a, b, c, m, k, n, transA, transB, false);
+    const size = m * n;
+    const out = c.length === size ? c : c.subarray(0, size);
+    if (fused.bias) this.addBias(out, fused.bias, out, m, n);
+    if (fused.relu) this.relu(out, out);
+    if (fused.mask) this.reluBackward(out, fused.mask, out);
+  }
+
   addBias(x: FloatArray, bias: FloatArray, out: FloatArray, rows: number, cols: number): void {
     for (let i = 0; i < rows; i++) {
       const o = i * cols;
@@ -125,6 +139,16 @@ export class JsBackend implements Backend {
       for (let j = 0; j < cols; j++) dx[o + j] = y[o + j] * scale;
       dx[o + labels[i]] = (y[o + labels[i]] - 1) * scale; // dx = (y − t) / N
     }
+  }
+
+  /** The reference: the three kernels one after another. */
+  softmaxCrossEntropy(
+    x: FloatArray, labels: Int32Array, y: FloatArray, dx: FloatArray, rows: number, cols: number, scale: number,
+  ): number {
+    this.softmax(x, y, rows, cols);
+    const loss = this.crossEntropyLabels(y, labels, rows, cols);
+    this.softmaxLossBackward(y, labels, dx, rows, cols, scale);
+    return loss;
   }
 
   argmaxRows(x: FloatArray, out: Int32Array, rows: number, cols: number): void {

@@ -6,9 +6,9 @@
  * of convolution and pooling) run in wasm for float32, and their float64 forms (gradient checks,
  * exact book reproductions: small and rare) in the reference TypeScript.
  */
-import type { Backend, ConvGeometry, DType, FloatArray, Storage } from '../Backend.js';
+import type { Backend, ConvGeometry, DType, FloatArray, FusedOutput, Storage } from '../Backend.js';
 import { JsBackend } from '../reference/JsBackend.js';
-import { Heap } from './Heap.js';
+import { type Collector, Heap } from './Heap.js';
 import { ThreadPool, type MatmulKernels } from './threads.js';
 
 /** The exports of kernels.wasm; pointers are byte offsets into the memory. */
@@ -24,6 +24,7 @@ export interface KernelExports extends MatmulKernels {
   crossEntropyLabels(y: number, labels: number, rows: number, cols: number): number;
   softmaxLossBackward(y: number, labels: number, dx: number, rows: number, cols: number, scale: number): void;
   argmaxRows(x: number, out: number, rows: number, cols: number): void;
+  softmaxCrossEntropy(x: number, labels: number, y: number, dx: number, rows: number, cols: number, scale: number): number;
   axpy(alpha: number, x: number, y: number, n: number): void;
   im2col(x: number, col: number, ...geometry: GeometryArgs): void;
   col2im(col: number, x: number, ...geometry: GeometryArgs): void;
@@ -39,6 +40,8 @@ type GeometryArgs = [number, number, number, number, number, number, number, num
 // Job block of a matrix product: i32 fields, as JOB_* in assembly/kernels.ts.
 const JOB_A = 0, JOB_B = 1, JOB_C = 2, JOB_M = 3, JOB_K = 4, JOB_N = 5, JOB_FLAGS = 6, JOB_PACKED = 7;
 const JOB_KC = 8, JOB_MC = 9, JOB_PACK_CHUNKS = 10, JOB_ROW_CHUNKS = 11, JOB_PANEL_CHUNKS = 12;
+// The fused output of a product: pointers and flags, as JOB_BIAS, JOB_MASK, BIAS, RELU, MASK in assembly/kernels.ts.
+const JOB_BIAS = 13, JOB_MASK = 14, FUSE_BIAS = 32, FUSE_RELU = 64, FUSE_MASK = 128;
 // Window jobs (flag WINDOW): kernel, pointers, geometry, chunks, as JOB_WIN_* in assembly/kernels.ts.
 const WINDOW = 16, JOB_WIN_KERNEL = 16, JOB_WIN_P0 = 17, JOB_WIN_G = 20, JOB_WIN_CHUNKS = 30;
 const WIN_IM2COL = 0, WIN_COL2IM = 1, WIN_TRANSPOSE = 2, WIN_MAXPOOL = 3, WIN_RELU = 4, WIN_RELU_BACKWARD = 5, WIN_ADD_BIAS = 6, WIN_GATHER = 7;
@@ -60,6 +63,9 @@ const MC = 128;
 const SMALL_PACKED_BYTES = 1 << 20;
 /** With threads, chunks per thread: enough to even out a late or slower thread. */
 const CHUNKS_PER_THREAD = 4;
+
+/** A plain product's (empty) fused output. */
+const NOTHING_FUSED: FusedOutput = {};
 
 /** How a kernel uses an array argument: read, written (fully), or both. */
 const IN = 0, OUT = 1, INOUT = 2;
@@ -108,6 +114,10 @@ export interface WasmBackendConfig {
   tmp: number;
   /** Why the backend runs on one thread although more were asked for (none: null or omitted). */
   singleThreadReason?: string | null;
+  /** Finds dropped storage inside synchronous loops (Heap.reclaim); null or omitted: only after tasks. */
+  collector?: Collector | null;
+  /** Which build of the kernels runs: plain SIMD (default) or relaxed SIMD's fused multiply-add. */
+  simd?: 'plain' | 'relaxed';
 }
 
 /**
@@ -122,7 +132,7 @@ export class WasmBackend implements Backend {
   readonly name: string;
   /** Float64 kernels, and the calls the wasm kernels leave to the reference (gathers outside this memory, odd geometries). */
   private readonly js = new JsBackend();
-  private readonly registry: FinalizationRegistry<number>;
+  private readonly registry: FinalizationRegistry<number> & { cleanupSome?(): void };
   private readonly job: number;
   private readonly tmp: number;
   private jobView: Int32Array;
@@ -131,6 +141,8 @@ export class WasmBackend implements Backend {
   private readonly threadThreshold: number;
   /** Why the backend started on one thread although more were asked for (no shared memory, a browser's main thread, ...), or null. */
   readonly singleThreadReason: string | null;
+  /** The build of the kernels in use: 'plain' SIMD or 'relaxed' SIMD (relaxed_madd in the products' micro-kernels). */
+  readonly simd: 'plain' | 'relaxed';
 
   /** @internal Use createWasmBackend(). */
   constructor(
@@ -145,7 +157,16 @@ export class WasmBackend implements Backend {
     this.name = config.name;
     this.threadThreshold = config.threadThreshold;
     this.singleThreadReason = config.singleThreadReason ?? null;
-    this.registry = new FinalizationRegistry((ptr) => heap.release(ptr));
+    this.simd = config.simd ?? 'plain';
+    const collector = config.collector ?? null;
+    const Registry = collector?.Registry ?? FinalizationRegistry;
+    const registry = (this.registry = new Registry<number>((ptr) => heap.release(ptr)) as WasmBackend['registry']);
+    if (collector) {
+      heap.reclaim = () => {
+        collector.collect();
+        registry.cleanupSome!();
+      };
+    }
     this.job = heap.alloc(JOB_BYTES);
     this.tmp = config.tmp;
     this.jobView = new Int32Array(heap.buffer, this.job, JOB_BYTES / 4);
@@ -162,9 +183,17 @@ export class WasmBackend implements Backend {
   }
 
   alloc(length: number, dtype: DType): Storage {
+    return this.newStorage(length, dtype, true);
+  }
+
+  allocUninitialized(length: number, dtype: DType): Storage {
+    return this.newStorage(length, dtype, false);
+  }
+
+  private newStorage(length: number, dtype: DType, zero: boolean): Storage {
     const bytes = length * (dtype === 'float64' ? 8 : 4);
     if (bytes === 0) return new WasmStorage(this.heap, 0, 0, dtype);
-    const storage = new WasmStorage(this.heap, this.heap.alloc(bytes), length, dtype);
+    const storage = new WasmStorage(this.heap, zero ? this.heap.alloc(bytes) : this.heap.allocUninitialized(bytes), length, dtype);
     this.registry.register(storage, storage.ptr, storage);
     return storage;
   }
@@ -184,31 +213,64 @@ export class WasmBackend implements Backend {
     m: number, k: number, n: number,
     transA: boolean, transB: boolean, accumulate: boolean,
   ): void {
+    this.product('matmul', a, b, c, m, k, n, transA, transB, accumulate, NOTHING_FUSED);
+  }
+
+  matmulFused(
+    a: FloatArray, b: FloatArray, c: FloatArray,
+    m: number, k: number, n: number,
+    transA: boolean, transB: boolean, fused: FusedOutput,
+  ): void {
+    this.product('matmulFused', a, b, c, m, k, n, transA, transB, false, fused);
+  }
+
+  private product(
+    kernel: string, a: FloatArray, b: FloatArray, c: FloatArray,
+    m: number, k: number, n: number,
+    transA: boolean, transB: boolean, accumulate: boolean, fused: FusedOutput,
+  ): void {
     const f64 = a instanceof Float64Array;
-    if (a.constructor !== b.constructor || a.constructor !== c.constructor) {
-      throw new TypeError('wasm matmul: A, B and C must all be Float32Array or all Float64Array');
+    const { bias = null, relu = false, mask = null } = fused;
+    if (a.constructor !== b.constructor || a.constructor !== c.constructor ||
+      (bias !== null && bias.constructor !== a.constructor) || (mask !== null && mask.constructor !== a.constructor)) {
+      throw new TypeError(`wasm ${kernel}: A, B, C (and bias, mask) must all be Float32Array or all Float64Array`);
     }
-    need('matmul', 'A', a, m * k);
-    need('matmul', 'B', b, k * n);
-    need('matmul', 'C', c, m * n);
+    need(kernel, 'A', a, m * k);
+    need(kernel, 'B', b, k * n);
+    need(kernel, 'C', c, m * n);
+    if (bias !== null) need(kernel, 'bias', bias, n);
+    if (mask !== null) need(kernel, 'mask', mask, m * n);
     if (m === 0 || n === 0) return;
     if (k === 0) {
-      if (!accumulate) c.fill(0, 0, m * n);
+      if (accumulate) return;
+      c.fill(0, 0, m * n);
+      const out = c.subarray(0, m * n);
+      if (bias !== null) this.js.addBias(out, bias, out, m, n);
+      if (relu) this.js.relu(out, out);
+      if (mask !== null) this.js.reluBackward(out, mask, out);
       return;
     }
     // Panels are 32 bytes wide: 8 floats or 4 doubles.
     const width = f64 ? 4 : 8;
     const panels = Math.ceil(n / width);
     const packedBytes = k * panels * 32;
-    this.withArgs([a, b, c], [m * k, k * n, m * n], [IN, IN, accumulate ? INOUT : OUT], packedBytes, (p, packed) => {
+    const arrays: Arg[] = [a, b, c];
+    const lengths = [m * k, k * n, m * n];
+    const modes = [IN, IN, accumulate ? INOUT : OUT];
+    if (bias !== null) arrays.push(bias), lengths.push(n), modes.push(IN);
+    if (mask !== null) arrays.push(mask), lengths.push(m * n), modes.push(IN);
+    this.withArgs(arrays, lengths, modes, packedBytes, (p, packed) => {
       const job = this.jobFields();
+      job[JOB_BIAS] = bias !== null ? p[3] : 0;
+      job[JOB_MASK] = mask !== null ? p[bias !== null ? 4 : 3] : 0;
       job[JOB_A] = p[0];
       job[JOB_B] = p[1];
       job[JOB_C] = p[2];
       job[JOB_M] = m;
       job[JOB_K] = k;
       job[JOB_N] = n;
-      job[JOB_FLAGS] = (transA ? 1 : 0) | (transB ? 2 : 0) | (accumulate ? 4 : 0) | (f64 ? 8 : 0);
+      job[JOB_FLAGS] = (transA ? 1 : 0) | (transB ? 2 : 0) | (accumulate ? 4 : 0) | (f64 ? 8 : 0) |
+        (bias !== null ? FUSE_BIAS : 0) | (relu ? FUSE_RELU : 0) | (mask !== null ? FUSE_MASK : 0);
       job[JOB_PACKED] = packed;
       job[JOB_KC] = KC;
       job[JOB_MC] = MC;
@@ -332,6 +394,21 @@ export class WasmBackend implements Backend {
     checkLabels('softmaxLossBackward', labels, rows, cols);
     this.withArgs([y, labels, dx], [size, rows, size], [IN, IN, OUT], 0, (p) =>
       this.kernels.softmaxLossBackward(p[0], p[1], p[2], rows, cols, scale));
+  }
+
+  softmaxCrossEntropy(
+    x: FloatArray, labels: Int32Array, y: FloatArray, dx: FloatArray, rows: number, cols: number, scale: number,
+  ): number {
+    if (!(x instanceof Float32Array) || !(y instanceof Float32Array) || !(dx instanceof Float32Array)) {
+      return this.js.softmaxCrossEntropy(x, labels, y, dx, rows, cols, scale);
+    }
+    const size = rows * cols;
+    need('softmaxCrossEntropy', 'x', x, size);
+    need('softmaxCrossEntropy', 'y', y, size);
+    need('softmaxCrossEntropy', 'dx', dx, size);
+    checkLabels('softmaxCrossEntropy', labels, rows, cols);
+    return this.withArgs([x, labels, y, dx], [size, rows, size, size], [IN, IN, OUT, OUT], 0, (p) =>
+      this.kernels.softmaxCrossEntropy(p[0], p[1], p[2], p[3], rows, cols, scale));
   }
 
   argmaxRows(x: FloatArray, out: Int32Array, rows: number, cols: number): void {

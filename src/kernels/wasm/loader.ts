@@ -12,10 +12,14 @@ import { type KernelFile, WasmNotBuiltError, compileOnce, compileOnceSync, fetch
 export { WasmNotBuiltError, sharedMemorySupported, wasmSimdSupported } from './support.js';
 
 /** Where each kernel module is, by default: literal URLs, so that bundlers can see them. */
-export const kernelUrl = (file: KernelFile): URL =>
-  file === 'kernels.wasm'
-    ? new URL('./generated/kernels.wasm', import.meta.url)
-    : new URL('./generated/kernels-shared.wasm', import.meta.url);
+export const kernelUrl = (file: KernelFile): URL => {
+  switch (file) {
+    case 'kernels.wasm': return new URL('./generated/kernels.wasm', import.meta.url);
+    case 'kernels-shared.wasm': return new URL('./generated/kernels-shared.wasm', import.meta.url);
+    case 'kernels-relaxed.wasm': return new URL('./generated/kernels-relaxed.wasm', import.meta.url);
+    case 'kernels-relaxed-shared.wasm': return new URL('./generated/kernels-relaxed-shared.wasm', import.meta.url);
+  }
+};
 
 /**
  * The compiled kernel module: 'kernels.wasm' (plain memory) or 'kernels-shared.wasm' (shared

@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Platform, SyncPlatform } from './create.js';
 import { loadKernelModule, loadKernelModuleSync } from './loader.js';
+import { nodeCollector } from './collector.node.js';
+import v8 from 'node:v8';
 import { WasmNotBuiltError } from './support.js';
 import { controlBytes, failSlot, readySlot, type PoolWorker, type WorkerData } from './threads.js';
 
@@ -85,6 +87,15 @@ function spawnWorkerSync(data: WorkerData): PoolWorker {
 
 const cores = (): number => availableParallelism();
 
+/** Node 20 compiles relaxed SIMD only behind this flag (Node 22+ has it on); set before compiling. */
+function enableRelaxedSimd(): void {
+  try {
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    // the engine refuses: the relaxed module will fail to compile and the plain one is used
+  }
+}
+
 /** Node: worker_threads, files next to the module. */
 export const nodePlatform: Platform = {
   cores: async () => cores(),
@@ -92,6 +103,8 @@ export const nodePlatform: Platform = {
   loadModule: loadKernelModule,
   spawnWorker,
   onSpawnFailure: 'throw',
+  collector: nodeCollector,
+  enableRelaxedSimd,
 };
 
 /** Node, synchronously: for the default backend made on first use. */
@@ -100,4 +113,6 @@ export const nodeSyncPlatform: SyncPlatform = {
   workersMissing: () => null,
   loadModule: loadKernelModuleSync,
   spawnWorker: spawnWorkerSync,
+  collector: nodeCollector,
+  enableRelaxedSimd,
 };

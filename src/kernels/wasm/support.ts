@@ -9,8 +9,11 @@ const SIMD_PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
 ]);
 
-/** The two builds of the kernels (scripts/build-wasm.mjs): plain memory (one thread), shared memory (threads). */
-export type KernelFile = 'kernels.wasm' | 'kernels-shared.wasm';
+/**
+ * The builds of the kernels (scripts/build-wasm.mjs): plain memory (one thread), shared memory
+ * (threads), and each with relaxed SIMD (Node only, for now; chosen where faster: create.ts).
+ */
+export type KernelFile = 'kernels.wasm' | 'kernels-shared.wasm' | 'kernels-relaxed.wasm' | 'kernels-relaxed-shared.wasm';
 
 /**
  * Whether this engine runs WebAssembly with 128-bit SIMD, which the wasm backend needs.

@@ -41,6 +41,13 @@ const JOB_MC: i32 = 9; // rows of an i block
 const JOB_PACK_CHUNKS: i32 = 10; // pack chunks: the panels split into this many groups
 const JOB_ROW_CHUNKS: i32 = 11; // compute chunks = row chunks (groups of 4-row tiles) ×
 const JOB_PANEL_CHUNKS: i32 = 12; //   panel chunks (groups of panels)
+// The fused output of a product (its epilogue), applied as the last k block is stored, in this
+// order, each step exactly as its own kernel does it afterwards, so the results are bit-identical:
+const JOB_BIAS: i32 = 13; // flag BIAS: C[i, j] += bias[j] (addBias)
+const JOB_MASK: i32 = 14; // flag MASK: C[i, j] = mask[i, j] > 0 ? C[i, j] : 0 (reluBackward; mask laid out as C)
+const BIAS: i32 = 32;
+const RELU: i32 = 64; // C = C > 0 ? C : 0 (relu)
+const MASK: i32 = 128;
 
 const FLOAT64: i32 = 8;
 /**
@@ -94,6 +101,20 @@ const ELEMENT_BLOCK: i32 = 4096;
 }
 @inline function vmul<T>(a: v128, b: v128): v128 {
   return sizeof<T>() == 8 ? f64x2.mul(a, b) : f32x4.mul(a, b);
+}
+/**
+ * c + a · b, the micro-kernels' step: a multiply then an add, or, in the relaxed-SIMD build
+ * (scripts/build-wasm.mjs compiles the kernels twice, with --use RELAXED_SIMD=0 and =1),
+ * relaxed_madd, which the engine may run as one fused multiply-add (rounded once).
+ */
+@inline function vmadd<T>(a: v128, b: v128, c: v128): v128 {
+  if (RELAXED_SIMD) return sizeof<T>() == 8 ? f64x2.relaxed_madd(a, b, c) : f32x4.relaxed_madd(a, b, c);
+  return vadd<T>(c, vmul<T>(a, b));
+}
+
+/** Lanes where v > 0 (false for NaN): the ReLU's mask. */
+@inline function vpositive<T>(v: v128): v128 {
+  return sizeof<T>() == 8 ? f64x2.gt(v, f64x2.splat(0)) : f32x4.gt(v, f32x4.splat(0));
 }
 
 /** Pack chunk `chunk` of op(B)'s panels. */
@@ -180,7 +201,7 @@ export function matmulPack(job: usize, chunk: i32): void {
  */
 @inline function tile<T>(
   pa: usize, sa: usize, sp: usize, pb: usize, kc: i32,
-  ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, tmp: usize,
+  ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, tmp: usize, epi: i32, bt: usize, md: usize,
 ): void {
   const size = sizeof<T>();
   let c00 = v128.splat<i32>(0), c01 = v128.splat<i32>(0);
@@ -191,10 +212,10 @@ export function matmulPack(job: usize, chunk: i32): void {
   if (sa == size && mr == 4) {
     for (let p = 0; p < kc; p++) {
       b0 = v128.load(pb); b1 = v128.load(pb, 16);
-      av = splatAdjacent<T>(pa, 0); c00 = vadd<T>(c00, vmul<T>(av, b0)); c01 = vadd<T>(c01, vmul<T>(av, b1));
-      av = splatAdjacent<T>(pa, 1); c10 = vadd<T>(c10, vmul<T>(av, b0)); c11 = vadd<T>(c11, vmul<T>(av, b1));
-      av = splatAdjacent<T>(pa, 2); c20 = vadd<T>(c20, vmul<T>(av, b0)); c21 = vadd<T>(c21, vmul<T>(av, b1));
-      av = splatAdjacent<T>(pa, 3); c30 = vadd<T>(c30, vmul<T>(av, b0)); c31 = vadd<T>(c31, vmul<T>(av, b1));
+      av = splatAdjacent<T>(pa, 0); c00 = vmadd<T>(av, b0, c00); c01 = vmadd<T>(av, b1, c01);
+      av = splatAdjacent<T>(pa, 1); c10 = vmadd<T>(av, b0, c10); c11 = vmadd<T>(av, b1, c11);
+      av = splatAdjacent<T>(pa, 2); c20 = vmadd<T>(av, b0, c20); c21 = vmadd<T>(av, b1, c21);
+      av = splatAdjacent<T>(pa, 3); c30 = vmadd<T>(av, b0, c30); c31 = vmadd<T>(av, b1, c31);
       pa += sp; pb += 32;
     }
   } else {
@@ -203,12 +224,30 @@ export function matmulPack(job: usize, chunk: i32): void {
     const o3: usize = mr > 3 ? sa * 3 : o2;
     for (let p = 0; p < kc; p++) {
       b0 = v128.load(pb); b1 = v128.load(pb, 16);
-      av = splat<T>(pa); c00 = vadd<T>(c00, vmul<T>(av, b0)); c01 = vadd<T>(c01, vmul<T>(av, b1));
-      av = splat<T>(pa + o1); c10 = vadd<T>(c10, vmul<T>(av, b0)); c11 = vadd<T>(c11, vmul<T>(av, b1));
-      av = splat<T>(pa + o2); c20 = vadd<T>(c20, vmul<T>(av, b0)); c21 = vadd<T>(c21, vmul<T>(av, b1));
-      av = splat<T>(pa + o3); c30 = vadd<T>(c30, vmul<T>(av, b0)); c31 = vadd<T>(c31, vmul<T>(av, b1));
+      av = splat<T>(pa); c00 = vmadd<T>(av, b0, c00); c01 = vmadd<T>(av, b1, c01);
+      av = splat<T>(pa + o1); c10 = vmadd<T>(av, b0, c10); c11 = vmadd<T>(av, b1, c11);
+      av = splat<T>(pa + o2); c20 = vmadd<T>(av, b0, c20); c21 = vmadd<T>(av, b1, c21);
+      av = splat<T>(pa + o3); c30 = vmadd<T>(av, b0, c30); c31 = vmadd<T>(av, b1, c31);
       pa += sp; pb += 32;
     }
+  }
+  if (epi != 0) {
+    if (mr == 4 && nr == 32 / <i32>size) {
+      // A full tile's fused output, row by row from the accumulators.
+      let r = ct;
+      storeRowFused<T>(r, c00, c01, add, epi, bt, md); r += ldc;
+      storeRowFused<T>(r, c10, c11, add, epi, bt, md); r += ldc;
+      storeRowFused<T>(r, c20, c21, add, epi, bt, md); r += ldc;
+      storeRowFused<T>(r, c30, c31, add, epi, bt, md);
+      return;
+    }
+    // An edge tile: spill, then add, bias, ReLU and mask element by element.
+    v128.store(tmp, c00); v128.store(tmp, c01, 16);
+    v128.store(tmp, c10, 32); v128.store(tmp, c11, 48);
+    v128.store(tmp, c20, 64); v128.store(tmp, c21, 80);
+    v128.store(tmp, c30, 96); v128.store(tmp, c31, 112);
+    storeEdgeFused<T>(tmp, ct, ldc, mr, nr, add, epi, bt, md);
+    return;
   }
   if (mr == 4 && nr == 32 / <i32>size) {
     let r = ct;
@@ -239,7 +278,7 @@ export function matmulPack(job: usize, chunk: i32): void {
  */
 @inline function halfTile<T>(
   pa: usize, sa: usize, sp: usize, pb: usize, kc: i32,
-  ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, tmp: usize,
+  ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, tmp: usize, epi: i32, bt: usize, md: usize,
 ): void {
   let c0 = v128.splat<i32>(0), c1 = v128.splat<i32>(0), c2 = v128.splat<i32>(0), c3 = v128.splat<i32>(0);
   const o1: usize = mr > 1 ? sa : 0;
@@ -247,14 +286,15 @@ export function matmulPack(job: usize, chunk: i32): void {
   const o3: usize = mr > 3 ? sa * 3 : o2;
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(pb);
-    c0 = vadd<T>(c0, vmul<T>(splat<T>(pa), b0));
-    c1 = vadd<T>(c1, vmul<T>(splat<T>(pa + o1), b0));
-    c2 = vadd<T>(c2, vmul<T>(splat<T>(pa + o2), b0));
-    c3 = vadd<T>(c3, vmul<T>(splat<T>(pa + o3), b0));
+    c0 = vmadd<T>(splat<T>(pa), b0, c0);
+    c1 = vmadd<T>(splat<T>(pa + o1), b0, c1);
+    c2 = vmadd<T>(splat<T>(pa + o2), b0, c2);
+    c3 = vmadd<T>(splat<T>(pa + o3), b0, c3);
     pa += sp; pb += 32;
   }
   v128.store(tmp, c0); v128.store(tmp, c1, 32); v128.store(tmp, c2, 64); v128.store(tmp, c3, 96);
-  storeEdge<T>(tmp, ct, ldc, mr, nr, add);
+  if (epi != 0) storeEdgeFused<T>(tmp, ct, ldc, mr, nr, add, epi, bt, md);
+  else storeEdge<T>(tmp, ct, ldc, mr, nr, add);
 }
 
 /**
@@ -266,7 +306,7 @@ export function matmulPack(job: usize, chunk: i32): void {
 @inline function columnTile(pa: usize, sp: usize, pb: usize, kc: i32, ct: usize, ldc: usize, add: bool): void {
   let acc = v128.splat<i32>(0);
   for (let p = 0; p < kc; p++) {
-    acc = f32x4.add(acc, f32x4.mul(v128.load(pa), v128.load32_splat(pb)));
+    acc = vmadd<f32>(v128.load(pa), v128.load32_splat(pb), acc);
     pa += sp; pb += 32;
   }
   const r0 = f32x4.extract_lane(acc, 0), r1 = f32x4.extract_lane(acc, 1);
@@ -293,6 +333,49 @@ export function matmulPack(job: usize, chunk: i32): void {
       const o = <usize>j * sizeof<T>();
       const v = load<T>(t + o);
       store<T>(row + o, add ? load<T>(row + o) + v : v);
+    }
+  }
+}
+
+/**
+ * One row of a full tile (two vectors v0, v1 at `row`) with the fused output: v = (C +) acc,
+ * then + bias[j] (bt: the bias at the tile's first column), then the ReLU, then the mask
+ * (md: mask − C, in bytes).
+ */
+@inline function storeRowFused<T>(row: usize, v0: v128, v1: v128, add: bool, epi: i32, bt: usize, md: usize): void {
+  if (add) {
+    v0 = vadd<T>(v128.load(row), v0);
+    v1 = vadd<T>(v128.load(row, 16), v1);
+  }
+  if (epi & BIAS) {
+    v0 = vadd<T>(v0, v128.load(bt));
+    v1 = vadd<T>(v1, v128.load(bt, 16));
+  }
+  if (epi & RELU) {
+    v0 = v128.and(v0, vpositive<T>(v0));
+    v1 = v128.and(v1, vpositive<T>(v1));
+  }
+  if (epi & MASK) {
+    v0 = v128.and(v0, vpositive<T>(v128.load(row + md)));
+    v1 = v128.and(v1, vpositive<T>(v128.load(row + md, 16)));
+  }
+  v128.store(row, v0);
+  v128.store(row, v1, 16);
+}
+
+/** The same for an edge tile (mr rows, nr columns), one element at a time. */
+@inline function storeEdgeFused<T>(tmp: usize, ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, epi: i32, bt: usize, md: usize): void {
+  for (let r = 0; r < mr; r++) {
+    const row = ct + <usize>r * ldc;
+    const t = tmp + (<usize>r << 5);
+    for (let j = 0; j < nr; j++) {
+      const o = <usize>j * sizeof<T>();
+      let v = load<T>(t + o);
+      if (add) v = load<T>(row + o) + v;
+      if (epi & BIAS) v = v + load<T>(bt + o);
+      if ((epi & RELU) && !(v > 0)) v = 0;
+      if ((epi & MASK) && !(load<T>(row + md + o) > 0)) v = 0;
+      store<T>(row + o, v);
     }
   }
 }
@@ -338,22 +421,28 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
   const q0 = part(qc, panels, panelChunks);
   const q1 = part(qc + 1, panels, panelChunks);
 
+  // The fused output (BIAS, RELU, MASK), applied when the last k block is stored.
+  const fused = flags & (BIAS | RELU | MASK);
+  const bias = <usize>jobField(job, JOB_BIAS);
+  const md: usize = <usize>jobField(job, JOB_MASK) - c;
   for (let pc = 0; pc < k; pc += KC) {
     const kc = imin(KC, k - pc);
     const add = accumulate || pc > 0;
+    const epi = pc + kc >= k ? fused : 0;
     for (let ic = r0; ic < r1; ic += MC) {
       const ie = imin(ic + MC, r1);
       for (let q = q0; q < q1; q++) {
         const j0 = q * W;
         const nr = imin(W, n - j0);
         const pb = packed + ((<usize>q * <usize>k + <usize>pc) << 5);
+        const bt = bias + <usize>j0 * size;
         for (let i = ic; i < ie; i += 4) {
           const mr = imin(4, ie - i);
           const pa = a + <usize>i * sa + <usize>pc * sp;
           const ct = c + <usize>i * ldc + <usize>j0 * size;
-          if (nr > W / 2) tile<T>(pa, sa, sp, pb, kc, ct, ldc, mr, nr, add, tmp);
-          else if (sizeof<T>() == 4 && nr == 1 && mr == 4 && sa == size) columnTile(pa, sp, pb, kc, ct, ldc, add);
-          else halfTile<T>(pa, sa, sp, pb, kc, ct, ldc, mr, nr, add, tmp);
+          if (nr > W / 2) tile<T>(pa, sa, sp, pb, kc, ct, ldc, mr, nr, add, tmp, epi, bt, md);
+          else if (sizeof<T>() == 4 && nr == 1 && mr == 4 && sa == size && epi == 0) columnTile(pa, sp, pb, kc, ct, ldc, add);
+          else halfTile<T>(pa, sa, sp, pb, kc, ct, ldc, mr, nr, add, tmp, epi, bt, md);
         }
       }
     }
@@ -521,6 +610,35 @@ export function softmaxLossBackward(y: usize, labels: usize, dx: usize, rows: i3
     const o = (<usize>r * <usize>cols + <usize>load<i32>(labels + (<usize>r << 2))) << 2;
     store<f32>(dx + o, <f32>((<f64>load<f32>(y + o) - 1) * scale));
   }
+}
+
+/**
+ * softmax, crossEntropyLabels and softmaxLossBackward in one pass over the rows: each row's
+ * softmax, its log term and its dx = (y − onehot(t)) · scale while it is in L1. Returns the
+ * mean loss. Bit-identical to the three kernels: the same operations on each element (the
+ * elements that softmaxLossBackward's vector loop covers, index < rows·cols & ~3, multiply in
+ * f32 by f32(scale); the tail and the label entries in f64), and the loss summed in the same order.
+ */
+export function softmaxCrossEntropy(x: usize, labels: usize, y: usize, dx: usize, rows: i32, cols: i32, scale: f64): f64 {
+  const ld = <usize>cols << 2;
+  const vectorEnd = (rows * cols) & ~3;
+  const sf = <f32>scale;
+  let s: f64 = 0;
+  for (let i = 0; i < rows; i++) {
+    softmax(x, y, 1, cols);
+    const t = load<i32>(labels + (<usize>i << 2));
+    s += Math.log(<f64>load<f32>(y + (<usize>t << 2)) + 1e-7);
+    const e0 = i * cols;
+    for (let j = 0; j < cols; j++) {
+      const o = <usize>j << 2;
+      const yv = load<f32>(y + o);
+      store<f32>(dx + o, j == t ? <f32>((<f64>yv - 1) * scale) : e0 + j < vectorEnd ? yv * sf : <f32>(<f64>yv * scale));
+    }
+    x += ld;
+    y += ld;
+    dx += ld;
+  }
+  return -s / <f64>rows;
 }
 
 /** out[i] = the first j with the largest x[i, j]. */
