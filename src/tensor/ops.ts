@@ -88,6 +88,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   return out;
 }
 
+/** Transposes, the output buffer, and what is fused into the product's output (bias, ReLU, a ReLU mask). */
 export interface MatmulFusedOptions {
   /** Use Aᵀ: A is stored k×m. */
   transA?: boolean;
@@ -209,7 +210,14 @@ export function softmaxLossBackward(y: Tensor, labels: Int32Array, scale: number
  */
 export function softmaxCrossEntropy(
   x: Tensor, labels: Int32Array, scale: number, y?: Tensor | null, dx?: Tensor | null,
-): { loss: number; y: Tensor; dx: Tensor } {
+): {
+  /** The mean cross-entropy error over the rows (the book's 1e-7 guard inside the log). */
+  loss: number;
+  /** softmax(x), row by row. */
+  y: Tensor;
+  /** (y − t) · scale: the gradient of the loss with scale = 1/N. */
+  dx: Tensor;
+} {
   need2d('softmaxCrossEntropy', 'x', x);
   const [rows, cols] = x.shape;
   const yOut = reuseOutput(y, x.shape, x);
