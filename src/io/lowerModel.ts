@@ -67,12 +67,17 @@ function chainOf(x: Variable, y: Variable, kind: string): { f: Function; k: numb
     const f = v.creator!;
     const data = f.inputs.map((u, k) => (dependsOnX(u) ? k : -1)).filter((k) => k >= 0);
     if (data.length !== 1) {
-      throw new ExportError(`${f.name}: ${data.length} of its inputs come from the model's input (a branch or skip connection), which a sequence of operations cannot express`);
+      opError(f, `${data.length} of its inputs come from the model's input (a branch or skip connection), which a sequence of operations cannot express`);
     }
     chain.push({ f, k: data[0] });
     v = f.inputs[data[0]];
   }
   return chain.reverse();
+}
+
+/** The error for a Function that does not map: its name, and why. */
+function opError(f: Function, why: string): never {
+  throw new ExportError(`autograd operation '${f.name}': ${why}`);
 }
 
 /** Maps the chain to inference operations, in order. */
@@ -86,9 +91,7 @@ function mapChain(chain: { f: Function; k: number }[], x: Variable, names: Map<V
   };
   const weight = (v: Variable, fallback: string): NamedWeight => ({ name: names.get(v) ?? fallback, tensor: v.data });
   const isParam = (v: Variable | undefined): v is Parameter => v instanceof Parameter && v.creator === null;
-  const fail = (f: Function, why: string): never => {
-    throw new ExportError(`autograd operation '${f.name}': ${why}`);
-  };
+  const fail = opError;
   const dataShape = (i: number): readonly number[] => (i === 0 ? x.shape : chain[i - 1].f.output!.shape);
 
   for (let i = 0; i < chain.length; i++) {

@@ -125,6 +125,8 @@ export interface AutogradCase {
   inputShape: number[];
   /** softmax inputs the model computes itself: forward under noGrad (dropout at inference). */
   predict(x: Tensor): Tensor;
+  /** The ONNX nodes its forward must give, written out from the model's definition. */
+  onnxOps: string[];
 }
 
 /** Trains an autograd model on the bundled digits (Adam, batch 100, seed 1): its loss is softmaxCrossEntropy(forward(x), t). */
@@ -144,17 +146,21 @@ function trainAutograd(model: Model & { train?: boolean }, inputShape: number[],
   model.train = false;
 }
 
-/** The autograd models of the export tests, each trained briefly so that argmax is meaningful. */
-export function autogradModels(): Record<string, AutogradCase> {
-  const inference = (model: Model, inputShape: number[]) => (x: Tensor): Tensor =>
-    noGrad(() => model.forward(Variable.constant(x.reshape([x.shape[0], ...inputShape]))).data);
-  const cases: Record<string, AutogradCase> = {};
-  const add = (name: string, model: Model & { train?: boolean }, inputShape: number[], iters: number, lr: number): void => {
-    trainAutograd(model, inputShape, iters, lr);
-    cases[name] = { model, inputShape, predict: inference(model, inputShape) };
-  };
-  add('AutogradTwoLayerNet', new AutogradTwoLayerNet(784, 50, 10, { seed: 1 }), [784], 200, 0.002);
-  add('autograd MLP (linear, matmul + add, relu, tanh, dropout, sigmoid)', new AutogradMlp(), [784], 200, 0.002);
-  add('autograd CNN (conv2d, relu, pooling, reshape, linear)', new AutogradCnn(), [1, 28, 28], 60, 0.003);
-  return cases;
+/** softmax inputs as the model computes them itself: forward under noGrad, on x reshaped to (N, ...inputShape). */
+const ownInference = (model: Model, inputShape: number[]) => (x: Tensor): Tensor =>
+  noGrad(() => model.forward(Variable.constant(x.reshape([x.shape[0], ...inputShape]))).data);
+
+/** A trained case of `model`. */
+function autogradCase(model: Model & { train?: boolean }, inputShape: number[], iters: number, lr: number, onnxOps: string[]): AutogradCase {
+  trainAutograd(model, inputShape, iters, lr);
+  return { model, inputShape, predict: ownInference(model, inputShape), onnxOps };
 }
+
+/** The autograd models of the export tests, each made and trained briefly (so that argmax is meaningful) when called. */
+export const AUTOGRAD_MODELS: Record<string, () => AutogradCase> = {
+  AutogradTwoLayerNet: () => autogradCase(new AutogradTwoLayerNet(784, 50, 10, { seed: 1 }), [784], 200, 0.002, ['Gemm', 'Relu', 'Gemm', 'Softmax']),
+  'autograd MLP (linear, matmul + add, relu, tanh, dropout 0.2, sigmoid, no bias)': () => autogradCase(new AutogradMlp(), [784], 200, 0.002,
+    ['Gemm', 'Relu', 'Gemm', 'Tanh', 'Mul', 'Gemm', 'Sigmoid', 'Gemm', 'Softmax']),
+  'autograd CNN (conv2d padded, relu, pooling, reshape, linear)': () => autogradCase(new AutogradCnn(), [1, 28, 28], 60, 0.003,
+    ['Conv', 'Relu', 'MaxPool', 'Flatten', 'Gemm', 'Softmax']),
+};
