@@ -2,6 +2,7 @@
  * The models the export tests check: each kind the CLI trains, trained briefly on the bundled
  * digits (so the classes are well apart and argmax is meaningful), and the first 1,000 test images.
  */
+import assert from 'node:assert/strict';
 import { loadData } from '../../src/cli/loadData.js';
 import { buildNetwork, type ModelSpec, type Network } from '../../src/nets/buildNetwork.js';
 import { CONV_PARAM_DEFAULTS } from '../../src/nets/SimpleConvNet.js';
@@ -65,6 +66,25 @@ export function projectPrediction(network: { predict(x: Tensor): Tensor }, x: Te
   const copy = Float32Array.from(logits.data);
   const probabilities = Float32Array.from(softmaxRows(logits).data);
   return { logits: copy, probabilities, classes: argmaxOf(probabilities) };
+}
+
+/**
+ * Asserts that a runtime's outputs agree with the project's prediction: max |Δ probability| ≤ 1e-5
+ * and the same argmax. Returns the measured differences, for the figures.
+ */
+export function assertAgrees(runtime: { probabilities: ArrayLike<number>; logits: ArrayLike<number> }, ours: ReturnType<typeof projectPrediction>): string {
+  const probDiff = maxAbsDiff(runtime.probabilities, ours.probabilities);
+  const logitDiff = maxAbsDiff(runtime.logits, ours.logits);
+  assert.ok(probDiff <= 1e-5, `max |Δ probability| ${probDiff} ≤ 1e-5`);
+  assert.deepEqual(argmaxOf(runtime.probabilities), ours.classes, 'identical argmax');
+  return `max |Δp| ${probDiff.toExponential(2)}, max |Δlogit| ${logitDiff.toExponential(2)}`;
+}
+
+/** The accuracy of `classes`, asserted high enough (> 0.7) for the argmax comparison to mean something. */
+export function assertTrained(classes: number[], labels: ArrayLike<number>): number {
+  const accuracy = classes.filter((c, i) => c === labels[i]).length / classes.length;
+  assert.ok(accuracy > 0.7, `trained enough for a meaningful argmax (accuracy ${accuracy})`);
+  return accuracy;
 }
 
 /** max |a − b| over all elements. */

@@ -23,7 +23,7 @@ import { Random } from '../../src/random.js';
 import { VERSION } from '../../src/version.js';
 import { checkOnnxGraph, decodeOnnx, onnxRuntime } from './onnxCheck.js';
 import { F, Linear, Model, Parameter, type Variable, type VariableLike } from '../../src/autograd/index.js';
-import { AUTOGRAD_MODELS, SPECS, fastKernels, maxAbsDiff, argmaxOf, projectPrediction, testImages, trainModel } from './exportModels.js';
+import { AUTOGRAD_MODELS, SPECS, assertAgrees, assertTrained, fastKernels, maxAbsDiff, argmaxOf, projectPrediction, testImages, trainModel } from './exportModels.js';
 
 const ort = onnxRuntime();
 await fastKernels();
@@ -64,14 +64,8 @@ for (const [kind, spec] of Object.entries(SPECS)) {
     const dims = spec.model === 'cnn' ? [1000, 1, 28, 28] : [1000, 784];
     const result = await session.run({ input: new ort.Tensor('float32', pixels, dims) });
     const ours = projectPrediction(model.network, x);
-    const probabilities = result.probabilities.data as Float32Array;
-    const probDiff = maxAbsDiff(probabilities, ours.probabilities);
-    const logitDiff = maxAbsDiff(result.logits.data as Float32Array, ours.logits);
-    assert.ok(probDiff <= 1e-5, `max |Δ probability| ${probDiff} ≤ 1e-5`);
-    assert.deepEqual(argmaxOf(probabilities), ours.classes, 'identical argmax');
-    const accuracy = ours.classes.filter((c, i) => c === labels[i]).length / 1000;
-    assert.ok(accuracy > 0.7, `trained enough for a meaningful argmax (accuracy ${accuracy})`);
-    figures.push(`${kind}: ${bytes.length} bytes, max |Δp| ${probDiff.toExponential(2)}, max |Δlogit| ${logitDiff.toExponential(2)}, accuracy ${accuracy}`);
+    const diffs = assertAgrees({ probabilities: result.probabilities.data as Float32Array, logits: result.logits.data as Float32Array }, ours);
+    figures.push(`${kind}: ${bytes.length} bytes, ${diffs}, accuracy ${assertTrained(ours.classes, labels)}`);
     await session.release();
   });
 }
@@ -95,14 +89,8 @@ for (const [kind, make] of Object.entries(AUTOGRAD_MODELS)) {
     const { x, pixels, labels } = testImages();
     const result = await session.run({ input: new ort.Tensor('float32', pixels, [1000, ...inputShape]) });
     const ours = projectPrediction({ predict }, x);
-    const probabilities = result.probabilities.data as Float32Array;
-    const probDiff = maxAbsDiff(probabilities, ours.probabilities);
-    const logitDiff = maxAbsDiff(result.logits.data as Float32Array, ours.logits);
-    assert.ok(probDiff <= 1e-5, `max |Δ probability| ${probDiff} ≤ 1e-5`);
-    assert.deepEqual(argmaxOf(probabilities), ours.classes, 'identical argmax');
-    const accuracy = ours.classes.filter((c, i) => c === labels[i]).length / 1000;
-    assert.ok(accuracy > 0.7, `trained enough for a meaningful argmax (accuracy ${accuracy})`);
-    figures.push(`${kind}: ${bytes.length} bytes, max |Δp| ${probDiff.toExponential(2)}, max |Δlogit| ${logitDiff.toExponential(2)}, accuracy ${accuracy}`);
+    const diffs = assertAgrees({ probabilities: result.probabilities.data as Float32Array, logits: result.logits.data as Float32Array }, ours);
+    figures.push(`${kind}: ${bytes.length} bytes, ${diffs}, accuracy ${assertTrained(ours.classes, labels)}`);
     await session.release();
   });
 }
