@@ -23,7 +23,7 @@ import { Random } from '../../src/random.js';
 import { VERSION } from '../../src/version.js';
 import { checkOnnxGraph, decodeOnnx, onnxRuntime } from './onnxCheck.js';
 import { F, Linear, Model, Parameter, type Variable, type VariableLike } from '../../src/autograd/index.js';
-import { AUTOGRAD_MODELS, SPECS, assertAgrees, assertTrained, fastKernels, maxAbsDiff, argmaxOf, projectPrediction, testImages, trainModel } from './exportModels.js';
+import { AUTOGRAD_MODELS, SPECS, assertAgrees, assertTrained, fastKernels, maxAbsDiff, projectPrediction, testImages, trainModel } from './exportModels.js';
 
 const ort = onnxRuntime();
 await fastKernels();

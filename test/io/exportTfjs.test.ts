@@ -22,7 +22,7 @@ import { MulLayer } from '../../src/layers/MulLayer.js';
 import { Random } from '../../src/random.js';
 import { Tensor } from '../../src/tensor/Tensor.js';
 import { F, Linear, Model, type Variable, type VariableLike } from '../../src/autograd/index.js';
-import { AUTOGRAD_MODELS, SPECS, assertAgrees, argmaxOf, fastKernels, maxAbsDiff, projectPrediction, testImages, trainModel } from './exportModels.js';
+import { AUTOGRAD_MODELS, SPECS, assertAgrees, fastKernels, maxAbsDiff, projectPrediction, testImages, trainModel } from './exportModels.js';
 
 await tf.setBackend('cpu');
 await fastKernels();
