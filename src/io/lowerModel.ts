@@ -7,6 +7,8 @@
  * - relu, sigmoid, tanh → Relu, Sigmoid, Tanh;
  * - mul by a constant scalar → Scale (F.dropout with train: false is x · (1 − ratio), the book's rule);
  * - conv2d(x, W, b, stride, pad) (its im2col, matmul, add, reshape, transpose, reshape) → Conv;
+ * - batchNorm with { train: false } on (N, D) (its sub, div, mul, add) → BatchNormalization, with
+ *   variance = (√(running var + ε))² and ε = 0, since the recorded graph holds the square root;
  * - pooling → MaxPool; reshape (N, …) → (N, −1) → Flatten (a reshape to the same shape is dropped).
  * Anything else (exp, sin, getItem, a product of two computed values, a dropout mask of
  * training mode, a branch or skip connection that a list of operations in sequence cannot
@@ -16,7 +18,7 @@ import { Tensor } from '../tensor/Tensor.js';
 import { fmtShape } from '../tensor/ShapeError.js';
 import { Parameter, Variable } from '../autograd/Variable.js';
 import { type Function, withRecording } from '../autograd/Function.js';
-import type { Model } from '../autograd/Model.js';
+import { Model } from '../autograd/Model.js';
 import { AutogradTwoLayerNet } from '../nets/AutogradTwoLayerNet.js';
 import { ExportError, type InferenceGraph, type InferenceOp, type NamedWeight } from './inferenceGraph.js';
 
@@ -41,13 +43,39 @@ export function lowerModel(model: Model, inputShape?: number[]): InferenceGraph 
   const kind = model.constructor?.name ?? 'Model';
   if (!shape) throw new ExportError(`exporting the autograd ${kind} needs its per-example input shape: give inputShape (e.g. [784] or [1, 28, 28])`);
   if (shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d > 0)) throw new ExportError(`the input shape ${fmtShape(shape)} is not a list of whole numbers > 0`);
-  const params = model.params();
-  const names = new Map<Variable, string>(Object.entries(params).map(([name, p]) => [p, name]));
-  const like = Object.values(params)[0]?.data;
+  const names = modelTensors(model);
+  const like = Object.values(model.params())[0]?.data;
   const x = new Variable(Tensor.zeros([TRACE_BATCH, ...shape], { dtype: like?.dtype, backend: like?.backend }), { name: 'input' });
-  const y = withRecording(true, () => model.forward(x));
+  // the trace must change nothing: a forward in training mode (batchNorm's running statistics) is put back
+  const saved = [...names.keys()].map((t) => [t, t.data.slice()] as const);
+  let y: Variable;
+  try {
+    y = withRecording(true, () => model.forward(x));
+  } finally {
+    for (const [t, copy] of saved) t.data.set(copy);
+  }
   const chain = chainOf(x, y, kind);
   return { name: kind, inputShape: [...shape], ops: mapChain(chain, x, names) };
+}
+
+/**
+ * Every tensor the model holds, by name: its Parameters' as `params()` names them, other Tensor
+ * fields (running statistics; in sub-models, arrays and plain objects too) by field path.
+ */
+function modelTensors(model: Model): Map<Tensor, string> {
+  const out = new Map<Tensor, string>(Object.entries(model.params()).map(([name, p]) => [p.data, name]));
+  const visit = (m: object, prefix: string, seen: Set<object>): void => {
+    if (seen.has(m)) return;
+    seen.add(m);
+    for (const [key, value] of Object.entries(m)) {
+      if (value instanceof Tensor && !out.has(value)) out.set(value, `${prefix}${key}`);
+      else if (value instanceof Model || Array.isArray(value) || (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype)) {
+        visit(value, `${prefix}${key}.`, seen); // sub-models, and arrays or plain objects of tensors (running statistics)
+      }
+    }
+  };
+  visit(model, '', new Set());
+  return out;
 }
 
 /** The Functions from x to y in the order they ran, each with its one input that depends on x. */
@@ -81,7 +109,7 @@ function opError(f: Function, why: string): never {
 }
 
 /** Maps the chain to inference operations, in order. */
-function mapChain(chain: { f: Function; k: number }[], x: Variable, names: Map<Variable, string>): InferenceOp[] {
+function mapChain(chain: { f: Function; k: number }[], x: Variable, names: Map<Tensor, string>): InferenceOp[] {
   const ops: InferenceOp[] = [];
   const counts = new Map<string, number>();
   const nameFor = (kind: string): string => {
@@ -89,7 +117,7 @@ function mapChain(chain: { f: Function; k: number }[], x: Variable, names: Map<V
     counts.set(kind, k);
     return `${kind}${k}`;
   };
-  const weight = (v: Variable, fallback: string): NamedWeight => ({ name: names.get(v) ?? fallback, tensor: v.data });
+  const weight = (v: Variable, fallback: string): NamedWeight => ({ name: names.get(v.data) ?? fallback, tensor: v.data });
   const isParam = (v: Variable | undefined): v is Parameter => v instanceof Parameter && v.creator === null;
   const fail = opError;
   const dataShape = (i: number): readonly number[] => (i === 0 ? x.shape : chain[i - 1].f.output!.shape);
@@ -157,6 +185,13 @@ function mapChain(chain: { f: Function; k: number }[], x: Variable, names: Map<V
         i += conv!.length - 1;
         break;
       }
+      case 'sub': {
+        const bn = batchNormAt(chain, i, inShape, weight, nameFor);
+        if (!bn) fail(f, 'only as part of F.batchNorm with { train: false } (x − running mean, divided by √(running var + ε), times γ, plus β) does it map, to BatchNormalization');
+        ops.push(bn!);
+        i += 3;
+        break;
+      }
       case 'softmax':
       case 'logSoftmax':
         fail(f, 'the forward must return the scores (logits): the exporters add the softmax probabilities themselves');
@@ -205,6 +240,36 @@ function convAt(
   const filters = weight(W, `${name}.W`);
   const bias = b ? weight(b, `${name}.b`) : zeroBias(filters, W.shape[0]);
   return { op: { op: 'Conv', name, W: filters, b: bias, stride: w.stride, pad: w.pad }, length: j + 3 - i };
+}
+
+/**
+ * The Functions F.batchNorm records at inference, from chain[i] (sub): sub(x, mean) → div(·, std)
+ * → mul(γ, ·) → add(·, β), mean and std constants of (D,), γ and β leaves (or their reshape).
+ * Returns the BatchNormalization, or null if the chain is not that.
+ */
+function batchNormAt(
+  chain: { f: Function; k: number }[], i: number, inShape: readonly number[],
+  weight: (v: Variable, fallback: string) => NamedWeight, nameFor: (kind: string) => string,
+): InferenceOp | null {
+  const d = inShape[1];
+  const step = (j: number, name: string, first?: number): Variable | null => {
+    const c = chain[j];
+    if (c?.f.name !== name || (first !== undefined && c.k !== first)) return null;
+    const other = c.f.inputs[1 - c.k];
+    const leaf = other.creator === null ? other : other.creator.name === 'reshape' && other.creator.inputs[0].creator === null ? other.creator.inputs[0] : null;
+    return leaf && !leaf.temporary && leaf.size === d ? leaf : null;
+  };
+  if (inShape.length !== 2) return null;
+  const mean = step(i, 'sub', 0), std = step(i + 1, 'div', 0), gamma = step(i + 2, 'mul'), beta = step(i + 3, 'add');
+  if (!mean || !std || !gamma || !beta || mean instanceof Parameter || std instanceof Parameter) return null;
+  const name = nameFor('BatchNorm');
+  const variance = Tensor.zeros([d], { dtype: 'float64' });
+  for (let k = 0; k < d; k++) variance.data[k] = std.data.data[k] * std.data.data[k]; // (√(var + ε))²
+  return {
+    op: 'BatchNormalization', name, epsilon: 0,
+    gamma: weight(gamma, `${name}.gamma`), beta: weight(beta, `${name}.beta`),
+    mean: weight(mean, `${name}.runningMean`), variance: { name: `${name}.variance`, tensor: variance },
+  };
 }
 
 /** A layer without bias (nobias): zeros, named after its weight (fc.W → fc.b). */

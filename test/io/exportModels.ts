@@ -112,7 +112,8 @@ const normals = (shape: number[], std: number, rng: Random): Tensor =>
 
 /**
  * An autograd MLP with every mapped kind of step: linear → relu → matmul + add → tanh →
- * dropout (the book's: x · mask in training, x · (1 − ratio) at inference) → linear → sigmoid → linear without bias.
+ * dropout (the book's: x · mask in training, x · (1 − ratio) at inference) → linear → batchNorm
+ * (running statistics at inference) → sigmoid → linear without bias.
  */
 class AutogradMlp extends Model {
   train = false;
@@ -120,11 +121,16 @@ class AutogradMlp extends Model {
   W2 = new Parameter(normals([64, 32], 0.125, new Random(5)), { name: 'W2' });
   b2 = new Parameter(Tensor.zeros([32]), { name: 'b2' });
   fc3 = new Linear(32, 32, { rng: new Random(3) });
+  gamma = new Parameter(Tensor.from(Float32Array.from({ length: 32 }, () => 1), [32]), { name: 'gamma' });
+  beta = new Parameter(Tensor.zeros([32]), { name: 'beta' });
+  runningMean = Tensor.zeros([32]);
+  runningVar = Tensor.zeros([32]);
   fc4 = new Linear(32, 10, { rng: new Random(4), nobias: true });
   forward(x: VariableLike): Variable {
     const h = F.relu(this.fc1.forward(x)).matmul(this.W2).add(this.b2);
     const d = F.dropout(F.tanh(h), 0.2, { train: this.train, rng: new Random(6) });
-    return this.fc4.forward(F.sigmoid(this.fc3.forward(d)));
+    const bn = F.batchNorm(this.fc3.forward(d), this.gamma, this.beta, { train: this.train, runningMean: this.runningMean, runningVar: this.runningVar });
+    return this.fc4.forward(F.sigmoid(bn));
   }
 }
 
@@ -179,8 +185,8 @@ function autogradCase(model: Model & { train?: boolean }, inputShape: number[], 
 /** The autograd models of the export tests, each made and trained briefly (so that argmax is meaningful) when called. */
 export const AUTOGRAD_MODELS: Record<string, () => AutogradCase> = {
   AutogradTwoLayerNet: () => autogradCase(new AutogradTwoLayerNet(784, 50, 10, { seed: 1 }), [784], 200, 0.002, ['Gemm', 'Relu', 'Gemm', 'Softmax']),
-  'autograd MLP (linear, matmul + add, relu, tanh, dropout 0.2, sigmoid, no bias)': () => autogradCase(new AutogradMlp(), [784], 200, 0.002,
-    ['Gemm', 'Relu', 'Gemm', 'Tanh', 'Mul', 'Gemm', 'Sigmoid', 'Gemm', 'Softmax']),
+  'autograd MLP (linear, matmul + add, relu, tanh, dropout 0.2, batchNorm, sigmoid, no bias)': () => autogradCase(new AutogradMlp(), [784], 200, 0.002,
+    ['Gemm', 'Relu', 'Gemm', 'Tanh', 'Mul', 'Gemm', 'BatchNormalization', 'Sigmoid', 'Gemm', 'Softmax']),
   'autograd CNN (conv2d padded, relu, pooling, reshape, linear)': () => autogradCase(new AutogradCnn(), [1, 28, 28], 60, 0.003,
     ['Conv', 'Relu', 'MaxPool', 'Flatten', 'Gemm', 'Softmax']),
 };

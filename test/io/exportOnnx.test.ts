@@ -117,6 +117,13 @@ test('ONNX: an autograd operation that does not map is an ExportError naming it 
   fails((x, fc) => F.mul(fc.forward(x), new Parameter(Tensor.zeros([3]))), /^autograd operation 'mul': multiplies by a value of shape \[3\], not a constant scalar/);
   fails((x, fc) => F.softmax(fc.forward(x)), /^autograd operation 'softmax': the forward must return the scores \(logits\)/);
   fails((x, fc) => F.reshape(fc.forward(x), [3, 2]), /^autograd operation 'reshape': from \[2,3\] to \[3,2\] \(traced on a batch of 2\)/);
+  const bnTrain = new (class BatchNormInTraining extends Model {
+    fc = new Linear(4, 3);
+    bn = { runningMean: Tensor.from([0.5, -1, 2], [3]), runningVar: Tensor.from([1, 2, 3], [3]) };
+    forward(x: VariableLike): Variable { return F.batchNorm(this.fc.forward(x), [1, 1, 1], [0, 0, 0], this.bn); }
+  })();
+  assert.throws(() => exportOnnx(bnTrain, { inputShape: [4] }), /^ExportError: autograd operation 'div': 2 of its inputs come from the model's input/);
+  assert.deepEqual([...bnTrain.bn.runningMean.data, ...bnTrain.bn.runningVar.data], [0.5, -1, 2, 1, 2, 3], "the trace's batch statistics are not kept");
   assert.throws(() => exportOnnx(autogradModel((x, fc) => fc.forward(x))), /exporting the autograd Steps needs its per-example input shape: give inputShape/);
   assert.throws(() => exportOnnx(autogradModel((x, fc) => fc.forward(x)), { inputShape: [5] }), /linear: x · W needs x \(N, D\) and W \(D, M\), got x \[2,5\]/);
 });

@@ -75,7 +75,7 @@ for (const [kind, spec] of Object.entries(SPECS)) {
 }
 
 /** The Keras layers an autograd case's ONNX nodes become (a padded Conv is ZeroPadding2D + Conv2D; the last Gemm after a Conv is Flatten + Dense). */
-const KERAS: Record<string, string[]> = { Gemm: ['Dense'], Relu: ['Activation'], Tanh: ['Activation'], Sigmoid: ['Activation'], Mul: ['Rescaling'], Conv: ['ZeroPadding2D', 'Conv2D'], MaxPool: ['MaxPooling2D'], Flatten: ['Flatten'], Softmax: [] };
+const KERAS: Record<string, string[]> = { Gemm: ['Dense'], Relu: ['Activation'], Tanh: ['Activation'], Sigmoid: ['Activation'], Mul: ['Rescaling'], BatchNormalization: ['BatchNormalization'], Conv: ['ZeroPadding2D', 'Conv2D'], MaxPool: ['MaxPooling2D'], Flatten: ['Flatten'], Softmax: [] };
 
 for (const [kind, make] of Object.entries(AUTOGRAD_MODELS)) {
   test(`TF.js ${kind}: loadLayersModel matches the model's own forward (noGrad) on 1,000 test images`, async () => {
