@@ -26,7 +26,7 @@ import { ExportError, type InferenceGraph, type InferenceOp, type NamedWeight } 
 const TRACE_BATCH = 2;
 
 /** What the lowered Functions map to, for error messages. */
-const MAPPED = 'linear, matmul by a Parameter (+ add of a Parameter bias), relu, sigmoid, tanh, mul by a constant scalar (dropout at inference), conv2d, pooling, reshape to (N, −1)';
+const MAPPED = 'linear, matmul by a Parameter (+ add of a Parameter bias), relu, sigmoid, tanh, mul by a constant scalar (dropout at inference), batchNorm at inference, conv2d, pooling, reshape to (N, −1)';
 
 /** Window fields of F.im2col and F.pooling (private to those Functions, read here). */
 interface Window { filterH: number; filterW: number; stride: number; pad: number }
