@@ -22,6 +22,8 @@ import { Sequential } from '../nets/Sequential.js';
 import { SimpleConvNet } from '../nets/SimpleConvNet.js';
 import { TwoLayerNet } from '../nets/TwoLayerNet.js';
 import type { Network } from '../nets/buildNetwork.js';
+import { Model } from '../autograd/Model.js';
+import { lowerModel } from './lowerModel.js';
 
 /** A named weight tensor of a lowered operation (named as the network names it: W1, gamma1, ...). */
 export interface NamedWeight {
@@ -143,19 +145,24 @@ export class ExportError extends Error {
   override name = 'ExportError';
 }
 
-/** What can be lowered: the book's networks, a Sequential of the book's layers, or an already lowered graph. */
-export type Exportable = Network | TwoLayerNet | SimpleConvNet | Sequential | InferenceGraph;
+/**
+ * What can be lowered: the book's networks, a Sequential of the book's layers, an autograd
+ * Model (such as AutogradTwoLayerNet; traced, see lowerModel.ts), or an already lowered graph.
+ */
+export type Exportable = Network | TwoLayerNet | SimpleConvNet | Sequential | Model | InferenceGraph;
 
 /**
  * Lowers a network to inference operations, checking that every layer maps and that the shapes
  * agree, and computes each operation's output shape.
  *
- * @param options.inputShape the per-example input shape, needed for a Sequential that starts with a convolution
+ * @param options.inputShape the per-example input shape, needed for a Sequential that starts with a
+ *   convolution and for an autograd Model (other than AutogradTwoLayerNet), whose forward is traced on it
  * @throws {ExportError} naming the first layer or operation that does not map
  *
  * @example
  * const graph = lowerNetwork(new TwoLayerNet(784, 50, 10));
  * graph.ops.map((o) => o.op);   // ['Gemm', 'Relu', 'Gemm']
+ * lowerNetwork(autogradModel, { inputShape: [784] }); // traces one forward pass
  */
 export function lowerNetwork(net: Exportable, options: { inputShape?: number[] } = {}): InferenceGraph {
   const graph = lower(net, options.inputShape);
@@ -193,6 +200,7 @@ function lower(net: Exportable, inputShape?: number[]): InferenceGraph {
     };
   }
   if (net instanceof Sequential) return lowerSequential(net, inputShape);
+  if (net instanceof Model) return lowerModel(net, inputShape);
   if (isGraph(net)) {
     net.ops.forEach((o, i) => {
       if (!(INFERENCE_OPS as readonly string[]).includes(o.op)) {
@@ -202,7 +210,7 @@ function lower(net: Exportable, inputShape?: number[]): InferenceGraph {
     return { name: net.name, inputShape: inputShape ?? net.inputShape, ops: net.ops };
   }
   const kind = (net as object)?.constructor?.name ?? typeof net;
-  throw new ExportError(`cannot export a ${kind}: expected a TwoLayerNet, MultiLayerNet, SimpleConvNet, Sequential or a lowered InferenceGraph`);
+  throw new ExportError(`cannot export a ${kind}: expected a TwoLayerNet, MultiLayerNet, SimpleConvNet, Sequential, autograd Model or a lowered InferenceGraph`);
 }
 
 function isGraph(x: unknown): x is InferenceGraph {

@@ -22,7 +22,8 @@ import { Tensor } from '../../src/tensor/Tensor.js';
 import { Random } from '../../src/random.js';
 import { VERSION } from '../../src/version.js';
 import { checkOnnxGraph, decodeOnnx, onnxRuntime } from './onnxCheck.js';
-import { SPECS, fastKernels, maxAbsDiff, argmaxOf, projectPrediction, testImages, trainModel } from './exportModels.js';
+import { F, Linear, Model, Parameter, type Variable, type VariableLike } from '../../src/autograd/index.js';
+import { AUTOGRAD_MODELS, SPECS, assertAgrees, assertTrained, fastKernels, maxAbsDiff, projectPrediction, testImages, trainModel } from './exportModels.js';
 
 const ort = onnxRuntime();
 await fastKernels();
@@ -63,17 +64,83 @@ for (const [kind, spec] of Object.entries(SPECS)) {
     const dims = spec.model === 'cnn' ? [1000, 1, 28, 28] : [1000, 784];
     const result = await session.run({ input: new ort.Tensor('float32', pixels, dims) });
     const ours = projectPrediction(model.network, x);
-    const probabilities = result.probabilities.data as Float32Array;
-    const probDiff = maxAbsDiff(probabilities, ours.probabilities);
-    const logitDiff = maxAbsDiff(result.logits.data as Float32Array, ours.logits);
-    assert.ok(probDiff <= 1e-5, `max |Δ probability| ${probDiff} ≤ 1e-5`);
-    assert.deepEqual(argmaxOf(probabilities), ours.classes, 'identical argmax');
-    const accuracy = ours.classes.filter((c, i) => c === labels[i]).length / 1000;
-    assert.ok(accuracy > 0.7, `trained enough for a meaningful argmax (accuracy ${accuracy})`);
-    figures.push(`${kind}: ${bytes.length} bytes, max |Δp| ${probDiff.toExponential(2)}, max |Δlogit| ${logitDiff.toExponential(2)}, accuracy ${accuracy}`);
+    const diffs = assertAgrees({ probabilities: result.probabilities.data as Float32Array, logits: result.logits.data as Float32Array }, ours);
+    figures.push(`${kind}: ${bytes.length} bytes, ${diffs}, accuracy ${assertTrained(ours.classes, labels)}`);
     await session.release();
   });
 }
+
+for (const [kind, make] of Object.entries(AUTOGRAD_MODELS)) {
+  test(`ONNX ${kind}: onnxruntime-web matches the model's own forward (noGrad) on 1,000 test images`, async () => {
+    const { model, inputShape, predict, onnxOps } = make();
+    const bytes = exportOnnx(model, { inputShape });
+    const decoded = decodeOnnx(bytes);
+    checkOnnxGraph(decoded);
+    assert.deepEqual(decoded.graph.node.map((n) => n.op_type), onnxOps);
+    const inputDims = decoded.graph.input[0].type!.tensor_type!.shape!.dim!.map((d) => d.dim_param ?? d.dim_value);
+    assert.deepEqual(inputDims, ['N', ...inputShape]);
+    const mul = decoded.graph.node.find((n) => n.op_type === 'Mul');
+    if (mul) { // the MLP's dropout 0.2 at inference: x · (1 − 0.2)
+      const factor = decoded.graph.initializer.find((t) => t.name === mul.input[1])!;
+      assert.equal(new DataView(factor.raw_data.buffer, factor.raw_data.byteOffset).getFloat32(0, true), Math.fround(0.8));
+    }
+
+    const session = await ort.InferenceSession.create(bytes);
+    const { x, pixels, labels } = testImages();
+    const result = await session.run({ input: new ort.Tensor('float32', pixels, [1000, ...inputShape]) });
+    const ours = projectPrediction({ predict }, x);
+    const diffs = assertAgrees({ probabilities: result.probabilities.data as Float32Array, logits: result.logits.data as Float32Array }, ours);
+    figures.push(`${kind}: ${bytes.length} bytes, ${diffs}, accuracy ${assertTrained(ours.classes, labels)}`);
+    await session.release();
+  });
+}
+
+/** A one-step autograd model y = step(x, fc) for the error tests. */
+function autogradModel(step: (x: VariableLike, fc: Linear) => Variable): Model {
+  return new (class Steps extends Model {
+    fc = new Linear(4, 3);
+    forward(x: VariableLike): Variable { return step(x, this.fc); }
+  })();
+}
+
+test('ONNX: an autograd operation that does not map is an ExportError naming it and saying why', () => {
+  const fails = (step: (x: VariableLike, fc: Linear) => Variable, message: RegExp): void => {
+    assert.throws(() => exportOnnx(autogradModel(step), { inputShape: [4] }), (e: Error) => e instanceof ExportError && message.test(e.message), String(message));
+  };
+  fails((x, fc) => F.exp(fc.forward(x)), /^autograd operation 'exp': no ONNX or TF\.js operator maps it here \(mapped: linear, /);
+  fails((x, fc) => F.sin(fc.forward(x)), /^autograd operation 'sin': no ONNX/);
+  fails((x, fc) => F.getItem(fc.forward(x), [0, 1]), /^autograd operation 'getItem': no ONNX/);
+  fails((x, fc) => fc.forward(F.matmul(x, F.transpose(x)).matmul(new Parameter(Tensor.zeros([2, 4])))), /^autograd operation 'matmul': 2 of its inputs come from the model's input \(a branch or skip connection\)/);
+  fails((x, fc) => fc.forward(F.matmul(x, F.matmul(fc.W, F.mul(fc.W, 2).T))), /^autograd operation 'matmul': its weight \(shape \[4,4\]\) is not a Parameter of the model/);
+  fails((x, fc) => F.add(fc.forward(x), F.linear(x, new Parameter(Tensor.zeros([4, 3])))), /^autograd operation 'add': 2 of its inputs come from the model's input \(a branch or skip connection\), which a sequence of operations cannot express/);
+  fails((x, fc) => F.dropout(fc.forward(x), 0.5), /^autograd operation 'mul': multiplies by a dropout mask \(F\.dropout in training mode\)/);
+  fails((x, fc) => F.mul(fc.forward(x), new Parameter(Tensor.zeros([3]))), /^autograd operation 'mul': multiplies by a value of shape \[3\], not a constant scalar/);
+  fails((x, fc) => F.softmax(fc.forward(x)), /^autograd operation 'softmax': the forward must return the scores \(logits\)/);
+  fails((x, fc) => F.reshape(fc.forward(x), [3, 2]), /^autograd operation 'reshape': from \[2,3\] to \[3,2\] \(traced on a batch of 2\)/);
+  const bnTrain = new (class BatchNormInTraining extends Model {
+    fc = new Linear(4, 3);
+    bn = { runningMean: Tensor.from([0.5, -1, 2], [3]), runningVar: Tensor.from([1, 2, 3], [3]) };
+    forward(x: VariableLike): Variable { return F.batchNorm(this.fc.forward(x), [1, 1, 1], [0, 0, 0], this.bn); }
+  })();
+  assert.throws(() => exportOnnx(bnTrain, { inputShape: [4] }), /^ExportError: autograd operation 'div': 2 of its inputs come from the model's input/);
+  assert.deepEqual([...bnTrain.bn.runningMean.data, ...bnTrain.bn.runningVar.data], [0.5, -1, 2, 1, 2, 3], "the trace's batch statistics are not kept");
+  assert.throws(() => exportOnnx(autogradModel((x, fc) => fc.forward(x))), /exporting the autograd Steps needs its per-example input shape: give inputShape/);
+  assert.throws(() => exportOnnx(autogradModel((x, fc) => fc.forward(x)), { inputShape: [5] }), /linear: x · W needs x \(N, D\) and W \(D, M\), got x \[2,5\]/);
+});
+
+test('ONNX: the autograd lowering names weights as Model.params() does, and a model without bias gets zeros', () => {
+  const net = new (class Steps extends Model {
+    fc = new Linear(4, 3);
+    out = new Parameter(Tensor.zeros([3, 2]), { name: 'Wout' });
+    forward(x: VariableLike): Variable { return F.linear(F.tanh(F.linear(x, this.fc.W, this.fc.b)), this.out); }
+  })();
+  const graph = lowerNetwork(net, { inputShape: [4] });
+  assert.deepEqual(graph.ops.map((o) => [o.op, o.name, 'W' in o ? `${o.W.name} ${o.b.name}` : '']), [
+    ['Gemm', 'Linear1', 'fc.W fc.b'], ['Tanh', 'Tanh1', ''], ['Gemm', 'Linear2', 'Wout Wout.bias'],
+  ]);
+  assert.equal(graph.name, 'Steps');
+  assert.deepEqual(decodeOnnx(exportOnnx(net, { inputShape: [4] })).graph.initializer.map((t) => t.name), ['fc.W', 'fc.b', 'Wout', 'Wout.bias']);
+});
 
 test('ONNX: a batch of one and a batch of 7 run through the dynamic batch dimension', async () => {
   const net = new TwoLayerNet(784, 20, 10, 0.1, { seed: 3 });

@@ -21,7 +21,8 @@ import { Relu } from '../../src/layers/Relu.js';
 import { MulLayer } from '../../src/layers/MulLayer.js';
 import { Random } from '../../src/random.js';
 import { Tensor } from '../../src/tensor/Tensor.js';
-import { SPECS, argmaxOf, fastKernels, maxAbsDiff, projectPrediction, testImages, trainModel } from './exportModels.js';
+import { F, Linear, Model, type Variable, type VariableLike } from '../../src/autograd/index.js';
+import { AUTOGRAD_MODELS, SPECS, assertAgrees, fastKernels, maxAbsDiff, projectPrediction, testImages, trainModel } from './exportModels.js';
 
 await tf.setBackend('cpu');
 await fastKernels();
@@ -63,12 +64,8 @@ for (const [kind, spec] of Object.entries(SPECS)) {
       const input = tf.tensor(pixels, spec.model === 'cnn' ? [1000, 1, 28, 28] : [1000, 784]);
       const logits = layers.predict(input) as tf.Tensor;
       const probabilities = tf.softmax(logits).dataSync() as Float32Array;
-      const ours = projectPrediction(model.network, x);
-      const probDiff = maxAbsDiff(probabilities, ours.probabilities);
-      const logitDiff = maxAbsDiff(logits.dataSync() as Float32Array, ours.logits);
-      assert.ok(probDiff <= 1e-5, `max |Δ probability| ${probDiff} ≤ 1e-5`);
-      assert.deepEqual(argmaxOf(probabilities), ours.classes, 'identical argmax');
-      figures.push(`${kind}: model.json ${JSON.stringify(exported.modelJson).length} + weights.bin ${exported.weightsBin.length} bytes, max |Δp| ${probDiff.toExponential(2)}, max |Δlogit| ${logitDiff.toExponential(2)}`);
+      const diffs = assertAgrees({ probabilities, logits: logits.dataSync() as Float32Array }, projectPrediction(model.network, x));
+      figures.push(`${kind}: model.json ${JSON.stringify(exported.modelJson).length} + weights.bin ${exported.weightsBin.length} bytes, ${diffs}`);
       tf.dispose([input, logits]);
       layers.dispose();
     } finally {
@@ -76,6 +73,40 @@ for (const [kind, spec] of Object.entries(SPECS)) {
     }
   });
 }
+
+/** The Keras layers an autograd case's ONNX nodes become (a padded Conv is ZeroPadding2D + Conv2D; the last Gemm after a Conv is Flatten + Dense). */
+const KERAS: Record<string, string[]> = { Gemm: ['Dense'], Relu: ['Activation'], Tanh: ['Activation'], Sigmoid: ['Activation'], Mul: ['Rescaling'], BatchNormalization: ['BatchNormalization'], Conv: ['ZeroPadding2D', 'Conv2D'], MaxPool: ['MaxPooling2D'], Flatten: ['Flatten'], Softmax: [] };
+
+for (const [kind, make] of Object.entries(AUTOGRAD_MODELS)) {
+  test(`TF.js ${kind}: loadLayersModel matches the model's own forward (noGrad) on 1,000 test images`, async () => {
+    const { model, inputShape, predict, onnxOps } = make();
+    const exported = exportTfjs(model, { inputShape });
+    const dir = writeExport(exported);
+    try {
+      const layers = await loadFromFolder(dir);
+      assert.deepEqual(layers.inputs[0].shape, [null, ...inputShape]);
+      assert.deepEqual(layers.layers.map((l) => l.getClassName()), onnxOps.flatMap((op) => KERAS[op]));
+      const { x, pixels } = testImages();
+      const input = tf.tensor(pixels, [1000, ...inputShape]);
+      const logits = layers.predict(input) as tf.Tensor;
+      const probabilities = tf.softmax(logits).dataSync() as Float32Array;
+      const diffs = assertAgrees({ probabilities, logits: logits.dataSync() as Float32Array }, projectPrediction({ predict }, x));
+      figures.push(`${kind}: model.json ${JSON.stringify(exported.modelJson).length} + weights.bin ${exported.weightsBin.length} bytes, ${diffs}`);
+      tf.dispose([input, logits]);
+      layers.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('TF.js: an autograd operation that does not map is an ExportError naming it', () => {
+  const net = new (class ExpNet extends Model {
+    fc = new Linear(4, 3);
+    forward(x: VariableLike): Variable { return F.exp(this.fc.forward(x)); }
+  })();
+  assert.throws(() => exportTfjs(net, { inputShape: [4] }), (e: Error) => e instanceof ExportError && /^autograd operation 'exp': no ONNX or TF\.js operator maps it/.test(e.message));
+});
 
 test('TF.js: a Sequential with a padded convolution and pooling exports with an input shape', async () => {
   const rng = new Random(7);
