@@ -26,3 +26,11 @@ export function setError(input: HTMLElement | null, box: HTMLElement, message: s
     else input.setAttribute('aria-invalid', 'true');
   }
 }
+
+/**
+ * SVG markup with its ids (the arrowheads' markers) made unique with `prefix`: a page with
+ * several pictures must not share one marker, which stops drawing once its picture is hidden.
+ */
+export function uniqueSvgIds(svg: string, prefix: string): string {
+  return svg.replace(/id="([^"]+)"/g, `id="${prefix}-$1"`).replace(/url\(#([^)]+)\)/g, `url(#${prefix}-$1)`);
+}

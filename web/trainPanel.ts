@@ -4,7 +4,7 @@
  */
 import { downsample, lineChart } from './chart.js';
 import { byId, h, setError } from './dom.js';
-import { onLangChange, t } from './i18n/index.js';
+import { onLangChange, richText, t } from './i18n/index.js';
 import { MAX_EPOCHS, type BackendInfo, type TrainState } from './protocol.js';
 import { type EpochPoint, LIMITS, type TrainSettings, checkSettings } from './trainer.js';
 import type { WorkerClient } from './workerClient.js';
@@ -56,7 +56,7 @@ export function setupTrainPanel(client: WorkerClient): void {
     if (speed !== null) text += ` · ${t.kernelsSpeed(Math.round(speed).toLocaleString('en'))}`;
     const children: (Node | string)[] = [text];
     if (note === JS_CHOSEN_NOTE) {
-      children.push(' ', h('span', { class: 'note' }, `(${t.kernelsChosenJs})`));
+      children.push(' ', h('span', { class: 'note' }, '(', ...richText(t.kernelsChosenJs), ')'));
     } else if (note) {
       const short = note.length > NOTE_CHARS ? `${note.slice(0, NOTE_CHARS - 1)}…` : note;
       children.push(' ', h('span', { class: 'note', title: note }, `(${short})`));

@@ -10,7 +10,7 @@ import { el } from '../../src/graph/xml.js';
 import { Affine } from '../../src/layers/Affine.js';
 import { matmul } from '../../src/tensor/ops.js';
 import { Tensor } from '../../src/tensor/Tensor.js';
-import { byId, h } from '../dom.js';
+import { byId, h, uniqueSvgIds } from '../dom.js';
 import { onLangChange, richText, t } from '../i18n/index.js';
 import { formatMatrix, getParam, parseMatrix, setParam } from '../url.js';
 import { type Rows, matrixView, productView, resizeRows, rowsOf, transpose } from './matrix.js';
@@ -91,7 +91,7 @@ export function setupAffineSection(id: 'affine' | 'batch'): void {
       matrixView([B], { name: 'B', key: `${id}-B`, shape: [3], edit: (_i, j, v) => { B[j] = v; save(); render(); } }),
       matrixView(dY, { name: '∂L/∂Y', key: `${id}-dY`, edit: edit(dY), title: t.affineDyTitle }));
 
-    figure.innerHTML = affineSvg(N, fShown, bShown, stepper.stepping);
+    figure.innerHTML = uniqueSvgIds(affineSvg(N, fShown, bShown, stepper.stepping), id);
     const s = (shape: number[]): string => formatShape(shape);
     status.replaceChildren(...richText(!stepper.stepping ? t.affineAll
       : fShown === 0 ? t.affineStart
@@ -100,23 +100,23 @@ export function setupAffineSection(id: 'affine' | 'batch'): void {
       : t.affineBackwardDot));
 
     const parts: HTMLElement[] = [];
-    if (fShown >= 1) parts.push(h('h3', {}, t.affineDotTitle), productView({ name: 'X·W', values: XW, key: `${id}-XW` }, { name: 'X', values: X }, { name: 'W', values: W }));
+    if (fShown >= 1) parts.push(h('h3', {}, ...richText(t.affineDotTitle)), productView({ name: 'X·W', values: XW, key: `${id}-XW` }, { name: 'X', values: X }, { name: 'W', values: W }));
     if (fShown >= 2) {
-      parts.push(h('h3', {}, t.affineAddTitle), h('div', { class: 'matrices' },
+      parts.push(h('h3', {}, ...richText(t.affineAddTitle)), h('div', { class: 'matrices' },
         matrixView(Y, { name: 'Y', key: `${id}-Y` }), h('span', { class: 'op' }, '='),
         matrixView(XW, { name: 'X·W' }), h('span', { class: 'op' }, '+'),
         matrixView(X.map(() => B), { name: N > 1 ? t.affineBroadcastName : 'B', cellClass: (i) => (i > 0 ? 'broadcast' : '') })));
     }
     if (bShown >= 1) {
-      parts.push(h('h3', {}, t.affineDbTitle), h('p', { class: 'hint' }, ...richText(t.affineDbText(N))),
+      parts.push(h('h3', {}, ...richText(t.affineDbTitle)), h('p', { class: 'hint' }, ...richText(t.affineDbText(N))),
         h('div', { class: 'matrices' },
           matrixView([dB], { name: '∂L/∂B', key: `${id}-dB`, shape: [3] }), h('span', { class: 'op' }, '= Σ'),
           matrixView(dY, { name: '∂L/∂Y' })));
     }
     if (bShown >= 2) {
-      parts.push(h('h3', {}, t.affineDxTitle), h('p', { class: 'hint' }, ...richText(t.affineDxText)),
+      parts.push(h('h3', {}, ...richText(t.affineDxTitle)), h('p', { class: 'hint' }, ...richText(t.affineDxText)),
         productView({ name: '∂L/∂X', values: dX, key: `${id}-dX` }, { name: '∂L/∂Y', values: dY }, { name: 'Wᵀ', values: transpose(W) }),
-        h('h3', {}, t.affineDwTitle), h('p', { class: 'hint' }, ...richText(t.affineDwText)),
+        h('h3', {}, ...richText(t.affineDwTitle)), h('p', { class: 'hint' }, ...richText(t.affineDwText)),
         productView({ name: '∂L/∂W', values: dW, key: `${id}-dW` }, { name: 'Xᵀ', values: transpose(X) }, { name: '∂L/∂Y', values: dY }));
     }
     work.replaceChildren(...parts);
@@ -144,13 +144,13 @@ function affineSvg(N: number, fShown: number, bShown: number, stepping: boolean)
   };
   const edges = [
     labelledArrow(70, 60, dot.x - r, dot.y, `X ${s([N, 2])}`, back(2) ? `∂L/∂X ${s([N, 2])}` : '?', { class: 'edge' }),
-    labelledArrow(70, 150, dot.x - r * 0.7, dot.y + r * 0.7, `W ${s([2, 3])}`, back(2) ? `∂L/∂W ${s([2, 3])}` : '?', { class: 'edge' }),
+    labelledArrow(70, 175, dot.x - r * 0.7, dot.y + r * 0.7, `W ${s([2, 3])}`, back(2) ? `∂L/∂W ${s([2, 3])}` : '?', { class: 'edge' }),
     labelledArrow(dot.x + r, dot.y, plus.x - r, plus.y, known(1) ? `X·W ${s([N, 3])}` : '?', back(1) ? `∂L/∂Y ${s([N, 3])}` : '?', { class: 'edge' }),
-    labelledArrow(300, 150, plus.x - r * 0.7, plus.y + r * 0.7, `B ${s([3])}`, back(1) ? `∂L/∂B ${s([3])}` : '?', { class: 'edge' }),
+    labelledArrow(330, 175, plus.x - r * 0.7, plus.y + r * 0.7, `B ${s([3])}`, back(1) ? `∂L/∂B ${s([3])}` : '?', { class: 'edge' }),
     labelledArrow(plus.x + r, plus.y, 650, plus.y, known(2) ? `Y ${s([N, 3])}` : '?', fShown === 2 ? `∂L/∂Y ${s([N, 3])}` : '?', { class: 'edge output' }),
   ];
-  return el('svg', { xmlns: 'http://www.w3.org/2000/svg', width: 680, height: 190, viewBox: '0 0 680 190', 'font-family': 'sans-serif', 'font-size': 13 },
+  return el('svg', { xmlns: 'http://www.w3.org/2000/svg', width: 680, height: 215, viewBox: '0 0 680 215', 'font-family': 'sans-serif', 'font-size': 13 },
     ARROW_DEFS, ...edges, node(dot, 'dot', { f: 1, b: 2 }), node(plus, '+', { f: 2, b: 1 }),
-    el('text', { x: 40, y: 64, ...HALO }, 'X'), el('text', { x: 40, y: 154, ...HALO }, 'W'),
-    el('text', { x: 285, y: 172, ...HALO }, 'B')).xml;
+    el('text', { x: 56, y: 65, ...HALO }, 'X'), el('text', { x: 56, y: 180, ...HALO }, 'W'),
+    el('text', { x: 318, y: 196, ...HALO }, 'B')).xml;
 }

@@ -20,8 +20,8 @@ const STEPS = ['1e-4', '1e-3', '1e-2', '1e-1'];
 
 export function setupGradcheckSection(): void {
   const container = byId('gradcheck-figure', HTMLDivElement);
-  const savedSeed = Number(getParam('gradcheck.seed'));
-  let seed = Number.isInteger(savedSeed) && savedSeed >= 0 ? savedSeed : 1;
+  const savedSeed = getParam('gradcheck.seed');
+  let seed = savedSeed !== null && /^\d+$/.test(savedSeed) ? Number(savedSeed) : 1;
   let hText = STEPS.includes(getParam('gradcheck.h') ?? '') ? getParam('gradcheck.h')! : '1e-4';
 
   const seedInput = h('input', { id: 'gradcheck-seed', type: 'number', min: '0', step: '1', value: String(seed) });
@@ -87,7 +87,7 @@ export function setupGradcheckSection(): void {
         return h('tr', { 'data-param': k }, h('td', { translate: 'no' }, k), h('td', { class: 'num mean' }, cellText(diffs.reduce((s, d) => s + d, 0) / diffs.length)),
           h('td', { class: 'num max' }, cellText(Math.max(...diffs))));
       });
-      parts.push(h('table', { id: 'gradcheck-summary' }, h('caption', {}, t.gradcheckSummaryCaption),
+      parts.push(h('table', { id: 'gradcheck-summary', class: 'scroll' }, h('caption', {}, t.gradcheckSummaryCaption),
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t.gradcheckParam), h('th', { scope: 'col', class: 'num' }, t.gradcheckMean), h('th', { scope: 'col', class: 'num' }, t.gradcheckMax))),
         h('tbody', {}, ...summary)));
       parts.push(h('p', { id: 'gradcheck-kinks' }, ...richText(kinks ? t.gradcheckKinks(kinks, hText) : t.gradcheckNoKinks(hText))));
@@ -97,9 +97,9 @@ export function setupGradcheckSection(): void {
       const diff: Rows = backprop[k].map((r, i) => r.map((v, j) => Math.abs(v - numerical[k][i][j])));
       const cls = (i: number, j: number): string => (kink[k](i, j) ? 'kink' : '');
       const group = h('div', { class: 'param-group', 'data-param': k },
-        matrixView(backprop[k], { name: `d${k}`, title: t.gradcheckBackpropTitle, key: `gradcheck-${k}-backprop`, unknown: bShown < 1, cellClass: cls }),
-        matrixView(numerical[k], { name: `d${k}`, title: t.gradcheckNumericalTitle, key: `gradcheck-${k}-numerical`, unknown: bShown < 2, cellClass: cls }),
-        matrixView(diff, { name: `|Δd${k}|`, title: t.gradcheckDiffTitle, key: `gradcheck-${k}-diff`, unknown: bShown < 2, cellClass: cls }));
+        matrixView(backprop[k], { name: `d${k}`, shape: net.params[k].shape, title: t.gradcheckBackpropTitle, key: `gradcheck-${k}-backprop`, unknown: bShown < 1, cellClass: cls }),
+        matrixView(numerical[k], { name: `d${k}`, shape: net.params[k].shape, title: t.gradcheckNumericalTitle, key: `gradcheck-${k}-numerical`, unknown: bShown < 2, cellClass: cls }),
+        matrixView(diff, { name: `|Δd${k}|`, shape: net.params[k].shape, title: t.gradcheckDiffTitle, key: `gradcheck-${k}-diff`, unknown: bShown < 2, cellClass: cls }));
       row.append(group);
     }
     parts.push(row);

@@ -7,7 +7,7 @@
 import {
   type BackwardStep, GraphError, type Node, OPS, backwardSteps, expressionOf, formatNumber, graphInputs, nodeNames, renderSvg, topoSort,
 } from '../../src/graph/index.js';
-import { h, setError } from '../dom.js';
+import { h, setError, uniqueSvgIds } from '../dom.js';
 import { type GraphSource, type PresetName, PRESETS, buildGraph, isComplete, parseValue, rewindTo } from '../graphModel.js';
 import { onLangChange, richText, t } from '../i18n/index.js';
 import { getParam, setParam } from '../url.js';
@@ -184,7 +184,7 @@ export function graphPanel(container: HTMLElement, options: GraphPanelOptions): 
     const order = topoSort(root);
     const names = nodeNames(root);
 
-    view.innerHTML = renderSvg(root); // markup from our own renderer, with every text escaped
+    view.innerHTML = uniqueSvgIds(renderSvg(root), id); // markup from our own renderer, with every text escaped
     fitToView(view.querySelector('svg'));
     for (const g of view.querySelectorAll('[data-node]')) {
       const n = order[Number(g.getAttribute('data-node'))];
@@ -210,7 +210,7 @@ export function graphPanel(container: HTMLElement, options: GraphPanelOptions): 
     const out = names.get(root)!;
     gradHeads[0].textContent = t.gradInput;
     gradHeads[1].textContent = t.gradValue;
-    gradHeads[2].textContent = `∂${options.upstream ? 'L' : out}/∂${t.gradInput}`;
+    gradHeads[2].replaceChildren(...richText(options.upstream ? `∂L/∂${t.gradInput}` : `∂\`${out}\`/∂${t.gradInput}`));
     gradCaption.textContent = t.gradCaption;
     gradRows.replaceChildren(...graphInputs(root).map((n) => {
       const complete = forwardDone && (!stepper.stepping || isComplete(root, n, ran));
@@ -222,7 +222,7 @@ export function graphPanel(container: HTMLElement, options: GraphPanelOptions): 
     }));
     status.replaceChildren(...richText(statusText(current, currentForward, names, out, fShown)));
     if (options.paths) renderPaths(names, out, forwardDone);
-    labels();
+    upstreamLabel.textContent = t.upstreamLabel(out);
     options.onRender?.({ root, forwardOrder, steps, forwardShown: fShown, backwardShown: bShown, stepping: stepper.stepping });
   }
 
@@ -287,7 +287,6 @@ export function graphPanel(container: HTMLElement, options: GraphPanelOptions): 
     exprLabel.textContent = t.expressionLabel;
     exprHelp.replaceChildren(...richText(t.expressionHelp));
     legend.textContent = t.inputsLegend;
-    upstreamLabel.textContent = t.upstreamLabel;
     const chosen = presetSelect.value;
     presetSelect.replaceChildren(
       ...presets.map((p) => h('option', { value: p }, t[PRESETS[p].title])),
@@ -331,6 +330,7 @@ export function graphPanel(container: HTMLElement, options: GraphPanelOptions): 
     lastWidth = view.clientWidth;
   });
   onLangChange(() => {
+    labels();
     syncInputBoxesLabels();
     if (root) render();
   });

@@ -7,7 +7,7 @@ import { formatNumber, formatShape } from '../../src/graph/index.js';
 import type { Tensor } from '../../src/tensor/Tensor.js';
 import { h } from '../dom.js';
 import { parseValue } from '../graphModel.js';
-import { t } from '../i18n/index.js';
+import { richText, t } from '../i18n/index.js';
 
 export type Rows = number[][];
 
@@ -68,7 +68,7 @@ export function matrixView(values: Rows, o: MatrixOptions): HTMLElement {
     return h('td', { class: cls, ...(o.unknown ? {} : { 'data-value': String(v) }) }, text);
   })))));
   return h('figure', { class: 'matrix-figure', 'data-name': o.key ?? o.name },
-    ...(o.title ? [h('p', { class: 'm-title' }, o.title)] : []),
+    ...(o.title ? [h('p', { class: 'm-title' }, ...richText(o.title))] : []),
     h('figcaption', { translate: 'no' }, h('span', { class: 'm-name' }, o.name), ' ', h('span', { class: 'm-shape' }, formatShape(shape))), table);
 }
 

@@ -5,7 +5,7 @@
  */
 import { renderLayersSvg, twoLayerNetGraph } from '../../src/graph/index.js';
 import { formatShape } from '../../src/graph/format.js';
-import { byId, h } from '../dom.js';
+import { byId, h, uniqueSvgIds } from '../dom.js';
 import { onLangChange, richText, t } from '../i18n/index.js';
 import { getParam, setParam } from '../url.js';
 import { Stepper } from './stepper.js';
@@ -57,7 +57,7 @@ export function setupNetSection(): void {
     nLabel.textContent = t.batchSizeLabel;
     hLabel.textContent = t.trainHidden;
     view.setAttribute('aria-label', t.graphRegion);
-    view.innerHTML = twoLayerFigure(dims);
+    view.innerHTML = uniqueSvgIds(twoLayerFigure(dims), 'net');
     const s = formatShape;
     const fShown = stepper.forwardShown, bShown = stepper.backwardShown;
     const shapes = { x: s([N, 784]), W1: s([784, H]), h: s([N, H]), W2: s([H, 10]), y: s([N, 10]) };

@@ -53,8 +53,8 @@ export function setupReluSection(): void {
     const fwd = stepper.forwardShown > 0, bwd = stepper.backwardShown > 0;
     const masked = (i: number, j: number): string => (mask[i][j] ? 'masked' : '');
 
-    forwardTitle.textContent = t.reluForwardTitle;
-    backwardTitle.textContent = t.reluBackwardTitle;
+    forwardTitle.replaceChildren(...richText(t.reluForwardTitle));
+    backwardTitle.replaceChildren(...richText(t.reluBackwardTitle));
     forwardRow.replaceChildren(
       matrixView(x, { name: 'x', key: 'relu-x', edit: edit(x, 'relu.x'), cellClass: masked }),
       matrixView(mask, { name: 'mask = (x <= 0)', key: 'relu-mask', unknown: !fwd, cellLabel: (v) => (v ? 'True' : 'False'), cellClass: masked }),
@@ -70,7 +70,7 @@ export function setupReluSection(): void {
     const after: Rows = x.map((r, i) => r.map((_, j) => callersDout[i * r.length + j]));
     const changed = (i: number, j: number): string => (after[i][j] !== dout[i][j] ? 'changed' : '');
     const oursAfter = rowsOf(doutT);
-    trap.replaceChildren(h('h3', {}, t.reluTrapTitle), h('p', {}, ...richText(t.reluTrapText)),
+    trap.replaceChildren(h('h3', {}, ...richText(t.reluTrapTitle)), h('p', {}, ...richText(t.reluTrapText)),
       h('pre', { class: 'code', translate: 'no' }, 'def backward(self, dout):\n    dout[self.mask] = 0\n    dx = dout\n    return dx'),
       h('div', { class: 'matrices' },
         matrixView(after, { name: 'dout', title: t.reluTrapBook, key: 'relu-book-dout', cellClass: changed }),

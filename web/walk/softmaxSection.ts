@@ -25,7 +25,7 @@ export function setupSoftmaxSection(): void {
   const savedN = Number(getParam('softmax.N'));
   let N = Number.isInteger(savedN) && savedN >= 1 && savedN <= MAX_N ? savedN : 2;
   let a = resizeRows(parseMatrix(getParam('softmax.a'), [1, MAX_N], CLASSES) ?? A_ROWS.slice(0, N).map((r) => [...r]), N, (i, j) => A_ROWS[i][j]);
-  const savedT = (getParam('softmax.t') ?? '').split(',').map(Number);
+  const savedT = getParam('softmax.t')?.split(',').map(Number) ?? [];
   let labels = Array.from({ length: N }, (_, i) => (Number.isInteger(savedT[i]) && savedT[i] >= 0 && savedT[i] < CLASSES ? savedT[i] : LABELS[i]));
   let divide = getParam('softmax.divide') !== '0';
 
@@ -94,7 +94,7 @@ export function setupSoftmaxSection(): void {
         h('td', { class: 'num' }, formatNumber(divide ? (yk - tk) / N : yk - tk)), h('td', { class: 'num grad', 'data-k': String(k) }, formatNumber(ak.grad)));
     });
     graphNote.replaceChildren(h('p', {}, ...richText(divide ? t.softmaxGraphDoneDivided(N) : t.softmaxGraphDone)),
-      h('table', { id: 'softmax-graph-table' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t.gradInput),
+      h('table', { id: 'softmax-graph-table', class: 'scroll' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t.gradInput),
         h('th', { scope: 'col', class: 'num' }, 'y'), h('th', { scope: 'col', class: 'num' }, 't'),
         h('th', { scope: 'col', class: 'num' }, divide ? '(y − t)/N' : 'y − t'), h('th', { scope: 'col', class: 'num' }, t.softmaxFromGraph))),
       h('tbody', {}, ...rows)));
@@ -128,7 +128,7 @@ export function setupSoftmaxSection(): void {
       const select = h('select', { id: `softmax-t-${i}` }, ...Array.from({ length: CLASSES }, (_, k) => h('option', { value: String(k) }, String(k))));
       select.value = String(label);
       select.addEventListener('change', () => { labels[i] = Number(select.value); changed(); });
-      return h('div', { class: 'var-row' }, h('label', { for: select.id }, t.softmaxLabelOfRow(i + 1)), select);
+      return h('div', { class: 'field' }, h('label', { for: select.id }, t.softmaxLabelOfRow(i + 1)), select);
     }));
     batchBox.replaceChildren(
       h('p', {}, ...richText(divide ? t.softmaxLossMean(formatNumber(loss), N) : t.softmaxLossSum(formatNumber(loss * N), N))),
