@@ -34,3 +34,19 @@ export function setError(input: HTMLElement | null, box: HTMLElement, message: s
 export function uniqueSvgIds(svg: string, prefix: string): string {
   return svg.replace(/id="([^"]+)"/g, `id="${prefix}-$1"`).replace(/url\(#([^)]+)\)/g, `url(#${prefix}-$1)`);
 }
+
+/**
+ * A number box for a whole number from `min` to `max`: `onChange` gets each valid value as it
+ * is typed; anything else marks the box invalid and changes nothing.
+ */
+export function wholeNumberInput(id: string, min: number, max: number, value: number, onChange: (v: number) => void): HTMLInputElement {
+  const input = h('input', { id, type: 'number', min: String(min), max: String(max), step: '1', value: String(value) });
+  input.addEventListener('input', () => {
+    const v = Number(input.value);
+    const ok = input.value.trim() !== '' && Number.isInteger(v) && v >= min && v <= max;
+    if (ok) input.removeAttribute('aria-invalid');
+    else input.setAttribute('aria-invalid', 'true');
+    if (ok) onChange(v);
+  });
+  return input;
+}

@@ -67,3 +67,10 @@ export function parseMatrix(text: string | null, rows: number | [number, number]
   if (m.length < lo || m.length > hi || m.some((r) => r.length !== cols || r.some((v) => !Number.isFinite(v)))) return null;
   return m;
 }
+
+/** A whole number from the address between min and max, or `fallback`. */
+export function getWhole(key: string, min: number, max: number, fallback: number): number {
+  const text = params.get(key);
+  const v = Number(text);
+  return text !== null && /^\d+$/.test(text) && v >= min && v <= max ? v : fallback;
+}

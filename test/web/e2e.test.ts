@@ -5,13 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Page, chromium } from 'playwright-core';
-import { startPlaygroundServer } from '../../src/cli/playground.js';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing, loadBuildScript, openPage, textOf } from './helpers.js';
+import type { Page } from 'playwright-core';
+import { openPage, textOf, withPlayground } from './helpers.js';
 
 const SHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 
@@ -36,20 +34,9 @@ const frameDelay = (page: Page): Promise<number> =>
   page.evaluate(() => new Promise<number>((resolve) => { const t = performance.now(); requestAnimationFrame(() => resolve(performance.now() - t)); }));
 
 test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
-  const missing = chromiumMissing();
-  if (missing) {
-    if (process.env.CI === 'true') assert.fail(`the browser test needs Chromium on CI: ${missing}`);
-    t.skip(missing);
-    return;
-  }
   mkdirSync(SHOTS, { recursive: true });
-  const out = mkdtempSync(join(tmpdir(), 'backprop-e2e-'));
-  await (await loadBuildScript())({ outDir: out });
-  const server = await startPlaygroundServer({ root: out, port: 0 });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-  const problems: string[] = [];
-  try {
-    const page = await openPage(browser, server.url, problems);
+  await withPlayground(t, 'backprop-e2e-', async ({ url, browser, problems }) => {
+    const page = await openPage(browser, url, problems);
 
     await t.test('the page is cross-origin isolated (COOP + COEP)', async () => {
       assert.equal(await page.evaluate(() => crossOriginIsolated && typeof SharedArrayBuffer === 'function'), true);
@@ -224,7 +211,7 @@ test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
     });
 
     await t.test('phone width (375×812): nothing wider than the screen; drawing with a finger works', async () => {
-      const phone = await openPage(browser, server.url, problems, { viewport: { width: 375, height: 812 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
+      const phone = await openPage(browser, url, problems, { viewport: { width: 375, height: 812 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
       await phone.waitForSelector('#train-start:not([disabled])', { state: 'attached', timeout: 30_000 });
       assert.ok(await phone.evaluate(() => document.documentElement.scrollWidth <= 375), 'no sideways scrolling of the page');
       const labels = phone.locator('#graph-view svg text.value');
@@ -255,7 +242,7 @@ test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
     });
 
     await t.test('?backend=js trains with the TypeScript kernels, and the page says so', async () => {
-      const js = await openPage(browser, `${server.url}?backend=js`, problems);
+      const js = await openPage(browser, `${url}?backend=js`, problems);
       await js.waitForSelector('#train-backend[data-backend]', { state: 'attached', timeout: 30_000 });
       assert.equal(await text(js, '#train-backend'), 'Kernels: plain JavaScript, 1 thread (chosen with ?backend=js)');
       assert.equal(await js.getAttribute('#train-backend', 'class'), 'hint backend', 'no warning for a chosen backend');
@@ -265,9 +252,5 @@ test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
     await t.test('no page errors and no console errors', () => {
       assert.deepEqual(problems, []);
     });
-  } finally {
-    await browser.close();
-    await server.close();
-    rmSync(out, { recursive: true, force: true });
-  }
+  });
 });

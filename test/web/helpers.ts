@@ -1,5 +1,10 @@
-import type { Browser, Page } from 'playwright-core';
-import { existsSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { startPlaygroundServer } from '../../src/cli/playground.js';
 
 /** scripts/build-web.mjs's `buildWeb`, typed (the script is plain JavaScript). */
 export type BuildWeb = (options?: { outDir?: string; minify?: boolean }) => Promise<{ file: string; bytes: number }[]>;
@@ -37,3 +42,35 @@ export async function openPage(browser: Browser, url: string, problems: string[]
 
 /** The text of the first element matching `selector`. */
 export const textOf = async (page: Page, selector: string): Promise<string> => (await page.locator(selector).first().textContent()) ?? '';
+
+/** What a browser test gets: the built page's address, the browser, and the errors seen so far. */
+export interface Playground {
+  url: string;
+  browser: Browser;
+  /** Page errors and console errors of every page opened with `openPage(…, problems)`. */
+  problems: string[];
+}
+
+/**
+ * Builds the playground into a temporary folder, serves it on a free port and starts headless
+ * Chromium for `body`; skips (or on CI fails) without Chromium, and cleans up afterwards.
+ */
+export async function withPlayground(t: TestContext, prefix: string, body: (p: Playground) => Promise<void>): Promise<void> {
+  const missing = chromiumMissing();
+  if (missing) {
+    if (process.env.CI === 'true') assert.fail(`the browser test needs Chromium on CI: ${missing}`);
+    t.skip(missing);
+    return;
+  }
+  const out = mkdtempSync(join(tmpdir(), prefix));
+  await (await loadBuildScript())({ outDir: out });
+  const server = await startPlaygroundServer({ root: out, port: 0 });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  try {
+    await body({ url: server.url, browser, problems: [] });
+  } finally {
+    await browser.close();
+    await server.close();
+    rmSync(out, { recursive: true, force: true });
+  }
+}

@@ -8,13 +8,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Page, chromium } from 'playwright-core';
-import { startPlaygroundServer } from '../../src/cli/playground.js';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing, loadBuildScript, openPage, textOf } from './helpers.js';
+import type { Page } from 'playwright-core';
+import { openPage, textOf, withPlayground } from './helpers.js';
 
 const SHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 const SECTIONS = ['graph', 'chain', 'nodes', 'layers', 'relu', 'sigmoid', 'affine', 'batch', 'softmax', 'net', 'gradcheck', 'train', 'draw'];
@@ -96,20 +94,9 @@ const go = async (page: Page, section: string): Promise<void> => {
 };
 
 test('the guided walk through chapter 5 in Chromium', { timeout: 300_000 }, async (t) => {
-  const missing = chromiumMissing();
-  if (missing) {
-    if (process.env.CI === 'true') assert.fail(`the browser test needs Chromium on CI: ${missing}`);
-    t.skip(missing);
-    return;
-  }
   mkdirSync(SHOTS, { recursive: true });
-  const out = mkdtempSync(join(tmpdir(), 'backprop-walk-'));
-  await (await loadBuildScript())({ outDir: out });
-  const server = await startPlaygroundServer({ root: out, port: 0 });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-  const problems: string[] = [];
-  try {
-    const page = await openPage(browser, `${server.url}?lang=en`, problems);
+  await withPlayground(t, 'backprop-walk-', async ({ url, browser, problems }) => {
+    const page = await openPage(browser, `${url}?lang=en`, problems);
 
     await t.test('every section renders, alone on screen, in the chapter’s order; a screenshot of each in English', async () => {
       assert.deepEqual(await page.locator('#toc a').evaluateAll((as) => as.map((a) => a.getAttribute('data-s'))), SECTIONS);
@@ -279,7 +266,7 @@ test('the guided walk through chapter 5 in Chromium', { timeout: 300_000 }, asyn
     });
 
     await t.test('the keyboard alone: contents, step buttons, inputs', async () => {
-      const kb = await openPage(browser, `${server.url}?lang=en`, problems);
+      const kb = await openPage(browser, `${url}?lang=en`, problems);
       // tab from the top of the page to the contents' Sigmoid link
       let guard = 0;
       while (await kb.evaluate(() => document.activeElement?.getAttribute('data-s')) !== 'sigmoid' && guard++ < 40) await kb.keyboard.press('Tab');
@@ -329,17 +316,17 @@ test('the guided walk through chapter 5 in Chromium', { timeout: 300_000 }, asyn
     });
 
     await t.test('?lang= and the browser’s language choose the first language', async () => {
-      const zh = await openPage(browser, server.url, problems, { locale: 'zh-CN' });
+      const zh = await openPage(browser, url, problems, { locale: 'zh-CN' });
       assert.equal(await textOf(zh, '#graph-title'), '5.1 计算图');
       assert.equal(await zh.inputValue('#lang'), 'zh');
       await zh.close();
-      const en = await openPage(browser, `${server.url}?lang=en`, problems, { locale: 'zh-CN' });
+      const en = await openPage(browser, `${url}?lang=en`, problems, { locale: 'zh-CN' });
       assert.equal(await textOf(en, '#graph-title'), '5.1 Computational graph');
       await en.close();
     });
 
     await t.test('phone width (375 px), both languages: no section is wider than the screen', async () => {
-      const phone = await openPage(browser, `${server.url}?lang=zh`, problems, { viewport: { width: 375, height: 812 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
+      const phone = await openPage(browser, `${url}?lang=zh`, problems, { viewport: { width: 375, height: 812 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
       for (const lang of ['zh', 'en']) {
         await phone.selectOption('#lang', lang);
         for (const s of SECTIONS) {
@@ -354,9 +341,5 @@ test('the guided walk through chapter 5 in Chromium', { timeout: 300_000 }, asyn
     await t.test('no page errors and no console errors', () => {
       assert.deepEqual(problems, []);
     });
-  } finally {
-    await browser.close();
-    await server.close();
-    rmSync(out, { recursive: true, force: true });
-  }
+  });
 });

@@ -10,9 +10,9 @@ import { el } from '../../src/graph/xml.js';
 import { Affine } from '../../src/layers/Affine.js';
 import { matmul } from '../../src/tensor/ops.js';
 import { Tensor } from '../../src/tensor/Tensor.js';
-import { byId, h, uniqueSvgIds } from '../dom.js';
+import { byId, h, uniqueSvgIds, wholeNumberInput } from '../dom.js';
 import { onLangChange, richText, t } from '../i18n/index.js';
-import { formatMatrix, getParam, parseMatrix, setParam } from '../url.js';
+import { formatMatrix, getParam, getWhole, parseMatrix, setParam } from '../url.js';
 import { type Rows, matrixView, productView, resizeRows, rowsOf, transpose } from './matrix.js';
 import { Stepper } from './stepper.js';
 
@@ -29,8 +29,7 @@ const f64 = (m: Rows | number[]): Tensor => Tensor.from(m, undefined, { dtype: '
 export function setupAffineSection(id: 'affine' | 'batch'): void {
   const batch = id === 'batch';
   const container = byId(`${id}-figure`, HTMLDivElement);
-  const savedN = Number(getParam(`${id}.N`));
-  let N = batch ? (Number.isInteger(savedN) && savedN >= 1 && savedN <= MAX_N ? savedN : 2) : 1;
+  let N = batch ? getWhole(`${id}.N`, 1, MAX_N, 2) : 1;
   let X = parseMatrix(getParam(`${id}.X`), [1, MAX_N], 2) ?? X_ROWS.slice(0, N).map((r) => [...r]);
   let dY = parseMatrix(getParam(`${id}.dY`), [1, MAX_N], 3) ?? DY_ROWS.slice(0, N).map((r) => [...r]);
   const W = parseMatrix(getParam(`${id}.W`), 2, 3) ?? W0.map((r) => [...r]);
@@ -38,7 +37,14 @@ export function setupAffineSection(id: 'affine' | 'batch'): void {
   X = resizeRows(X, N, (i, j) => X_ROWS[i][j]);
   dY = resizeRows(dY, N, (i, j) => DY_ROWS[i][j]);
 
-  const nInput = h('input', { id: `${id}-n`, type: 'number', min: '1', max: String(MAX_N), step: '1', value: String(N) });
+  const nInput = wholeNumberInput(`${id}-n`, 1, MAX_N, N, (n) => {
+    N = n;
+    X = resizeRows(X, N, (i, j) => X_ROWS[i][j]);
+    dY = resizeRows(dY, N, (i, j) => DY_ROWS[i][j]);
+    setParam(`${id}.N`, N === 2 ? null : String(N));
+    save();
+    render();
+  });
   const nLabel = h('label', { for: nInput.id });
   const inputsTitle = h('h3');
   const inputs = h('div', { class: 'matrices', id: `${id}-inputs` });
@@ -48,18 +54,6 @@ export function setupAffineSection(id: 'affine' | 'batch'): void {
   const work = h('div', { id: `${id}-work`, class: 'work' });
   if (batch) container.append(h('div', { class: 'field' }, nLabel, nInput));
   container.append(inputsTitle, inputs, stepper.element, status, figure, work);
-
-  nInput.addEventListener('input', () => {
-    const n = Number(nInput.value);
-    if (!Number.isInteger(n) || n < 1 || n > MAX_N) return nInput.setAttribute('aria-invalid', 'true');
-    nInput.removeAttribute('aria-invalid');
-    N = n;
-    X = resizeRows(X, N, (i, j) => X_ROWS[i][j]);
-    dY = resizeRows(dY, N, (i, j) => DY_ROWS[i][j]);
-    setParam(`${id}.N`, N === 2 ? null : String(N));
-    save();
-    render();
-  });
 
   function save(): void {
     setParam(`${id}.X`, formatMatrix(X));

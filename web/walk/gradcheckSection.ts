@@ -9,9 +9,9 @@ import { numericalGradient } from '../../src/functions/numericalGradient.js';
 import { addBias, matmul } from '../../src/tensor/ops.js';
 import { Tensor } from '../../src/tensor/Tensor.js';
 import { Random } from '../../src/random.js';
-import { byId, h } from '../dom.js';
+import { byId, h, wholeNumberInput } from '../dom.js';
 import { onLangChange, richText, t } from '../i18n/index.js';
-import { getParam, setParam } from '../url.js';
+import { getParam, getWhole, setParam } from '../url.js';
 import { type Rows, cellText, matrixView, rowsOf } from './matrix.js';
 import { Stepper } from './stepper.js';
 
@@ -20,11 +20,14 @@ const STEPS = ['1e-4', '1e-3', '1e-2', '1e-1'];
 
 export function setupGradcheckSection(): void {
   const container = byId('gradcheck-figure', HTMLDivElement);
-  const savedSeed = getParam('gradcheck.seed');
-  let seed = savedSeed !== null && /^\d+$/.test(savedSeed) ? Number(savedSeed) : 1;
+  let seed = getWhole('gradcheck.seed', 0, 2 ** 31, 1);
   let hText = STEPS.includes(getParam('gradcheck.h') ?? '') ? getParam('gradcheck.h')! : '1e-4';
 
-  const seedInput = h('input', { id: 'gradcheck-seed', type: 'number', min: '0', step: '1', value: String(seed) });
+  const seedInput = wholeNumberInput('gradcheck-seed', 0, 2 ** 31, seed, (v) => {
+    seed = v;
+    setParam('gradcheck.seed', v === 1 ? null : String(v));
+    render();
+  });
   const seedLabel = h('label', { for: seedInput.id });
   const hSelect = h('select', { id: 'gradcheck-h' }, ...STEPS.map((s) => h('option', { value: s }, s)));
   hSelect.value = hText;
@@ -35,14 +38,6 @@ export function setupGradcheckSection(): void {
   container.append(h('div', { class: 'settings' }, h('div', { class: 'field' }, seedLabel, seedInput), h('div', { class: 'field' }, hLabel, hSelect)),
     stepper.element, status, out);
 
-  seedInput.addEventListener('input', () => {
-    const v = Number(seedInput.value);
-    if (!Number.isInteger(v) || v < 0) return seedInput.setAttribute('aria-invalid', 'true');
-    seedInput.removeAttribute('aria-invalid');
-    seed = v;
-    setParam('gradcheck.seed', v === 1 ? null : String(v));
-    render();
-  });
   hSelect.addEventListener('change', () => {
     hText = hSelect.value;
     setParam('gradcheck.h', hText === '1e-4' ? null : hText);

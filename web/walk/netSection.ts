@@ -5,9 +5,9 @@
  */
 import { renderLayersSvg, twoLayerNetGraph } from '../../src/graph/index.js';
 import { formatShape } from '../../src/graph/format.js';
-import { byId, h, uniqueSvgIds } from '../dom.js';
+import { byId, h, uniqueSvgIds, wholeNumberInput } from '../dom.js';
 import { onLangChange, richText, t } from '../i18n/index.js';
-import { getParam, setParam } from '../url.js';
+import { getWhole, setParam } from '../url.js';
 import { Stepper } from './stepper.js';
 
 /** The sizes of the figure. */
@@ -28,17 +28,9 @@ const LAYERS = ['Affine1', 'Relu1', 'Affine2', 'SoftmaxWithLoss'] as const;
 
 export function setupNetSection(): void {
   const container = byId('net-figure', HTMLDivElement);
-  const read = (key: string, fallback: number, max: number): number => {
-    const v = Number(getParam(key));
-    return Number.isInteger(v) && v >= 1 && v <= max ? v : fallback;
-  };
-  const dims: NetDims = { batch: read('net.N', 100, 1000), hidden: read('net.hidden', 50, 1000) };
+  const dims: NetDims = { batch: getWhole('net.N', 1, 1000, 100), hidden: getWhole('net.hidden', 1, 1000, 50) };
   const field = (key: keyof NetDims, max: number): [HTMLLabelElement, HTMLInputElement] => {
-    const input = h('input', { id: `net-${key}`, type: 'number', min: '1', max: String(max), step: '1', value: String(dims[key]) });
-    input.addEventListener('input', () => {
-      const v = Number(input.value);
-      if (!Number.isInteger(v) || v < 1 || v > max) return input.setAttribute('aria-invalid', 'true');
-      input.removeAttribute('aria-invalid');
+    const input = wholeNumberInput(`net-${key}`, 1, max, dims[key], (v) => {
       dims[key] = v;
       setParam(key === 'batch' ? 'net.N' : 'net.hidden', String(v));
       render();

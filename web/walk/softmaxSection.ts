@@ -7,9 +7,9 @@ import { formatNumber, graphInputs, softmaxWithLossGraph } from '../../src/graph
 import { SoftmaxWithLoss } from '../../src/layers/SoftmaxWithLoss.js';
 import { softmaxLossBackward } from '../../src/tensor/ops.js';
 import { Tensor } from '../../src/tensor/Tensor.js';
-import { byId, h } from '../dom.js';
+import { byId, h, wholeNumberInput } from '../dom.js';
 import { onLangChange, richText, t } from '../i18n/index.js';
-import { formatMatrix, getParam, parseMatrix, setParam } from '../url.js';
+import { formatMatrix, getParam, getWhole, parseMatrix, setParam } from '../url.js';
 import { graphPanel, type GraphView } from './graphPanel.js';
 import { type Rows, matrixView, resizeRows, rowsOf } from './matrix.js';
 
@@ -22,14 +22,18 @@ const oneHot = (label: number): number[] => Array.from({ length: CLASSES }, (_, 
 
 export function setupSoftmaxSection(): void {
   const container = byId('softmax-figure', HTMLDivElement);
-  const savedN = Number(getParam('softmax.N'));
-  let N = Number.isInteger(savedN) && savedN >= 1 && savedN <= MAX_N ? savedN : 2;
+  let N = getWhole('softmax.N', 1, MAX_N, 2);
   let a = resizeRows(parseMatrix(getParam('softmax.a'), [1, MAX_N], CLASSES) ?? A_ROWS.slice(0, N).map((r) => [...r]), N, (i, j) => A_ROWS[i][j]);
   const savedT = getParam('softmax.t')?.split(',').map(Number) ?? [];
   let labels = Array.from({ length: N }, (_, i) => (Number.isInteger(savedT[i]) && savedT[i] >= 0 && savedT[i] < CLASSES ? savedT[i] : LABELS[i]));
   let divide = getParam('softmax.divide') !== '0';
 
-  const nInput = h('input', { id: 'softmax-n', type: 'number', min: '1', max: String(MAX_N), step: '1', value: String(N) });
+  const nInput = wholeNumberInput('softmax-n', 1, MAX_N, N, (n) => {
+    N = n;
+    a = resizeRows(a, N, (i, j) => A_ROWS[i][j]);
+    labels = Array.from({ length: N }, (_, i) => labels[i] ?? LABELS[i]);
+    changed();
+  });
   const nLabel = h('label', { for: nInput.id });
   const divideBox = h('input', { id: 'softmax-divide', type: 'checkbox' });
   divideBox.checked = divide;
@@ -59,15 +63,6 @@ export function setupSoftmaxSection(): void {
     setParam('softmax.divide', divide ? null : '0');
   }
 
-  nInput.addEventListener('input', () => {
-    const n = Number(nInput.value);
-    if (!Number.isInteger(n) || n < 1 || n > MAX_N) return nInput.setAttribute('aria-invalid', 'true');
-    nInput.removeAttribute('aria-invalid');
-    N = n;
-    a = resizeRows(a, N, (i, j) => A_ROWS[i][j]);
-    labels = Array.from({ length: N }, (_, i) => labels[i] ?? LABELS[i]);
-    changed();
-  });
   divideBox.addEventListener('change', () => {
     divide = divideBox.checked;
     changed();
