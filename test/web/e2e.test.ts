@@ -9,7 +9,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { openPage, textOf, withPlayground } from './helpers.js';
+import { playgroundInChromium } from './helpers.js';
+import { openPage, textOf } from './page.js';
 
 const SHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 
@@ -34,8 +35,12 @@ const frameDelay = (page: Page): Promise<number> =>
   page.evaluate(() => new Promise<number>((resolve) => { const t = performance.now(); requestAnimationFrame(() => resolve(performance.now() - t)); }));
 
 test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
+  const playground = await playgroundInChromium(t, 'e2e');
+  if (!playground) return;
+  const { browser, url } = playground;
   mkdirSync(SHOTS, { recursive: true });
-  await withPlayground(t, 'backprop-e2e-', async ({ url, browser, problems }) => {
+  const problems: string[] = [];
+  try {
     const page = await openPage(browser, url, problems);
 
     await t.test('the page is cross-origin isolated (COOP + COEP)', async () => {
@@ -252,5 +257,7 @@ test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
     await t.test('no page errors and no console errors', () => {
       assert.deepEqual(problems, []);
     });
-  });
+  } finally {
+    await playground.close();
+  }
 });

@@ -1,10 +1,4 @@
-import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { TestContext } from 'node:test';
-import { type Browser, type Page, chromium } from 'playwright-core';
-import { startPlaygroundServer } from '../../src/cli/playground.js';
+import { existsSync } from 'node:fs';
 
 /** scripts/build-web.mjs's `buildWeb`, typed (the script is plain JavaScript). */
 export type BuildWeb = (options?: { outDir?: string; minify?: boolean }) => Promise<{ file: string; bytes: number }[]>;
@@ -31,46 +25,41 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update', '--disable-sync',
 ];
 
-/** Opens a page and records every page error and console error in `problems`. */
-export async function openPage(browser: Browser, url: string, problems: string[], options: Parameters<Browser['newPage']>[0] = {}): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 900 }, ...options });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  await page.goto(url);
-  return page;
-}
-
-/** The text of the first element matching `selector`. */
-export const textOf = async (page: Page, selector: string): Promise<string> => (await page.locator(selector).first().textContent()) ?? '';
-
-/** What a browser test gets: the built page's address, the browser, and the errors seen so far. */
-export interface Playground {
+/** The playground built into a temporary folder, served on a free port, and Chromium to open it. */
+export interface PlaygroundInChromium {
+  browser: import('playwright-core').Browser;
   url: string;
-  browser: Browser;
-  /** Page errors and console errors of every page opened with `openPage(…, problems)`. */
-  problems: string[];
+  /** Closes the browser and the server and removes the build. */
+  close(): Promise<void>;
 }
 
 /**
- * Builds the playground into a temporary folder, serves it on a free port and starts headless
- * Chromium for `body`; skips (or on CI fails) without Chromium, and cleans up afterwards.
+ * Builds and serves the playground and launches Chromium, or returns null after skipping the
+ * test where Chromium is missing (a failure under CI=true). `name` names the temporary folder.
  */
-export async function withPlayground(t: TestContext, prefix: string, body: (p: Playground) => Promise<void>): Promise<void> {
+export async function playgroundInChromium(t: { skip(message: string): void }, name: string): Promise<PlaygroundInChromium | null> {
   const missing = chromiumMissing();
   if (missing) {
-    if (process.env.CI === 'true') assert.fail(`the browser test needs Chromium on CI: ${missing}`);
+    if (process.env.CI === 'true') throw new Error(`the browser test needs Chromium on CI: ${missing}`);
     t.skip(missing);
-    return;
+    return null;
   }
-  const out = mkdtempSync(join(tmpdir(), prefix));
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { chromium } = await import('playwright-core');
+  const { startPlaygroundServer } = await import('../../src/cli/playground.js');
+  const out = mkdtempSync(join(tmpdir(), `backprop-${name}-`));
   await (await loadBuildScript())({ outDir: out });
   const server = await startPlaygroundServer({ root: out, port: 0 });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-  try {
-    await body({ url: server.url, browser, problems: [] });
-  } finally {
-    await browser.close();
-    await server.close();
-    rmSync(out, { recursive: true, force: true });
-  }
+  return {
+    browser,
+    url: server.url,
+    close: async () => {
+      await browser.close();
+      await server.close();
+      rmSync(out, { recursive: true, force: true });
+    },
+  };
 }

@@ -12,7 +12,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { openPage, textOf, withPlayground } from './helpers.js';
+import { playgroundInChromium } from './helpers.js';
+import { openPage, textOf } from './page.js';
 
 const SHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 const SECTIONS = ['graph', 'chain', 'nodes', 'layers', 'relu', 'sigmoid', 'affine', 'batch', 'softmax', 'net', 'gradcheck', 'train', 'draw'];
@@ -25,7 +26,7 @@ const SECTIONS = ['graph', 'chain', 'nodes', 'layers', 'relu', 'sigmoid', 'affin
  */
 const NAMES = [
   'Softmax-with-Loss', 'SoftmaxWithLoss', 'TwoLayerNet', 'WebAssembly', 'JavaScript', 'Web Worker', 'SIMD', 'MNIST', 'Python',
-  'Affine', 'ReLU', 'Sigmoid', 'Softmax', 'backprop', 'float64', 'mini-batch', 'one-hot', 'epoch', 'English',
+  'Affine', 'ReLU', 'Sigmoid', 'Softmax', 'backprop', 'float64', 'PyTorch', 'mini-batch', 'one-hot', 'epoch', 'English',
 ];
 
 type Rows = number[][];
@@ -94,8 +95,12 @@ const go = async (page: Page, section: string): Promise<void> => {
 };
 
 test('the guided walk through chapter 5 in Chromium', { timeout: 300_000 }, async (t) => {
+  const playground = await playgroundInChromium(t, 'walk');
+  if (!playground) return;
+  const { browser, url } = playground;
   mkdirSync(SHOTS, { recursive: true });
-  await withPlayground(t, 'backprop-walk-', async ({ url, browser, problems }) => {
+  const problems: string[] = [];
+  try {
     const page = await openPage(browser, `${url}?lang=en`, problems);
 
     await t.test('every section renders, alone on screen, in the chapter’s order; a screenshot of each in English', async () => {
@@ -341,5 +346,7 @@ test('the guided walk through chapter 5 in Chromium', { timeout: 300_000 }, asyn
     await t.test('no page errors and no console errors', () => {
       assert.deepEqual(problems, []);
     });
-  });
+  } finally {
+    await playground.close();
+  }
 });

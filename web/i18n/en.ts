@@ -214,6 +214,12 @@ export const en = {
   trainFailed: 'Training stopped.',
   trainProgress: (epoch: number, iteration: number, loss: string, train: string, test: string) =>
     `Epoch ${epoch} (iteration ${iteration}): loss ${loss}, train accuracy ${train}, test accuracy ${test}`,
+  // the "Download model" control (web/trainPanel.ts on main): keys ready for it
+  downloadSafetensors: 'Download model (`.safetensors`)',
+  downloadOnnx: 'Download model (`.onnx`)',
+  downloadHint: 'Pause or finish training to download the network: `.safetensors` for `backprop eval` and PyTorch, `.onnx` for `onnxruntime` (Python, C#, `onnxruntime-web`, …).',
+  downloadCannot: (error: string) => `Cannot download: ${error}.`,
+  downloadSaved: (file: string, bytes: string, iterations: string) => `Saved ${file} (${bytes} bytes, after ${iterations} iterations).`,
   lossChartCaption: 'Loss per iteration (mini-batch cross entropy error)',
   accChartCaption: 'Accuracy per epoch',
   epochTableSummary: 'Numbers per epoch',

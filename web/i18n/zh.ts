@@ -204,6 +204,11 @@ export const zh: Messages = {
   trainFailed: '学习已停止。',
   trainProgress: (epoch: number, iteration: number, loss: string, train: string, test: string) =>
     `第 ${epoch} 个 epoch(第 ${iteration} 次迭代):损失 ${loss},训练识别精度 ${train},测试识别精度 ${test}`,
+  downloadSafetensors: '下载模型(`.safetensors`)',
+  downloadOnnx: '下载模型(`.onnx`)',
+  downloadHint: '暂停或学习结束后可以下载网络:`.safetensors` 用于 `backprop eval` 和 PyTorch,`.onnx` 用于 `onnxruntime`(Python、C#、`onnxruntime-web` 等)。',
+  downloadCannot: (error: string) => `无法下载:${error}。`,
+  downloadSaved: (file: string, bytes: string, iterations: string) => `已保存 \`${file}\`(${bytes} 字节,学习了 ${iterations} 次迭代之后)。`,
   lossChartCaption: '每次迭代的损失(mini-batch 的交叉熵误差)',
   accChartCaption: '每个 epoch 的识别精度',
   epochTableSummary: '每个 epoch 的数值',
