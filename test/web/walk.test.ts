@@ -268,6 +268,22 @@ test('the guided walk through chapter 5 in Chromium', { timeout: 300_000 }, asyn
       assert.match(await textOf(again, '#affine-status'), /^The dot node/);
       assert.equal(await again.locator('[data-name="affine-dX"]').count(), 0, 'backward not shown yet');
       await again.close();
+
+      // the explorer: graph, expression and inputs
+      await go(page, 'graph');
+      await page.fill('#graph-expr', 'x * y + x');
+      await page.fill('#graph-var-x', '3');
+      const explorer = new URL(page.url()).searchParams;
+      assert.equal(explorer.get('graph.graph'), 'custom');
+      assert.equal(explorer.get('graph.expr'), 'x * y + x');
+      assert.equal(explorer.get('graph.in'), 'x:3,y:1');
+      const copy = await openPage(browser, page.url(), problems);
+      assert.equal(await copy.inputValue('#graph-expr'), 'x * y + x');
+      assert.equal(await copy.inputValue('#graph-var-x'), '3');
+      assert.equal(await textOf(copy, '#graph-grads tr[data-var="x"] td.grad'), '2'); // y + 1
+      await copy.close();
+      await page.selectOption('#graph-preset', 'apple');
+      assert.equal(new URL(page.url()).searchParams.get('graph.expr'), null);
     });
 
     await t.test('the keyboard alone: contents, step buttons, inputs', async () => {
