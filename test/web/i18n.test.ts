@@ -23,6 +23,12 @@ describe('the page\'s languages', () => {
     }
   });
 
+  it('a value the page cannot read is explained in Chinese too, quoting it', () => {
+    assert.equal(zh.valueProblem("'abc' is not a number"), '“abc”不是一个数');
+    assert.equal(zh.valueProblem('1e999 is not a finite number'), '1e999 不是有限的数');
+    assert.equal(zh.valueProblem('enter a number'), '请输入一个数');
+  });
+
   it('the Chinese texts use the terms of the Chinese edition', () => {
     const all = Object.values(zh).map((v) => (typeof v === 'string' ? v : (v as (...a: unknown[]) => string)('1', '2', '3', '4', '5', []))).join('\n');
     for (const term of ['计算图', '正向传播', '反向传播', '链式法则', '加法节点', '乘法节点', '激活函数层', '仿射变换', 'Affine层', '批版本', '交叉熵误差', '梯度确认']) {

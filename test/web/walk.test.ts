@@ -237,6 +237,44 @@ test('the guided walk through chapter 5 in Chromium', { timeout: 300_000 }, asyn
       assert.equal(await textOf(page, '#chain-grads tr[data-var="x"] td.grad'), '2');
     });
 
+    await t.test('5.3 add and multiply nodes: add passes dout on, multiply passes dout times the other input', async () => {
+      await go(page, 'nodes');
+      await page.fill('#add-upstream', '3');
+      await page.fill('#mul-upstream', '3');
+      const g = async (id: string, name: string): Promise<string> => textOf(page, `#${id}-grads tr[data-var="${name}"] td.grad`);
+      assert.deepEqual([await g('add', 'x'), await g('add', 'y')], ['3', '3']);
+      assert.deepEqual([await g('mul', 'x'), await g('mul', 'y')], ['9', '6']); // x = 2, y = 3: dout·y, dout·x
+      await page.click('#mul-reset');
+      await page.click('#mul-step');
+      assert.match(await textOf(page, '#mul-step-status'), /^Backward step 1 of 1: the × node \(z\) got 3 from above and passed 9 to x, 6 to y\. /);
+    });
+
+    await t.test('5.4 the book’s code beside the graph: the running line is marked, with its value', async () => {
+      await go(page, 'layers');
+      await page.selectOption('#layers-preset', 'apple-orange');
+      await page.click('#layers-reset');
+      await page.click('#layers-forward');
+      assert.equal(await textOf(page, '#layers-code .line.current'), 'apple_price = mul_apple_layer.forward(apple, apple_num)  # 200\n');
+      for (let k = 0; k < 3; k++) await page.click('#layers-forward');
+      await page.click('#layers-step');
+      await page.click('#layers-step');
+      assert.equal(await textOf(page, '#layers-code .line.current'), 'dapple_price, dorange_price = add_apple_orange_layer.backward(dall_price)  # 1.1, 1.1\n');
+      assert.match(await textOf(page, '#layers-code'), /price = mul_tax_layer\.forward\(all_price, tax\) {2}# 715\n/);
+    });
+
+    await t.test('5.7.1 the two-layer net: stepped layer by layer with the shapes of N and the hidden size', async () => {
+      await go(page, 'net');
+      await page.fill('#net-batch', '32');
+      await page.fill('#net-hidden', '20');
+      await page.click('#net-reset');
+      await page.click('#net-forward');
+      assert.equal(await textOf(page, '#net-status'), 'Affine1: x (32, 784) · W1 (784, 20) + b1 gives (32, 20).');
+      assert.equal(await page.locator('#net-view rect.current-box').count(), 1);
+      for (let k = 0; k < 4; k++) await page.click('#net-step');
+      assert.match(await textOf(page, '#net-status'), /^Affine1: from dout \(32, 20\) it stores dW1 \(784, 20\)/);
+      assert.ok((await page.locator('#net-view svg text').allTextContents()).includes('dW1 (784, 20)'));
+    });
+
     await t.test('5.7.3 gradient check: backprop and numerical agree at h = 1e-4; a large h steps over ReLU’s kinks', async () => {
       await go(page, 'gradcheck');
       const maxDiffs = async (): Promise<number[]> => (await page.locator('#gradcheck-summary td.max').allTextContents()).map(Number);

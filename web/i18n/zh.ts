@@ -40,7 +40,12 @@ export const zh: Messages = {
   inputsLegend: '输入',
   upstreamLabel: (out: string) => `从上游传来的导数 ∂L/∂${out}`,
   noVariables: '这个表达式没有变量。',
-  valueProblem: (problem: string) => problem === 'enter a number' ? '请输入一个数' : problem.endsWith('is not a finite number') ? '不是有限的数' : '不是一个数',
+  // parseValue (web/graphModel.ts) says what is wrong in English; the value it quotes is kept
+  valueProblem: (problem: string) => {
+    const value = /^'?(.*?)'? is not a (finite )?number$/.exec(problem);
+    if (!value) return '请输入一个数';
+    return value[2] ? `${value[1]} 不是有限的数` : `“${value[1]}”不是一个数`;
+  },
   graphRegion: '计算图(可以左右滚动)',
   gradCaption: '各输入的导数',
   gradInput: '输入',
