@@ -4,6 +4,7 @@
  */
 import { downsample, lineChart } from './chart.js';
 import { byId, h, setError } from './dom.js';
+import { failureText } from './failures.js';
 import { onLangChange, richText, t } from './i18n/index.js';
 import { MAX_EPOCHS, type BackendInfo, type TrainState } from './protocol.js';
 import { type EpochPoint, LIMITS, type TrainSettings, checkSettings } from './trainer.js';
@@ -111,7 +112,9 @@ export function setupTrainPanel(client: WorkerClient): void {
       failed: t.trainFailed,
     };
     lastMessage = message;
-    status.textContent = !message ? texts[state] : state === 'failed' ? message : `${texts[state]} ${message}`;
+    // a failure's message comes from the worker in English: failureText says it in the page's language
+    if (state === 'failed' && message) status.replaceChildren(...richText(failureText(message)));
+    else status.textContent = message ? `${texts[state]} ${message}` : texts[state];
     status.classList.toggle('error', state === 'failed');
   }
 

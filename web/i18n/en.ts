@@ -212,6 +212,11 @@ export const en = {
   trainPaused: 'Paused. Resume goes on from here; Reset starts over (and lets you change the settings).',
   trainFinished: (epochs: number, acc: string | null) => `Finished ${epochs} epochs${acc ? `: test accuracy ${acc}` : ''}. Start trains a new network.`,
   trainFailed: 'Training stopped.',
+  trainDiverged: (loss: string, iteration: string, lr: string) =>
+    `The loss became ${loss} at iteration ${iteration}: training diverged. Reset and try a learning rate smaller than ${lr}.`,
+  digitsFailed: (detail: string) => `Could not load the digits: \`${detail}\``,
+  workerFailed: (detail: string) => `The training worker failed: \`${detail}\``,
+  trainStoppedBecause: (detail: string) => `Training stopped: \`${detail}\``,
   trainProgress: (epoch: number, iteration: number, loss: string, train: string, test: string) =>
     `Epoch ${epoch} (iteration ${iteration}): loss ${loss}, train accuracy ${train}, test accuracy ${test}`,
   // the "Download model" control (web/trainPanel.ts on main): keys ready for it

@@ -207,6 +207,11 @@ export const zh: Messages = {
   trainPaused: '已暂停。“继续”从这里接着学习;“重置”从头开始(并可以修改设置)。',
   trainFinished: (epochs: number, acc: string | null) => `已完成 ${epochs} 个 epoch${acc ? `:测试识别精度 ${acc}` : ''}。按“开始”训练一个新的网络。`,
   trainFailed: '学习已停止。',
+  trainDiverged: (loss: string, iteration: string, lr: string) =>
+    `第 ${iteration} 次迭代时损失变成了 ${loss}:学习发散了。请重置,并试试比 ${lr} 小的学习率。`,
+  digitsFailed: (detail: string) => `无法加载手写数字:\`${detail}\``,
+  workerFailed: (detail: string) => `学习用的 Web Worker 出错了:\`${detail}\``,
+  trainStoppedBecause: (detail: string) => `学习已停止:\`${detail}\``,
   trainProgress: (epoch: number, iteration: number, loss: string, train: string, test: string) =>
     `第 ${epoch} 个 epoch(第 ${iteration} 次迭代):损失 ${loss},训练识别精度 ${train},测试识别精度 ${test}`,
   downloadSafetensors: '下载模型(`.safetensors`)',
