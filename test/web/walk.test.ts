@@ -89,6 +89,9 @@ function englishWords(texts: string[]): string[] {
   return [...words];
 }
 
+/** The page's address now (page.url() learns of history.replaceState only a little later). */
+const address = (page: Page): Promise<string> => page.evaluate('location.href') as Promise<string>;
+
 const go = async (page: Page, section: string): Promise<void> => {
   await page.click(`#toc a[data-s="${section}"]`);
   await page.waitForSelector(`#${section}:not([hidden])`);
@@ -108,7 +111,7 @@ test('the guided walk through chapter 5 in Chromium', { timeout: 300_000 }, asyn
       for (const s of SECTIONS) {
         await go(page, s);
         assert.deepEqual(await page.locator('main > section:not([hidden])').evaluateAll((els) => els.map((e) => e.id)), [s]);
-        assert.match(new URL(page.url()).search, new RegExp(`[?&]s=${s}(&|$)`));
+        assert.match(new URL(await address(page)).search, new RegExp(`[?&]s=${s}(&|$)`));
         assert.ok((await textOf(page, `#${s} h2`)).length > 3, `${s} has a heading`);
         await page.locator(`#${s}`).screenshot({ path: join(SHOTS, `walk-en-${s}.png`) });
       }
@@ -120,7 +123,7 @@ test('the guided walk through chapter 5 in Chromium', { timeout: 300_000 }, asyn
       await go(page, 'sigmoid');
       await page.goBack();
       await page.waitForSelector('#relu:not([hidden])');
-      assert.equal(new URL(page.url()).searchParams.get('s'), 'relu');
+      assert.equal(new URL(await address(page)).searchParams.get('s'), 'relu');
       await page.goBack();
       await page.waitForSelector('#draw:not([hidden])');
       await page.goForward();
@@ -183,7 +186,7 @@ test('the guided walk through chapter 5 in Chromium', { timeout: 300_000 }, asyn
       assertClose(await matrix(page, 'batch-dX'), matmul(dY, transpose(W)), 1e-12, 'dX');
       assertClose(await matrix(page, 'batch-dW'), matmul(transpose(X), dY), 1e-12, 'dW');
       assert.equal(await textOf(page, '[data-product="batch-dW"] .shape-line'), '∂L/∂W (2, 3) = Xᵀ (2, 4) · ∂L/∂Y (4, 3)');
-      assert.equal(new URL(page.url()).searchParams.get('batch.N'), '4');
+      assert.equal(new URL(await address(page)).searchParams.get('batch.N'), '4');
     });
 
     await t.test('5.6.3 Softmax-with-Loss: backward is (y − t)/N, and y − t with the toggle off; the graph agrees', async () => {
@@ -204,7 +207,7 @@ test('the guided walk through chapter 5 in Chromium', { timeout: 300_000 }, asyn
       await page.uncheck('#softmax-divide');
       assertClose(await matrix(page, 'softmax-dx'), yMinusT, 1e-12, 'y − t');
       assertClose([await graphGrads()], [yMinusT[0]], 1e-9, 'graph, not divided');
-      assert.equal(new URL(page.url()).searchParams.get('softmax.divide'), '0');
+      assert.equal(new URL(await address(page)).searchParams.get('softmax.divide'), '0');
 
       // stepped backward: nothing at the scores until the last rules have run
       await page.click('#softmax-reset');
@@ -297,7 +300,7 @@ test('the guided walk through chapter 5 in Chromium', { timeout: 300_000 }, asyn
       await go(page, 'affine');
       await page.click('#affine-reset');
       await page.click('#affine-forward');
-      const url = page.url();
+      const url = await address(page);
       assert.match(url, /affine\.W=0\.1,0\.3,0\.5;0\.2,0\.4,-0\.8/);
       assert.match(url, /affine\.step=1/);
       const again = await openPage(browser, url, problems);
@@ -311,17 +314,17 @@ test('the guided walk through chapter 5 in Chromium', { timeout: 300_000 }, asyn
       await go(page, 'graph');
       await page.fill('#graph-expr', 'x * y + x');
       await page.fill('#graph-var-x', '3');
-      const explorer = new URL(page.url()).searchParams;
+      const explorer = new URL(await address(page)).searchParams;
       assert.equal(explorer.get('graph.graph'), 'custom');
       assert.equal(explorer.get('graph.expr'), 'x * y + x');
       assert.equal(explorer.get('graph.in'), 'x:3,y:1');
-      const copy = await openPage(browser, page.url(), problems);
+      const copy = await openPage(browser, await address(page), problems);
       assert.equal(await copy.inputValue('#graph-expr'), 'x * y + x');
       assert.equal(await copy.inputValue('#graph-var-x'), '3');
       assert.equal(await textOf(copy, '#graph-grads tr[data-var="x"] td.grad'), '2'); // y + 1
       await copy.close();
       await page.selectOption('#graph-preset', 'apple');
-      assert.equal(new URL(page.url()).searchParams.get('graph.expr'), null);
+      assert.equal(new URL(await address(page)).searchParams.get('graph.expr'), null);
     });
 
     await t.test('the keyboard alone: contents, step buttons, inputs', async () => {
@@ -353,7 +356,7 @@ test('the guided walk through chapter 5 in Chromium', { timeout: 300_000 }, asyn
         english[s] = await visibleTexts(page);
       }
       await page.selectOption('#lang', 'zh');
-      assert.equal(new URL(page.url()).searchParams.get('lang'), 'zh');
+      assert.equal(new URL(await address(page)).searchParams.get('lang'), 'zh');
       assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
       for (const s of SECTIONS) {
         await go(page, s);
