@@ -156,6 +156,7 @@ export const en = {
   // 5.7.1
   netTitle: '5.7.1 The two-layer net',
   netIntro: 'The book’s two-layer network chains the layers: Affine1 → ReLU → Affine2 → Softmax-with-Loss. The graph shows the shape of every tensor: forward, left to right, and the gradients backward, right to left.',
+  netFigureTitle: (n: number, hidden: number) => `The two-layer net: batch ${n}, input 784, hidden ${hidden}, output 10`,
   netAll: 'Every layer keeps what its backward needs; backward runs the layers in reverse order. Step through one layer at a time.',
   netStart: 'The input x is known. “Step forward” runs the first layer.',
   netForwardAffine1: (x: string, w: string, out: string) => `Affine1: x ${x} · W1 ${w} + b1 gives ${out}.`,

@@ -153,6 +153,7 @@ export const zh: Messages = {
   softmaxWhyNotDivide: (n: number) => `不除的话,损失是 ${n} 个数据的总和:每个导数都大 ${n} 倍,学习率就得随批大小变小。`,
   netTitle: '5.7.1 两层神经网络',
   netIntro: '书中的两层神经网络把各层连起来:Affine1 → ReLU → Affine2 → Softmax-with-Loss。图中标出了每个张量的形状:正向传播从左到右,导数从右到左反向传播。',
+  netFigureTitle: (n: number, hidden: number) => `两层神经网络:批大小 ${n},输入 784,隐藏层 ${hidden},输出 10`,
   netAll: '每一层都保存反向传播需要的值;反向传播按相反的顺序执行各层。一步步执行,一次看一层。',
   netStart: '已知输入 x。按“正向传播一步”执行第一层。',
   netForwardAffine1: (x: string, w: string, out: string) => `Affine1:x ${x} · W1 ${w} + b1 得到 ${out}。`,

@@ -50,6 +50,8 @@ export function setupNetSection(): void {
     hLabel.textContent = t.trainHidden;
     view.setAttribute('aria-label', t.graphRegion);
     view.innerHTML = uniqueSvgIds(twoLayerFigure(dims), 'net');
+    const title = view.querySelector('svg > title'); // the drawing's tooltip, in the page's language
+    if (title) title.textContent = t.netFigureTitle(N, H);
     const s = formatShape;
     const fShown = stepper.forwardShown, bShown = stepper.backwardShown;
     const shapes = { x: s([N, 784]), W1: s([784, H]), h: s([N, H]), W2: s([H, 10]), y: s([N, 10]) };
