@@ -95,7 +95,7 @@ export const en = {
   reluAfterForward: 'Forward is done: mask = (x <= 0), out = x with the masked cells set to 0. “Step backward” computes dx from dout.',
   reluAfterBackward: 'Backward is done: dx = dout where x > 0, and 0 under the mask. The gradient only flows where the input was positive.',
   reluTrapTitle: 'The trap: `dout[mask] = 0` changes the caller’s array',
-  reluTrapText: 'The book’s `backward` writes zeros into `dout` itself and returns that same array as `dx`. The caller’s `dout` is no longer what it passed in: if it is still needed (the same gradient sent to another branch, a buffer reused by the next step, a gradient check that runs backward twice), it is now wrong. The library’s `Relu.backward` writes a new `dx` and leaves `dout` alone.',
+  reluTrapText: 'The book’s `backward` writes zeros into `dout` itself and returns that same array as `dx`. The caller’s `dout` is no longer what it passed in: if it is still needed (the same gradient sent to another branch, a buffer reused by the next step, a gradient check that runs backward twice), it is now wrong. The library’s `Relu.backward` writes `dx` into a buffer of its own and leaves `dout` alone.',
   reluTrapBook: 'The caller’s `dout` after the book’s `backward`',
   reluTrapOurs: 'The caller’s `dout` after the library’s `backward`',
   reluTrapVerdict: (changed: number, same: boolean) =>

@@ -97,7 +97,7 @@ export const zh: Messages = {
   reluAfterForward: '正向传播完成:`mask = (x <= 0)`,`out` 就是把 `mask` 处设为 0 的 x。按“反向传播一步”由 `dout` 计算 `dx`。',
   reluAfterBackward: '反向传播完成:x > 0 处 `dx = dout`,`mask` 处为 0。导数只在输入为正的地方流过。',
   reluTrapTitle: '陷阱:`dout[mask] = 0` 改写了调用者的数组',
-  reluTrapText: '书中的 `backward` 直接把 0 写进 `dout`,并把同一个数组作为 `dx` 返回。调用者手里的 `dout` 已经不是它传进来的值了:如果之后还要用它(同一个导数还要传给另一个分支、下一步复用这块缓冲区、梯度确认时反向传播执行两次),它就错了。本库的 `Relu.backward` 写入新的 `dx`,不改动 `dout`。',
+  reluTrapText: '书中的 `backward` 直接把 0 写进 `dout`,并把同一个数组作为 `dx` 返回。调用者手里的 `dout` 已经不是它传进来的值了:如果之后还要用它(同一个导数还要传给另一个分支、下一步复用这块缓冲区、梯度确认时反向传播执行两次),它就错了。本库的 `Relu.backward` 把 `dx` 写进它自己的缓冲区,不改动 `dout`。',
   reluTrapBook: '书中的反向传播之后,调用者的 `dout`',
   reluTrapOurs: '本库的反向传播之后,调用者的 `dout`',
   reluTrapVerdict: (changed: number, same: boolean) =>
