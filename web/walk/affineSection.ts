@@ -5,6 +5,7 @@
  * computed by the library's Affine layer.
  */
 import { formatShape } from '../../src/graph/index.js';
+import { GRAD_COLOR } from '../../src/graph/renderDot.js';
 import { HALO, ARROW_DEFS, labelledArrow } from '../../src/graph/renderSvg.js';
 import { el } from '../../src/graph/xml.js';
 import { Affine } from '../../src/layers/Affine.js';
@@ -85,7 +86,7 @@ export function setupAffineSection(id: 'affine' | 'batch'): void {
       matrixView([B], { name: 'B', key: `${id}-B`, shape: [3], edit: (_i, j, v) => { B[j] = v; save(); render(); } }),
       matrixView(dY, { name: '∂L/∂Y', key: `${id}-dY`, edit: edit(dY), title: t.affineDyTitle }));
 
-    figure.innerHTML = uniqueSvgIds(affineSvg(N, fShown, bShown, stepper.stepping), id);
+    figure.innerHTML = uniqueSvgIds(affineSvg(N, { X, W, B, XW, Y, dX, dW, dB, dY }, fShown, bShown, stepper.stepping), id);
     const s = (shape: number[]): string => formatShape(shape);
     status.replaceChildren(...richText(!stepper.stepping ? t.affineAll
       : fShown === 0 ? t.affineStart
@@ -120,15 +121,27 @@ export function setupAffineSection(id: 'affine' | 'batch'): void {
   render();
 }
 
+/** The matrices the figure writes on its edges. */
+interface AffineValues {
+  X: Rows; W: Rows; B: number[]; XW: Rows; Y: Rows; dX: Rows; dW: Rows; dB: number[]; dY: Rows;
+}
+
+/** Values of a tensor of at most 3 elements, as an edge shows them: `[0.5, -1.2]`; larger ones by shape alone. */
+function edgeValues(m: Rows | number[]): string {
+  const flat = m.flat();
+  return flat.length <= 3 ? `[${flat.map((v) => Number(v.toPrecision(4))).join(', ')}]` : '';
+}
+
 /**
  * Fig. 5-25 as SVG: X and W into a dot node, its output and B into a + node, Y out; each edge
- * with its tensor and shape above and its gradient below ('?' until backward reaches it).
+ * with its tensor, shape and (when it has at most 3 elements) values above, and its gradient
+ * below ('?' until backward reaches it).
  */
-function affineSvg(N: number, fShown: number, bShown: number, stepping: boolean): string {
+function affineSvg(N: number, v: AffineValues, fShown: number, bShown: number, stepping: boolean): string {
   const s = (shape: number[]): string => formatShape(shape);
   const known = (fwd: number): boolean => fShown >= fwd;
   const back = (bwd: number): boolean => bShown >= bwd && fShown === 2;
-  const dot = { x: 250, y: 60 }, plus = { x: 470, y: 60 }, r = 24;
+  const dot = { x: 280, y: 70 }, plus = { x: 540, y: 70 }, r = 24;
   const node = (p: { x: number; y: number }, label: string, step: { f: number; b: number }): ReturnType<typeof el> => {
     const current = stepping && ((bShown === 0 && fShown === step.f) || bShown === step.b);
     const cls = current ? 'node current' : stepping && (bShown >= step.b) ? 'node done' : stepping && fShown < step.f ? 'node unknown' : 'node';
@@ -136,15 +149,23 @@ function affineSvg(N: number, fShown: number, bShown: number, stepping: boolean)
       el('circle', { cx: p.x, cy: p.y, r, fill: 'white', stroke: 'black' }),
       el('text', { x: p.x, y: p.y + 5, 'text-anchor': 'middle' }, label));
   };
+  /** An edge: name and shape above, gradient below, and a second line of values on each side. */
+  const edge = (x1: number, y1: number, x2: number, y2: number, above: string | null, below: string | null, values: string, grads: string, cls = 'edge'): ReturnType<typeof el> => {
+    const mx = (x1 + x2) / 2, my = (y1 + y2) / 2;
+    return el('g', {},
+      labelledArrow(x1, y1, x2, y2, above ?? '?', below ?? '?', { class: cls }),
+      el('text', { class: 'edge-values', x: mx, y: my - 20, ...HALO }, above === null ? '' : values),
+      el('text', { class: 'edge-values grad', x: mx, y: my + 33, fill: GRAD_COLOR, ...HALO }, below === null ? '' : grads));
+  };
   const edges = [
-    labelledArrow(70, 60, dot.x - r, dot.y, `X ${s([N, 2])}`, back(2) ? `∂L/∂X ${s([N, 2])}` : '?', { class: 'edge' }),
-    labelledArrow(70, 175, dot.x - r * 0.7, dot.y + r * 0.7, `W ${s([2, 3])}`, back(2) ? `∂L/∂W ${s([2, 3])}` : '?', { class: 'edge' }),
-    labelledArrow(dot.x + r, dot.y, plus.x - r, plus.y, known(1) ? `X·W ${s([N, 3])}` : '?', back(1) ? `∂L/∂Y ${s([N, 3])}` : '?', { class: 'edge' }),
-    labelledArrow(330, 175, plus.x - r * 0.7, plus.y + r * 0.7, `B ${s([3])}`, back(1) ? `∂L/∂B ${s([3])}` : '?', { class: 'edge' }),
-    labelledArrow(plus.x + r, plus.y, 650, plus.y, known(2) ? `Y ${s([N, 3])}` : '?', fShown === 2 ? `∂L/∂Y ${s([N, 3])}` : '?', { class: 'edge output' }),
+    edge(70, 70, dot.x - r, dot.y, `X ${s([N, 2])}`, back(2) ? `∂L/∂X ${s([N, 2])}` : null, edgeValues(v.X), edgeValues(v.dX)),
+    edge(70, 195, dot.x - r * 0.7, dot.y + r * 0.7, `W ${s([2, 3])}`, back(2) ? `∂L/∂W ${s([2, 3])}` : null, edgeValues(v.W), edgeValues(v.dW)),
+    edge(dot.x + r, dot.y, plus.x - r, plus.y, known(1) ? `X·W ${s([N, 3])}` : null, back(1) ? `∂L/∂Y ${s([N, 3])}` : null, edgeValues(v.XW), edgeValues(v.dY)),
+    edge(360, 195, plus.x - r * 0.7, plus.y + r * 0.7, `B ${s([3])}`, back(1) ? `∂L/∂B ${s([3])}` : null, edgeValues(v.B), edgeValues(v.dB)),
+    edge(plus.x + r, plus.y, 770, plus.y, known(2) ? `Y ${s([N, 3])}` : null, fShown === 2 ? `∂L/∂Y ${s([N, 3])}` : null, edgeValues(v.Y), edgeValues(v.dY), 'edge output'),
   ];
-  return el('svg', { xmlns: 'http://www.w3.org/2000/svg', width: 680, height: 215, viewBox: '0 0 680 215', 'font-family': 'sans-serif', 'font-size': 13 },
+  return el('svg', { xmlns: 'http://www.w3.org/2000/svg', width: 800, height: 240, viewBox: '0 0 800 240', 'font-family': 'sans-serif', 'font-size': 13 },
     ARROW_DEFS, ...edges, node(dot, 'dot', { f: 1, b: 2 }), node(plus, '+', { f: 2, b: 1 }),
-    el('text', { x: 56, y: 65, ...HALO }, 'X'), el('text', { x: 56, y: 180, ...HALO }, 'W'),
-    el('text', { x: 318, y: 196, ...HALO }, 'B')).xml;
+    el('text', { x: 56, y: 75, ...HALO }, 'X'), el('text', { x: 56, y: 200, ...HALO }, 'W'),
+    el('text', { x: 348, y: 216, ...HALO }, 'B')).xml;
 }
