@@ -173,6 +173,10 @@ test('the guided walk through chapter 5 in Chromium', { timeout: 300_000 }, asyn
       assert.equal(await textOf(page, '[data-product="affine-dW"] .shape-line'), '∂L/∂W (2, 3) = Xᵀ (2, 1) · ∂L/∂Y (1, 3)');
       const edges = await page.locator('#affine-view .edge .value').allTextContents();
       assert.deepEqual(edges, ['X (1, 2)', 'W (2, 3)', 'X·W (1, 3)', 'B (3,)', 'Y (1, 3)']);
+      // the small tensors' values on the edges too: X above its arrow, ∂L/∂X below it
+      const values = await page.locator('#affine-view .edge-values').allTextContents();
+      const short = (m: Rows): string => `[${m.flat().map((v) => Number(v.toPrecision(4))).join(', ')}]`;
+      assert.ok(values.includes(short(X)) && values.includes(short(matmul(dY, transpose(W)))), values.join(' | '));
     });
 
     await t.test('5.6.2 batch Affine: N = 4, db is the sum of dY’s rows, dX and dW as products', async () => {
