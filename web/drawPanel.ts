@@ -46,7 +46,7 @@ export function setupDrawPanel(client: WorkerClient): void {
       status.textContent = s.kind === 'empty' ? t.drawEmpty : t.drawUntrained;
       return;
     }
-    const truth = s.label === null ? '' : ` ${s.label === s.best ? t.drawRight(s.label) : t.drawWrong(s.label)}`;
+    const truth = s.label === null ? '' : t.sentenceGap + (s.label === s.best ? t.drawRight(s.label) : t.drawWrong(s.label));
     status.textContent = t.drawSays(s.best, s.probability) + truth;
   }
 

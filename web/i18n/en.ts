@@ -62,6 +62,8 @@ export const en = {
   passedTo: (v: string, name: string) => `${v} to \`${name}\``,
   backwardStep: (k: number, n: number, label: string, name: string, dout: string, passed: string[]) =>
     `Backward step ${k} of ${n}: the \`${label}\` node (\`${name}\`) got ${dout} from above and passed ${passed.join(', ')}.`,
+  /** What goes between two sentences: a space in English, nothing in Chinese. */
+  sentenceGap: ' ',
   backwardDone: 'Every gradient is final.',
   pathsTitle: 'The chain rule along each path',
   pathsNeedForward: 'The local derivatives need the forward values: finish the forward pass first.',

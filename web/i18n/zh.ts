@@ -69,6 +69,8 @@ export const zh: Messages = {
   passedTo: (v: string, name: string) => `把 ${v} 传给 \`${name}\``,
   backwardStep: (k: number, n: number, label: string, name: string, dout: string, passed: string[]) =>
     `反向传播第 ${k} 步(共 ${n} 步):\`${label}\` 节点(\`${name}\`)从上游收到 ${dout},${passed.join(',')}。`,
+  /** What goes between two sentences: a space in English, nothing in Chinese. */
+  sentenceGap: '',
   backwardDone: '所有导数都已求出。',
   pathsTitle: '沿每条路径的链式法则',
   pathsNeedForward: '局部导数需要正向传播的值:请先完成正向传播。',

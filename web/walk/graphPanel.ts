@@ -273,13 +273,13 @@ export function graphPanel(container: HTMLElement, options: GraphPanelOptions): 
     if (fShown === 0) return t.forwardStart;
     if (currentForward) {
       return t.forwardStep(fShown, forwardOrder.length, currentForward.label, names.get(currentForward)!, formatNumber(currentForward.value))
-        + (fShown === forwardOrder.length ? ` ${t.forwardDone}` : '');
+        + (fShown === forwardOrder.length ? t.sentenceGap + t.forwardDone : '');
     }
     if (!current) return t.backwardStart(out, formatNumber(seed));
     const passed = current.changes.map((c) => t.passedTo(formatNumber(c.delta), names.get(c.node)!));
     const k = stepper.backwardShown;
     return t.backwardStep(k, steps.length, current.node.label, names.get(current.node)!, formatNumber(current.dout), passed)
-      + (k === steps.length ? ` ${t.backwardDone}` : '');
+      + (k === steps.length ? t.sentenceGap + t.backwardDone : '');
   }
 
   function labels(): void {
