@@ -12,6 +12,8 @@ import { loadBundledDigits } from '../src/data/bundledDigits.js';
 import { BOOK_DEFAULTS, train } from '../src/train/train.js';
 import { Random } from '../src/random.js';
 import type { WasmBackend } from '../src/kernels/wasm/index.js';
+import { AutogradTwoLayerNet } from '../src/nets/AutogradTwoLayerNet.js';
+import type { NamedTensors } from '../src/optimizers/Optimizer.js';
 import {
   MATMUL_SHAPES, RECIPE, fillSin, median, progress, skipProduct, timeProduct, totalIters,
   type ImplResult, type InitialWeights, type Settings, type Workload,
@@ -25,6 +27,23 @@ function makeNet(backend: Backend, init: InitialWeights): TwoLayerNet {
   return net;
 }
 
+/** Parameters and their gradients by name, after forward and backward on one batch, and the batch's loss. */
+type Backprop = (x: Tensor, t: Int32Array) => { loss: number; params: NamedTensors; grads: NamedTensors };
+
+/** TwoLayerNet's hand-written backward (the book's layers). */
+const layersBackprop = (net: TwoLayerNet): Backprop => (x, t) => {
+  const grads = net.gradient(x, t);
+  return { loss: net.lastLayer.loss!, params: net.params, grads };
+};
+
+/** The same net written with autograd (linear → relu → linear → softmaxCrossEntropy). */
+const autogradBackprop = (net: AutogradTwoLayerNet): Backprop => (x, t) => {
+  net.cleargrads();
+  const loss = net.loss(x, t);
+  loss.backward();
+  return { loss: loss.data.data[0], params: net.paramTensors(), grads: net.gradTensors() };
+};
+
 /**
  * One training iteration as the loop of src/train/train.ts runs it, with the batch indices
  * taken from the shared sequence instead of drawn: gather, forward + loss, backward, SGD.
@@ -32,19 +51,86 @@ function makeNet(backend: Backend, init: InitialWeights): TwoLayerNet {
 class Stepper {
   private xBatch: Tensor | null = null;
   private readonly tBatch = new Int32Array(RECIPE.batchSize);
+  private readonly backprop: Backprop;
 
-  constructor(private readonly net: TwoLayerNet, private readonly train: LabeledData) {}
+  constructor(net: TwoLayerNet | Backprop, private readonly train: LabeledData) {
+    this.backprop = net instanceof TwoLayerNet ? layersBackprop(net) : net;
+  }
 
   step(index: Int32Array): number {
-    const { net, train, tBatch } = this;
+    const { train, tBatch } = this;
     this.xBatch = gatherRows(train.x, index, this.xBatch);
     for (let j = 0; j < index.length; j++) tBatch[j] = train.labels[index[j]];
-    const grads = net.gradient(this.xBatch, tBatch);
-    const loss = net.lastLayer.loss!;
+    const { loss, params, grads } = this.backprop(this.xBatch, tBatch);
     if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss}`);
-    for (const key of TwoLayerNet.paramNames) axpyInto(-RECIPE.lr, grads[key], net.params[key]); // W ← W − lr·dW
+    for (const key of TwoLayerNet.paramNames) axpyInto(-RECIPE.lr, grads[key], params[key]); // W ← W − lr·dW
     return loss;
   }
+}
+
+/** Autograd's two-layer step against the hand-written layers' step, on one backend, in alternating timed runs. */
+export interface AutogradResult {
+  backend: string;
+  threads: number;
+  layersMs: number;
+  autogradMs: number;
+  layersMsSamples: number[];
+  autogradMsSamples: number[];
+  /** The median over alternating pairs of runs of autograd's ms/iter over the layers'. */
+  ratio: number;
+  /** The same with the process's CPU time instead of wall time (less sensitive to other processes). */
+  cpuRatio: number;
+  /** Autograd's over the layers' 10th-percentile ms/iter: the runs other processes disturbed least. */
+  fastRatio: number;
+  /** The largest difference between the two nets' losses over the run (same weights, same batches). */
+  maxLossDiff: number;
+}
+
+/** The 10th percentile. */
+function tenth(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(0.1 * (s.length - 1))];
+}
+
+export function benchAutograd(backend: Backend, w: Workload): AutogradResult {
+  const s = w.settings;
+  const B = RECIPE.batchSize;
+  const train = toLabeledData(w.data.train, { backend });
+  const layers = new Stepper(makeNet(backend, w.init), train);
+  const autogradNet = new AutogradTwoLayerNet(RECIPE.inputSize, RECIPE.hiddenSize, RECIPE.outputSize, { params: makeNet(backend, w.init).params });
+  const autograd = new Stepper(autogradBackprop(autogradNet), train);
+  const batch = (i: number) => w.batches.subarray(i * B, (i + 1) * B);
+  let maxLossDiff = 0;
+  let i = 0;
+  for (; i < s.warmup; i++) maxLossDiff = Math.max(maxLossDiff, Math.abs(layers.step(batch(i)) - autograd.step(batch(i))));
+  const layersMsSamples: number[] = [];
+  const autogradMsSamples: number[] = [];
+  const ratios: number[] = [];
+  const cpuRatios: number[] = [];
+  const cpuMs = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  // short runs in alternation (layers, then autograd, on the same batches), so that a change of
+  // machine load hits both alike; the ratio is the median of the pairs' ratios
+  const pairs = s.runs * 20, iters = Math.max(1, Math.floor(s.itersPerRun / 20));
+  for (let r = 0; r < pairs; r++) {
+    const start = i % (totalIters(s) - iters);
+    const losses: number[] = [];
+    let [t, c] = [performance.now(), cpuMs()];
+    for (let j = 0; j < iters; j++) losses.push(layers.step(batch(start + j)));
+    layersMsSamples.push((performance.now() - t) / iters);
+    const layersCpu = cpuMs() - c;
+    [t, c] = [performance.now(), cpuMs()];
+    for (let j = 0; j < iters; j++) maxLossDiff = Math.max(maxLossDiff, Math.abs(autograd.step(batch(start + j)) - losses[j]));
+    autogradMsSamples.push((performance.now() - t) / iters);
+    ratios.push(autogradMsSamples[r] / layersMsSamples[r]);
+    cpuRatios.push((cpuMs() - c) / layersCpu);
+    i += iters;
+  }
+  const layersMs = median(layersMsSamples), autogradMs = median(autogradMsSamples);
+  const threads = (backend as { threads?: number }).threads ?? 1;
+  return { backend: backend.name, threads, layersMs, autogradMs, layersMsSamples, autogradMsSamples, ratio: median(ratios), cpuRatio: median(cpuRatios), fastRatio: tenth(autogradMsSamples) / tenth(layersMsSamples), maxLossDiff };
 }
 
 /** Training step and accuracy pass of this project's TwoLayerNet on one backend. */

@@ -8,7 +8,7 @@
  * Prints tables to stdout (progress goes to stderr) and writes bench/results/latest.json.
  * The targets are reported as PASS/MISS, never asserted.
  *
- * Usage: node --import tsx bench/run.ts [--quick] [--full] [--only js,wasm,numpy,tfjs] [--tfjs-grads manual|auto] [--out FILE]
+ * Usage: node --import tsx bench/run.ts [--quick] [--full] [--only js,wasm,numpy,tfjs,autograd] [--tfjs-grads manual|auto] [--out FILE]
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { JsBackend } from '../src/kernels/reference/JsBackend.js';
 import { createWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.js';
 import { writeFileAtomic } from '../src/io/atomicWrite.js';
-import { benchMatmul, benchMemory, benchTraining, fullRun, type FullRunResult, type MemoryResult } from './ours.js';
+import { benchAutograd, benchMatmul, benchMemory, benchTraining, fullRun, type AutogradResult, type FullRunResult, type MemoryResult } from './ours.js';
 import { benchNumpy, numpyUnavailable, type NumpyInfo, type NumpyRun } from './numpy.js';
 import type { GradientMode, TfjsRun } from './tfjs.js';
 import {
@@ -30,11 +30,11 @@ import { REFERENCE_ID, checkTargets, fullRunTable, matmulTable, memoryTable, tar
 const USAGE = `Usage: npm run bench -- [--quick] [--full] [--only js,wasm,numpy,tfjs] [--tfjs-grads manual|auto] [--out FILE]
   --quick       fewer repeats and iterations (a smoke test, under a minute)
   --full        also the CLI's default 10,000-iteration run on js and wasm, and a 100,000-iteration memory run
-  --only LIST   implementations to run (default all): js, wasm, numpy, tfjs
+  --only LIST   implementations to run (default all): js, wasm, numpy, tfjs, autograd (its step vs the layers' on wasm)
   --tfjs-grads  force TF.js's gradient code (default: a short trial picks the faster)
   --out FILE    write the JSON results here instead of bench/results/latest.json
 `;
-const IMPLS = ['js', 'wasm', 'numpy', 'tfjs'] as const;
+const IMPLS = ['js', 'wasm', 'numpy', 'tfjs', 'autograd'] as const;
 
 function parse() {
   let values;
@@ -103,6 +103,7 @@ let numpyRun: NumpyRun | null = null;
 let numpyInfo: NumpyInfo | null = null;
 let tfjsRun: TfjsRun | null = null;
 let memory: MemoryResult | null = null;
+let autograd: AutogradResult | null = null;
 let full: FullRunResult[] | null = null;
 
 function runOurs(backend: JsBackend | WasmBackend, id: string, label: string, threads: number): void {
@@ -167,6 +168,20 @@ if (opts.only.has('tfjs')) {
     results.push(...tfjsRun.results);
   } catch (e) {
     skipped.push(`TF.js skipped: ${(e as Error).message}`);
+  }
+}
+
+if (opts.only.has('autograd')) {
+  progress('autograd two-layer step vs the hand-written layers (wasm, 1 thread)');
+  try {
+    const backend = await createWasmBackend({ threads: 1 });
+    try {
+      autograd = benchAutograd(backend, w);
+    } finally {
+      await backend.pool?.close();
+    }
+  } catch (e) {
+    skipped.push(`autograd vs layers skipped: ${(e as Error).message}`);
   }
 }
 
@@ -272,6 +287,23 @@ say(ours.length ? targetTable(checks, ours) : '(none of our backends ran)');
 say('NumPy comparisons are against NumPy\'s fastest figure using at most as many threads as the column.');
 
 say();
+say('## Autograd vs the hand-written layers (two-layer step, wasm)');
+say();
+if (autograd) {
+  const a = autograd;
+  say(`| wasm ${a.threads} thread | layers ms/iter | autograd ms/iter | ratio (wall) | ratio (CPU time) | ratio (fastest tenth) | target ≤1.15× |`);
+  say('|---|---:|---:|---:|---:|---:|---|');
+  say(`| ${a.backend} | ${a.layersMs.toFixed(3)} | ${a.autogradMs.toFixed(3)} | ${a.ratio.toFixed(3)}× | ${a.cpuRatio.toFixed(3)}× | ${a.fastRatio.toFixed(3)}× | ` +
+    `${a.ratio <= 1.15 ? 'PASS' : 'MISS'} (wall), ${a.fastRatio <= 1.15 ? 'PASS' : 'MISS'} (fastest tenth) |`);
+  say();
+  say(`${a.layersMsSamples.length} short runs alternate (layers, then autograd, on the same batches); ms/iter = median of runs; ratio = median of the pairs' ratios ` +
+    '(wall, and the process\'s CPU time); "fastest tenth" compares the 10th percentiles, the runs other processes disturbed least; ' +
+    `largest loss difference ${a.maxLossDiff.toExponential(1)} (same weights and batches; the autograd loss is a float32 tensor, the layers' a double).`);
+} else {
+  say('(not run: select it with --only autograd)');
+}
+
+say();
 say('## wasm backend memory over a long run');
 say();
 if (memory) {
@@ -317,6 +349,7 @@ const json = {
   results,
   targets: checks,
   memory,
+  autograd,
   fullRun: full,
   skipped,
   notes,

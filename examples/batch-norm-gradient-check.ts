@@ -6,7 +6,7 @@
 // unit's only value, so nothing before it matters (those gradients are zero both ways) and the
 // next ReLU sits exactly at its kink, where the central difference gives ½ and backprop 0.
 // Three samples, as chapter 5's gradient check, make every gradient count.
-import { MultiLayerNet, loadBundledDigits, ops, toLabeledData } from '../src/index.js';
+import { MultiLayerNet, loadBundledDigits, ops, toLabeledData } from '../src/node.js';
 
 const { train } = loadBundledDigits();
 const data = toLabeledData(train, { dtype: 'float64' });

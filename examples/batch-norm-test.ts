@@ -6,7 +6,7 @@
 // The book tries 16 scales, np.logspace(0, -4, 16); on the plain JavaScript backend this takes
 // four of them (its panels 1, 4, 8 and 16): 1, 0.158, 0.0136 and 0.0001. Without batch norm
 // only 0.158 learns; with it, all do, most far faster.
-import { MultiLayerNet, Random, SGD, loadBundledDigits, ops, subset, toLabeledData, type Tensor } from '../src/index.js';
+import { MultiLayerNet, Random, SGD, loadBundledDigits, ops, subset, toLabeledData, type Tensor } from '../src/node.js';
 
 const digits = loadBundledDigits();
 // reduce the training data: x_train[:1000]

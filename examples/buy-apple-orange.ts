@@ -1,6 +1,6 @@
 // Section 5.4.2: apples and oranges, with tax (buy_apple_orange.py), with the orange layer
 // the study notes forgot to create.
-import { AddLayer, MulLayer } from '../src/index.js';
+import { AddLayer, MulLayer } from '../src/node.js';
 
 const apple = 100;
 const appleNum = 2;

@@ -1,5 +1,5 @@
 // Section 5.4.1: buying two apples, with tax, as a chain of multiply layers (buy_apple.py).
-import { MulLayer } from '../src/index.js';
+import { MulLayer } from '../src/node.js';
 
 const apple = 100;
 const appleNum = 2;

@@ -5,7 +5,7 @@
 // them, or two values of a max-pool window, lies within h = 1e-4 of its kink: the central
 // difference there straddles two slopes and misses backprop by up to ~1e-3 on that element
 // (with seed 0, W1 shows 8e-7; with seed 9, b2 1.5e-4). Seed 3 has no value that close.
-import { Random, SimpleConvNet, Tensor } from '../src/index.js';
+import { Random, SimpleConvNet, Tensor } from '../src/node.js';
 
 const network = new SimpleConvNet([1, 10, 10], { filterNum: 10, filterSize: 3, pad: 0, stride: 1 }, 10, 10, 0.01, { seed: 3, dtype: 'float64' });
 

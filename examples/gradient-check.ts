@@ -1,6 +1,6 @@
 // Section 5.7.3: checking backprop against numerical gradients (gradient_check.py).
 // Runs in float64: in float32 the differences would be rounding noise.
-import { TwoLayerNet, gradientCheck, loadBundledDigits, toLabeledData, ops } from '../src/index.js';
+import { TwoLayerNet, gradientCheck, loadBundledDigits, toLabeledData, ops } from '../src/node.js';
 
 const { train } = loadBundledDigits();
 const data = toLabeledData(train, { dtype: 'float64' });

@@ -3,7 +3,7 @@
 // optimizer with its default learning rate, printing each one's loss every 100 iterations.
 // The book runs 2,000 iterations; on the plain JavaScript backend four nets × 2,000 take
 // minutes, so this runs 300 (`backprop compare-optimizers` runs the full 2,000 and draws fig. 6-9).
-import { AdaGrad, Adam, Momentum, MultiLayerNet, Random, SGD, loadBundledDigits, ops, toLabeledData, type Optimizer, type Tensor } from '../src/index.js';
+import { AdaGrad, Adam, Momentum, MultiLayerNet, Random, SGD, loadBundledDigits, ops, toLabeledData, type Optimizer, type Tensor } from '../src/node.js';
 
 const digits = loadBundledDigits();
 const { x: xTrain, labels: tTrain } = toLabeledData(digits.train);

@@ -3,7 +3,7 @@
 // `npm run example optimizer-compare-naive -- --svg paths.svg` writes that figure, and the
 // script prints each path and where it ends.
 import { parseArgs } from 'node:util';
-import { AdaGrad, Adam, Momentum, SGD, Tensor, renderLineChart, writeFileAtomic, type ChartPanel, type LineSeries, type Optimizer } from '../src/index.js';
+import { AdaGrad, Adam, Momentum, SGD, Tensor, renderLineChart, writeFileAtomic, type ChartPanel, type LineSeries, type Optimizer } from '../src/node.js';
 
 const { values } = parseArgs({ args: process.argv.slice(3), options: { svg: { type: 'string' } } });
 

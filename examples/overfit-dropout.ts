@@ -4,7 +4,7 @@
 // narrows the gap between train and test accuracy.
 // The book trains 301 epochs through its Trainer, measuring both accuracies every epoch; to
 // finish in time on the plain JavaScript backend this trains 201 and measures every 10 epochs.
-import { MultiLayerNet, Random, SGD, loadBundledDigits, ops, subset, toLabeledData, type Tensor } from '../src/index.js';
+import { MultiLayerNet, Random, SGD, loadBundledDigits, ops, subset, toLabeledData, type Tensor } from '../src/node.js';
 
 const digits = loadBundledDigits();
 // reduce the training data, to reproduce overfitting: x_train[:300]

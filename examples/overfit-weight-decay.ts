@@ -4,7 +4,7 @@
 // accuracy stalls far below; with weight decay λ = 0.1 (loss += ½λ Σ‖W‖²) the gap shrinks.
 // The book prints both accuracies every epoch; to finish in time on the plain JavaScript
 // backend this measures them every 10 epochs (the test set is 2,000 images).
-import { MultiLayerNet, Random, SGD, loadBundledDigits, ops, subset, toLabeledData, type Tensor } from '../src/index.js';
+import { MultiLayerNet, Random, SGD, loadBundledDigits, ops, subset, toLabeledData, type Tensor } from '../src/node.js';
 
 const digits = loadBundledDigits();
 // reduce the training data, to reproduce overfitting: x_train[:300]

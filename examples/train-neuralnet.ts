@@ -1,6 +1,6 @@
 // Section 5.7.4: training the two-layer net with backprop (train_neuralnet.py), on the
 // bundled digits: 10,000 iterations, batch 100, lr 0.1; accuracy printed once per epoch.
-import { Random, TwoLayerNet, loadBundledDigits, ops, toLabeledData } from '../src/index.js';
+import { Random, TwoLayerNet, loadBundledDigits, ops, toLabeledData } from '../src/node.js';
 
 const digits = loadBundledDigits();
 const { x: xTrain, labels: tTrain } = toLabeledData(digits.train);

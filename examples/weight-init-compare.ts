@@ -4,7 +4,7 @@
 // batches of 128 digits, printing each one's loss every 100 iterations. With std 0.01 the
 // signals fade layer by layer and the loss stays at ln 10 ≈ 2.30; He learns fastest.
 // The book runs 2,000 iterations; on the plain JavaScript backend this runs 300.
-import { MultiLayerNet, Random, SGD, loadBundledDigits, ops, toLabeledData, type Tensor, type WeightInit } from '../src/index.js';
+import { MultiLayerNet, Random, SGD, loadBundledDigits, ops, toLabeledData, type Tensor, type WeightInit } from '../src/node.js';
 
 const digits = loadBundledDigits();
 const { x: xTrain, labels: tTrain } = toLabeledData(digits.train);

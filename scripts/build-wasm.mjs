@@ -5,23 +5,32 @@
  *   kernels.wasm         imports a plain memory          (one thread; works everywhere)
  *   kernels-shared.wasm  imports a shared memory         (threads; needs SharedArrayBuffer)
  *
- * and writes them to src/kernels/wasm/generated/ (read by the sources under tsx) and
- * dist/kernels/wasm/generated/ (read by the compiled package). Both folders are build output.
+ * and bundles the thread pool's worker script (src/kernels/wasm/threadWorker.ts) into one file
+ * with no imports, run as it is by Node's worker_threads and by browsers' Web Workers:
+ *
+ *   threadWorker.js
+ *
+ * and writes them to src/kernels/wasm/generated/ (build output, read by the sources under tsx;
+ * scripts/build.mjs copies the folder into dist/ for the compiled package).
  *
  * Skips the work when the outputs are newer than the sources; `--force` rebuilds anyway.
  * Offline after `npm install`: it only runs the locally installed assemblyscript compiler.
  *
  * Usage: node scripts/build-wasm.mjs [--force]
  */
+import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const assemblyDir = path.join(root, 'src/kernels/wasm/assembly');
 const entry = path.join(assemblyDir, 'kernels.ts');
-const outDirs = [path.join(root, 'src/kernels/wasm/generated'), path.join(root, 'dist/kernels/wasm/generated')];
+const wasmDir = path.join(root, 'src/kernels/wasm');
+/** The worker script and the modules it is bundled from. */
+const WORKER = { file: 'threadWorker.js', entry: path.join(wasmDir, 'threadWorker.ts'), sources: ['threadWorker.ts', 'threads.ts', 'support.ts'] };
+const outDirs = [path.join(root, 'src/kernels/wasm/generated')];
 const ascBin = fileURLToPath(import.meta.resolve('assemblyscript/bin/asc.js'));
 
 // The largest wasm32 memory, in 64 KiB pages; a shared memory must declare its maximum.
@@ -45,12 +54,23 @@ async function mtime(file) {
 
 async function upToDate() {
   const sources = (await readdir(assemblyDir)).filter((f) => f.endsWith('.ts')).map((f) => path.join(assemblyDir, f));
-  sources.push(fileURLToPath(import.meta.url));
+  sources.push(fileURLToPath(import.meta.url), ...WORKER.sources.map((f) => path.join(wasmDir, f)));
   const newestSource = Math.max(...(await Promise.all(sources.map(mtime))));
   for (const dir of outDirs) {
-    for (const t of targets) if ((await mtime(path.join(dir, t.file))) < newestSource) return false;
+    for (const t of [...targets, WORKER]) if ((await mtime(path.join(dir, t.file))) < newestSource) return false;
   }
   return true;
+}
+
+/** Bundles the worker script: ES module, no imports (nothing of Node's: it reaches worker_threads through process.getBuiltinModule). */
+async function bundleWorker() {
+  const out = path.join(outDirs[0], WORKER.file);
+  await build({
+    entryPoints: [WORKER.entry], outfile: out, bundle: true, format: 'esm', platform: 'neutral', target: ['es2022'],
+    legalComments: 'none', logLevel: 'silent',
+    banner: { js: '// The wasm backend\'s thread worker (bundled from src/kernels/wasm/threadWorker.ts by scripts/build-wasm.mjs).' },
+  });
+  return out;
 }
 
 /** Runs asc in a child process, so the two targets compile in parallel. */
@@ -75,10 +95,7 @@ if (!force && (await upToDate())) {
 } else {
   const started = performance.now();
   await Promise.all(outDirs.map((d) => mkdir(d, { recursive: true })));
-  const built = await Promise.all(targets.map(compile));
-  for (const file of built) {
-    for (const dir of outDirs.slice(1)) await copyFile(file, path.join(dir, path.basename(file)));
-  }
+  const built = await Promise.all([...targets.map(compile), bundleWorker()]);
   const sizes = await Promise.all(built.map(async (f) => `${path.basename(f)} ${(await stat(f)).size} B`));
   console.log(`build-wasm: ${sizes.join(', ')} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

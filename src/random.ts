@@ -110,7 +110,9 @@ export class Random {
 
 /** A serialisable snapshot of a Random. */
 export interface RandomState {
+  /** The four 32-bit words of the xoshiro128** state. */
   s: number[];
+  /** The second normal value of the last Box–Muller pair, if not yet used. */
   spare: number | null;
 }
 

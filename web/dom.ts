@@ -50,3 +50,16 @@ export function wholeNumberInput(id: string, min: number, max: number, value: nu
   });
   return input;
 }
+
+/**
+ * Scales the picture in `view` to the view's width, between 0.75× (text still readable on a
+ * phone) and 1.5× (a small graph on a wide screen); a picture wider than that scrolls sideways.
+ */
+export function fitToWidth(view: HTMLElement): void {
+  const svg = view.querySelector('svg');
+  if (!svg) return;
+  const width = Number(svg.getAttribute('width')), height = Number(svg.getAttribute('height'));
+  const scale = Math.max(0.75, Math.min(1.5, (view.clientWidth - 12) / width));
+  svg.setAttribute('width', String(Math.round(width * scale)));
+  svg.setAttribute('height', String(Math.round(height * scale)));
+}

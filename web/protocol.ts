@@ -19,6 +19,9 @@ export interface BackendInfo {
   fallback?: boolean;
 }
 
+/** The files "Download model" offers. */
+export type ModelFormat = 'safetensors' | 'onnx';
+
 export type ToWorker =
   /** Start a new net with these settings, or resume the paused one (settings ignored). */
   | { type: 'start'; settings: TrainSettings }
@@ -28,7 +31,9 @@ export type ToWorker =
   /** The class probabilities for 784 pixels in [0, 1]. */
   | { type: 'predict'; id: number; pixels: Float32Array }
   /** A random image of the test set, for trying the net without drawing. */
-  | { type: 'sample' };
+  | { type: 'sample' }
+  /** The trained net as a file ("Download model"). */
+  | { type: 'export'; format: ModelFormat };
 
 export type FromWorker =
   /** Sent before 'ready', and again if the backend loses a thread. */
@@ -44,4 +49,7 @@ export type FromWorker =
   | { type: 'weights'; W1: Float32Array; hidden: number }
   /** `probabilities` is null while there is no trained net. */
   | { type: 'prediction'; id: number; probabilities: Float32Array | null; iteration: number }
-  | { type: 'sample'; pixels: Uint8Array; label: number };
+  | { type: 'sample'; pixels: Uint8Array; label: number }
+  /** The file asked for by 'export', or why there is none. */
+  | { type: 'model'; format: ModelFormat; fileName: string; bytes: Uint8Array; iteration: number }
+  | { type: 'model'; format: ModelFormat; error: string };

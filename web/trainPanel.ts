@@ -6,7 +6,7 @@ import { downsample, lineChart } from './chart.js';
 import { byId, h, setError } from './dom.js';
 import { failureText } from './failures.js';
 import { onLangChange, richText, t } from './i18n/index.js';
-import { MAX_EPOCHS, type BackendInfo, type TrainState } from './protocol.js';
+import { MAX_EPOCHS, type BackendInfo, type ModelFormat, type TrainState } from './protocol.js';
 import { type EpochPoint, LIMITS, type TrainSettings, checkSettings } from './trainer.js';
 import type { WorkerClient } from './workerClient.js';
 
@@ -32,6 +32,11 @@ export function setupTrainPanel(client: WorkerClient): void {
   const lossChart = byId('loss-chart', HTMLDivElement);
   const accChart = byId('acc-chart', HTMLDivElement);
   const epochRows = byId('epoch-table', HTMLTableElement).tBodies[0];
+  const downloadButtons: Record<ModelFormat, HTMLButtonElement> = {
+    safetensors: byId('download-safetensors', HTMLButtonElement),
+    onnx: byId('download-onnx', HTMLButtonElement),
+  };
+  const downloadStatus = byId('download-status', HTMLParagraphElement);
 
   let state: TrainState = 'loading';
   let trainSize = 8000;
@@ -47,6 +52,8 @@ export function setupTrainPanel(client: WorkerClient): void {
   let speed: number | null = null;
   /** The worker's last message with the state, kept to show it again in another language. */
   let lastMessage: string | undefined;
+  /** The last download's message, in the language shown (null: none yet). */
+  let downloadSaid: (() => string) | null = null;
 
   /** "Kernels: WebAssembly SIMD, 2 threads · 850 iterations/s", and why not faster if so. */
   function showBackend(): void {
@@ -101,6 +108,8 @@ export function setupTrainPanel(client: WorkerClient): void {
     startButton.disabled = !ready || state === 'running';
     startButton.textContent = state === 'paused' ? t.trainResume : t.trainStart;
     pauseButton.disabled = state !== 'running';
+    // a stable network to save: paused or finished, after at least one epoch point
+    for (const button of Object.values(downloadButtons)) button.disabled = !((state === 'paused' || state === 'finished') && points.length > 0);
     status.dataset.state = state;
     const last = points.at(-1);
     const texts: Record<TrainState, string> = {
@@ -176,6 +185,19 @@ export function setupTrainPanel(client: WorkerClient): void {
         lossCount = msg.first + msg.losses.length;
         return queueDraw();
       }
+      case 'model': {
+        if ('error' in msg) {
+          const error = msg.error;
+          downloadSaid = () => t.downloadCannot(error);
+          showDownload();
+          return;
+        }
+        saveFile(msg.bytes, msg.fileName);
+        const { fileName, bytes, iteration } = msg;
+        downloadSaid = () => t.downloadSaved(fileName, bytes.length.toLocaleString('en'), iteration.toLocaleString('en'));
+        showDownload();
+        return;
+      }
       case 'epoch': {
         const p = msg.point;
         points.push(p);
@@ -205,6 +227,14 @@ export function setupTrainPanel(client: WorkerClient): void {
   });
   pauseButton.addEventListener('click', () => client.send({ type: 'pause' }));
   resetButton.addEventListener('click', () => client.send({ type: 'reset' }));
+  for (const [format, button] of Object.entries(downloadButtons) as [ModelFormat, HTMLButtonElement][]) {
+    button.addEventListener('click', () => client.send({ type: 'export', format }));
+  }
+
+  /** The line under the download buttons: what they do, or what the last download did. */
+  function showDownload(): void {
+    downloadStatus.replaceChildren(...richText(downloadSaid ? downloadSaid() : t.downloadHint));
+  }
 
   /** The line under the charts: the latest epoch's numbers. */
   function showProgress(): void {
@@ -217,9 +247,21 @@ export function setupTrainPanel(client: WorkerClient): void {
     showBackend();
     showState(lastMessage);
     showProgress();
+    showDownload();
     if (!formError.hidden) readSettings();
     queueDraw();
   });
   showState();
+  showDownload();
   drawCharts();
+}
+
+/** Offers `bytes` to the user as a downloaded file named `fileName`. */
+function saveFile(bytes: Uint8Array, fileName: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+  const link = h('a', { href: url, download: fileName });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

@@ -62,7 +62,7 @@ export class SteppedTrainer {
   /** One point per epoch: epoch 0 after iteration 1, epoch k after iteration k·iterPerEpoch + 1, as the book measures. */
   readonly epochs: EpochPoint[] = [];
 
-  constructor(readonly data: { train: LabeledData; test: LabeledData }, readonly settings: TrainSettings, seed = 0) {
+  constructor(readonly data: { train: LabeledData; test: LabeledData }, readonly settings: TrainSettings, readonly seed = 0) {
     const problem = checkSettings(settings, data.train.x.shape[0]);
     if (problem) throw new RangeError(problem);
     const rng = new Random(seed);
@@ -85,7 +85,7 @@ export class SteppedTrainer {
 
   /**
    * One SGD iteration; returns its loss and, when it ends an epoch, the new measurement.
-   * @throws TrainingError when the loss is no longer finite (the learning rate is too large).
+   * @throws TrainingError when the loss is no longer finite, or an epoch's mean is twice the start's (the learning rate is too large).
    */
   step(): { loss: number; point: EpochPoint | null } {
     const records = this.trainer.history.length;
@@ -95,7 +95,9 @@ export class SteppedTrainer {
     } catch (e) {
       if (!(e instanceof TrainingError)) throw e;
       // the page's words: the way out is its Reset button
-      throw new TrainingError(`the loss became ${this.net.lastLayer.loss} at iteration ${this.iteration + 1}: training diverged; reset and try a smaller learning rate than ${this.optimizer.hyperparameters.lr}`);
+      const { iteration, loss } = e.details ?? { iteration: this.iteration + 1, loss: this.net.lastLayer.loss ?? NaN };
+      const what = Number.isFinite(loss) ? `rose to ${loss.toFixed(4)}` : `became ${loss}`;
+      throw new TrainingError(`the loss ${what} at iteration ${iteration}: training diverged; reset and try a smaller learning rate than ${this.optimizer.hyperparameters.lr}`, e.details);
     }
     if (this.trainer.history.length === records) return { loss, point: null };
     const { seconds: _, ...point } = this.trainer.history[records];

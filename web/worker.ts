@@ -14,9 +14,10 @@ import { splitImageSet } from '../src/data/split.js';
 import { registerBackend, setBackend } from '../src/kernels/registry.js';
 import { createWasmBackend, WasmWorkerError, type WasmBackend } from '../src/kernels/wasm/browser.js';
 import { Random } from '../src/random.js';
-import { decodeDigits } from './digitsFile.js';
+import { decodeDigits } from '../src/data/digitsFile.js';
 import { MAX_EPOCHS, type BackendInfo, type FromWorker, type ToWorker, type TrainState } from './protocol.js';
 import { SteppedTrainer, checkSettings } from './trainer.js';
+import { modelFile } from './modelExport.js';
 
 /** The CLI's split of the bundled digits: 8,000 to train on, 2,000 to test, seed 0. */
 const TRAIN_SIZE = 8000;
@@ -168,6 +169,16 @@ scope.onmessage = ({ data: msg }) => {
       const trained = trainer && trainer.iteration > 0 ? trainer : null;
       const probabilities = trained ? trained.probabilities(msg.pixels) : null;
       post({ type: 'prediction', id: msg.id, probabilities, iteration: trainer?.iteration ?? 0 });
+      return;
+    }
+    case 'export': {
+      if (!trainer || trainer.iteration === 0) return post({ type: 'model', format: msg.format, error: 'there is no trained network yet' });
+      try {
+        const { fileName, bytes } = modelFile(trainer, msg.format);
+        post({ type: 'model', format: msg.format, fileName, bytes, iteration: trainer.iteration }, [bytes.buffer]);
+      } catch (e) {
+        post({ type: 'model', format: msg.format, error: (e as Error).message });
+      }
       return;
     }
     case 'sample': {

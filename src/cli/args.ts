@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './errors.js';
+import { suggestion } from './suggest.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -28,7 +29,8 @@ export function parseFlags<O extends Options>(command: string, args: string[], o
     const msg = err.message
       .replace(/\. To specify a positional argument.*$/s, '')
       .replace(/^Unknown option/, 'unknown flag')
-      .replace(/\s*\n\s*/g, ' '); // one line
+      .replace(/\s*\n\s*/g, ' ') // one line
+      .replace(/^(unknown flag '--?([^'=]*)[^']*')/, (m, _, name: string) => m + suggestion(name, Object.keys(options), '--')); // did you mean --iters?
     if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
       throw new UsageError(`${command}: ${msg} (see backprop ${command} --help)`);
     }

@@ -1,4 +1,5 @@
 import type { Backend } from '../kernels/Backend.js';
+import '../kernels/nodeBackends.js'; // useBackend makes Node's WebAssembly backend
 import { useBackend } from '../kernels/useBackend.js';
 import { choiceFlag, intFlag } from './args.js';
 import type { CliIO } from './io.js';

@@ -1,12 +1,10 @@
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import type { Tensor } from '../tensor/Tensor.js';
 import { gatherRows } from '../tensor/ops.js';
 import { MultiLayerNet } from '../nets/MultiLayerNet.js';
 import type { Optimizer, OptimizerName } from '../optimizers/Optimizer.js';
 import { OPTIMIZER_NAMES, createOptimizer } from '../optimizers/createOptimizer.js';
 import { Random } from '../random.js';
-import { TrainingError } from '../train/TrainingError.js';
+import { divergedError, divergenceThreshold } from '../train/divergence.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
 import { renderLineChart, smoothCurve, type Marker } from '../plot/lineChart.js';
 import { intFlag, parseFlags } from './args.js';
@@ -14,6 +12,8 @@ import { UsageError } from './errors.js';
 import { loadData } from './loadData.js';
 import type { CliIO } from './io.js';
 import { BACKEND_HELP, backendFlag } from './backendFlag.js';
+import { checkOutputPath } from './outputPath.js';
+import { LoopBreaks } from './loopBreaks.js';
 
 /** The book's optimizer_compare_mnist.py settings. */
 const BOOK = { iters: 2000, batchSize: 128, hidden: [100, 100, 100, 100], optimizers: ['sgd', 'momentum', 'adagrad', 'adam'] as OptimizerName[] };
@@ -43,6 +43,9 @@ each one's loss every ${PRINT_EVERY} iterations, then its final test accuracy an
                       (default ${BOOK.optimizers.join(',')})
 ${BACKEND_HELP}  --plot FILE.svg     draw the smoothed loss curves, one line per optimizer (the book's fig. 6-9)
   --quiet             print only the final results
+  --no-divergence-check
+                      keep going when an optimizer's mean loss over ${PRINT_EVERY} iterations exceeds
+                      twice its loss at the start (by default that stops the comparison)
 `;
 
 /** What one optimizer's run produced. */
@@ -53,6 +56,8 @@ interface Run {
   network: MultiLayerNet;
   /** The loss after each iteration's update, on that iteration's batch (the book's train_loss). */
   losses: number[];
+  /** The loss before the first update: divergence is measured from it. */
+  startLoss: number;
   seconds: number;
 }
 
@@ -68,18 +73,17 @@ export async function compareOptimizersCommand(args: string[], io: CliIO): Promi
     threads: { type: 'string' },
     plot: { type: 'string' },
     quiet: { type: 'boolean' },
+    'no-divergence-check': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return io.out(COMPARE_OPTIMIZERS_HELP);
+  // a long run should not end in a failed write: check the chart's path first
+  checkOutputPath('plot', values.plot);
   const iters = intFlag('iters', values.iters, BOOK.iters, 1);
   const batchSize = intFlag('batch-size', values['batch-size'], BOOK.batchSize, 1);
   const seed = intFlag('seed', values.seed, 0, 0);
   const names = parseOptimizers(values.optimizers);
   const quiet = values.quiet ?? false;
-  // a long run should not end in a failed write: check the chart's directory first
-  if (values.plot !== undefined && !existsSync(dirname(resolve(values.plot)))) {
-    throw new UsageError(`--plot: the directory ${dirname(values.plot)} does not exist`);
-  }
   const backend = await backendFlag(values.backend, io, values.threads);
   const data = loadData(values.data, { dtype: 'float32', backend });
   const trainSize = data.train.x.shape[0];
@@ -97,6 +101,7 @@ export async function compareOptimizersCommand(args: string[], io: CliIO): Promi
     optimizer: createOptimizer(name),
     network: new MultiLayerNet(inputSize, BOOK.hidden, outputSize, { seed, backend }),
     losses: [],
+    startLoss: NaN,
     seconds: 0,
   }));
   const rng = new Random(seed);
@@ -116,7 +121,10 @@ export async function compareOptimizersCommand(args: string[], io: CliIO): Promi
   const batchIndex = new Int32Array(batchSize);
   const tBatch = new Int32Array(batchSize);
   let xBatch: Tensor | null = null;
+  const checkDivergence = !values['no-divergence-check'];
+  const breaks = new LoopBreaks(); // a turn for the event loop now and then: `| head` stops it
   for (let i = 0; i < iters; i++) {
+    await breaks.pause();
     rng.choice(trainSize, batchSize, batchIndex); // np.random.choice(train_size, batch_size)
     xBatch = gatherRows(data.train.x, batchIndex, xBatch);
     for (let j = 0; j < batchSize; j++) tBatch[j] = data.train.labels[batchIndex[j]];
@@ -124,13 +132,18 @@ export async function compareOptimizersCommand(args: string[], io: CliIO): Promi
     for (const run of runs) {
       const start = performance.now();
       const grads = run.network.gradient(xBatch, tBatch);
+      // the loss before any update is the start that divergence is measured from
+      if (i === 0) run.startLoss = run.network.lastLoss ?? NaN;
       run.optimizer.update(run.network.params, grads);
       const loss = run.network.loss(xBatch, tBatch); // after the update, as the book records it
       run.seconds += (performance.now() - start) / 1000;
-      if (!Number.isFinite(loss)) {
-        throw new TrainingError(`${run.label}: the loss became ${loss} at iteration ${i + 1} (lr ${run.optimizer.hyperparameters.lr}): training diverged`);
-      }
+      const diverged = (l: number, start?: number) => divergedError({ label: run.label, iteration: i + 1, loss: l, start, optimizer: run.name, lr: run.optimizer.hyperparameters.lr });
+      if (!Number.isFinite(loss)) throw diverged(loss);
       run.losses.push(loss);
+      if (checkDivergence && (i + 1) % PRINT_EVERY === 0) {
+        const mean = run.losses.slice(i + 1 - PRINT_EVERY).reduce((a, b) => a + b, 0) / PRINT_EVERY;
+        if (mean > divergenceThreshold(run.startLoss, outputSize)) throw diverged(mean, run.startLoss);
+      }
     }
     if (!quiet && (i % PRINT_EVERY === 0 || i === iters - 1)) io.out(row(String(i), runs.map((r) => r.losses[i].toFixed(4))));
   }

@@ -1,4 +1,4 @@
-import { loadModel } from '../io/modelFile.js';
+import { loadModel } from '../io/modelFiles.js';
 import { Tensor } from '../tensor/Tensor.js';
 import { argmaxRows, gatherRows, softmaxRows } from '../tensor/ops.js';
 import { readDigitPng } from '../data/pngDigit.js';

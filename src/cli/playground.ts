@@ -2,7 +2,10 @@ import { createReadStream, existsSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { extname, join, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { createGunzip } from 'node:zlib';
+import { BUNDLED_DIGITS_FILE } from '../data/bundledDigits.js';
 import { intFlag, parseFlags } from './args.js';
 
 export const PLAYGROUND_HELP = `Usage: backprop playground [--port N] [--no-build]
@@ -18,6 +21,9 @@ the build tools are installed. Stop it with Ctrl-C.
 /** The folder the page is built into by scripts/build-web.mjs (the same from src/cli and dist/cli). */
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 const BUILD_SCRIPT = new URL('../../scripts/build-web.mjs', import.meta.url);
+/** The wasm backend's kernels and thread worker (scripts/build-wasm.mjs), served as /generated/… when the page has no copy. */
+const KERNELS_DIR = fileURLToPath(new URL('../kernels/wasm/generated/', import.meta.url));
+const KERNEL_FILES = ['kernels.wasm', 'kernels-shared.wasm', 'threadWorker.js'];
 const DEFAULT_PORT = 8080;
 
 /** The content type of each file the build writes; anything else is sent as bytes. */
@@ -70,7 +76,9 @@ export interface PlaygroundServer {
 /**
  * Serves the files of `root` (the built page) on 127.0.0.1: GET and HEAD only, no directory
  * listings, nothing outside `root`; a `.gz` sibling is sent instead of a file to clients
- * that accept gzip. Port 0 picks a free port.
+ * that accept gzip; `/digits.bin` and `/generated/` (the wasm kernels and thread worker), unless
+ * `root` has them, are the library's own files (BUNDLED_DIGITS_FILE, src/kernels/wasm/generated/).
+ * Port 0 picks a free port.
  *
  * @throws PortInUseError when the port is taken.
  * @example
@@ -151,23 +159,34 @@ async function serve(root: string, req: IncomingMessage, res: ServerResponse): P
   } catch {
     return send(res, 400, 'bad request\n');
   }
+  const acceptsGzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
   const file = await resolveFile(root, pathname);
-  if (!file) return send(res, 404, `not found: ${pathname}\n`);
-
-  const gzipped = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) && existsSync(`${file}.gz`);
-  const body = gzipped ? `${file}.gz` : file;
-  const { size } = await stat(body);
+  let body: string;
+  let gzipped: boolean;
+  if (file) {
+    gzipped = acceptsGzip && existsSync(`${file}.gz`);
+    body = gzipped ? `${file}.gz` : file;
+  } else if (pathname === '/digits.bin' && existsSync(BUNDLED_DIGITS_FILE)) {
+    // the page's digits: the package's bundled digits file, gzipped, unzipped here for a client that wants it plain
+    gzipped = acceptsGzip;
+    body = BUNDLED_DIGITS_FILE;
+  } else if (pathname.startsWith('/generated/') && KERNEL_FILES.includes(pathname.slice(11)) && existsSync(join(KERNELS_DIR, pathname.slice(11)))) {
+    // the wasm backend's files, where the library keeps them (the package ships them once, in dist/)
+    gzipped = false;
+    body = join(KERNELS_DIR, pathname.slice(11));
+  } else {
+    return send(res, 404, `not found: ${pathname}\n`);
+  }
+  const unzip = !gzipped && body === BUNDLED_DIGITS_FILE;
   res.writeHead(200, {
     ...SECURITY_HEADERS,
-    'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
-    'Content-Length': size,
+    'Content-Type': CONTENT_TYPES[extname(file ?? pathname)] ?? 'application/octet-stream',
+    ...(unzip ? {} : { 'Content-Length': (await stat(body)).size }),
     ...(gzipped ? { 'Content-Encoding': 'gzip' } : {}),
     Vary: 'Accept-Encoding',
   });
   if (req.method === 'HEAD') return void res.end();
-  await new Promise<void>((resolve, reject) => {
-    createReadStream(body).on('error', reject).on('end', resolve).pipe(res);
-  });
+  await pipeline(unzip ? [createReadStream(body), createGunzip(), res] : [createReadStream(body), res]);
 }
 
 /**

@@ -8,10 +8,12 @@ import { CONV_PARAM_DEFAULTS } from '../nets/SimpleConvNet.js';
 import { OPTIMIZER_NAMES } from '../optimizers/createOptimizer.js';
 import type { WeightInit } from '../layers/init.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
-import { loadModel, saveModel } from '../io/modelFile.js';
+import { loadModel, saveModel } from '../io/modelFiles.js';
 import { renderTrainingChart } from '../plot/trainingChart.js';
 import { choiceFlag, intFlag, parseFlags, positiveFlag } from './args.js';
-import { UsageError } from './errors.js';
+import { Interrupted, UsageError } from './errors.js';
+import { checkOutputPath } from './outputPath.js';
+import { LoopBreaks } from './loopBreaks.js';
 import { loadData } from './loadData.js';
 import { Progress } from './progress.js';
 import type { CliIO } from './io.js';
@@ -46,6 +48,9 @@ Training
   --epochs N          epochs instead of iterations (default 20 for mlp and cnn)
   --batch-size N      mini-batch size (default ${BOOK_DEFAULTS.batchSize})
   --seed N            seed for weights, batches and dropout (default 0)
+  --no-divergence-check
+                      keep training when an epoch's mean loss exceeds twice the loss at
+                      the start (by default that stops the run: it has diverged)
 ${BACKEND_HELP}
 Files
   --save FILE         save the model and the run's state (.safetensors) after every epoch
@@ -55,9 +60,11 @@ Files
   --report FILE       write a JSON report: config, per-epoch history, final accuracies
   --plot FILE.svg     draw the loss curve and train/test accuracy per epoch as an SVG chart
   --quiet             print only the final line
+
+Ctrl-C stops the run and says what was kept (exit code 130).
 `;
 
-/** Flags that describe the architecture: taken from the file when resuming. */
+/** Flags that describe the architecture: taken from the file when resuming (given, they must agree with it). */
 const ARCH_FLAGS = ['model', 'hidden', 'activation', 'init', 'weight-std', 'weight-decay', 'dropout', 'batch-norm', 'dtype'] as const;
 /** Flags that describe how the run trains: also taken from the file when resuming. */
 const RUN_FLAGS = ['optimizer', 'lr', 'batch-size', 'seed', 'split-seed'] as const;
@@ -89,10 +96,14 @@ export async function trainCommand(args: string[], io: CliIO): Promise<void> {
     report: { type: 'string' },
     plot: { type: 'string' },
     quiet: { type: 'boolean' },
+    'no-divergence-check': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return io.out(TRAIN_HELP);
   if (values.iters !== undefined && values.epochs !== undefined) throw new UsageError('give --iters or --epochs, not both');
+  // every file the run will write, checked before any work (without --save, --resume FILE is saved back)
+  for (const flag of ['save', 'report', 'plot'] as const) checkOutputPath(flag, values[flag]);
+  if (values.save === undefined && values.resume !== undefined && existsSync(values.resume)) checkOutputPath('resume', values.resume);
 
   const backend = await backendFlag(values.backend, io, values.threads);
   const resumed = values.resume !== undefined ? resumeFrom(values.resume, values, backend) : null;
@@ -119,8 +130,13 @@ export async function trainCommand(args: string[], io: CliIO): Promise<void> {
   const save = values.save ?? values.resume;
   let progress: Progress | null = null;
   const config = { ...run, ...length, model: spec.model, backend: backend.name };
+  // what Ctrl-C leaves behind: the file and epoch of the last save (a resumed file holds its run)
+  const lastRecord = resumed?.state.history.at(-1);
+  let lastSave = resumed && lastRecord ? { file: values.resume!, epoch: lastRecord.epoch } : null;
   const saveNow = (state: TrainerState): void => {
-    if (save !== undefined) saveModel(save, { spec, network, training: state, data: data.info, config });
+    if (save === undefined) return;
+    saveModel(save, { spec, network, training: state, data: data.info, config });
+    lastSave = { file: save, epoch: state.history.at(-1)?.epoch ?? 0 };
   };
   const trainer: Trainer = new Trainer(network, data, {
     ...length,
@@ -128,6 +144,7 @@ export async function trainCommand(args: string[], io: CliIO): Promise<void> {
     optimizer: run.optimizer,
     optimizerParams: { lr: run.lr },
     rng,
+    divergenceCheck: !values['no-divergence-check'],
   }, {
     onIteration: (i, loss) => progress?.iteration(i, loss),
     onEpoch: (r) => {
@@ -138,21 +155,37 @@ export async function trainCommand(args: string[], io: CliIO): Promise<void> {
   progress = new Progress(trainer.maxIter, io.out, io.isTTY, quiet);
   if (resumed) {
     if (resumed.state.iteration > trainer.maxIter) {
-      throw new UsageError(`${values.resume} has already run ${resumed.state.iteration} iterations, more than the ${trainer.maxIter} asked for; ask for more with --epochs or --iters`);
+      throw new UsageError(`${values.resume} has already run ${count(resumed.state.iteration, 'iteration')}, more than the ${trainer.maxIter} asked for; ask for more with --epochs or --iters`);
     }
     trainer.setState(resumed.state);
   }
 
-  if (!quiet) {
-    io.out(`data: ${data.description}\n`);
-    io.out(`net: ${describe(spec)}, ${spec.dtype}, backend ${backend.name}; ${run.optimizer} lr ${run.lr}, batch ${run.batchSize}, ` +
-      `${'epochs' in length ? `${length.epochs} epochs (${trainer.maxIter} iterations)` : `${trainer.maxIter} iterations`}, seed ${run.seed}\n`);
-    if (resumed) io.out(`resuming ${values.resume} at iteration ${resumed.state.iteration}\n`);
+  // from here on Ctrl-C stops the run at the next iteration, saying what was kept
+  const breaks = new LoopBreaks({ watchInterrupt: true });
+  try {
+    if (!quiet) {
+      io.out(`data: ${data.description}\n`);
+      io.out(`net: ${describe(spec)}, ${spec.dtype}, backend ${backend.name}; ${run.optimizer} lr ${run.lr}, batch ${run.batchSize}, ` +
+        `${length.epochs !== undefined ? `${count(length.epochs, 'epoch')} (${count(trainer.maxIter, 'iteration')})` : count(trainer.maxIter, 'iteration')}, seed ${run.seed}\n`);
+      if (resumed) io.out(`resuming ${values.resume} at iteration ${resumed.state.iteration}\n`);
+    }
+    // step by step, giving the event loop a turn now and then: Ctrl-C and a closed stdout stop it
+    while (!trainer.done) {
+      trainer.trainStep();
+      await breaks.pause();
+      if (breaks.interrupted) {
+        if (io.isTTY) io.out('\n'); // below the progress bar
+        const kept = lastSave ? `the last save (epoch ${lastSave.epoch}) is in ${lastSave.file}` : 'nothing was saved (--save FILE keeps every epoch)';
+        throw new Interrupted(`interrupted at iteration ${trainer.iteration}; ${kept}`);
+      }
+    }
+  } finally {
+    breaks.dispose();
   }
-  const result = trainer.train();
+  const result = trainer.train(); // the iterations have run: the final evaluation on every row
   saveNow(trainer.getState());
   const { final } = result;
-  io.out(`final: train accuracy ${final.trainAccuracy.toFixed(4)}, test accuracy ${final.testAccuracy.toFixed(4)} after ${trainer.iteration} iterations in ${final.seconds.toFixed(1)}s\n`);
+  io.out(`final: train accuracy ${final.trainAccuracy.toFixed(4)}, test accuracy ${final.testAccuracy.toFixed(4)} after ${count(trainer.iteration, 'iteration')} in ${final.seconds.toFixed(1)}s\n`);
   if (save !== undefined && !quiet) io.out(`model saved to ${save}\n`);
 
   if (values.plot !== undefined) {
@@ -248,12 +281,12 @@ function nonNegative(flag: string, text: string): number {
   return n;
 }
 
-/** Read a saved run: its architecture, settings, data and state. Flags that would change them are refused. */
+/**
+ * Read a saved run: its architecture, settings, data and state. Flags may repeat what the file
+ * records (the same command line with --resume added); a flag that would change it is refused.
+ */
 function resumeFrom(path: string, values: Flags, backend: Backend) {
   if (!existsSync(path)) throw new UsageError(`--resume ${path}: no such file`);
-  for (const flag of [...ARCH_FLAGS, ...RUN_FLAGS]) {
-    if (values[flag] !== undefined) throw new UsageError(`--${flag} cannot change when resuming: ${path} records the run's ${flag}`);
-  }
   const model = loadModel(path, { backend });
   if (!model.training) throw new UsageError(`${path} holds weights but no training state to resume (it was not saved by backprop train --save)`);
   const c = (model.config ?? {}) as Record<string, unknown>;
@@ -268,9 +301,64 @@ function resumeFrom(path: string, values: Flags, backend: Backend) {
     seed: num('seed'),
     splitSeed: typeof c.splitSeed === 'number' ? c.splitSeed : 0,
   };
+  refuseChanges(path, values, model.spec, run);
   const length = typeof c.epochs === 'number' ? { epochs: c.epochs } : { iters: num('iters') };
   const dataSource = model.data?.source;
   return { spec: model.spec, run, state: model.training, length, dataSource };
+}
+
+/** The recorded run as the flags that would give it, for the given `--init` or `--weight-std` spelling. */
+function recordedFlags(spec: ModelSpec, run: RunConfig, values: Flags): Flags {
+  const flags: Flags = {
+    model: spec.model,
+    hidden: spec.hidden.join(','),
+    [values['weight-std'] !== undefined ? 'weight-std' : 'init']: String(spec.init),
+    dtype: spec.dtype,
+    optimizer: run.optimizer,
+    lr: String(run.lr),
+    'batch-size': String(run.batchSize),
+    seed: String(run.seed),
+    'split-seed': String(run.splitSeed),
+  };
+  if (spec.model === 'mlp') {
+    Object.assign(flags, { activation: spec.activation, 'weight-decay': String(spec.weightDecay), dropout: String(spec.dropout) });
+    if (spec.batchNorm) flags['batch-norm'] = true;
+  }
+  return flags;
+}
+
+/** He and Xavier each have two names. */
+const INIT_NAMES: Record<string, string> = { relu: 'he', sigmoid: 'xavier' };
+
+/**
+ * The value each architecture or run flag stands for, for comparing: read by the same parsers
+ * as a new run (`--lr 0.10` is `--lr 0.1`, `--init relu` is `--init he`).
+ */
+function flagMeanings(spec: ModelSpec, run: RunConfig): Record<(typeof ARCH_FLAGS)[number] | (typeof RUN_FLAGS)[number], string> {
+  const init = String(INIT_NAMES[String(spec.init)] ?? spec.init);
+  return {
+    model: spec.model, hidden: spec.hidden.join(','), activation: spec.activation, init, 'weight-std': init,
+    'weight-decay': String(spec.weightDecay), dropout: String(spec.dropout), 'batch-norm': spec.batchNorm ? 'on' : 'off', dtype: spec.dtype,
+    optimizer: run.optimizer, lr: String(run.lr), 'batch-size': String(run.batchSize), seed: String(run.seed), 'split-seed': String(run.splitSeed),
+  };
+}
+
+/** A UsageError for the first architecture or run flag whose value differs from what `path` records. */
+function refuseChanges(path: string, values: Flags, spec: ModelSpec, run: RunConfig): void {
+  const given = [...ARCH_FLAGS, ...RUN_FLAGS].filter((f) => values[f] !== undefined);
+  if (given.length === 0) return;
+  const refuse = (flag: string, recorded: string, asked: string): never => {
+    throw new UsageError(`--${flag} differs from the run saved in ${path}: recorded ${recorded}, given ${asked}; a resumed run keeps its settings (leave out --${flag}, or start a new run without --resume)`);
+  };
+  // a different model first: the other flags' meanings depend on it
+  if (values.model !== undefined && values.model !== spec.model) refuse('model', spec.model, String(values.model));
+  const asked: Flags = { ...recordedFlags(spec, run, values) };
+  for (const f of given) asked[f] = values[f];
+  const recorded = flagMeanings(spec, run);
+  const meant = flagMeanings(specFromFlags(asked), runFromFlags(asked));
+  for (const f of given) {
+    if (meant[f] !== recorded[f]) refuse(f, recorded[f], values[f] === true ? 'on' : String(values[f]));
+  }
 }
 
 function describe(spec: ModelSpec): string {
@@ -286,4 +374,9 @@ function describe(spec: ModelSpec): string {
     case 'cnn':
       return `SimpleConvNet(conv ${spec.conv!.filterNum}×${spec.conv!.filterSize}×${spec.conv!.filterSize}, hidden ${spec.hidden[0]})`;
   }
+}
+
+/** '1 epoch', '20 epochs'. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -12,5 +12,6 @@
  * }
  */
 export class DataError extends Error {
+  /** 'DataError', so printed messages and stack traces name the class. */
   override name = 'DataError';
 }

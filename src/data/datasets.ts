@@ -25,15 +25,20 @@ export interface DatasetSpec {
   title: string;
   /** Base URLs ending in `/`, tried in order for each file. */
   mirrors: readonly string[];
+  /** Its four files: training images and labels, test images and labels. */
   files: readonly DatasetFile[];
-  /** Size of every image. */
+  /** Pixel rows of every image. */
   rows: number;
+  /** Pixel columns of every image. */
   cols: number;
   /** Labels lie in `0 .. classes-1`. */
   classes: number;
   /** Where the checksums come from, for people reading an error message. */
   checksumSource: string;
 }
+
+/** The name of a dataset in {@link DATASETS}: `'mnist'` or `'fashion-mnist'`. */
+export type DatasetName = 'mnist' | 'fashion-mnist';
 
 /**
  * MNIST and Fashion-MNIST.
@@ -52,7 +57,7 @@ export interface DatasetSpec {
  *   Keras's copies (storage.googleapis.com/tensorflow/tf-keras-datasets) are recompressed,
  *   with other checksums, so they are not listed.
  */
-export const DATASETS = {
+export const DATASETS: Readonly<Record<DatasetName, DatasetSpec>> = {
   mnist: {
     title: 'MNIST',
     mirrors: [
@@ -88,10 +93,7 @@ export const DATASETS = {
     classes: 10,
     checksumSource: "the zalandoresearch/fashion-mnist README's MD5 table",
   },
-} as const satisfies Record<string, DatasetSpec>;
-
-/** The name of a dataset in {@link DATASETS}: `'mnist'` or `'fashion-mnist'`. */
-export type DatasetName = keyof typeof DATASETS;
+};
 
 /** The names {@link DATASETS} knows, in order. */
 export const DATASET_NAMES = Object.keys(DATASETS) as DatasetName[];

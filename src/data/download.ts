@@ -23,7 +23,9 @@ const MAX_RESUMES = 5;
 
 /** One mirror that could not deliver a file, and why. */
 export interface MirrorFailure {
+  /** The file's address on that mirror. */
   url: string;
+  /** What went wrong, in one line (HTTP status, timeout, checksum, network error). */
   reason: string;
 }
 
@@ -32,7 +34,12 @@ export interface MirrorFailure {
  * named with its reason in the message and in `failures`), or the directory is unusable.
  */
 export class DownloadError extends DataError {
+  /** The class name, shown in the CLI's one-line error. */
   override name = 'DownloadError';
+  /**
+   * @param message what failed, naming the file and every mirror tried
+   * @param failures each mirror tried, with its reason
+   */
   constructor(message: string, readonly failures: readonly MirrorFailure[] = []) {
     super(message);
   }

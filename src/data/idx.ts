@@ -29,8 +29,11 @@ export interface ImageSet {
   images: Uint8Array;
   /** `count` class labels, each in `0 .. numClasses-1`. */
   labels: Uint8Array;
+  /** Number of images. */
   count: number;
+  /** Pixel rows per image (28). */
   rows: number;
+  /** Pixel columns per image (28). */
   cols: number;
 }
 
@@ -53,21 +56,23 @@ const MAX_DIMS = 4;
 /** Bytes in the header of the smallest valid IDX file: magic plus one dimension size. */
 const MIN_HEADER_BYTES = 8;
 
+/** What an IDX header says: the dimensions, and where the data starts and how long it is. */
+export interface IdxHeader {
+  dims: number[];
+  /** Bytes of the header: 4 + 4 × dims.length. */
+  headerBytes: number;
+  /** Bytes of data the dimensions call for (exact, even past 2^53). */
+  dataBytes: bigint;
+}
+
 /**
- * Parses an IDX file of unsigned bytes. Everything in the header is checked against the
- * length of `bytes` first, so a corrupt or truncated file gives a {@link DataError} (whose
- * message starts with `name`) rather than a bad array.
+ * Reads and checks the header of an IDX file of unsigned bytes (magic, type, dimensions), not
+ * yet comparing the data's length with it: `bytes` may be just the start of the file.
  *
- * @param bytes the whole file, already decompressed
- * @param name what to call the file in error messages, usually its path
- * @returns the dimensions and a view (no copy) on the data
- *
- * @example
- * const labels = parseIdx(new Uint8Array([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]), 'labels');
- * labels.dims; // [3]
- * labels.data; // Uint8Array [7, 2, 1]
+ * @throws {DataError} (message starting with `name`) for a header that is short, not IDX, of
+ *   another data type, or with a dimension of size 0
  */
-export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
+export function parseIdxHeader(bytes: Uint8Array, name: string): IdxHeader {
   if (bytes.length < MIN_HEADER_BYTES) {
     throw new DataError(
       `${name}: file is ${bytes.length} bytes, too short for an IDX header (needs at least ${MIN_HEADER_BYTES})`,
@@ -115,7 +120,25 @@ export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
   }
 
   // BigInt keeps the product exact even when corrupt sizes multiply past 2^53.
-  const expected = dims.reduce((product, size) => product * BigInt(size), 1n);
+  return { dims, headerBytes, dataBytes: dims.reduce((product, size) => product * BigInt(size), 1n) };
+}
+
+/**
+ * Parses an IDX file of unsigned bytes. Everything in the header is checked against the
+ * length of `bytes` first, so a corrupt or truncated file gives a {@link DataError} (whose
+ * message starts with `name`) rather than a bad array.
+ *
+ * @param bytes the whole file, already decompressed
+ * @param name what to call the file in error messages, usually its path
+ * @returns the dimensions and a view (no copy) on the data
+ *
+ * @example
+ * const labels = parseIdx(new Uint8Array([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]), 'labels');
+ * labels.dims; // [3]
+ * labels.data; // Uint8Array [7, 2, 1]
+ */
+export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
+  const { dims, headerBytes, dataBytes: expected } = parseIdxHeader(bytes, name);
   const actual = BigInt(bytes.length - headerBytes);
   const says = `header says ${dims.join(' × ')} = ${expected} bytes of data starting at byte ${headerBytes}`;
   if (actual < expected) {

@@ -4,13 +4,16 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { constants as bufferConstants } from 'node:buffer';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { DataError } from './DataError.js';
-import { imageSetFromIdx, parseIdx, type IdxArray, type ImageSet } from './idx.js';
+import { imageSetFromIdx, parseIdx, parseIdxHeader, type IdxArray, type ImageSet } from './idx.js';
 
 /** The training and test halves of an MNIST-style dataset. */
 export interface IdxDataset {
+  /** The training images. */
   train: ImageSet;
+  /** The test images. */
   test: ImageSet;
 }
 
@@ -111,18 +114,79 @@ function readNamedIdxFile(path: string): { array: IdxArray; name: string } {
     throw new DataError(`cannot read ${path}: ${describeFsError(error, 'file')}`, { cause: error });
   }
   if (!isGzip(bytes)) return { array: parseIdx(bytes, path), name: path };
+  const name = `${path} (decompressed)`;
+  return { array: parseIdx(gunzipIdx(bytes, path, name), name), name };
+}
 
+/** Bytes of output a look at the start of a gzip stream may decompress, at most. */
+const PEEK_LIMIT = 1 << 16;
+
+/**
+ * Decompresses a gzipped IDX file, never to more than its header declares: the header is read
+ * from the start of the stream first, so a small file that inflates to gigabytes (corrupt, or
+ * a decompression bomb) is refused after at most header + data bytes, not loaded whole.
+ */
+function gunzipIdx(bytes: Uint8Array, path: string, name: string): Uint8Array {
+  const { headerBytes, dataBytes } = parseIdxHeader(gunzipStart(bytes, path, 4 + 4 * 4), name);
+  const declared = BigInt(headerBytes) + dataBytes;
+  const limit = declared < BigInt(bufferConstants.MAX_LENGTH) ? Number(declared) : bufferConstants.MAX_LENGTH;
   try {
-    bytes = gunzipSync(bytes);
+    return gunzip(bytes, path, { maxOutputLength: limit });
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw error;
+    throw new DataError(
+      `${name}: header says ${declared} bytes in all (${headerBytes} of header, ${dataBytes} of data), ` +
+        `but the file decompresses to more (extra bytes from byte offset ${declared})`,
+    );
+  }
+}
+
+/**
+ * At least the first `need` bytes of a gzip stream (all of it if shorter), decompressing
+ * prefixes of the file until one yields them, each capped at {@link PEEK_LIMIT} bytes of output.
+ */
+function gunzipStart(bytes: Uint8Array, path: string, need: number): Uint8Array {
+  const peek = (length: number): Uint8Array | null => {
+    try {
+      return gunzip(bytes.subarray(0, length), path, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: PEEK_LIMIT });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return null;
+      throw error;
+    }
+  };
+  // Double the prefix until it yields `need` bytes; if one yields too much, bisect (one input
+  // byte inflates to at most a few kilobytes, so some prefix yields between need and the cap).
+  let short = 0;
+  for (let length = Math.min(64, bytes.length); ; length = Math.min(2 * length, bytes.length)) {
+    const out = peek(length);
+    if (out !== null && (out.length >= need || length === bytes.length)) return out;
+    if (out === null) {
+      let long = length;
+      while (long - short > 1) {
+        const mid = Math.floor((short + long) / 2);
+        const head = peek(mid);
+        if (head === null) long = mid;
+        else if (head.length >= need) return head;
+        else short = mid;
+      }
+      return peek(short)!;
+    }
+    short = length;
+  }
+}
+
+/** gunzipSync, with corrupt data reported as a {@link DataError} naming the file. */
+function gunzip(bytes: Uint8Array, path: string, options: { finishFlush?: number; maxOutputLength?: number }): Uint8Array {
+  try {
+    return gunzipSync(bytes, options);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw error;
     const reason = error instanceof Error ? error.message : String(error);
     throw new DataError(
       `${path}: corrupt gzip data (${reason}); the file is damaged or incomplete, download it again`,
       { cause: error },
     );
   }
-  const name = `${path} (decompressed)`;
-  return { array: parseIdx(bytes, name), name };
 }
 
 /** Whether `bytes` start with the gzip magic number 1f 8b. */

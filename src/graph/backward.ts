@@ -3,15 +3,21 @@ import { OPS } from './ops.js';
 
 /** One input's share of a backward step: what was added to its grad, and the grad after. */
 export interface GradChange {
+  /** The input that received gradient. */
   node: Node;
+  /** What this step added to its grad. */
   delta: number;
+  /** Its grad after the step. */
   grad: number;
 }
 
 /** One node's local rule run during backward: the upstream `dout` it got and what it passed on. */
 export interface BackwardStep {
+  /** The node whose local rule ran. */
   node: Node;
+  /** The upstream gradient it received (its grad). */
   dout: number;
+  /** What it passed on to each input. */
   changes: GradChange[];
 }
 

@@ -6,6 +6,7 @@
  * input('x', NaN); // GraphError: input 'x': value must be a finite number, got NaN
  */
 export class GraphError extends Error {
+  /** 'GraphError', so printed messages and stack traces name the class. */
   override name = 'GraphError';
 }
 
@@ -20,6 +21,7 @@ export class GraphError extends Error {
  * //          ^
  */
 export class GraphSyntaxError extends GraphError {
+  /** 'GraphSyntaxError', so printed messages and stack traces name the class. */
   override name = 'GraphSyntaxError';
 
   constructor(

@@ -6,9 +6,12 @@
  * formatNumber(220.00000000000003); // '220'
  * formatNumber(3.3000000000000003); // '3.3'
  * formatNumber(NaN);                // 'NaN'
+ * formatNumber(1.7976931345e308);   // '1.7976931345e+308' (rounded, it would be Infinity)
  */
 export function formatNumber(x: number): string {
-  return Number.isFinite(x) ? String(Number(x.toPrecision(10))) : String(x);
+  if (!Number.isFinite(x)) return String(x);
+  const rounded = Number(x.toPrecision(10));
+  return String(Number.isFinite(rounded) ? rounded : x); // near ±MAX_VALUE rounding up would overflow to ±Infinity
 }
 
 /**

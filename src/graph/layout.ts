@@ -1,22 +1,29 @@
-import { formatNumber } from './format.js';
-import { type Node, topoSort } from './node.js';
+import { type Node as ScalarNode, topoSort } from './node.js';
+import { type DrawNode, type NodeText, SCALAR_TEXT } from './picture.js';
 
 /** Where a node is drawn. Leaves (inputs, constants) have `r = 0`: their label ends at (x, y). */
-export interface LayoutNode {
-  node: Node;
+export interface LayoutNode<T = ScalarNode> {
+  /** The node drawn. */
+  node: T;
   /** Column: the longest path from the inputs; a leaf sits one column before its first consumer. */
   layer: number;
+  /** Centre x, in px. */
   x: number;
+  /** Centre y, in px. */
   y: number;
+  /** Circle radius in px (0 for a leaf). */
   r: number;
 }
 
 /** A drawing plan for a scalar graph: the canvas size, every node, and the root's output arrow. */
-export interface GraphLayout {
+export interface GraphLayout<T = ScalarNode> {
+  /** Canvas width, in px. */
   width: number;
+  /** Canvas height, in px. */
   height: number;
   /** In topological order. */
-  nodes: LayoutNode[];
+  nodes: LayoutNode<T>[];
+  /** The root's output arrow: from x1 to x2 at height y. */
   output: { x1: number; x2: number; y: number };
 }
 
@@ -33,9 +40,12 @@ export const textWidth = (text: string): number => [...text].length * FONT_SIZE 
  * @example
  * const { nodes, width, height } = layoutGraph(appleGraph());
  * nodes.map((b) => b.layer); // [0, 0, 1, 1, 2]: apple, apple_num, ×, tax, ×
+ *
+ * `text` says what the edges carry (numbers for scalar graphs, shapes for autograd graphs).
  */
-export function layoutGraph(root: Node): GraphLayout {
+export function layoutGraph<T extends DrawNode<T> = ScalarNode>(root: T, text: NodeText<T> = SCALAR_TEXT as unknown as NodeText<T>): GraphLayout<T> {
   const order = topoSort(root);
+  type Node = T;
   const layer = new Map<Node, number>();
   for (const n of order) layer.set(n, n.inputs.length ? 1 + Math.max(...n.inputs.map((i) => layer.get(i)!)) : 0);
   // a leaf sits just left of its first consumer, as the book draws `tax` beside the last ×
@@ -47,7 +57,7 @@ export function layoutGraph(root: Node): GraphLayout {
 
   const radius = (n: Node): number => (n.inputs.length ? Math.max(20, textWidth(n.label) / 2 + 6) : 0);
   const maxR = Math.max(20, ...order.map(radius));
-  const edgeText = Math.max(...order.map((n) => Math.max(textWidth(formatNumber(n.value)), textWidth(formatNumber(n.grad)))));
+  const edgeText = Math.max(...order.map((n) => Math.max(textWidth(text.value(n)), textWidth(text.grad(n)))));
   const leaves = order.filter((n) => !n.inputs.length);
   const colGap = Math.max(110, 2 * maxR + edgeText + 30, ...leaves.map((n) => textWidth(n.label) + maxR + 24));
   const rowGap = 2 * maxR + 3 * FONT_SIZE + 6;

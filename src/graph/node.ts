@@ -20,7 +20,9 @@ export class Node {
   name: string | undefined;
 
   constructor(
+    /** The operation ('input', 'const', 'add', 'mul', …). */
     readonly op: Op,
+    /** The nodes it is computed from (none for a leaf). */
     readonly inputs: readonly Node[],
     /** The forward value. */
     public value: number,
@@ -116,6 +118,12 @@ export function pow(x: Operand, y: Operand): Node {
   return typeof y === 'number' ? apply('powConst', [x], y) : apply('pow', [x, y]);
 }
 
+/** A node of any graph topoSort can order (a scalar Node, an autograd Variable's node): it knows its inputs. */
+export interface GraphVertex<T> {
+  /** The nodes it is computed from. */
+  readonly inputs: readonly T[];
+}
+
 /**
  * Every node the root depends on, inputs before the nodes computed from them (depth-first,
  * inputs in order), ending with the root.
@@ -123,10 +131,10 @@ export function pow(x: Operand, y: Operand): Node {
  * @example
  * topoSort(mul(input('a', 1), input('b', 2))).map((n) => n.label); // ['a', 'b', '×']
  */
-export function topoSort(root: Node): Node[] {
-  const order: Node[] = [];
-  const seen = new Set<Node>();
-  const visit = (n: Node): void => {
+export function topoSort<T extends GraphVertex<T>>(root: T): T[] {
+  const order: T[] = [];
+  const seen = new Set<T>();
+  const visit = (n: T): void => {
     if (seen.has(n)) return;
     seen.add(n);
     n.inputs.forEach(visit);

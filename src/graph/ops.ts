@@ -14,8 +14,11 @@ export type Op =
  * its constant parameter (the exponent of `powConst`), and returns one gradient per input.
  */
 export interface OpRule {
+  /** The operator as drawn: '+', '×', 'exp', …. */
   symbol(param?: number): string;
+  /** The output from the input values. */
   forward(xs: readonly number[], param?: number): number;
+  /** One gradient per input: dout times the local derivative. */
   backward(dout: number, xs: readonly number[], out: number, param?: number): number[];
 }
 

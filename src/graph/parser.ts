@@ -12,7 +12,7 @@ interface Token {
 
 /** The book's symbols are accepted too, so an expression printed by `expressionOf` parses back. */
 const SYMBOLS: Record<string, string> = { '×': '*', '÷': '/', '−': '-' };
-const TOKEN = /(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_]\w*)|([-+*/^(),×÷−])/y;
+const TOKEN = /(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_]\w*)|([-+*/^(),×÷−@])/y;
 
 function tokenize(source: string): Token[] {
   const tokens: Token[] = [];
@@ -38,6 +38,59 @@ const powOf = (x: Node, y: Node): Node => pow(x, y.op === 'const' ? y.value : y)
 
 const show = (t: Token): string => (t.kind === 'end' ? 'end of input' : `'${t.text}'`);
 
+/** An infix operator of an expression. */
+export type Operator = '+' | '-' | '*' | '/' | '@' | '^';
+
+/**
+ * What an expression is built into: scalar graph nodes (parseExpression) or autograd
+ * variables (parseTensorExpression in tensorExpression.ts). The parser does the syntax; the
+ * builder makes the nodes.
+ */
+export interface ExpressionBuilder<T> {
+  /** The operators this kind of expression has ('@', the matrix product, only for tensors). */
+  readonly operators: ReadonlySet<Operator>;
+  /** The functions it may call, with their number of arguments. */
+  readonly functions: Readonly<Record<string, [arity: number, build: (...args: T[]) => T]>>;
+  /** A number written in the expression. */
+  number(value: number): T;
+  /** The variable of that name (one node however often it is used), or undefined if it has no value. */
+  variable(name: string): T | undefined;
+  /** The names that have values, for the error about one that has none. */
+  known(): string[];
+  /** a op b. */
+  binary(op: Operator, a: T, b: T): T;
+  /** −x. */
+  negate(x: T): T;
+}
+
+const SCALAR_OPS: ReadonlySet<Operator> = new Set<Operator>(['+', '-', '*', '/', '^']);
+
+/** The scalar graph's builder: named inputs from `values`, constants folded where the book draws them so. */
+function scalarBuilder(values: Readonly<Record<string, number>>): ExpressionBuilder<Node> {
+  const variables = new Map<string, Node>();
+  return {
+    operators: SCALAR_OPS,
+    functions: FUNCTIONS,
+    number: (v) => constant(v),
+    variable(name) {
+      if (!Object.hasOwn(values, name)) return undefined;
+      let v = variables.get(name);
+      if (!v) variables.set(name, (v = input(name, values[name])));
+      return v;
+    },
+    known: () => Object.keys(values),
+    binary: (op, a, b) => (op === '+' ? add(a, b) : op === '-' ? sub(a, b) : op === '*' ? mul(a, b) : op === '/' ? div(a, b) : powOf(a, b)),
+    negate: (x) => (x.op === 'const' ? constant(-x.value) : neg(x)), // "-2" is the constant −2
+  };
+}
+
+/**
+ * The deepest nesting (brackets, signs, exponents) and the longest chain of operations an
+ * expression may have: the parser, `backward` and the renderers recurse, and overflow the stack
+ * a few thousand levels down; no picture is readable that deep anyway.
+ */
+export const MAX_EXPRESSION_DEPTH = 500;
+
 /**
  * Builds a scalar graph from an expression, taking each variable's value from `values`.
  * Grammar (usual precedence, `^` binds tightest and to the right, `-x^2` is `-(x^2)`):
@@ -60,8 +113,15 @@ const show = (t: Token): string => (t.kind === 'end' ? 'end of input' : `'${t.te
  * price.value; // 715.0000000000001
  */
 export function parseExpression(source: string, values: Readonly<Record<string, number>>): Node {
+  return parseWith(source, scalarBuilder(values));
+}
+
+/**
+ * Parses an expression with the grammar of parseExpression (plus `@`, at the precedence of `*`,
+ * where the builder has it) and builds it with `builder`.
+ */
+export function parseWith<T>(source: string, builder: ExpressionBuilder<T>): T {
   const tokens = tokenize(source);
-  const variables = new Map<string, Node>();
   let i = 0;
   const peek = (): Token => tokens[i];
   const next = (): Token => tokens[i++];
@@ -72,32 +132,57 @@ export function parseExpression(source: string, values: Readonly<Record<string, 
     if (peek().text !== text) fail(peek(), `expected '${text}' but found ${show(peek())}`);
     i++;
   };
+  const isOp = (t: Token, ...ops: Operator[]): boolean => t.kind === 'sym' && ops.some((o) => o === t.text && builder.operators.has(o));
+  // the depth of each operation built: the longest chain of operations below it (inputs: 0)
+  const depths = new Map<T, number>();
+  const chain = (t: Token, n: T, ...operands: T[]): T => {
+    const depth = 1 + Math.max(0, ...operands.map((x) => depths.get(x) ?? 0));
+    if (depth > MAX_EXPRESSION_DEPTH) fail(t, `expression too deep: a chain of more than ${MAX_EXPRESSION_DEPTH} operations`);
+    depths.set(n, depth);
+    return n;
+  };
+  let nesting = 0;
 
-  function expr(): Node {
+  function expr(): T {
     let n = term();
-    while (peek().text === '+' || peek().text === '-') n = next().text === '+' ? add(n, term()) : sub(n, term());
+    while (isOp(peek(), '+', '-')) {
+      const op = next();
+      const rhs = term();
+      n = chain(op, builder.binary(op.text as Operator, n, rhs), n, rhs);
+    }
     return n;
   }
-  function term(): Node {
+  function term(): T {
     let n = unary();
-    while (peek().text === '*' || peek().text === '/') n = next().text === '*' ? mul(n, unary()) : div(n, unary());
+    while (isOp(peek(), '*', '/', '@')) {
+      const op = next();
+      const rhs = unary();
+      n = chain(op, builder.binary(op.text as Operator, n, rhs), n, rhs);
+    }
     return n;
   }
-  function unary(): Node {
-    if (peek().text !== '-') return power();
-    i++;
-    const x = unary();
-    return x.op === 'const' ? constant(-x.value) : neg(x); // "-2" is the constant −2
+  function unary(): T {
+    // every level of brackets, signs and exponents passes through here
+    if (++nesting > MAX_EXPRESSION_DEPTH) fail(peek(), `expression nested too deeply (more than ${MAX_EXPRESSION_DEPTH} levels)`);
+    try {
+      if (peek().text !== '-') return power();
+      const sign = next();
+      const x = unary();
+      return chain(sign, builder.negate(x), x);
+    } finally {
+      nesting--;
+    }
   }
-  function power(): Node {
+  function power(): T {
     const base = primary();
-    if (peek().text !== '^') return base;
-    i++;
-    return powOf(base, unary());
+    if (!isOp(peek(), '^')) return base;
+    const op = next();
+    const exponent = unary();
+    return chain(op, builder.binary('^', base, exponent), base, exponent);
   }
-  function primary(): Node {
+  function primary(): T {
     const t = next();
-    if (t.kind === 'num') return constant(Number(t.text));
+    if (t.kind === 'num') return builder.number(Number(t.text));
     if (t.text === '(') {
       const n = expr();
       expect(')');
@@ -105,25 +190,22 @@ export function parseExpression(source: string, values: Readonly<Record<string, 
     }
     if (t.kind !== 'id') return fail(t);
     if (peek().text === '(') return call(t);
-    let v = variables.get(t.text);
-    if (!v) {
-      if (!Object.hasOwn(values, t.text)) {
-        const known = Object.keys(values);
-        fail(t, `unknown variable '${t.text}'`, known.length ? `known variables: ${known.join(', ')}` : 'no variable values were given');
-      }
-      variables.set(t.text, (v = input(t.text, values[t.text])));
+    const v = builder.variable(t.text);
+    if (v === undefined) {
+      const known = builder.known();
+      fail(t, `unknown variable '${t.text}'`, known.length ? `known variables: ${known.join(', ')}` : 'no variable values were given');
     }
-    return v;
+    return v as T;
   }
-  function call(name: Token): Node {
-    if (!Object.hasOwn(FUNCTIONS, name.text)) fail(name, `unknown function '${name.text}'`, `functions: ${Object.keys(FUNCTIONS).join(', ')}`);
-    const f = FUNCTIONS[name.text];
+  function call(name: Token): T {
+    if (!Object.hasOwn(builder.functions, name.text)) fail(name, `unknown function '${name.text}'`, `functions: ${Object.keys(builder.functions).join(', ')}`);
+    const f = builder.functions[name.text];
     expect('(');
     const args = [expr()];
     while (peek().text === ',') { i++; args.push(expr()); }
     if (args.length !== f[0]) fail(name, `${name.text} takes ${f[0]} argument${f[0] > 1 ? 's' : ''}, got ${args.length}`);
     expect(')');
-    return f[1](...args);
+    return chain(name, f[1](...args), ...args);
   }
 
   const root = expr();

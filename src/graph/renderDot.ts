@@ -1,15 +1,13 @@
-import { edgeGrads } from './backward.js';
-import { formatNumber } from './format.js';
 import { type Node, topoSort } from './node.js';
-import { expressionOf } from './renderText.js';
+import { type DrawNode, type NodeText, SCALAR_TEXT } from './picture.js';
 
 /** Gradient colour in every picture (the book draws backward in red). */
 export const GRAD_COLOR = '#d62728';
 
 const quote = (s: string): string => `"${s.replace(/[\\"]/g, '\\$&')}"`;
 const html = (s: string): string => s.replace(/[&<>]/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt' }[c]};`);
-const edgeLabel = (value: number, grad: number): string =>
-  `<${html(formatNumber(value))}<BR/><FONT COLOR="${GRAD_COLOR}">${html(formatNumber(grad))}</FONT>>`;
+const edgeLabel = (value: string, grad: string): string =>
+  `<${html(value)}<BR/><FONT COLOR="${GRAD_COLOR}">${html(grad)}</FONT>>`;
 
 /**
  * The graph in Graphviz DOT, left to right: operations as circles, inputs and constants as
@@ -18,23 +16,25 @@ const edgeLabel = (value: number, grad: number): string =>
  *
  * @example
  * renderDot(appleGraph()); // 'digraph "price" {\n  rankdir=LR;\n …  n0 -> n2 [label=<100<BR/>…'
+ *
+ * `text` says what the edges carry (numbers for scalar graphs, shapes for autograd graphs).
  */
-export function renderDot(root: Node): string {
+export function renderDot<T extends DrawNode<T> = Node>(root: T, text: NodeText<T> = SCALAR_TEXT as unknown as NodeText<T>): string {
   const order = topoSort(root);
   const id = new Map(order.map((n, k) => [n, `n${k}`]));
   const lines = [
     `digraph ${quote(root.name ?? 'graph')} {`,
     '  rankdir=LR;',
-    `  label=${quote(expressionOf(root))};`,
+    `  label=${quote(text.expression(root))};`,
     '  node [shape=circle, fontname="sans-serif"];',
     '  edge [fontname="sans-serif"];',
   ];
   for (const n of order) lines.push(`  ${id.get(n)} [label=${quote(n.label)}${n.inputs.length ? '' : ', shape=plaintext'}];`);
   for (const n of order) {
-    const grads = edgeGrads(n);
-    n.inputs.forEach((i, k) => lines.push(`  ${id.get(i)} -> ${id.get(n)} [label=${edgeLabel(i.value, grads[k])}];`));
+    const grads = text.edgeGrads(n);
+    n.inputs.forEach((i, k) => lines.push(`  ${id.get(i)} -> ${id.get(n)} [label=${edgeLabel(text.value(i), grads[k] ?? '')}];`));
   }
   lines.push(`  out [label=${quote(root.name ?? '')}, shape=plaintext];`);
-  lines.push(`  ${id.get(root)} -> out [label=${edgeLabel(root.value, root.grad)}];`, '}');
+  lines.push(`  ${id.get(root)} -> out [label=${edgeLabel(text.value(root), text.grad(root))}];`, '}');
   return lines.join('\n');
 }

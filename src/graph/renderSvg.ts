@@ -1,9 +1,7 @@
-import { edgeGrads } from './backward.js';
-import { formatNumber } from './format.js';
 import { FONT_SIZE, type GraphLayout, layoutGraph } from './layout.js';
 import type { Node } from './node.js';
+import { type DrawNode, type NodeText, SCALAR_TEXT } from './picture.js';
 import { GRAD_COLOR } from './renderDot.js';
-import { expressionOf } from './renderText.js';
 import { type Xml, el } from './xml.js';
 
 const arrowhead = (id: string, fill: string): Xml =>
@@ -38,29 +36,33 @@ export function labelledArrow(x1: number, y1: number, x2: number, y2: number, ab
  * const price = appleGraph();
  * backward(price);
  * writeFileSync('apple.svg', renderSvg(price));
+ *
+ * `text` says what the edges carry (numbers for scalar graphs, shapes for autograd graphs).
  */
-export function renderSvg(root: Node, layout: GraphLayout = layoutGraph(root)): string {
-  const { width, height, nodes, output } = layout;
+export function renderSvg<T extends DrawNode<T> = Node>(
+  root: T, layout?: GraphLayout<T> | null, text: NodeText<T> = SCALAR_TEXT as unknown as NodeText<T>,
+): string {
+  const { width, height, nodes, output } = layout ?? layoutGraph(root, text);
   const index = new Map(nodes.map((b, k) => [b.node, k]));
   const edges: Xml[] = [];
   for (const b of nodes) {
-    const grads = edgeGrads(b.node);
+    const grads = text.edgeGrads(b.node);
     b.node.inputs.forEach((input, k) => {
       const a = nodes[index.get(input)!];
       const len = Math.hypot(b.x - a.x, b.y - a.y) || 1, ux = (b.x - a.x) / len, uy = (b.y - a.y) / len;
       edges.push(labelledArrow(a.x + ux * a.r, a.y + uy * a.r, b.x - ux * b.r, b.y - uy * b.r,
-        formatNumber(input.value), formatNumber(grads[k]), { class: 'edge', 'data-from': index.get(input)!, 'data-to': index.get(b.node)! }));
+        text.value(input), grads[k] ?? '', { class: 'edge', 'data-from': index.get(input)!, 'data-to': index.get(b.node)! }));
     });
   }
-  edges.push(labelledArrow(output.x1, output.y, output.x2, output.y, formatNumber(root.value), formatNumber(root.grad), { class: 'edge output' }));
+  edges.push(labelledArrow(output.x1, output.y, output.x2, output.y, text.value(root), text.grad(root), { class: 'edge output' }));
   const baseline = FONT_SIZE * 0.35; // shifts text down so its middle sits on y
   const shapes = nodes.map((b, k) =>
     b.r
       ? el('g', { class: 'node', 'data-node': k },
           el('circle', { cx: b.x, cy: b.y, r: b.r, fill: 'white', stroke: 'black' }),
           el('text', { x: b.x, y: b.y + baseline, 'text-anchor': 'middle' }, b.node.label))
-      : el('g', { class: b.node.op, 'data-node': k }, el('text', { x: b.x - 4, y: b.y + baseline, 'text-anchor': 'end' }, b.node.label)));
+      : el('g', { class: text.kind(b.node), 'data-node': k }, el('text', { x: b.x - 4, y: b.y + baseline, 'text-anchor': 'end' }, b.node.label)));
   const rootName = root.name ? [el('text', { x: output.x2 + 6, y: output.y + baseline }, root.name)] : [];
   return el('svg', { xmlns: 'http://www.w3.org/2000/svg', width, height, viewBox: `0 0 ${Math.round(width * 10) / 10} ${Math.round(height * 10) / 10}`, 'font-family': 'sans-serif', 'font-size': FONT_SIZE },
-    el('title', {}, `${root.name ?? 'out'} = ${expressionOf(root)}`), ARROW_DEFS, ...edges, ...shapes, ...rootName).xml + '\n';
+    el('title', {}, `${root.name ?? 'out'} = ${text.expression(root)}`), ARROW_DEFS, ...edges, ...shapes, ...rootName).xml + '\n';
 }

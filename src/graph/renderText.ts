@@ -1,5 +1,8 @@
-import { formatNumber } from './format.js';
-import { type Node, graphInputs, topoSort } from './node.js';
+import { type Node, topoSort } from './node.js';
+import { type DrawNode, type NodeText, SCALAR_TEXT } from './picture.js';
+
+/** The default text of the drawings: a scalar graph's numbers. */
+const scalar = <T extends DrawNode<T>>(): NodeText<T> => SCALAR_TEXT as unknown as NodeText<T>;
 
 /** Binding strength of infix operators, as the parser reads them. */
 const PRECEDENCE: Partial<Record<string, number>> = { add: 1, sub: 1, mul: 2, div: 2, pow: 4, powConst: 4 };
@@ -30,9 +33,9 @@ export function expressionOf(root: Node): string {
  * A name for every node, for listings: its own name, else `t1`, `t2`, … in topological order
  * (`out` for an unnamed root).
  */
-export function nodeNames(root: Node): Map<Node, string> {
+export function nodeNames<T extends DrawNode<T> = Node>(root: T, text: NodeText<T> = scalar<T>()): Map<T, string> {
   let k = 0;
-  return new Map(topoSort(root).map((n) => [n, n.name ?? (n.op === 'const' ? n.label : n === root ? 'out' : `t${++k}`)]));
+  return new Map(topoSort(root).map((n) => [n, n.name ?? (text.kind(n) === 'const' ? n.label : n === root ? 'out' : `t${++k}`)]));
 }
 
 /**
@@ -55,24 +58,24 @@ export function nodeNames(root: Node): Map<Node, string> {
  * // ∂price/∂apple     = 2.2
  * // …
  */
-export function renderText(root: Node): string {
-  const names = nodeNames(root);
-  const name = (n: Node): string => names.get(n)!;
+export function renderText<T extends DrawNode<T> = Node>(root: T, text: NodeText<T> = scalar<T>()): string {
+  const names = nodeNames(root, text);
+  const name = (n: T): string => names.get(n)!;
   const rows = [['node', 'op', 'inputs', 'value', 'grad']];
   for (const n of topoSort(root)) {
-    rows.push([name(n), n.inputs.length ? n.label : n.op, n.inputs.map(name).join(', '), formatNumber(n.value), formatNumber(n.grad)]);
+    rows.push([name(n), n.inputs.length ? n.label : text.kind(n), n.inputs.map(name).join(', '), text.value(n), text.grad(n)]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => [...r[c]].length)));
   const table = rows.map((r) => r.map((cell, c) => (c >= 3 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd());
-  const inputs = graphInputs(root);
+  const inputs = topoSort(root).filter((n) => text.kind(n) === 'input');
   const lhs = inputs.map((n) => `∂${name(root)}/∂${name(n)}`);
   const lhsWidth = Math.max(0, ...lhs.map((s) => [...s].length));
   return [
-    `${name(root)} = ${expressionOf(root)}`,
+    `${name(root)} = ${text.expression(root)}`,
     '',
     ...table,
     '',
-    `${name(root)} = ${formatNumber(root.value)}`,
-    ...inputs.map((n, k) => `${lhs[k].padEnd(lhsWidth)} = ${formatNumber(n.grad)}`),
+    `${name(root)} = ${text.value(root)}`,
+    ...inputs.map((n, k) => `${lhs[k].padEnd(lhsWidth)} = ${text.grad(n)}`),
   ].join('\n');
 }

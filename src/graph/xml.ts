@@ -10,6 +10,7 @@ export function escapeXml(text: string): string {
 
 /** Markup made by `el`, kept apart from plain strings so it is not escaped twice. */
 export interface Xml {
+  /** The markup text. */
   xml: string;
 }
 

@@ -13,5 +13,6 @@
  * }
  */
 export class ModelFileError extends Error {
+  /** 'ModelFileError', so printed messages and stack traces name the class. */
   override name = 'ModelFileError';
 }

@@ -15,11 +15,10 @@
  * shape is checked against the file's size (with BigInt, so no product overflows) before any
  * tensor memory is allocated, and every failure is a {@link ModelFileError} naming the file and
  * the field. The writer is deterministic: the same tensors and metadata give the same bytes.
+ *
+ * Bytes in, bytes out: no file system here (browsers too); safetensorsFiles.ts adds the files.
  */
-import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { fmtShape } from '../tensor/ShapeError.js';
-import { writeFileAtomic } from './atomicWrite.js';
 import { ModelFileError } from './ModelFileError.js';
 
 /** Element types this module reads and writes, named as `Tensor` names them. */
@@ -35,14 +34,19 @@ export type SafetensorsArray =
 export interface TensorLike {
   /** Checked against the array type if given; otherwise taken from it (Int32Array → int32). */
   readonly dtype?: SafetensorsDType;
+  /** The size of each dimension; their product is `data.length` (`[]` for a scalar). */
   readonly shape: readonly number[];
+  /** The elements, row-major. */
   readonly data: SafetensorsArray;
 }
 
 /** One tensor read from a file. `data` is a fresh copy, aligned, owned by the caller. */
 export interface SafetensorsTensor {
+  /** The element type, from the header's dtype code (F32 → float32). */
   dtype: SafetensorsDType;
+  /** The size of each dimension, as the header gives it. */
   shape: number[];
+  /** The elements, row-major, in the typed array of `dtype`. */
   data: SafetensorsArray;
 }
 
@@ -51,7 +55,9 @@ export interface SafetensorsTensor {
  * `__proto__`); tensors appear in the order of their data in the file.
  */
 export interface SafetensorsFile {
+  /** Every tensor in the file, by its name in the header. */
   tensors: Record<string, SafetensorsTensor>;
+  /** The header's `__metadata__` (string → string); empty if the file has none. */
   metadata: Record<string, string>;
 }
 
@@ -92,6 +98,21 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const q = (s: string): string => JSON.stringify(s);
 
 /**
+ * A value from a file as JSON, for a message: cut to 80 characters, since a hostile header may
+ * hold megabytes there, or arrays nested too deep for JSON.stringify.
+ * @internal shared with modelFile.ts
+ */
+export function briefJson(x: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(x) ?? String(x);
+  } catch {
+    text = `${Array.isArray(x) ? 'an array' : 'an object'} nested too deep to show`;
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
  * The bytes of a safetensors file holding `tensors` and `metadata`.
  *
  * Tensors are written in the reference writer's order: by dtype (64-bit first), then by name
@@ -111,7 +132,8 @@ export function serializeSafetensors(tensors: Readonly<Record<string, TensorLike
   return encode(tensors, metadata, 'serializeSafetensors');
 }
 
-function encode(tensors: Readonly<Record<string, TensorLike>>, metadata: Readonly<Record<string, string>> | undefined, what: string): Uint8Array {
+/** serializeSafetensors, with errors starting `what:` (safetensors.ts: `cannot save FILE:`). @internal */
+export function encode(tensors: Readonly<Record<string, TensorLike>>, metadata: Readonly<Record<string, string>> | undefined, what: string): Uint8Array {
   const bad = (msg: string): ModelFileError => new ModelFileError(`${what}: ${msg}`);
   const items = Object.keys(tensors).map((name) => {
     if (name === METADATA) throw bad(`${q(METADATA)} is reserved for metadata and cannot name a tensor`);
@@ -220,12 +242,12 @@ export function parseSafetensors(bytes: Uint8Array, name: string): SafetensorsFi
     if (missing !== undefined) throw bad(`${where}: missing ${missing}`);
     const { dtype, shape, data_offsets: offsets } = value;
     const info = DTYPES.find((d) => d.code === dtype);
-    if (!info) throw bad(`${where}: dtype ${JSON.stringify(dtype)} is not supported (supported: ${DTYPES.map((d) => d.code).join(', ')})`);
-    if (!Array.isArray(shape)) throw bad(`${where}: shape ${JSON.stringify(shape)} is not a list`);
+    if (!info) throw bad(`${where}: dtype ${briefJson(dtype)} is not supported (supported: ${DTYPES.map((d) => d.code).join(', ')})`);
+    if (!Array.isArray(shape)) throw bad(`${where}: shape ${briefJson(shape)} is not a list`);
     const badDim = shape.findIndex((d) => !isCount(d));
-    if (badDim >= 0) throw bad(`${where}: shape ${JSON.stringify(shape)}: dimension ${badDim} (${JSON.stringify(shape[badDim])}) is not a whole number ≥ 0`);
+    if (badDim >= 0) throw bad(`${where}: shape ${briefJson(shape)}: dimension ${badDim} (${briefJson(shape[badDim])}) is not a whole number ≥ 0`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
-      throw bad(`${where}: data_offsets ${JSON.stringify(offsets)} is not a pair [begin, end] of whole numbers ≥ 0`);
+      throw bad(`${where}: data_offsets ${briefJson(offsets)} is not a pair [begin, end] of whole numbers ≥ 0`);
     }
     const [begin, end] = offsets as number[];
     if (begin > end) throw bad(`${where}: data_offsets [${begin}, ${end}] end before they begin`);
@@ -272,45 +294,6 @@ export function parseSafetensors(bytes: Uint8Array, name: string): SafetensorsFi
     tensors[key] = { dtype: info.name, shape, data: new info.array(raw.buffer, 0, (end - begin) / info.array.BYTES_PER_ELEMENT) };
   }
   return { tensors, metadata };
-}
-
-/**
- * Writes a safetensors file atomically (a temporary file, then a rename), so a crash or a
- * failure never leaves a half-written model, and an existing file survives any error.
- *
- * @throws {ModelFileError} naming `path` if the tensors cannot be serialized or the file written
- *
- * @example
- * saveSafetensors('model.safetensors', { W1: net.params.W1, b1: net.params.b1 }, { hidden: '50' });
- */
-export function saveSafetensors(path: string, tensors: Readonly<Record<string, TensorLike>>, metadata?: Readonly<Record<string, string>>): void {
-  const bytes = encode(tensors, metadata, `cannot save ${path}`);
-  try {
-    writeFileAtomic(path, bytes);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? `directory ${dirname(path)} does not exist` : fsReason(e);
-    throw new ModelFileError(`cannot save ${path}: ${reason}`, { cause: e });
-  }
-}
-
-/**
- * Reads and checks a safetensors file (see {@link parseSafetensors}).
- *
- * @throws {ModelFileError} naming `path` if it is missing, unreadable or invalid
- *
- * @example
- * const file = loadSafetensors('model.safetensors');
- * expectTensors(file, { W1: { shape: [784, 50] }, b1: { shape: [50] } }, 'model.safetensors');
- */
-export function loadSafetensors(path: string): SafetensorsFile {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new ModelFileError(`cannot read ${path}: ${fsReason(e)}`, { cause: e });
-  }
-  return parseSafetensors(bytes, path);
 }
 
 /**
@@ -407,12 +390,4 @@ function describe(x: unknown): string {
   if (ArrayBuffer.isView(x)) return `a ${x.constructor.name}`;
   if (typeof x === 'object') return 'an object';
   return `a ${typeof x} (${typeof x === 'string' ? q(x) : String(x)})`;
-}
-
-function fsReason(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EISDIR') return 'it is a directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  return (e as Error).message;
 }

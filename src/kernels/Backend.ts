@@ -17,13 +17,19 @@ export type FloatArray = Float32Array | Float64Array;
 export interface Storage {
   /** A view of the elements; re-read it after any call that may grow the backend's memory. */
   readonly data: FloatArray;
+  /** Number of elements. */
   readonly length: number;
+  /** 'float32' or 'float64'. */
   readonly dtype: DType;
 }
 
 export interface Backend {
   /** Short name: 'js', 'wasm'. */
   readonly name: string;
+  /** Threads its large kernels run on, the caller's included (the WebAssembly backend: 2 where possible); 1 when absent. */
+  readonly threads?: number;
+  /** Why it runs on one thread although more were asked for (no shared memory, a browser's main thread, ...), or null. */
+  readonly singleThreadReason?: string | null;
 
   /** Zero-filled storage for `length` elements of `dtype`. */
   alloc(length: number, dtype: DType): Storage;
@@ -114,17 +120,28 @@ export interface Backend {
 /**
  * Where the windows of a convolution or pooling lie: input (N, C, H, W) = (batch, channels,
  * height, width), windows filterH×filterW moved by `stride` over the input padded by `pad`,
- * giving outH = (H + 2·pad − filterH) / stride + 1 rows and outW columns of windows.
+ * giving outH = ⌊(H + 2·pad − filterH) / stride⌋ + 1 rows and outW columns of windows (the book's
+ * `//`: a last window that would run past the padded input is dropped).
  */
 export interface ConvGeometry {
+  /** N, images in the batch. */
   readonly batch: number;
+  /** C, channels per image. */
   readonly channels: number;
+  /** H, input rows. */
   readonly height: number;
+  /** W, input columns. */
   readonly width: number;
+  /** Window height. */
   readonly filterH: number;
+  /** Window width. */
   readonly filterW: number;
+  /** Step between windows. */
   readonly stride: number;
+  /** Zero padding on each side. */
   readonly pad: number;
+  /** Windows down: (H + 2·pad − filterH) / stride + 1. */
   readonly outH: number;
+  /** Windows across: (W + 2·pad − filterW) / stride + 1. */
   readonly outW: number;
 }

@@ -9,10 +9,12 @@
  * const [dx, dy] = add.backward(1.1); // [1.1, 1.1]
  */
 export class AddLayer {
+  /** out = x + y. */
   forward(x: number, y: number): number {
     return x + y;
   }
 
+  /** [dx, dy] = [dout, dout]. */
   backward(dout: number): [dx: number, dy: number] {
     return [dout * 1, dout * 1]; // ∂(x+y)/∂x = ∂(x+y)/∂y = 1
   }

@@ -11,21 +11,33 @@ import type { Layer } from './Layer.js';
  *   dx = dout · Wᵀ,  dW = xᵀ · dout,  db = Σ_rows dout.
  *
  * @example
- * const affine = new Affine(W, b);   // W: (784, 50), b: (50)
- * const out = affine.forward(x);     // x: (100, 784) → (100, 50)
- * const dx = affine.backward(dout);  // dout: (100, 50) → (100, 784); sets affine.dW, affine.db
+ * ```ts
+ * import { Affine, Tensor } from 'backprop-ts';
+ *
+ * const W = Tensor.from([[1, 2, 3], [4, 5, 6]]);         // (2 inputs, 3 outputs); MNIST: (784, 50)
+ * const affine = new Affine(W, Tensor.from([1, 2, 3]));
+ * const out = affine.forward(Tensor.from([[1, 1]]));    // x · W + b = [[6, 9, 12]]
+ * const dx = affine.backward(Tensor.from([[1, 0, 0]])); // dout · Wᵀ = [[1, 4]]; sets affine.dW, affine.db
+ * console.log(out.toArray(), dx.toArray(), affine.dW?.toArray(), affine.db?.toArray());
+ * ```
  */
 export class Affine implements Layer {
   /** The input, as (N, −1). */
   x: Tensor | null = null;
   /** The input's shape before flattening. */
   originalXShape: readonly number[] | null = null;
+  /** dW = xᵀ · dout, after backward. */
   dW: Tensor | null = null;
+  /** db = Σ_rows dout, after backward. */
   db: Tensor | null = null;
   private out: Tensor | null = null;
   private dx: Tensor | null = null;
   private dxView: Tensor | null = null;
 
+  /**
+   * @param W Weights (inputs, outputs).
+   * @param b Biases (outputs).
+   */
   constructor(public W: Tensor, public b: Tensor) {
     if (W.ndim !== 2) throw new ShapeError(`Affine: W must be 2-D, got shape ${fmtShape(W.shape)}`);
     if (b.size !== W.shape[1]) {
@@ -33,6 +45,7 @@ export class Affine implements Layer {
     }
   }
 
+  /** out = x · W + b, with x seen as (N, −1). */
   forward(x: Tensor): Tensor {
     this.originalXShape = x.shape;
     const n = x.ndim === 1 ? 1 : x.shape[0];

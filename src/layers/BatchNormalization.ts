@@ -25,9 +25,13 @@ import type { Layer } from './Layer.js';
 export class BatchNormalization implements Layer {
   /** The book's ε, added to the variance before the square root. */
   readonly eps = 1e-6;
+  /** The running mean of each feature, used at inference. */
   readonly runningMean: Tensor;
+  /** The running variance of each feature, used at inference. */
   readonly runningVar: Tensor;
+  /** dγ = Σ_rows dout · xn, after backward. */
   dgamma: Tensor | null = null;
+  /** dβ = Σ_rows dout, after backward. */
   dbeta: Tensor | null = null;
   /** The normalized input of the last forward pass, (N, D). */
   xn: Tensor | null = null;
@@ -67,6 +71,7 @@ export class BatchNormalization implements Layer {
     this.runningVar = runningVar ?? Tensor.zeros([d], like);
   }
 
+  /** out = γ · xn + β, normalized by the batch's statistics in training (updating the running ones), by the running ones at inference. */
   forward(x: Tensor, train = true): Tensor {
     const n = x.ndim === 0 ? 1 : x.shape[0];
     const features = n === 0 ? 0 : x.size / n;

@@ -7,7 +7,8 @@ import type { Layer } from './Layer.js';
 /**
  * The convolution layer (the book's `Convolution`, chapter 7): FN filters W (FN, C, FH, FW)
  * and biases b (FN) slide over a batch of images x (N, C, H, W), giving (N, FN, outH, outW)
- * with outH = (H + 2·pad − FH) / stride + 1.
+ * with outH = (H + 2·pad − FH) // stride + 1, floored as in the book (a last partial window is
+ * dropped: 3×3 filters with stride 2 on 8×8 give 3×3).
  *
  * As in the book, im2col turns the windows into rows of `col`, so the layer is an affine layer
  * on those rows: out = col · W_colᵀ + b, with W_col = W viewed as (FN, C·FH·FW). Backward:
@@ -25,6 +26,7 @@ export class Convolution implements Layer {
   col: Tensor | null = null;
   /** Shaped like W. */
   dW: Tensor | null = null;
+  /** db = Σ dout over the batch and positions, shaped like b. */
   db: Tensor | null = null;
   // Layer-owned buffers (and views of them), reused while the shapes stay the same.
   private wCol: Tensor | null = null;
@@ -39,6 +41,12 @@ export class Convolution implements Layer {
   private dcol: Tensor | null = null;
   private dx: Tensor | null = null;
 
+  /**
+   * @param W Filters (FN, C, FH, FW).
+   * @param b Biases (FN).
+   * @param stride Step between windows (1).
+   * @param pad Zero padding on each side (0).
+   */
   constructor(public W: Tensor, public b: Tensor, readonly stride = 1, readonly pad = 0) {
     if (W.ndim !== 4) throw new ShapeError(`Convolution: W must be 4-D (FN, C, FH, FW), got shape ${fmtShape(W.shape)}`);
     if (b.size !== W.shape[0]) {
@@ -49,6 +57,7 @@ export class Convolution implements Layer {
     }
   }
 
+  /** (N, C, H, W) → (N, FN, outH, outW): out = col · W_colᵀ + b. */
   forward(x: Tensor): Tensor {
     const [FN, C, FH, FW] = this.W.shape;
     if (x.ndim !== 4) {

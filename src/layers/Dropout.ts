@@ -30,10 +30,15 @@ export class Dropout implements Layer {
   private dx: Tensor | null = null;
   private drawn: Tensor | null = null;
 
+  /**
+   * @param dropoutRatio The fraction of elements dropped in training, in [0, 1) (0.5).
+   * @param rng The generator of the masks.
+   */
   constructor(readonly dropoutRatio = 0.5, readonly rng: Random = new Random(0)) {
     if (!(dropoutRatio >= 0 && dropoutRatio < 1)) throw new RangeError(`Dropout: the ratio must be in [0, 1), got ${dropoutRatio}`);
   }
 
+  /** Training (default): out = x · mask with a new mask; inference: out = x · (1 − dropoutRatio). */
   forward(x: Tensor, train = true): Tensor {
     this.trained = train;
     if (!train) {
@@ -54,6 +59,7 @@ export class Dropout implements Layer {
     return this.out;
   }
 
+  /** dx = dout · mask, or dout · (1 − dropoutRatio) after an inference pass. */
   backward(dout: Tensor): Tensor {
     if (!this.out) throw new Error('Dropout: backward called before forward');
     if (!this.trained) {

@@ -19,6 +19,7 @@ export class Flatten implements Layer {
   private out: Tensor | null = null;
   private dx: Tensor | null = null;
 
+  /** (N, …) → (N, −1), a view of x. */
   forward(x: Tensor): Tensor {
     if (x.ndim < 1) throw new ShapeError(`Flatten: input must have a batch dimension, got shape ${fmtShape(x.shape)}`);
     const features = x.shape.slice(1).reduce((a, d) => a * d, 1);
@@ -27,6 +28,7 @@ export class Flatten implements Layer {
     return this.out;
   }
 
+  /** dout in the input's shape, a view of dout. */
   backward(dout: Tensor): Tensor {
     if (!this.inputShape || !this.out) throw new Error('Flatten: backward called before forward');
     if (dout.size !== this.out.size) {

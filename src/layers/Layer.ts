@@ -10,6 +10,8 @@ import type { Tensor } from '../tensor/Tensor.js';
  * calling the same layer again. No layer modifies the tensors it is given.
  */
 export interface Layer {
+  /** The output for input x, keeping what backward needs. */
   forward(x: Tensor): Tensor;
+  /** dx = ∂L/∂x from dout = ∂L/∂out, storing the parameters' gradients. */
   backward(dout: Tensor): Tensor;
 }

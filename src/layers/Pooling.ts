@@ -5,9 +5,13 @@ import type { Layer } from './Layer.js';
 
 /**
  * Max pooling (the book's `Pooling`, chapter 7): the largest value of each poolH×poolW window,
- * per channel, (N, C, H, W) → (N, C, outH, outW) with outH = (H + 2·pad − poolH) / stride + 1.
- * The stride defaults to 2, as in the book. Forward keeps where each maximum was (the first on
- * ties); backward sends each dout element there and 0 everywhere else.
+ * per channel, (N, C, H, W) → (N, C, outH, outW) with outH = (H + 2·pad − poolH) // stride + 1,
+ * floored as the book's im2col does, so a last partial window is dropped (2×2, stride 2 on 7×7
+ * gives 3×3). The stride defaults to 2, as in the book. With pad > 0 the input is padded with
+ * zeros, as the book's im2col pads it (np.pad), so a padding cell can be a window's maximum; the
+ * book's own Pooling.forward leaves pad out of its output size and only runs with pad 0. Forward
+ * keeps where each maximum was (the first on ties); backward sends each dout element there and
+ * 0 everywhere else (nothing for a maximum in the padding).
  *
  * @example
  * const pool = new Pooling(2, 2);     // 2×2 windows, stride 2
@@ -22,12 +26,19 @@ export class Pooling implements Layer {
   private out: Tensor | null = null;
   private dx: Tensor | null = null;
 
+  /**
+   * @param poolH Window height.
+   * @param poolW Window width.
+   * @param stride Step between windows (2).
+   * @param pad Zero padding on each side (0).
+   */
   constructor(readonly poolH: number, readonly poolW: number, readonly stride = 2, readonly pad = 0) {
     for (const [name, v, min] of [['poolH', poolH, 1], ['poolW', poolW, 1], ['stride', stride, 1], ['pad', pad, 0]] as const) {
       if (!(Number.isInteger(v) && v >= min)) throw new RangeError(`Pooling: ${name} must be a whole number ≥ ${min}, got ${v}`);
     }
   }
 
+  /** (N, C, H, W) → (N, C, outH, outW): the maximum of each window. */
   forward(x: Tensor): Tensor {
     convGeometry(x.shape, this.poolH, this.poolW, this.stride, this.pad, 'Pooling'); // shape errors name this layer
     const r = maxPool(x, this.poolH, this.poolW, this.stride, this.pad, this.out, this.argMax);
@@ -37,6 +48,7 @@ export class Pooling implements Layer {
     return this.out;
   }
 
+  /** Each dout element goes to where its window's maximum was; 0 elsewhere. */
   backward(dout: Tensor): Tensor {
     if (!this.x || !this.out || !this.argMax) throw new Error('Pooling: backward called before forward');
     if (dout.size !== this.out.size) {

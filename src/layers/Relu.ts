@@ -14,14 +14,17 @@ import type { Layer } from './Layer.js';
  * relu.backward(Tensor.from([[5, 5], [5, 5]]));     // [[5, 0], [0, 5]]
  */
 export class Relu implements Layer {
+  /** The output of the last forward pass (≤ 0 exactly where the book's mask is true). */
   out: Tensor | null = null;
   private dx: Tensor | null = null;
 
+  /** y = max(x, 0). */
   forward(x: Tensor): Tensor {
     this.out = relu(x, this.out);
     return this.out;
   }
 
+  /** dx = dout where x > 0, else 0. */
   backward(dout: Tensor): Tensor {
     if (!this.out) throw new Error('Relu: backward called before forward');
     this.dx = reluBackward(dout, this.out, this.dx); // dx = dout · [x > 0]

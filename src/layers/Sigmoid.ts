@@ -11,14 +11,17 @@ import type { Layer } from './Layer.js';
  * s.backward(Tensor.from([1]));  // [0.25]
  */
 export class Sigmoid implements Layer {
+  /** The output y of the last forward pass. */
   out: Tensor | null = null;
   private dx: Tensor | null = null;
 
+  /** y = 1 / (1 + exp(−x)). */
   forward(x: Tensor): Tensor {
     this.out = sigmoid(x, this.out);
     return this.out;
   }
 
+  /** dx = dout · y · (1 − y). */
   backward(dout: Tensor): Tensor {
     if (!this.out) throw new Error('Sigmoid: backward called before forward');
     this.dx = sigmoidBackward(dout, this.out, this.dx); // dx = dout · y · (1 − y)

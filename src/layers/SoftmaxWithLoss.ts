@@ -11,11 +11,18 @@ import { toLabels, type Targets } from '../functions/targets.js';
  * not a batch of 10, the book's pitfall with a single sample).
  *
  * @example
+ * ```ts
+ * import { SoftmaxWithLoss, Tensor } from 'backprop-ts';
+ *
  * const last = new SoftmaxWithLoss();
- * const loss = last.forward(scores, [3, 1, 4]);  // scores: (3, 10)
- * const dx = last.backward();                    // (y − t) / 3
+ * const scores = Tensor.from([[2, 1, 0.1], [0.5, 2.5, 0.3]], { dtype: 'float64' });  // 2 rows, 3 classes
+ * const loss = last.forward(scores, [0, 1]);     // mean of −log(softmax(scores)[label]): 0.3185
+ * const dx = last.backward();                    // (y − t) / 2
+ * console.log(loss, dx.toArray());
+ * ```
  */
 export class SoftmaxWithLoss {
+  /** The mean cross-entropy loss of the last forward pass. */
   loss: number | null = null;
   /** Softmax output. */
   y: Tensor | null = null;
@@ -24,6 +31,7 @@ export class SoftmaxWithLoss {
   private dx: Tensor | null = null;
   private inputShape: readonly number[] | null = null;
 
+  /** loss = −Σ t · log(softmax(x) + 1e-7) / N, keeping the softmax output y. */
   forward(x: Tensor, t: Targets): number {
     if (x.ndim !== 1 && x.ndim !== 2) {
       throw new ShapeError(`SoftmaxWithLoss: scores must be 1-D (one sample) or 2-D (a batch), got ${fmtShape(x.shape)}`);

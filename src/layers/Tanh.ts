@@ -11,14 +11,17 @@ import type { Layer } from './Layer.js';
  * t.backward(Tensor.from([1]));  // [1]
  */
 export class Tanh implements Layer {
+  /** The output y of the last forward pass. */
   out: Tensor | null = null;
   private dx: Tensor | null = null;
 
+  /** y = tanh(x). */
   forward(x: Tensor): Tensor {
     this.out = tanh(x, this.out);
     return this.out;
   }
 
+  /** dx = dout · (1 − y²). */
   backward(dout: Tensor): Tensor {
     if (!this.out) throw new Error('Tanh: backward called before forward');
     this.dx = tanhBackward(dout, this.out, this.dx); // dx = dout · (1 − y²)

@@ -13,6 +13,7 @@ import { Sequential, type SequentialLayer } from './Sequential.js';
 /** The activation after each hidden Affine layer. */
 export type Activation = 'relu' | 'sigmoid' | 'tanh';
 
+/** The book's MultiLayerNetExtend options, plus the generator, dtype and backend. */
 export interface MultiLayerNetOptions {
   /** 'relu' (default), 'sigmoid' or 'tanh'. */
   activation?: Activation;
@@ -30,7 +31,9 @@ export interface MultiLayerNetOptions {
   rng?: Random;
   /** Seed of a new generator when `rng` is not given (default 0). */
   seed?: number;
+  /** 'float32' (default) or 'float64' (gradient checks). */
   dtype?: DType;
+  /** The backend that owns the weights; the default backend if omitted. */
   backend?: Backend;
 }
 
@@ -54,13 +57,23 @@ const ACTIVATIONS: Record<Activation, () => SequentialLayer> = {
  * net.accuracy(xTest, tTest);                   // inference: running statistics, no dropout
  */
 export class MultiLayerNet extends Sequential {
+  /** The hidden layers' activation. */
   readonly activation: Activation;
+  /** Whether each hidden activation is followed by Dropout. */
   readonly useDropout: boolean;
+  /** Whether each hidden Affine is followed by BatchNormalization. */
   readonly useBatchnorm: boolean;
   /** Draws the initial weights, then the dropout masks. */
   readonly rng: Random;
+  /** The layers by the book's names (Affine1, BatchNorm1, Activation_function1, Dropout1, …). */
   readonly namedLayers: Readonly<Record<string, SequentialLayer>>;
 
+  /**
+   * @param inputSize Features per input row (784).
+   * @param hiddenSizeList The size of each hidden layer ([100, 100, 100]).
+   * @param outputSize Classes (10).
+   * @param options Activation, initialization, weight decay, dropout, batch norm, generator, dtype, backend.
+   */
   constructor(
     readonly inputSize: number,
     readonly hiddenSizeList: readonly number[],

@@ -16,7 +16,9 @@ import type { NamedTensors } from '../optimizers/Optimizer.js';
  * `{ inputGradient: false }` (Affine skips dx when it is the first layer with parameters).
  */
 export interface SequentialLayer {
+  /** The output for input x; `train` false for inference (Dropout, BatchNormalization). */
   forward(x: Tensor, train?: boolean): Tensor;
+  /** dx from dout, storing the parameters' gradients; with `inputGradient: false` a layer may skip dx. */
   backward(dout: Tensor, options?: { inputGradient: boolean }): Tensor | null;
   /**
    * The properties holding its parameters, each with its gradient at `d` + name after backward
@@ -31,8 +33,11 @@ export interface SequentialLayer {
 
 /** The loss at the end of the network (SoftmaxWithLoss by default). */
 export interface LossLayer {
+  /** The loss of the last forward pass. */
   readonly loss: number | null;
+  /** The loss of scores x against targets t (labels or one-hot rows). */
   forward(x: Tensor, t: Targets): number;
+  /** ∂L/∂x, with dout = 1 for the last layer. */
   backward(dout?: number): Tensor;
 }
 
@@ -47,18 +52,23 @@ export interface LossLayer {
  */
 export type ParamNaming = 'book' | 'index';
 
+/** The loss layer, weight decay and parameter naming of a Sequential. */
 export interface SequentialOptions {
   /** SoftmaxWithLoss if not given. */
   lastLayer?: LossLayer;
   /** L2 weight decay λ on every parameter named W: loss += ½λ Σ‖W‖², dW += λW (0). */
   weightDecayLambda?: number;
+  /** How parameters are named: 'book' (W1 b1 gamma1 …, default) or 'index' (0.W 0.b …). */
   names?: ParamNaming;
 }
 
 /** Everything of a network's state besides its layout: copies of parameters and buffers, and generator states. */
 export interface NetworkState {
+  /** Copies of the parameters, by name. */
   params: NamedTensors;
+  /** Copies of the buffers (running statistics), by name. */
   buffers: NamedTensors;
+  /** The states of the layers' generators (Dropout), by layer. */
   random: Record<string, RandomState>;
 }
 
@@ -94,8 +104,11 @@ interface Entry {
  * new Adam().update(net.params, grads);
  */
 export class Sequential {
+  /** The layers, in forward order. */
   readonly layers: readonly SequentialLayer[];
+  /** The loss layer (SoftmaxWithLoss by default). */
   readonly lastLayer: LossLayer;
+  /** L2 weight decay λ on every W. */
   readonly weightDecayLambda: number;
   /** The parameters by name; the same tensors the layers use. */
   readonly params: NamedTensors = {};
@@ -160,8 +173,12 @@ export class Sequential {
     return out;
   }
 
-  /** The loss for a batch, weight decay included: L + ½λ Σ‖W‖². Training behaviour by default, as `gradient` needs. */
-  loss(x: Tensor, t: Targets, train = true): number {
+  /**
+   * The loss for a batch, weight decay included: L + ½λ Σ‖W‖². Inference by default, as the
+   * book's `loss(x, t, train_flg=False)`: a bare call draws no dropout mask and leaves the batch
+   * norm running statistics alone. `gradient` and `numericalGradient` pass `train = true`.
+   */
+  loss(x: Tensor, t: Targets, train = false): number {
     let loss = this.lastLayer.forward(this.predict(x, train), t);
     if (this.weightDecayLambda > 0) {
       let squares = 0;

@@ -28,21 +28,27 @@ export interface ConvParam {
 export type SimpleConvParams = {
   /** Filters (FN, C, FS, FS). */
   W1: Tensor;
+  /** Filter biases (FN). */
   b1: Tensor;
   /** (FN · poolH · poolW, hidden). */
   W2: Tensor;
+  /** Hidden biases (hidden). */
   b2: Tensor;
   /** (hidden, output). */
   W3: Tensor;
+  /** Output biases (output). */
   b3: Tensor;
 };
 
+/** How SimpleConvNet draws and stores its weights. */
 export interface SimpleConvNetOptions {
   /** The generator for the initial weights; or give `seed`. */
   rng?: Random;
   /** Seed of a new generator when `rng` is not given (default 0). */
   seed?: number;
+  /** 'float32' (default) or 'float64' (gradient checks). */
   dtype?: DType;
+  /** The backend that owns the weights; the default backend if omitted. */
   backend?: Backend;
 }
 
@@ -65,16 +71,30 @@ const EVAL_CHUNK = 100;
  * for (const key of SimpleConvNet.paramNames) axpyInto(-0.1, grads[key], net.params[key]);
  */
 export class SimpleConvNet {
+  /** The parameter names, in the book's order. */
   static readonly paramNames = ['W1', 'b1', 'W2', 'b2', 'W3', 'b3'] as const;
 
+  /** One input image as (C, H, W). */
   readonly inputDim: readonly [number, number, number];
+  /** The convolution's settings, defaults filled in. */
   readonly convParam: Readonly<ConvParam>;
+  /** W1 b1 W2 b2 W3 b3: the tensors the layers use. */
   readonly params: SimpleConvParams;
+  /** The book's OrderedDict of layers: Conv1 → Relu1 → Pool1 → Affine1 → Relu2 → Affine2. */
   readonly layers: { Conv1: Convolution; Relu1: Relu; Pool1: Pooling; Affine1: Affine; Relu2: Relu; Affine2: Affine };
+  /** The loss layer; its `loss` is the last forward pass's. */
   readonly lastLayer = new SoftmaxWithLoss();
   private inputView: Tensor | null = null;
   private readonly evaluator = new ChunkedAccuracy(EVAL_CHUNK);
 
+  /**
+   * @param inputDim One image as (C, H, W) ([1, 28, 28]).
+   * @param convParam Filters, their size, padding and stride (CONV_PARAM_DEFAULTS).
+   * @param hiddenSize Units of the hidden affine layer (100).
+   * @param outputSize Classes (10).
+   * @param weightInitStd W = weightInitStd · randn(…), b = 0 (0.01).
+   * @param options The generator, dtype and backend.
+   */
   constructor(
     inputDim: readonly number[] = [1, 28, 28],
     convParam: Partial<ConvParam> = {},
@@ -100,16 +120,13 @@ export class SimpleConvNet {
     const [C, H, W] = inputDim;
     this.inputDim = [C, H, W];
     this.convParam = Object.freeze(cp);
-    // conv_output_size = (input_size − filter_size + 2·pad) / stride + 1, then 2×2 pooling halves it
+    // conv_output_size = (input_size − filter_size + 2·pad) // stride + 1; the 2×2 pooling with
+    // stride 2 floors its half, as Pooling does (the book's filter_num·(conv_output_size/2)², for even sizes)
     const convH = convOutputSize(H, cp.filterSize, cp.stride, cp.pad, 'SimpleConvNet (height)');
     const convW = convOutputSize(W, cp.filterSize, cp.stride, cp.pad, 'SimpleConvNet (width)');
-    if (convH % 2 !== 0 || convW % 2 !== 0) {
-      throw new ShapeError(
-        `SimpleConvNet: the convolution output ${convH}×${convW} cannot be pooled 2×2 with stride 2 (both sides must be even); ` +
-          `change inputDim, filterSize, pad or stride`,
-      );
-    }
-    const poolOutputSize = cp.filterNum * (convH / 2) * (convW / 2);
+    const poolH = convOutputSize(convH, 2, 2, 0, 'SimpleConvNet (pooled height)');
+    const poolW = convOutputSize(convW, 2, 2, 0, 'SimpleConvNet (pooled width)');
+    const poolOutputSize = cp.filterNum * poolH * poolW;
 
     const rng = options.rng ?? new Random(options.seed ?? 0);
     const opts = { dtype: options.dtype ?? 'float32', backend: options.backend };
@@ -139,6 +156,7 @@ export class SimpleConvNet {
     };
   }
 
+  /** The dtype of the parameters. */
   get dtype(): DType {
     return this.params.W1.dtype;
   }

@@ -11,18 +11,25 @@ import { Random } from '../random.js';
 
 /** The parameters (and their gradients) by the book's names. */
 export type TwoLayerParams = {
+  /** First layer's weights (inputSize, hiddenSize). */
   W1: Tensor;
+  /** First layer's biases (hiddenSize). */
   b1: Tensor;
+  /** Second layer's weights (hiddenSize, outputSize). */
   W2: Tensor;
+  /** Second layer's biases (outputSize). */
   b2: Tensor;
 };
 
+/** How TwoLayerNet draws and stores its weights. */
 export interface TwoLayerNetOptions {
   /** The generator for the initial weights; or give `seed`. */
   rng?: Random;
   /** Seed of a new generator when `rng` is not given (default 0). */
   seed?: number;
+  /** 'float32' (default) or 'float64' (gradient checks). */
   dtype?: DType;
+  /** The backend that owns the weights; the default backend if omitted. */
   backend?: Backend;
 }
 
@@ -34,18 +41,38 @@ const EVAL_CHUNK = 1000;
  * backpropagation.
  *
  * @example
- * const net = new TwoLayerNet(784, 50, 10, 0.01, { seed: 1 });
- * const grads = net.gradient(xBatch, tBatch);    // backprop
- * for (const key of TwoLayerNet.paramNames) axpyInto(-0.1, grads[key], net.params[key]);
+ * ```ts
+ * import { TwoLayerNet, Tensor, ops } from 'backprop-ts';
+ *
+ * const net = new TwoLayerNet(4, 5, 3, 0.5, { seed: 1 });  // MNIST: new TwoLayerNet(784, 50, 10)
+ * const x = Tensor.from([[1, 0, 0, 1], [0, 1, 1, 0]]);
+ * const t = [2, 0];                                      // labels (or one-hot rows)
+ * for (let i = 0; i < 50; i++) {
+ *   const grads = net.gradient(x, t);                    // backprop
+ *   for (const key of TwoLayerNet.paramNames) ops.axpyInto(-0.5, grads[key], net.params[key]);  // W ← W − lr·dW
+ * }
+ * console.log(net.loss(x, t), net.accuracy(x, t));      // a small loss, accuracy 1
+ * ```
  */
 export class TwoLayerNet {
+  /** The parameter names, in the book's order. */
   static readonly paramNames = ['W1', 'b1', 'W2', 'b2'] as const;
 
+  /** W1 b1 W2 b2: the tensors the layers use, updated in place by training. */
   readonly params: TwoLayerParams;
+  /** The book's OrderedDict of layers: Affine1 → Relu1 → Affine2. */
   readonly layers: { Affine1: Affine; Relu1: Relu; Affine2: Affine };
+  /** The loss layer; its `loss` is the last forward pass's. */
   readonly lastLayer = new SoftmaxWithLoss();
   private readonly evaluator = new ChunkedAccuracy(EVAL_CHUNK);
 
+  /**
+   * @param inputSize Features per input row (784 for MNIST).
+   * @param hiddenSize Hidden units (50 in the book).
+   * @param outputSize Classes (10).
+   * @param weightInitStd W = weightInitStd · randn(…), b = 0 (0.01).
+   * @param options The generator, dtype and backend.
+   */
   constructor(
     readonly inputSize: number,
     readonly hiddenSize: number,
@@ -81,6 +108,7 @@ export class TwoLayerNet {
     };
   }
 
+  /** The dtype of the parameters. */
   get dtype(): DType {
     return this.params.W1.dtype;
   }

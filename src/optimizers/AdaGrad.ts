@@ -2,6 +2,7 @@ import type { Tensor } from '../tensor/Tensor.js';
 import { adaGradUpdateInto } from '../tensor/elementwise.js';
 import { OPTIMIZER_EPS, OptimizerBase } from './Optimizer.js';
 
+/** The hyperparameters of AdaGrad; each defaults to the book's value. */
 export interface AdaGradOptions {
   /** Learning rate (0.01). */
   lr?: number;
@@ -18,6 +19,7 @@ export interface AdaGradOptions {
  * opt.update(net.params, grads);
  */
 export class AdaGrad extends OptimizerBase<{ lr: number; eps: number }> {
+  /** 'adagrad', its name for createOptimizer and in saved states. */
   readonly name = 'adagrad';
 
   constructor(options: AdaGradOptions = {}) {

@@ -2,6 +2,7 @@ import type { Tensor } from '../tensor/Tensor.js';
 import { adamUpdateInto } from '../tensor/elementwise.js';
 import { OPTIMIZER_EPS, OptimizerBase } from './Optimizer.js';
 
+/** The hyperparameters of Adam; each defaults to the book's value. */
 export interface AdamOptions {
   /** Learning rate (0.001). */
   lr?: number;
@@ -25,6 +26,7 @@ export interface AdamOptions {
  * adam.update(net.params, grads);
  */
 export class Adam extends OptimizerBase<{ lr: number; beta1: number; beta2: number; eps: number }> {
+  /** 'adam', its name for createOptimizer and in saved states. */
   readonly name = 'adam';
   private lrT = 0;
 

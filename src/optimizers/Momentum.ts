@@ -2,6 +2,7 @@ import type { Tensor } from '../tensor/Tensor.js';
 import { momentumUpdateInto } from '../tensor/elementwise.js';
 import { OptimizerBase } from './Optimizer.js';
 
+/** The hyperparameters of Momentum; each defaults to the book's value. */
 export interface MomentumOptions {
   /** Learning rate (0.01). */
   lr?: number;
@@ -18,6 +19,7 @@ export interface MomentumOptions {
  * opt.update(net.params, grads);
  */
 export class Momentum extends OptimizerBase<{ lr: number; momentum: number }> {
+  /** 'momentum', its name for createOptimizer and in saved states. */
   readonly name = 'momentum';
 
   constructor(options: MomentumOptions = {}) {

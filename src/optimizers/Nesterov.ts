@@ -2,6 +2,7 @@ import type { Tensor } from '../tensor/Tensor.js';
 import { nesterovUpdateInto } from '../tensor/elementwise.js';
 import { OptimizerBase } from './Optimizer.js';
 
+/** The hyperparameters of Nesterov; each defaults to the book's value. */
 export interface NesterovOptions {
   /** Learning rate (0.01). */
   lr?: number;
@@ -10,14 +11,17 @@ export interface NesterovOptions {
 }
 
 /**
- * Nesterov's accelerated gradient (NAG), in the book's form, which looks ahead along the velocity:
- * v ← momentum · v − lr · g;  W ← W + momentum² · v − (1 + momentum) · lr · g.
+ * Nesterov's accelerated gradient (NAG), in the book's form (common/optimizer.py), which looks
+ * ahead along the velocity. W moves with the velocity *before* this step's update, then v is updated:
+ * W ← W + momentum² · v − (1 + momentum) · lr · g;  v ← momentum · v − lr · g.
+ * The first step from v = 0 is W − (1 + momentum) · lr · g (W = 1, g = 0.5, lr 0.1, momentum 0.9 → 0.905).
  *
  * @example
  * const opt = new Nesterov({ lr: 0.01 });
  * opt.update(net.params, grads);
  */
 export class Nesterov extends OptimizerBase<{ lr: number; momentum: number }> {
+  /** 'nesterov', its name for createOptimizer and in saved states. */
   readonly name = 'nesterov';
 
   constructor(options: NesterovOptions = {}) {

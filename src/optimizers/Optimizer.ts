@@ -13,7 +13,9 @@ export type OptimizerName = 'sgd' | 'momentum' | 'nesterov' | 'adagrad' | 'rmspr
  * tensors in `slots` (slot name → parameter name → tensor, e.g. `slots.m.W1` for Adam).
  */
 export interface OptimizerState {
+  /** Which optimizer the state belongs to. */
   name: OptimizerName;
+  /** Its settings (lr, momentum, …) when the state was taken. */
   hyperparameters: Record<string, number>;
   /** Updates made so far (Adam's `iter`, which its bias correction depends on). */
   step: number;
@@ -31,6 +33,7 @@ export interface OptimizerState {
  * optimizer.update(net.params, grads);
  */
 export interface Optimizer {
+  /** Its name for createOptimizer ('sgd', 'adam', …). */
   readonly name: OptimizerName;
   /** The settings (lr, momentum, …); changing one (a learning-rate schedule) takes effect at the next update. */
   readonly hyperparameters: Record<string, number>;
@@ -56,11 +59,18 @@ export const OPTIMIZER_EPS = 1e-7;
  * A subclass names its slots and implements `updateParam`.
  */
 export abstract class OptimizerBase<H extends Record<string, number>> implements Optimizer {
+  /** Its name for createOptimizer ('sgd', 'adam', …). */
   abstract readonly name: OptimizerName;
   readonly hyperparameters: H;
   step = 0;
   private slots: Record<string, NamedTensors> = {};
 
+  /**
+   * @param label The class name, for messages.
+   * @param spec Each hyperparameter's default and check.
+   * @param slotNames The per-parameter buffers the subclass keeps (Momentum's v, Adam's m and v).
+   * @param options The hyperparameters given by the user.
+   */
   protected constructor(
     private readonly label: string,
     private readonly spec: HyperparameterSpec,

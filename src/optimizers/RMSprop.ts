@@ -2,6 +2,7 @@ import type { Tensor } from '../tensor/Tensor.js';
 import { rmspropUpdateInto } from '../tensor/elementwise.js';
 import { OPTIMIZER_EPS, OptimizerBase } from './Optimizer.js';
 
+/** The hyperparameters of RMSprop; each defaults to the book's value. */
 export interface RMSpropOptions {
   /** Learning rate (0.01). */
   lr?: number;
@@ -20,6 +21,7 @@ export interface RMSpropOptions {
  * opt.update(net.params, grads);
  */
 export class RMSprop extends OptimizerBase<{ lr: number; decayRate: number; eps: number }> {
+  /** 'rmsprop', its name for createOptimizer and in saved states. */
   readonly name = 'rmsprop';
 
   constructor(options: RMSpropOptions = {}) {

@@ -2,6 +2,7 @@ import type { Tensor } from '../tensor/Tensor.js';
 import { axpyInto } from '../tensor/ops.js';
 import { OptimizerBase } from './Optimizer.js';
 
+/** The hyperparameters of SGD; each defaults to the book's value. */
 export interface SGDOptions {
   /** Learning rate (0.01). */
   lr?: number;
@@ -15,6 +16,7 @@ export interface SGDOptions {
  * sgd.update(net.params, net.gradient(x, t));
  */
 export class SGD extends OptimizerBase<{ lr: number }> {
+  /** 'sgd', its name for createOptimizer and in saved states. */
   readonly name = 'sgd';
 
   constructor(options: SGDOptions = {}) {

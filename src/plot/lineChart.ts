@@ -15,6 +15,7 @@ export interface LineSeries {
   dash?: string;
   /** Stroke width (1.5); 0 draws markers only. */
   width?: number;
+  /** A marker on the points (none by default). */
   marker?: Marker;
   /** A marker on every k-th point, starting with the first (1: every point), as matplotlib's markevery. */
   markEvery?: number;
@@ -22,24 +23,34 @@ export interface LineSeries {
 
 /** One plot: its lines, titles and ranges. */
 export interface ChartPanel {
+  /** The lines. */
   series: readonly LineSeries[];
+  /** The title above the plot. */
   title?: string;
+  /** The x axis label. */
   xLabel?: string;
+  /** The y axis label. */
   yLabel?: string;
   /** The x axis range; default 0 (or the least x, if negative) to the greatest x, rounded up. */
   xRange?: readonly [number, number];
   /** The y axis range (the book's plt.ylim); default as xRange. Lines outside it are clipped. */
   yRange?: readonly [number, number];
-  /** Where the legend goes (top right); 'none' to leave it out. */
-  legend?: 'top-right' | 'bottom-right' | 'none';
+  /**
+   * Where the legend goes: 'best' (default, as matplotlib's plt.legend()) picks the corner or
+   * side where it covers the least of the lines; 'none' leaves it out.
+   */
+  legend?: 'best' | 'top-right' | 'bottom-right' | 'none';
 }
 
+/** The layout of a chart of one or more panels. */
 export interface LineChartOptions {
   /** A title above all panels. */
   title?: string;
   /** Panels per row (2 when there are several, like the book's plt.subplot(2, 2, i)). */
   columns?: number;
+  /** Width of each panel, in px (480). */
   panelWidth?: number;
+  /** Height of each panel, in px (340). */
   panelHeight?: number;
 }
 
@@ -175,10 +186,17 @@ function panel(p: ChartPanel, pw: number, ph: number, index: number): Xml {
 
   const named = colored.filter((s) => s.name !== undefined);
   if (p.legend !== 'none' && named.length > 0) {
-    const boxW = 24 + 8 + Math.max(...named.map((s) => s.name!.length)) * 7 + 12;
+    // 12 px sans-serif runs up to about 7.5 px a letter ("Momentum": 60 px)
+    const boxW = 38 + Math.ceil(Math.max(...named.map((s) => s.name!.length)) * 7.5) + 10;
     const boxH = named.length * 16 + 8;
-    const bx = right - boxW - 6;
-    const by = p.legend === 'bottom-right' ? bottom - boxH - 6 : top + 6;
+    const place = (pos: LegendPosition): [number, number] => [
+      pos[1] === 'left' ? left + 6 : pos[1] === 'center' ? (left + right - boxW) / 2 : right - boxW - 6,
+      pos[0] === 'top' ? top + 6 : pos[0] === 'middle' ? (top + bottom - boxH) / 2 : bottom - boxH - 6,
+    ];
+    const plotted = colored.map((s) => s.points.map(([x, y]): [number, number] => [sx(x), sy(y)]));
+    const [bx, by] = p.legend === 'bottom-right' ? place(['bottom', 'right'])
+      : p.legend === 'top-right' ? place(['top', 'right'])
+      : bestPlace(LEGEND_POSITIONS.map(place), boxW, boxH, plotted, [left, top, right, bottom]);
     parts.push(el('rect', { x: bx, y: by, width: boxW, height: boxH, fill: 'white', 'fill-opacity': 0.85, stroke: '#ccc' }));
     named.forEach((s, i) => {
       const y = by + 16 + i * 16;
@@ -191,6 +209,43 @@ function panel(p: ChartPanel, pw: number, ph: number, index: number): Xml {
   if (p.yLabel) parts.push(el('text', { x: 14, y: (top + bottom) / 2, 'text-anchor': 'middle', transform: `rotate(-90 14 ${(top + bottom) / 2})` }, p.yLabel));
   if (p.title) parts.push(el('text', { x: (left + right) / 2, y: top - 10, 'text-anchor': 'middle', 'font-weight': 'bold' }, p.title));
   return el('g', {}, ...parts);
+}
+
+type LegendPosition = readonly ['top' | 'middle' | 'bottom', 'left' | 'center' | 'right'];
+
+/** matplotlib's candidates for loc='best', in its order of preference (ties go to the first). */
+const LEGEND_POSITIONS: readonly LegendPosition[] = [
+  ['top', 'right'], ['top', 'left'], ['bottom', 'left'], ['bottom', 'right'], ['middle', 'right'],
+  ['middle', 'left'], ['bottom', 'center'], ['top', 'center'], ['middle', 'center'],
+];
+
+/**
+ * The legend's top-left corner, among `candidates`, that covers the least of the lines: each
+ * line is walked in steps of at most 2 px (in pixels, clipped to the plot area) and the
+ * steps inside the box are counted, as matplotlib's loc='best' counts covered vertices.
+ */
+function bestPlace(candidates: [number, number][], w: number, h: number, lines: [number, number][][], [l, t, r, b]: number[]): [number, number] {
+  const covered = candidates.map(() => 0);
+  const visit = (x: number, y: number): void => {
+    if (x < l || x > r || y < t || y > b) return;
+    candidates.forEach(([cx, cy], k) => {
+      if (x >= cx && x <= cx + w && y >= cy && y <= cy + h) covered[k]++;
+    });
+  };
+  for (const line of lines) {
+    for (let i = 0; i < line.length; i++) {
+      const [x, y] = line[i];
+      if (!(Number.isFinite(x) && Number.isFinite(y))) continue;
+      const prev = line[i - 1];
+      if (!prev || !(Number.isFinite(prev[0]) && Number.isFinite(prev[1]))) {
+        visit(x, y);
+        continue;
+      }
+      const steps = Math.min(10000, Math.max(1, Math.ceil(Math.hypot(x - prev[0], y - prev[1]) / 2)));
+      for (let j = 1; j <= steps; j++) visit(prev[0] + ((x - prev[0]) * j) / steps, prev[1] + ((y - prev[1]) * j) / steps);
+    }
+  }
+  return candidates[covered.indexOf(Math.min(...covered))];
 }
 
 function marker(kind: Marker, x: number, y: number, color: string): Xml {

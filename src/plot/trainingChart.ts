@@ -5,6 +5,7 @@ import { renderLineChart } from './lineChart.js';
 export interface TrainingCurves {
   /** Loss of every iteration (the book's train_loss_list). */
   lossList: ArrayLike<number>;
+  /** The epoch records: loss and accuracies per epoch. */
   history: readonly EpochRecord[];
 }
 

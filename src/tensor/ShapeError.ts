@@ -1,5 +1,6 @@
 /** Tensors of incompatible shapes met; the message names the operation or layer and both shapes. */
 export class ShapeError extends Error {
+  /** 'ShapeError', so printed messages and stack traces name the class. */
   override name = 'ShapeError';
 }
 

@@ -17,14 +17,26 @@ export type NestedArray = number | NestedArray[];
  * A shape plus one contiguous row-major array of floats, owned by a backend.
  *
  * @example
- * const x = Tensor.from([[1, 2, 3], [4, 5, 6]]);
- * x.shape;     // [2, 3]
- * x.get(1, 2); // 6
+ * ```ts
+ * import { Tensor, ops } from 'backprop-ts';
+ *
+ * const x = Tensor.from([[1, 2, 3], [4, 5, 6]]);       // float32; Tensor.from(values, { dtype: 'float64' })
+ * const W = Tensor.from([1, 0, 0, 1, 1, 1], [3, 2]);   // a flat list and a shape
+ * console.log(x.shape, x.get(1, 2), ops.matmul(x, W).toArray());   // [2, 3] 6 [[4, 5], [10, 11]]
+ * ```
  */
 export class Tensor {
+  /** The dimensions, outermost first (frozen). */
   readonly shape: readonly number[];
+  /** Number of elements: the product of the shape. */
   readonly size: number;
 
+  /**
+   * Wrap storage a backend allocated (use Tensor.from or Tensor.zeros to make a tensor).
+   * @param shape The dimensions; their product must equal storage.length.
+   * @param storage The elements, owned by `backend`.
+   * @param backend The backend that allocated `storage` and runs the operations on it.
+   */
   constructor(shape: readonly number[], readonly storage: Storage, readonly backend: Backend) {
     const size = shapeSize(shape);
     if (size !== storage.length) {
@@ -39,6 +51,7 @@ export class Tensor {
     return this.storage.data;
   }
 
+  /** 'float32' or 'float64'. */
   get dtype(): DType {
     return this.storage.dtype;
   }
@@ -54,8 +67,22 @@ export class Tensor {
     return new Tensor(shape, backend.alloc(shapeSize(shape), options.dtype ?? 'float32'), backend);
   }
 
-  /** A tensor from nested arrays, or from a flat list and a shape. */
-  static from(values: NestedArray | ArrayLike<number>, shape?: readonly number[], options: TensorOptions = {}): Tensor {
+  /**
+   * A tensor from nested arrays (shape inferred), or from a flat list and a shape.
+   *
+   * @example
+   * Tensor.from([[1, 2], [3, 4]]);                  // shape [2, 2], float32
+   * Tensor.from([1, 2, 3], { dtype: 'float64' });   // shape [3], float64
+   * Tensor.from([1, 2, 3, 4, 5, 6], [2, 3]);        // a flat list and a shape
+   * Tensor.from([1, 2, 3, 4], [2, 2], { dtype: 'float64' });
+   */
+  static from(values: NestedArray | ArrayLike<number>, options?: TensorOptions): Tensor;
+  static from(values: NestedArray | ArrayLike<number>, shape?: readonly number[], options?: TensorOptions): Tensor;
+  static from(values: NestedArray | ArrayLike<number>, shapeOrOptions?: readonly number[] | TensorOptions, options: TensorOptions = {}): Tensor {
+    let shape: readonly number[] | undefined;
+    if (shapeOrOptions === undefined || Array.isArray(shapeOrOptions)) shape = shapeOrOptions as readonly number[] | undefined;
+    else if (typeof shapeOrOptions === 'object' && shapeOrOptions !== null && !ArrayBuffer.isView(shapeOrOptions)) options = shapeOrOptions as TensorOptions;
+    else throw new TypeError(`Tensor.from: the second argument must be a shape (an array of dimensions) or options ({ dtype, backend }), got ${describe(shapeOrOptions)}`);
     const isView = ArrayBuffer.isView(values);
     const flat: ArrayLike<number> = isView
       ? (values as ArrayLike<number>)
@@ -112,6 +139,7 @@ export class Tensor {
     return build(0, 0);
   }
 
+  /** `Tensor([2,3], float32) [[…]]`: shape, dtype and elements. */
   toString(): string {
     return `Tensor(${fmtShape(this.shape)}, ${this.dtype}) ${JSON.stringify(this.toArray())}`;
   }
@@ -139,6 +167,12 @@ export function shapeSize(shape: readonly number[]): number {
     n *= d;
   }
   return n;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (ArrayBuffer.isView(value)) return value.constructor.name;
+  return typeof value === 'string' ? `'${value}'` : typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
 }
 
 function inferShape(values: NestedArray): number[] {

@@ -10,15 +10,18 @@ import { reuse, sameShape } from './ops.js';
 import { ShapeError, fmtShape } from './ShapeError.js';
 
 /**
- * The number of window positions along one side: (size + 2·pad − filter) / stride + 1.
- * Throws a ShapeError when that is not a whole number (the windows would not tile the input).
+ * The number of window positions along one side, as the book's im2col computes it:
+ * (size + 2·pad − filter) // stride + 1, floored, so a last window that would run past the
+ * padded input is dropped (pooling 2×2 with stride 2 on 7 gives 3). Throws a ShapeError only
+ * when a single window is larger than the padded input.
  *
  * @example convOutputSize(28, 5, 1, 0) // 24
  * @example convOutputSize(7, 3, 2, 1)  // 4
+ * @example convOutputSize(8, 3, 2, 0)  // 3 (the last partial window is dropped)
  */
 export function convOutputSize(size: number, filter: number, stride = 1, pad = 0, who = 'convOutputSize'): number {
   checkWindow(who, filter, filter, stride, pad);
-  return outputSize(who, 'output size', size, filter, stride, pad, '');
+  return outputSize(who, size, filter, stride, pad, '');
 }
 
 /**
@@ -38,23 +41,17 @@ export function convGeometry(
   const where = ` (input shape ${fmtShape(inputShape)}, window ${filterH}×${filterW}, stride ${stride}, pad ${pad})`;
   return {
     batch, channels, height, width, filterH, filterW, stride, pad,
-    outH: outputSize(who, 'output height', height, filterH, stride, pad, where),
-    outW: outputSize(who, 'output width', width, filterW, stride, pad, where),
+    outH: outputSize(who, height, filterH, stride, pad, where),
+    outW: outputSize(who, width, filterW, stride, pad, where),
   };
 }
 
-function outputSize(who: string, what: string, size: number, filter: number, stride: number, pad: number, where: string): number {
+function outputSize(who: string, size: number, filter: number, stride: number, pad: number, where: string): number {
   const span = size + 2 * pad - filter;
   if (span < 0) {
     throw new ShapeError(`${who}: a window of ${filter} does not fit in ${size} padded by ${pad} on each side${where}`);
   }
-  if (span % stride !== 0) {
-    throw new ShapeError(
-      `${who}: ${what} (${size} + 2·${pad} − ${filter}) / ${stride} + 1 is not a whole number: windows of ${filter} ` +
-        `with stride ${stride} do not tile ${size} padded by ${pad}; change the padding or the stride${where}`,
-    );
-  }
-  return span / stride + 1;
+  return Math.floor(span / stride) + 1; // out = (H + 2·pad − FH) // stride + 1
 }
 
 function checkWindow(who: string, filterH: number, filterW: number, stride: number, pad: number): void {

@@ -273,18 +273,21 @@ export function momentumUpdateInto(W: Tensor, v: Tensor, grad: Tensor, lr: numbe
   }
 }
 
-/** Nesterov, as the book writes it: v ← momentum · v − lr · g;  W ← W + momentum² · v − (1 + momentum) · lr · g. */
+/**
+ * Nesterov, in the book's order (common/optimizer.py): W moves by the *old* velocity first,
+ * then the velocity is updated:  W ← W + momentum² · v;  W ← W − (1 + momentum) · lr · g;
+ * v ← momentum · v − lr · g.
+ */
 export function nesterovUpdateInto(W: Tensor, v: Tensor, grad: Tensor, lr: number, momentum: number): void {
   needUpdate('Nesterov.update', W, grad, [['v', v]]);
   const [w, vv, g] = [W.data, v.data, grad.data];
   const mm = momentum * momentum;
   const step = (1 + momentum) * lr;
   for (let i = 0; i < w.length; i++) {
-    let vi = vv[i] * momentum;
-    vi -= lr * g[i];
-    vv[i] = vi;
-    w[i] += mm * vv[i];
-    w[i] -= step * g[i];
+    w[i] += mm * vv[i]; //    params += momentum · momentum · v   (the old v)
+    w[i] -= step * g[i]; //   params −= (1 + momentum) · lr · grads
+    vv[i] *= momentum; //     v *= momentum
+    vv[i] -= lr * g[i]; //    v −= lr · grads
   }
 }
 

@@ -12,6 +12,7 @@ export function reuse(out: Tensor | null | undefined, shape: readonly number[], 
   return Tensor.zeros(shape, { dtype: ref.dtype, backend: ref.backend });
 }
 
+/** Whether two shapes are equal, dimension by dimension. */
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
@@ -32,6 +33,7 @@ function needShape(op: string, name: string, t: Tensor, shape: readonly number[]
   }
 }
 
+/** Transposes and an output buffer for matmul. */
 export interface MatmulOptions {
   /** Use Aᵀ: A is stored k×m. */
   transA?: boolean;

@@ -6,28 +6,35 @@ import type { NamedTensors, Optimizer, OptimizerState } from '../optimizers/Opti
 import { createOptimizer } from '../optimizers/createOptimizer.js';
 import { restoreTensors, type NetworkState } from '../nets/Sequential.js';
 import type { EpochRecord, TrainCallbacks } from './train.js';
-import { TrainingError } from './TrainingError.js';
+import type { TrainingError } from './TrainingError.js';
+import { classCount, divergedError, divergenceThreshold } from './divergence.js';
+import { noteSlowPath } from '../kernels/registry.js';
 
 /**
  * A network the Trainer can train: parameters, backprop gradients and accuracy, like the
  * book's networks; TwoLayerNet, MultiLayerNet and Sequential all qualify.
  */
 export interface TrainerNetwork {
+  /** The parameters by name, updated in place by the optimizer. */
   readonly params: NamedTensors;
   /** Backprop gradients for a batch, by parameter name; computes the batch loss on the way. */
   gradient(x: Tensor, t: Int32Array): NamedTensors;
+  /** The fraction of rows of x classified as their label. */
   accuracy(x: Tensor, t: Int32Array): number;
   /** The last loss with weight decay, if the network has it; else `lastLayer.loss` is used. */
   readonly lastLoss?: number | null;
+  /** The loss layer; its `loss` is the last forward pass's. */
   readonly lastLayer: { readonly loss: number | null };
   /** Buffers and generators beyond the params (Sequential, MultiLayerNet); else only params are saved. */
   getState?(): NetworkState;
+  /** Restore what getState returned. */
   setState?(state: NetworkState): void;
 }
 
 /** How mini-batches are drawn. */
 export type Sampling = 'replacement' | 'shuffle';
 
+/** How the Trainer trains: epochs or iterations, batch size, optimizer, sampling, generator. */
 export interface TrainerOptions {
   /** Passes over the training set (20, as the book's trainer). */
   epochs?: number;
@@ -54,6 +61,11 @@ export interface TrainerOptions {
   rng?: Random;
   /** Seed of a new generator when `rng` is not given (default 0). */
   seed?: number;
+  /**
+   * Stop with a TrainingError when an epoch's mean loss rises above `divergenceThreshold`:
+   * twice the loss at the start (default true). A loss that is NaN or infinite always stops it.
+   */
+  divergenceCheck?: boolean;
 }
 
 /** The result of `train()`. */
@@ -71,27 +83,39 @@ export interface TrainerResult {
  * arrays, plus tensors in `optimizer.slots`, `network.params` and `network.buffers` (copies).
  */
 export interface TrainerState {
+  /** The state format's version. */
   version: 1;
   /** Iterations done. */
   iteration: number;
   /** Epochs done, iteration / iterPerEpoch (for information: setState reads `iteration`). */
   epoch: number;
+  /** Iterations of the whole run. */
   maxIter: number;
+  /** Iterations per epoch. */
   iterPerEpoch: number;
+  /** Rows per mini-batch. */
   miniBatchSize: number;
+  /** How mini-batches are drawn. */
   sampling: Sampling;
+  /** The mini-batch generator's state. */
   rng: RandomState;
+  /** The optimizer's hyperparameters, step and slots. */
   optimizer: OptimizerState;
+  /** The network's parameters, buffers and generators. */
   network: NetworkState;
+  /** The epoch records so far. */
   history: EpochRecord[];
+  /** The loss of every iteration so far. */
   lossList: number[];
   /** Loss sum and count since the last record (the next record's mean loss). */
   lossSum: number;
+  /** Iterations summed in lossSum. */
   lossCount: number;
   /** Training seconds before this state was taken. */
   seconds: number;
   /** With 'shuffle': the current permutation and the position in it. */
   order?: number[];
+  /** With 'shuffle': the position in `order`. */
   cursor?: number;
 }
 
@@ -104,24 +128,44 @@ export interface TrainerState {
  * that same forward pass), stops with a TrainingError if the loss is NaN or infinite, and lets
  * the optimizer update the parameters. After iteration i (counting from 0) with
  * i % iterPerEpoch = 0 it records an epoch (iterPerEpoch = round(train size / batch size), at
- * least 1): the mean batch loss since the last record and the accuracies.
+ * least 1): the mean batch loss since the last record and the accuracies. A run whose epoch
+ * mean loss exceeds twice the loss at the start has diverged without reaching NaN (the loss
+ * sits at the log guard's ceiling): it stops with a TrainingError too, before that epoch is
+ * recorded (`divergenceCheck: false` turns this off).
  *
  * @example
+ * ```ts
+ * import { MultiLayerNet, Trainer, loadBundledDigits, toLabeledData } from 'backprop-ts';
+ *
+ * const digits = loadBundledDigits();
+ * const data = { train: toLabeledData(digits.train), test: toLabeledData(digits.test) };
  * const net = new MultiLayerNet(784, [100, 100], 10, { useBatchnorm: true, seed: 1 });
- * const trainer = new Trainer(net, { train, test }, { epochs: 5, optimizer: 'adam', optimizerParams: { lr: 0.001 }, seed: 2 },
+ * const trainer = new Trainer(net, data, { iters: 100, evaluateSampleNumPerEpoch: 1000, optimizer: 'adam', optimizerParams: { lr: 0.001 }, seed: 2 },  // the book: epochs: 20
  *   { onEpoch: (r) => console.log(`epoch ${r.epoch}: train ${r.trainAccuracy}, test ${r.testAccuracy}`) });
  * const { final } = trainer.train();
  * const checkpoint = trainer.getState();   // … later: trainer.setState(checkpoint); trainer.train();
+ * console.log(final.testAccuracy, checkpoint.iteration);
+ * ```
  */
 export class Trainer {
+  /** The optimizer that moves the parameters. */
   readonly optimizer: Optimizer;
+  /** The generator of the mini-batches. */
   readonly rng: Random;
+  /** Epochs of the run. */
   readonly epochs: number;
+  /** Rows per mini-batch. */
   readonly miniBatchSize: number;
+  /** How mini-batches are drawn. */
   readonly sampling: Sampling;
+  /** Iterations per epoch: round(train size / batch size), at least 1. */
   readonly iterPerEpoch: number;
+  /** Iterations of the whole run. */
   readonly maxIter: number;
+  /** Rows of each set evaluated per epoch (all if undefined). */
   readonly evaluateSampleNumPerEpoch: number | undefined;
+  /** Whether an epoch mean far above the start stops the run (TrainerOptions.divergenceCheck). */
+  readonly divergenceCheck: boolean;
   private iter = 0;
   private records: EpochRecord[] = [];
   private losses: number[] = [];
@@ -139,7 +183,14 @@ export class Trainer {
   private cursor = 0;
   private readonly trainSample: LabeledData;
   private readonly testSample: LabeledData;
+  private readonly classes: number;
 
+  /**
+   * @param network The network to train.
+   * @param data The training and test sets.
+   * @param options Epochs or iterations, batch size, optimizer, sampling, generator.
+   * @param callbacks Called after each iteration and each epoch record.
+   */
   constructor(
     readonly network: TrainerNetwork,
     readonly data: { train: LabeledData; test: LabeledData },
@@ -147,6 +198,7 @@ export class Trainer {
     readonly callbacks: TrainCallbacks = {},
   ) {
     const { train, test } = data;
+    noteSlowPath(train.x.backend);
     this.trainSize = train.x.shape[0];
     for (const [name, set] of [['train', train], ['test', test]] as const) {
       if (set.x.ndim < 1 || set.x.shape[0] !== set.labels.length) {
@@ -173,6 +225,8 @@ export class Trainer {
       throw new RangeError(`Trainer: evaluateSampleNumPerEpoch must be a whole number > 0, got ${sample}`);
     }
     this.evaluateSampleNumPerEpoch = sample;
+    this.divergenceCheck = options.divergenceCheck ?? true;
+    this.classes = classCount(train.labels, test.labels);
     const opt = options.optimizer ?? 'sgd';
     if (typeof opt === 'string') {
       this.optimizer = createOptimizer(opt, options.optimizerParams ?? {});
@@ -232,12 +286,7 @@ export class Trainer {
 
     const grads = this.network.gradient(this.xBatch, this.tBatch);
     const loss = this.network.lastLoss ?? this.network.lastLayer.loss;
-    if (loss === null || !Number.isFinite(loss)) {
-      const lr = this.optimizer.hyperparameters.lr;
-      throw new TrainingError(
-        `the loss became ${loss} at iteration ${this.iter + 1} (optimizer ${this.optimizer.name}, lr ${lr}): training diverged; try a smaller learning rate`,
-      );
-    }
+    if (loss === null || !Number.isFinite(loss)) throw this.diverged(this.iter + 1, loss ?? NaN);
     this.optimizer.update(this.network.params, grads);
 
     const i = this.iter;
@@ -246,8 +295,18 @@ export class Trainer {
     this.lossSum += loss;
     this.lossCount++;
     this.callbacks.onIteration?.(this.iter, loss);
-    if (i % this.iterPerEpoch === 0) this.record(i / this.iterPerEpoch, this.trainSample, this.testSample);
+    if (i % this.iterPerEpoch === 0) {
+      // a whole epoch's mean far above the start: diverged (checked before it is recorded or saved)
+      const mean = this.lossSum / this.lossCount;
+      const start = this.losses[0];
+      if (this.divergenceCheck && i > 0 && mean > divergenceThreshold(start, this.classes)) throw this.diverged(this.iter, mean, start);
+      this.record(i / this.iterPerEpoch, this.trainSample, this.testSample);
+    }
     return loss;
+  }
+
+  private diverged(iteration: number, loss: number, start?: number): TrainingError {
+    return divergedError({ iteration, loss, start, optimizer: this.optimizer.name, lr: this.optimizer.hyperparameters.lr });
   }
 
   /**

@@ -113,7 +113,7 @@ describe('backprop train and gradcheck', () => {
 describe('the installed command (bin/backprop.js over dist/)', () => {
   it('prints a one-line error and exits 2 on a bad flag', () => {
     const r = spawnSync(process.execPath, [new URL('../../bin/backprop.js', import.meta.url).pathname, 'train', '--lr', 'x'], { encoding: 'utf8' });
-    if (r.stderr.includes('dist/ is missing')) assert.fail('dist/ is missing: npm install (prepare) should have built it');
+    if (r.stderr.includes('dist/ is missing')) assert.fail('dist/ is missing: npm test (pretest: scripts/build.mjs) should have built it');
     assert.equal(r.status, 2, r.stderr);
     assert.equal(r.stderr, "backprop: UsageError: --lr must be a number, got 'x'\n");
   });

@@ -16,6 +16,30 @@ async function run(...args: string[]): Promise<{ out: string; err: string }> {
   return { out, err };
 }
 
+/** The legend's box and every point the chart's lines pass through (each segment walked in 1 px steps), in pixels. */
+function legendAndLines(svg: string): { box: { x: number; y: number; width: number; height: number }; points: [number, number][] } {
+  const rect = /<rect x="([\d.-]+)" y="([\d.-]+)" width="([\d.]+)" height="([\d.]+)" fill="white" fill-opacity="[\d.]+"/.exec(svg);
+  assert.ok(rect, 'a legend box');
+  const [x, y, width, height] = rect.slice(1).map(Number);
+  const points: [number, number][] = [];
+  for (const [, d] of svg.matchAll(/<path d="([^"]*)" fill="none"/g)) {
+    let prev: [number, number] | null = null;
+    for (const [, cmd, px, py] of d.matchAll(/([ML])([\d.-]+),([\d.-]+)/g)) {
+      const p: [number, number] = [Number(px), Number(py)];
+      if (cmd === 'L' && prev) {
+        const steps = Math.max(1, Math.ceil(Math.hypot(p[0] - prev[0], p[1] - prev[1])));
+        for (let k = 1; k <= steps; k++) points.push([prev[0] + ((p[0] - prev[0]) * k) / steps, prev[1] + ((p[1] - prev[1]) * k) / steps]);
+      } else points.push(p);
+      prev = p;
+    }
+  }
+  return { box: { x, y, width, height }, points };
+}
+
+/** How many of the points fall inside the box. */
+const covered = ({ box, points }: ReturnType<typeof legendAndLines>): number =>
+  points.filter(([px, py]) => px >= box.x && px <= box.x + box.width && py >= box.y && py <= box.y + box.height).length;
+
 /** The cells of the table row that starts with `head`. */
 function rowOf(out: string, head: string): string[] {
   const line = out.split('\n').find((l) => l.startsWith(head + ' '));
@@ -54,6 +78,16 @@ describe('backprop compare-optimizers', () => {
     assert.equal((svg.match(/<path d="M[^"]*" fill="none"/g) ?? []).length, 4, 'one line per optimizer');
     assert.doesNotMatch(svg, /NaN|undefined|Infinity/);
     assert.deepEqual(readdirSync(dir), ['loss.svg'], 'written atomically: no temporary file left');
+    assert.equal(covered(legendAndLines(svg)), 0, 'the legend covers none of the curves');
+  });
+
+  it('the legend stays off the SGD curve when that curve runs through the top right (200 iterations)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'backprop-compare-'));
+    const plot = join(dir, 'loss.svg');
+    await run('--iters', '200', '--plot', plot, '--quiet');
+    const svg = readFileSync(plot, 'utf8');
+    const found = legendAndLines(svg);
+    assert.equal(covered(found), 0, `legend at ${JSON.stringify(found.box)}`);
   });
 
   it('--optimizers picks any of the six, in the order given; --quiet prints only the results', async () => {
@@ -97,7 +131,8 @@ describe('backprop compare-optimizers', () => {
   it('--plot into a missing directory is refused before any training', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'backprop-compare-'));
     const started = performance.now();
-    await assert.rejects(run('--plot', join(dir, 'no', 'loss.svg')), (e: Error) => e instanceof UsageError && /^--plot: the directory .*no does not exist$/.test(e.message));
+    const plot = join(dir, 'no', 'loss.svg');
+    await assert.rejects(run('--plot', plot), (e: Error) => e instanceof UsageError && e.message === `--plot ${plot}: the folder ${join(dir, 'no')} does not exist`);
     assert.ok(performance.now() - started < 1000, 'no 2000-iteration run first');
     assert.equal(existsSync(join(dir, 'no')), false);
   });
@@ -122,6 +157,26 @@ describe('line charts', () => {
     assert.ok(svg.includes('>SGD</text>') && !svg.includes('undefined'));
     assert.doesNotMatch(svg, /NaN/);
     assert.throws(() => renderLineChart([]), /at least one panel/);
+  });
+
+  it('the legend goes where it covers the least of the lines (matplotlib\'s loc="best"): top right first, else another corner', () => {
+    const chart = (ys: (x: number) => number): string => renderLineChart({
+      xRange: [0, 100], yRange: [0, 1],
+      series: [{ name: 'falling', points: Array.from({ length: 101 }, (_, x): [number, number] => [x, ys(x)]) }, { name: 'flat', points: [[0, 0.05], [100, 0.05]] }],
+    });
+    // a line along the bottom: the top right is free, and it is the first choice
+    let svg = chart(() => 0.1);
+    let found = legendAndLines(svg);
+    assert.equal(covered(found), 0);
+    assert.ok(found.box.x > 300 && found.box.y < 60, `top right: ${JSON.stringify(found.box)}`);
+    // a line along the top: the legend moves down, still off both lines
+    svg = chart(() => 0.95);
+    found = legendAndLines(svg);
+    assert.equal(covered(found), 0, JSON.stringify(found.box));
+    assert.ok(found.box.y > 60, `moved down: ${JSON.stringify(found.box)}`);
+    // the fixed positions still hold where asked for
+    const fixed = renderLineChart({ legend: 'top-right', xRange: [0, 1], yRange: [0, 1], series: [{ name: 'a', points: [[0, 1], [1, 1]] }] });
+    assert.ok(legendAndLines(fixed).box.y < 60);
   });
 });
 

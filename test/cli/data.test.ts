@@ -177,7 +177,7 @@ describe('backprop data fashion-mnist from a loopback mirror of the published fi
       await withCache(cache, async () => {
         const r = await run(['train', '--data', 'fashion-mnist', '--iters', '1', '--quiet']);
         assert.equal(r.code, 0, r.err);
-        assert.match(r.out, /final: train accuracy 0\.\d{4}, test accuracy 0\.\d{4} after 1 iterations/);
+        assert.match(r.out, /final: train accuracy 0\.\d{4}, test accuracy 0\.\d{4} after 1 iteration /);
       });
     } finally {
       await server.close();

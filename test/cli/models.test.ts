@@ -48,13 +48,55 @@ describe('train --save / --resume', () => {
     assert.equal((await run('train', '--epochs', '1', '--save', file, '--quiet')).code, 0);
     let r = await run('train', '--resume', file, '--lr', '0.5');
     assert.equal(r.code, 2);
-    assert.match(r.err, /--lr cannot change when resuming: .*short.safetensors records the run's lr/);
+    assert.equal(r.err, `backprop: UsageError: --lr differs from the run saved in ${file}: recorded 0.1, given 0.5; a resumed run keeps its settings (leave out --lr, or start a new run without --resume)\n`);
     r = await run('train', '--resume', file, '--iters', '10');
     assert.equal(r.code, 2);
     assert.match(r.err, /has already run 80 iterations, more than the 10 asked for/);
     r = await run('train', '--resume', join(dir, 'missing.safetensors'));
     assert.equal(r.code, 2);
     assert.match(r.err, /--resume .*missing.safetensors: no such file/);
+  });
+
+  it('the same command line with --resume added is accepted, in any spelling of the same values, and ends bit-identical', async () => {
+    const flags = ['--model', 'mlp', '--hidden', '40,30', '--batch-norm', '--dropout', '0.2', '--weight-decay', '0.001', '--optimizer', 'adam', '--init', 'he', '--seed', '5'];
+    const whole = join(dir, 'same-whole.safetensors');
+    const part = join(dir, 'same-part.safetensors');
+    assert.equal((await run('train', ...flags, '--epochs', '2', '--save', whole, '--quiet')).code, 0);
+    assert.equal((await run('train', ...flags, '--epochs', '1', '--save', part, '--quiet')).code, 0);
+    let r = await run('train', ...flags, '--epochs', '2', '--resume', part);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /resuming .* at iteration 80/);
+    assert.deepEqual(tensorBytes(part), tensorBytes(whole));
+    // equal values written otherwise: the defaults spelled out, 40, 30 with a space, relu for he, 1e-3 for 0.001
+    r = await run('train', '--resume', part, '--epochs', '2', '--model', 'mlp', '--hidden', '40, 30', '--init', 'relu', '--lr', '1e-3',
+      '--dropout', '0.20', '--weight-decay', '1e-3', '--activation', 'relu', '--dtype', 'float32', '--batch-size', '100', '--split-seed', '0', '--batch-norm', '--optimizer', 'adam', '--seed', '5');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /has already run|after 160 iterations/);
+  });
+
+  it('a real difference is refused, naming the flag, the recorded value and the given one', async () => {
+    const mlp = join(dir, 'differ-mlp.safetensors');
+    assert.equal((await run('train', '--model', 'mlp', '--hidden', '20', '--epochs', '1', '--save', mlp, '--quiet')).code, 0);
+    const two = join(dir, 'differ-two.safetensors');
+    assert.equal((await run('train', '--epochs', '1', '--save', two, '--quiet')).code, 0);
+    for (const [file, args, flag, recorded, given] of [
+      [mlp, ['--hidden', '20,20'], 'hidden', '20', '20,20'],
+      [mlp, ['--batch-norm'], 'batch-norm', 'off', 'on'],
+      [mlp, ['--init', 'xavier'], 'init', 'he', 'xavier'],
+      [mlp, ['--activation', 'tanh'], 'activation', 'relu', 'tanh'],
+      [mlp, ['--dropout', '0.5'], 'dropout', '0', '0.5'],
+      [mlp, ['--model', 'cnn'], 'model', 'mlp', 'cnn'],
+      [two, ['--dtype', 'float64'], 'dtype', 'float32', 'float64'],
+      [two, ['--weight-std', '0.02'], 'weight-std', '0.01', '0.02'],
+      [two, ['--batch-size', '50'], 'batch-size', '100', '50'],
+      [two, ['--seed', '1'], 'seed', '0', '1'],
+      [two, ['--optimizer', 'momentum'], 'optimizer', 'sgd', 'momentum'],
+    ] as const) {
+      const r = await run('train', '--resume', file, '--epochs', '2', ...args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
+      assert.equal(r.err, `backprop: UsageError: --${flag} differs from the run saved in ${file}: recorded ${recorded}, given ${given}; a resumed run keeps its settings (leave out --${flag}, or start a new run without --resume)\n`);
+      assert.equal(r.out, '');
+    }
   });
 
   it('bad model flags are usage errors', async () => {

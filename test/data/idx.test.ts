@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { DataError } from '../../src/data/DataError.js';
 import { imageSetFromIdx, parseIdx } from '../../src/data/idx.js';
 import { findIdxFile, loadIdxDataset, readIdxFile } from '../../src/data/idxFiles.js';
@@ -261,6 +261,30 @@ describe('readIdxFile', () => {
     garbled.fill(0xff, 10, 20); // damage the deflate stream
     const path2 = writeTemp('garbled.gz', garbled);
     assertDataError(() => readIdxFile(path2), literal(`${path2}: corrupt gzip data`));
+  });
+
+  test('a gzip bomb (a 3-byte array, then 64 MB of zeros in 64 KB) is refused without inflating it', () => {
+    const gz = Buffer.concat([gzipSync(idxBytes([3], [1, 2, 3])), gzipSync(new Uint8Array(64 << 20), { level: 9 })]);
+    const path = writeTemp('bomb.gz', gz);
+    const before = process.memoryUsage().arrayBuffers;
+    assertDataError(() => readIdxFile(path), literal(`${path} (decompressed): header says 11 bytes in all`), /decompresses to more \(extra bytes from byte offset 11\)/);
+    const grown = process.memoryUsage().arrayBuffers - before;
+    assert.ok(grown < 1 << 20, `reading a ${gz.length}-byte bomb grew array buffers by ${grown} bytes`);
+  });
+
+  test('a gzip whose IDX header comes after empty deflate blocks is read (the header is looked for far enough)', () => {
+    const raw = idxBytes([2, 3], [1, 2, 3, 4, 5, 6]);
+    // 2,000 empty stored blocks (00 00 00 ff ff each, as a sync flush writes) before the data
+    const deflate = deflateRawSync(raw);
+    const empty = Buffer.alloc(2000 * 5);
+    for (let i = 0; i < 2000; i++) empty.set([0, 0, 0, 0xff, 0xff], 5 * i);
+    const header = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(crc32(raw), 0);
+    trailer.writeUInt32LE(raw.length, 4);
+    const parsed = readIdxFile(writeTemp('late-header.gz', Buffer.concat([header, empty, deflate, trailer])));
+    assert.deepEqual(parsed.dims, [2, 3]);
+    assert.deepEqual(Array.from(parsed.data), [1, 2, 3, 4, 5, 6]);
   });
 
   test('rejects a missing file', () => {

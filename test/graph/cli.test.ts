@@ -32,10 +32,30 @@ describe('backprop graph', () => {
     assert.deepEqual((await run('--set', 'x=2', '--', '-x^2')).slice(-2), ['out = -4', '∂out/∂x = -4']);
   });
 
-  it('two-layer-net prints the layer picture, with --set for its sizes', async () => {
+  it('two-layer-net draws the autograd graph of the net itself, with --set for its sizes', async () => {
     const lines = await run('two-layer-net', '--set', 'batch=32');
-    assert.equal(lines[0], 'TwoLayerNet: batch 32, input 784, hidden 50, output 10');
-    assert.ok(lines.includes('x (32, 784)                          dx (32, 784)'));
+    assert.equal(lines[0], 'L = softmaxCrossEntropy(linear(relu(linear(x, W1, b1)), W2, b2), t)');
+    const row = (name: string) => lines.find((l) => new RegExp(`^${name}\\s{2,}`).test(l))!.split(/\s{2,}/);
+    assert.deepEqual(row('x'), ['x', 'input', '(32, 784)', '(32, 784)']);
+    assert.deepEqual(row('W1'), ['W1', 'input', '(784, 50)', '(784, 50)']);
+    assert.deepEqual(row('t1'), ['t1', 'Affine', 'x, W1, b1', '(32, 50)', '(32, 50)']);
+    assert.deepEqual(row('t2'), ['t2', 'ReLU', 't1', '(32, 50)', '(32, 50)']);
+    assert.deepEqual(row('L').slice(0, 3), ['L', 'SoftmaxWithLoss', 't3, t']);
+    assert.ok(lines.includes('∂L/∂b2 = (10,)'));
+  });
+
+  it('a tensor expression with --shape: shapes on the edges, values where few, backward from ones', async () => {
+    const lines = await run('relu(x @ W + b)', '--shape', 'x=1,2', '--shape', 'W=2,3', '--set', 'x=1,-2', '--set', 'W=1,2,3,4,5,6', '--set', 'b=1,1,1');
+    // x · W + b = [1 − 8 + 1, 2 − 10 + 1, 3 − 12 + 1] = [−6, −7, −8]: relu gives 0, so every gradient is 0 but b's path
+    assert.equal(lines[0], 'out = relu(x dot W + b)');
+    assert.ok(lines.includes('out = (1, 3) [[0,0,0]]'), lines.join('\n'));
+    assert.ok(lines.includes('∂out/∂b = (3,) [0,0,0]'));
+    const ok = await run('x @ W + b', '--shape=x=1,2', '--set', 'x=1,2', '--set', 'W=1,2,3,4,5,6', '--shape', 'W=2,3', '--set', 'b=1');
+    assert.ok(ok.includes('out = (1, 3) [[10,13,16]]'), ok.join('\n'));
+    assert.ok(ok.includes('∂out/∂x = (1, 2) [[6,15]]'));
+    assert.ok(ok.includes('∂out/∂W = (2, 3)'));
+    assert.ok(ok.includes('∂out/∂b = 3'), 'b is 0-D: broadcast to (1, 3), its gradient sums back');
+    assert.match(ok.at(-1)!, /backward starts from ones, the gradient of sum\(out\)/);
   });
 
   it('--svg and --dot write whole files and leave no temporary file', async () => {
@@ -50,8 +70,12 @@ describe('backprop graph', () => {
       assert.match(readFileSync(dot, 'utf8'), /^digraph "price" \{/);
       await run('two-layer-net', `--svg=${svg}`);
       assert.ok(readFileSync(svg, 'utf8').includes('>SoftmaxWithLoss</text>'));
+      assert.ok(readFileSync(svg, 'utf8').includes('>(784, 50)</text>'));
       assert.deepEqual(readdirSync(dir).sort(), ['apple.dot', 'apple.svg']);
-      await assert.rejects(run('apple', '--svg', join(dir, 'missing', 'x.svg')), { code: 'ENOENT' });
+      // refused before drawing, in the user's own path (not a temporary file's)
+      const missing = join(dir, 'missing', 'x.svg');
+      await assert.rejects(run('apple', '--svg', missing), { name: 'UsageError', message: `--svg ${missing}: the folder ${join(dir, 'missing')} does not exist` });
+      await assert.rejects(run('apple', '--dot', dir), { name: 'UsageError', message: `--dot ${dir}: ${dir} is a folder` });
       assert.deepEqual(readdirSync(dir).sort(), ['apple.dot', 'apple.svg']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -64,7 +88,7 @@ describe('backprop graph', () => {
 
   const bad: [string[], string | RegExp][] = [
     [[], /^graph: missing the graph to draw\. usage: backprop graph/],
-    [['apple', '--bogus'], /^graph: unknown option '--bogus' \(options: --set name=value, --svg FILE, --dot FILE;/],
+    [['apple', '--bogus'], /^graph: unknown option '--bogus' \(options: --set name=value, --shape name=2,3, --svg FILE, --dot FILE;/],
     [['-x'], /^graph: unknown option '-x'.*after --/],
     [['apple', '--set', 'x=abc'], "graph: --set x=abc: 'abc' is not a finite number"],
     [['apple', '--set', 'apple='], "graph: --set apple=: '' is not a finite number"],
@@ -76,7 +100,16 @@ describe('backprop graph', () => {
     [['x', '+', 'y'], 'graph: expected one graph, got 3 arguments (x + y); quote an expression: backprop graph "x + y"'],
     [['(x + ))', '--set', 'x=1'], "graph: unexpected ')' at column 6\n  (x + ))\n       ^"],
     [['x * y', '--set', 'x=1'], "graph: unknown variable 'y' at column 5; known variables: x\n  x * y\n      ^\ngive it a value with --set y=VALUE"],
-    [['two-layer-net', '--set', 'batch=0'], 'graph: twoLayerNetGraph: batch must be a positive integer, got 0'],
+    [['two-layer-net', '--set', 'batch=0'], 'graph: two-layer-net: batch must be a whole number from 1 to 100000, got 0'],
+    [['x @ W', '--shape', 'x=2,3', '--shape', 'W=2,3'], 'graph: matmul: inner dimensions differ: op(A) is 2×3, op(B) is 2×3 (A shape [2,3], B shape [2,3])'],
+    [['x + y', '--shape', 'x=2,3', '--shape', 'y=2'], /^graph: add: shapes \[2,3\] and \[2\] do not broadcast: aligned from the right, axis −1 has 3 and 2/],
+    [['x @ W', '--shape', 'x=2,3'], "graph: unknown variable 'W' at column 5; known variables: x\n  x @ W\n      ^\ngive it a shape with --shape W=2,3 or values with --set W=1,2,3"],
+    [['x * 2', '--shape', 'x=2', '--shape', 'z=3'], "graph: --shape z: the expression has no variable 'z'; it has x"],
+    [['x * 2', '--shape', 'x=2,0'], 'graph: --shape x=2,0: expected name=dims, whole numbers from 1 to 4096 separated by commas, e.g. --shape x=2,3'],
+    [['x * 2', '--shape', 'x=2', '--set', 'x=1,2,3'], 'graph: x: 3 values do not fill shape (2) of 2 elements; give 2 values or one'],
+    [['x * 2', '--shape', 'x=2', '--set', 'x=1,a'], "graph: --set x=1,a: 'a' is not a finite number"],
+    [['x @ y', '--set', 'x=1'], /^graph: unknown variable 'y'/],
+    [['sum(x)', '--set', 'x=1'], /^graph: unknown function 'sum' at column 1;[^]*\nsum is a function of tensor expressions: give the variables shapes with --shape, e\.g\. --shape x=2,3$/],
     [['two-layer-net', '--set', 'hidden=5'], "graph: --set hidden: two-layer-net has no 'hidden'; it has batch, inputSize, hiddenSize, outputSize"],
   ];
   for (const [args, message] of bad) {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  GraphError, GraphSyntaxError, appleOrangeGraph, expressionOf, graphInputs, parseExpression, topoSort,
+  GraphError, GraphSyntaxError, appleOrangeGraph, backward, expressionOf, graphInputs, parseExpression, topoSort,
 } from '../../src/graph/index.js';
 import { Lcg, randomExpression, randomValues } from './helpers.js';
 
@@ -101,5 +101,17 @@ describe('parseExpression: errors', () => {
     for (const bad of [NaN, Infinity, -Infinity, '3' as unknown as number]) {
       assert.throws(() => parseExpression('x + 1', { x: bad }), { name: 'GraphError', message: `input 'x': value must be a finite number, got ${String(bad)}` });
     }
+  });
+
+  it('deep nesting or a long chain is a GraphSyntaxError, not a stack overflow (found by the property tests)', () => {
+    const deep = '('.repeat(3000) + 'x' + ')'.repeat(3000);
+    assert.throws(() => parseExpression(deep, { x: 1 }), { name: 'GraphSyntaxError', message: /^expression nested too deeply \(more than 500 levels\) at column 501/ });
+    assert.throws(() => parseExpression('-'.repeat(100000) + 'x', { x: 1 }), { name: 'GraphSyntaxError', message: /^expression nested too deeply/ });
+    const sum = Array(3000).fill('x').join(' + ');
+    assert.throws(() => parseExpression(sum, { x: 1 }), { name: 'GraphSyntaxError', message: /^expression too deep: a chain of more than 500 operations at column 2003/ });
+    // 500 levels still parse, and their graph goes through backward
+    const ok = parseExpression('('.repeat(499) + 'x' + ')'.repeat(499) + ' + x'.repeat(500), { x: 1 });
+    assert.equal(ok.value, 501);
+    backward(ok);
   });
 });

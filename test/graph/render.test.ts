@@ -17,6 +17,8 @@ describe('formatNumber and formatShape', () => {
       [220.00000000000003, '220'], [3.3000000000000003, '3.3'], [110.00000000000001, '110'], [715.0000000000001, '715'],
       [0.1 + 0.2, '0.3'], [-2.5, '-2.5'], [1 / 3, '0.3333333333'], [1e-7, '1e-7'], [123456789012, '123456789000'],
       [-0, '0'], [NaN, 'NaN'], [Infinity, 'Infinity'],
+      // found by the property tests: rounded to 10 digits these overflow, and 'Infinity' would not parse back
+      [1.7976931345e308, '1.7976931345e+308'], [-Number.MAX_VALUE, '-1.7976931348623157e+308'], [1.797693134e308, '1.797693134e+308'],
     ];
     for (const [x, s] of cases) assert.equal(formatNumber(x), s, String(x));
   });

@@ -9,7 +9,7 @@ import { ModelFileError } from '../../src/io/ModelFileError.js';
 import {
   expectTensors, loadSafetensors, parseSafetensors, saveSafetensors, serializeSafetensors, swapByteOrder,
   type SafetensorsArray, type TensorLike,
-} from '../../src/io/safetensors.js';
+} from '../../src/io/safetensorsFiles.js';
 
 const NAME = 'model.safetensors';
 const dir = mkdtempSync(join(tmpdir(), 'safetensors-'));
@@ -344,6 +344,12 @@ describe('hostile safetensors files: a ModelFileError naming the file and field,
     assertRejected(fileBytes(f32(['3'], [0, 12])), 'tensor "W": shape ["3"]: dimension 0 ("3") is not a whole number ≥ 0');
     assertRejected(fileBytes('{"W":{"dtype":"F32","shape":[1e300],"data_offsets":[0,0]}}'), 'tensor "W": shape [1e+300]: dimension 0 (1e+300) is not a whole number ≥ 0');
     assertRejected(fileBytes(f32(3, [0, 12])), 'tensor "W": shape 3 is not a list');
+  });
+  it('fields nested too deep or too long to show are cut short in the message (JSON.stringify overflowed the stack)', () => {
+    const deep = '['.repeat(20000) + ']'.repeat(20000);
+    assertRejected(fileBytes(`{"W":{"dtype":"F32","shape":${deep},"data_offsets":[0,0]}}`), 'tensor "W": shape an array nested too deep to show: dimension 0 (an array nested too deep to show) is not a whole number ≥ 0');
+    assertRejected(fileBytes(`{"W":{"dtype":${deep},"shape":[],"data_offsets":[0,4]}}`), /^model\.safetensors: tensor "W": dtype an array nested too deep to show is not supported/);
+    assertRejected(fileBytes(f32([0], Array(1e5).fill(0))), `tensor "W": data_offsets [${Array(38).fill(0).join(',')},... is not a pair [begin, end] of whole numbers ≥ 0`);
   });
 
   it('element count overflow ([2^31, 2^31, 2^31]) and huge counts in a small file', () => {

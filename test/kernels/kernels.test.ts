@@ -40,10 +40,13 @@ function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: numb
 const GEOMETRIES: ConvGeometry[] = [
   [1, 1, 3, 3, 3, 3, 1, 0], [1, 1, 4, 4, 2, 2, 2, 0], [2, 3, 7, 7, 3, 3, 2, 1], [2, 3, 5, 6, 2, 3, 1, 1],
   [3, 2, 6, 4, 3, 1, 1, 2], [1, 2, 9, 9, 3, 3, 3, 0], [2, 1, 2, 2, 3, 3, 1, 1], [2, 4, 8, 8, 2, 2, 1, 0],
+  // windows that do not divide the input: the last partial window is dropped
+  [1, 1, 7, 7, 2, 2, 2, 0], [2, 3, 8, 8, 3, 3, 2, 0], [2, 2, 5, 5, 2, 2, 2, 1], [1, 2, 8, 5, 3, 2, 3, 1],
+  [2, 3, 11, 19, 2, 2, 2, 0], [1, 2, 25, 25, 2, 2, 2, 0], [2, 1, 9, 6, 4, 3, 2, 1],
 ].map(([batch, channels, height, width, filterH, filterW, stride, pad]) => ({
   batch, channels, height, width, filterH, filterW, stride, pad,
-  outH: (height + 2 * pad - filterH) / stride + 1,
-  outW: (width + 2 * pad - filterW) / stride + 1,
+  outH: Math.floor((height + 2 * pad - filterH) / stride) + 1, // the book's (H + 2·pad − FH) // stride + 1
+  outW: Math.floor((width + 2 * pad - filterW) / stride) + 1,
 }));
 
 /** x[n, c, y, x] of an (N, C, H, W) array, or 0 outside the image (the zero padding). */

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import '../../src/kernels/nodeBackends.js'; // Node's WebAssembly backend for useBackend, as the package's Node entry sets it
 import { useBackend } from '../../src/kernels/useBackend.js';
 import { getBackend, setBackend } from '../../src/kernels/registry.js';
 import { Tensor } from '../../src/tensor/Tensor.js';

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { chromium } from 'playwright-core';
 import { CONTENT_TYPES, startPlaygroundServer } from '../../src/cli/playground.js';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from '../web/helpers.js';
+import { CHROMIUM, CHROMIUM_ARGS, haveChromium } from '../web/helpers.js';
 import type { CheckReport } from './wasm-browser/checks.js';
 
 type Outcome = CheckReport | { error: string };
@@ -56,12 +56,7 @@ function passed(where: string, outcome: Outcome | undefined): CheckReport {
 }
 
 test('the wasm backend in Chromium', { timeout: 180_000 }, async (t) => {
-  const missing = chromiumMissing();
-  if (missing) {
-    if (process.env.CI === 'true') assert.fail(`the browser test needs Chromium on CI: ${missing}`);
-    t.skip(missing);
-    return;
-  }
+  if (!haveChromium(t)) return;
   const out = mkdtempSync(join(tmpdir(), 'backprop-wasm-browser-'));
   const { bundleForBrowser } = (await import(new URL('../../scripts/build-web.mjs', import.meta.url).href)) as { bundleForBrowser: BundleForBrowser };
   await bundleForBrowser({

@@ -18,8 +18,8 @@ const js = new JsBackend();
 function geometry(batch: number, channels: number, height: number, width: number, filterH: number, filterW: number, stride: number, pad: number): ConvGeometry {
   return {
     batch, channels, height, width, filterH, filterW, stride, pad,
-    outH: (height + 2 * pad - filterH) / stride + 1,
-    outW: (width + 2 * pad - filterW) / stride + 1,
+    outH: Math.floor((height + 2 * pad - filterH) / stride) + 1, // the book's (H + 2·pad − FH) // stride + 1
+    outW: Math.floor((width + 2 * pad - filterW) / stride) + 1,
   };
 }
 
@@ -34,6 +34,12 @@ const GEOMETRIES: ConvGeometry[] = [
   geometry(1, 2, 8, 9, 8, 9, 1, 0), // one window covering the image
   geometry(2, 2, 5, 5, 1, 1, 1, 3), // windows entirely in the padding
   geometry(1, 3, 12, 12, 4, 4, 2, 1),
+  // windows that do not divide the input: the last partial window is dropped
+  geometry(2, 3, 25, 25, 2, 2, 2, 0), // pooling an odd convolution output: outW = 12, vector groups only, a row and column left over
+  geometry(2, 2, 11, 19, 2, 2, 2, 0), // outW = 9: a vector group, a scalar tail and a column left over
+  geometry(2, 3, 8, 8, 3, 3, 2, 0), //   convolution 3×3 stride 2 on 8×8 → 3×3
+  geometry(1, 2, 9, 7, 2, 2, 2, 1), //   padded pooling, partial windows
+  geometry(2, 2, 10, 13, 5, 4, 3, 2),
 ];
 
 /** Random values with some ties, zeros of both signs and a few NaN. */

@@ -29,8 +29,8 @@ function at(x: Tensor, n: number, c: number, y: number, xx: number): number {
 function naiveConv(x: Tensor, W: Tensor, b: Tensor, stride: number, pad: number): number[] {
   const [N, C, H, Wd] = x.shape;
   const [FN, , FH, FW] = W.shape;
-  const outH = (H + 2 * pad - FH) / stride + 1;
-  const outW = (Wd + 2 * pad - FW) / stride + 1;
+  const outH = Math.floor((H + 2 * pad - FH) / stride) + 1; // the book's (H + 2·pad − FH) // stride + 1
+  const outW = Math.floor((Wd + 2 * pad - FW) / stride) + 1;
   const out: number[] = [];
   for (let n = 0; n < N; n++) for (let f = 0; f < FN; f++) for (let oy = 0; oy < outH; oy++) for (let ox = 0; ox < outW; ox++) {
     let s = b.get(f);
@@ -108,11 +108,10 @@ for (const backend of backends) {
 
     it('shape errors name the operation, the sizes and the shape', () => {
       const x = randn([1, 1, 28, 28], rng, backend);
-      assert.throws(() => im2col(x, 5, 5, 2, 0), (e: Error) =>
+      assert.throws(() => im2col(randn([1, 1, 3, 3], rng, backend), 5, 5), (e: Error) =>
         e instanceof ShapeError &&
-        /^im2col: output height \(28 \+ 2·0 − 5\) \/ 2 \+ 1 is not a whole number/.test(e.message) &&
-        /input shape \[1,1,28,28\], window 5×5, stride 2, pad 0/.test(e.message));
-      assert.throws(() => im2col(randn([1, 1, 3, 3], rng, backend), 5, 5), /im2col: a window of 5 does not fit in 3 padded by 0 on each side \(input shape \[1,1,3,3\]/);
+        /^im2col: a window of 5 does not fit in 3 padded by 0 on each side \(input shape \[1,1,3,3\], window 5×5, stride 1, pad 0\)$/.test(e.message));
+      assert.throws(() => im2col(randn([1, 1, 3, 8], rng, backend), 6, 6, 1, 1), /im2col: a window of 6 does not fit in 3 padded by 1 on each side/);
       assert.throws(() => im2col(randn([3, 28, 28], rng, backend), 5, 5), /im2col: input must be 4-D \(N, C, H, W\), got shape \[3,28,28\]/);
       assert.throws(() => im2col(x, 5, 5, 0), /im2col: stride must be a whole number ≥ 1, got 0/);
       assert.throws(() => im2col(x, 5, 5, 1, -1), /im2col: pad must be a whole number ≥ 0, got -1/);
@@ -120,21 +119,49 @@ for (const backend of backends) {
       assert.throws(() => transposeBatch(randn([2, 3], rng, backend)), /transposeBatch: x must be 3-D/);
       assert.equal(convOutputSize(28, 5), 24);
       assert.equal(convOutputSize(7, 3, 2, 1), 4);
+      assert.throws(() => convOutputSize(3, 6, 1, 1), /convOutputSize: a window of 6 does not fit in 3 padded by 1/);
+    });
+
+    it('windows that do not divide the input evenly: the book\'s (H + 2·pad − FH) // stride + 1, the partial window dropped', () => {
+      // by hand: (28 − 5) // 2 + 1 = 11 + 1 = 12; (8 − 3) // 2 + 1 = 3; (7 − 2) // 2 + 1 = 3; (5 + 2 − 2) // 2 + 1 = 3; (3 + 2 − 5) // 3 + 1 = 1
+      assert.equal(convOutputSize(28, 5, 2), 12);
+      assert.equal(convOutputSize(8, 3, 2), 3);
+      assert.equal(convOutputSize(7, 2, 2), 3);
+      assert.equal(convOutputSize(5, 2, 2, 1), 3);
+      assert.equal(convOutputSize(3, 5, 3, 1), 1);
+      // im2col of 8×8 with 3×3, stride 2: the rows are the windows at (0|2|4, 0|2|4); row 6 and column 6..7 only pad the last windows
+      const x = Tensor.from(Array.from({ length: 64 }, (_, i) => i), [1, 1, 8, 8], f64);
+      const col = im2col(x, 3, 3, 2, 0);
+      assert.deepEqual(col.shape, [9, 9]);
+      const rows = col.toArray() as number[][];
+      for (let oy = 0; oy < 3; oy++) for (let ox = 0; ox < 3; ox++) {
+        const expected: number[] = [];
+        for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) expected.push((2 * oy + ky) * 8 + 2 * ox + kx);
+        assert.deepEqual(rows[oy * 3 + ox], expected, `window (${oy}, ${ox})`);
+      }
+      // col2im sends nothing to row 7 or column 7, which no window covers
+      const back = col2im(Tensor.from(new Array(81).fill(1), [9, 9], f64), [1, 1, 8, 8], 3, 3, 2, 0).toArray() as number[][][][];
+      const counts = back[0][0];
+      assert.deepEqual(counts[7], [0, 0, 0, 0, 0, 0, 0, 0]);
+      assert.deepEqual(counts.map((r) => r[7]), [0, 0, 0, 0, 0, 0, 0, 0]);
+      assert.deepEqual(counts[2], [2, 2, 4, 2, 4, 2, 2, 0]); // row 2 is shared by the windows at rows 0 and 2
+      assert.deepEqual(counts[0], [1, 1, 2, 1, 2, 1, 1, 0]);
     });
   });
 
   describe(`Convolution (float64, backend ${backend.name})`, () => {
     const rng = new Random(22);
 
-    for (const [stride, pad] of [[1, 0], [2, 1], [1, 2]]) {
-      it(`forward equals the direct convolution; dx, dW, db match the central difference (stride ${stride}, pad ${pad})`, () => {
+    // [H, W, stride, pad, outH, outW]: outH = (H + 2·pad − 3) // stride + 1 worked out by hand;
+    // the last three drop a partial window (8×8, stride 2: windows at 0, 2, 4; one at 6 would need column 8)
+    for (const [H, W_, stride, pad, outH, outW] of [[7, 7, 1, 0, 5, 5], [7, 7, 2, 1, 4, 4], [7, 7, 1, 2, 9, 9], [8, 8, 2, 0, 3, 3], [6, 9, 3, 1, 2, 3], [8, 7, 2, 2, 5, 5]]) {
+      it(`forward equals the direct convolution; dx, dW, db match the central difference (${H}×${W_}, 3×3, stride ${stride}, pad ${pad} → ${outH}×${outW})`, () => {
         const W = randn([4, 3, 3, 3], rng, backend);
         const b = randn([4], rng, backend);
-        const x = randn([2, 3, 7, 7], rng, backend);
+        const x = randn([2, 3, H, W_], rng, backend);
         const conv = new Convolution(W, b, stride, pad);
         const out = conv.forward(x);
-        const outH = (7 + 2 * pad - 3) / stride + 1;
-        assert.deepEqual(out.shape, [2, 4, outH, outH]);
+        assert.deepEqual(out.shape, [2, 4, outH, outW]);
         assertClose(out.data, naiveConv(x, W, b, stride, pad), 1e-12, 'Convolution forward');
 
         const g = randn([...out.shape], rng, backend);
@@ -183,19 +210,22 @@ for (const backend of backends) {
       assert.deepEqual(conv.backward(randn([5, 2, 4, 4], rng, backend)).shape, [5, 1, 6, 6]);
     });
 
-    it('in float32 it agrees with float64', () => {
-      const W = randn([5, 2, 3, 3], rng, backend);
-      const b = randn([5], rng, backend);
-      const x = randn([4, 2, 9, 9], rng, backend);
-      const g = randn([4, 5, 5, 5], rng, backend);
-      const f32 = (t: Tensor): Tensor => t.clone({ dtype: 'float32' });
-      const c64 = new Convolution(W, b, 2, 1);
-      const c32 = new Convolution(f32(W), f32(b), 2, 1);
-      assertClose(c32.forward(f32(x)).data, c64.forward(x).data, 1e-5, 'float32 forward');
-      assertClose(c32.backward(f32(g)).data, c64.backward(g).data, 1e-5, 'float32 dx');
-      assertClose(c32.dW!.data, c64.dW!.data, 1e-4, 'float32 dW');
-      assertClose(c32.db!.data, c64.db!.data, 1e-5, 'float32 db');
-    });
+    // float32 runs this backend's own kernels (float64 runs the reference on every backend)
+    for (const [H, stride, pad, out] of [[9, 2, 1, 5], [8, 2, 0, 3], [10, 3, 1, 4]]) {
+      it(`in float32 it agrees with float64 (${H}×${H}, stride ${stride}, pad ${pad} → ${out}×${out})`, () => {
+        const W = randn([5, 2, 3, 3], rng, backend);
+        const b = randn([5], rng, backend);
+        const x = randn([4, 2, H, H], rng, backend);
+        const g = randn([4, 5, out, out], rng, backend);
+        const f32 = (t: Tensor): Tensor => t.clone({ dtype: 'float32' });
+        const c64 = new Convolution(W, b, stride, pad);
+        const c32 = new Convolution(f32(W), f32(b), stride, pad);
+        assertClose(c32.forward(f32(x)).data, c64.forward(x).data, 1e-5, 'float32 forward');
+        assertClose(c32.backward(f32(g)).data, c64.backward(g).data, 1e-5, 'float32 dx');
+        assertClose(c32.dW!.data, c64.dW!.data, 1e-4, 'float32 dW');
+        assertClose(c32.db!.data, c64.db!.data, 1e-5, 'float32 db');
+      });
+    }
 
     it('shape errors name the layer and both shapes', () => {
       const W = randn([30, 1, 5, 5], rng, backend);
@@ -204,7 +234,7 @@ for (const backend of backends) {
       assert.throws(() => conv.forward(randn([2, 3, 28, 28], rng, backend)), (e: Error) =>
         e instanceof ShapeError && e.message === 'Convolution: input has 3 channels but W expects 1 (x shape [2,3,28,28], W shape [30,1,5,5])');
       assert.throws(() => conv.forward(randn([2, 784], rng, backend)), /Convolution: input must be 4-D \(N, C, H, W\), got shape \[2,784\] \(W shape \[30,1,5,5\]\)/);
-      assert.throws(() => new Convolution(W, b, 2).forward(randn([1, 1, 28, 28], rng, backend)), /Convolution: output height \(28 \+ 2·0 − 5\) \/ 2 \+ 1 is not a whole number/);
+      assert.deepEqual(new Convolution(W, b, 2).forward(randn([1, 1, 28, 28], rng, backend)).shape, [1, 30, 12, 12]); // (28 − 5) // 2 + 1
       assert.throws(() => conv.forward(randn([1, 1, 4, 4], rng, backend)), /Convolution: a window of 5 does not fit in 4/);
       assert.throws(() => new Convolution(W, randn([10], rng, backend)), /Convolution: b has 10 elements but W has 30 filters \(W shape \[30,1,5,5\], b shape \[10\]\)/);
       assert.throws(() => new Convolution(randn([30, 25], rng, backend), b), /Convolution: W must be 4-D \(FN, C, FH, FW\), got shape \[30,25\]/);
@@ -233,11 +263,16 @@ for (const backend of backends) {
       assert.deepEqual(pool.backward(Tensor.from([[[[1]]]], undefined, f64)).toArray(), [[[[1, 0], [0, 0]]]]);
     });
 
-    for (const [PH, PW, stride, pad] of [[2, 2, 2, 0], [3, 3, 1, 1], [2, 3, 1, 0]]) {
-      it(`dx matches the central difference (${PH}×${PW}, stride ${stride}, pad ${pad}; overlapping windows sum)`, () => {
-        const x = randn([2, 3, 6, 6], rng, backend); // distinct values: no ties within h
+    // [PH, PW, stride, pad, H, W, outH, outW], the output size (H + 2·pad − PH) // stride + 1 by hand
+    for (const [PH, PW, stride, pad, H, W, outH, outW] of [
+      [2, 2, 2, 0, 6, 6, 3, 3], [3, 3, 1, 1, 6, 6, 6, 6], [2, 3, 1, 0, 6, 6, 5, 4],
+      [2, 2, 2, 0, 7, 7, 3, 3], [3, 3, 2, 0, 8, 7, 3, 3], [2, 2, 2, 1, 5, 5, 3, 3], [3, 2, 3, 1, 8, 5, 3, 2],
+    ]) {
+      it(`dx matches the central difference (${PH}×${PW}, stride ${stride}, pad ${pad} on ${H}×${W} → ${outH}×${outW}; overlapping windows sum)`, () => {
+        const x = randn([2, 3, H, W], rng, backend); // distinct values: no ties within h
         const pool = new Pooling(PH, PW, stride, pad);
         const out = pool.forward(x);
+        assert.deepEqual(out.shape, [2, 3, outH, outW]);
         const g = randn([...out.shape], rng, backend);
         const numeric = numericalGradient(() => weightedSum(pool.forward(x), g), x);
         pool.forward(x);
@@ -249,6 +284,41 @@ for (const backend of backends) {
       });
     }
 
+    it('2×2, stride 2 on 7×7 gives 3×3: the last row and column, in no whole window, are dropped', () => {
+      const x = Tensor.from(Array.from({ length: 49 }, (_, i) => i), [1, 1, 7, 7], f64); // x[y][x] = 7y + x
+      const pool = new Pooling(2, 2);
+      // each window's maximum is its bottom-right cell: 7·(2oy + 1) + 2ox + 1
+      assert.deepEqual(pool.forward(x).toArray(), [[[[8, 10, 12], [22, 24, 26], [36, 38, 40]]]]);
+      const dx = pool.backward(Tensor.from([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3], f64)).toArray() as number[][][][];
+      const expected = Array.from({ length: 7 }, () => new Array(7).fill(0));
+      [[1, 1], [1, 3], [1, 5], [3, 1], [3, 3], [3, 5], [5, 1], [5, 3], [5, 5]].forEach(([y, xx], i) => (expected[y][xx] = i + 1));
+      assert.deepEqual(dx[0][0], expected);
+    });
+
+    it('pad 1: zero padding as the book\'s im2col (np.pad), so 0 is the maximum of a window over negatives and padding', () => {
+      // x[y][x] = −(5y + x + 1) on 5×5; 2×2 windows, stride 2, pad 1 cover rows and columns 2o − 1 and 2o
+      const x = Tensor.from(Array.from({ length: 25 }, (_, i) => -(i + 1)), [1, 1, 5, 5], f64);
+      const pool = new Pooling(2, 2, 2, 1);
+      // windows touching row or column −1 hold a padding 0; the others peak at their top-left cell (1|3, 1|3)
+      assert.deepEqual(pool.forward(x).toArray(), [[[[0, 0, 0], [0, -7, -9], [0, -17, -19]]]]);
+      const dx = pool.backward(Tensor.from([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3], f64)).toArray() as number[][][][];
+      const expected = Array.from({ length: 5 }, () => new Array(5).fill(0));
+      expected[1][1] = 5; expected[1][3] = 6; expected[3][1] = 8; expected[3][3] = 9; // a maximum in the padding sends nothing back
+      assert.deepEqual(dx[0][0], expected);
+    });
+
+    it('in float32 it agrees with float64 on windows that do not divide the input (this backend\'s own kernels)', () => {
+      for (const [PH, stride, pad, H] of [[2, 2, 0, 7], [2, 2, 0, 25], [3, 2, 1, 10], [2, 2, 1, 9]]) {
+        const x = randn([3, 4, H, H], rng, backend);
+        const f32 = (t: Tensor): Tensor => t.clone({ dtype: 'float32' });
+        const [p64, p32] = [new Pooling(PH, PH, stride, pad), new Pooling(PH, PH, stride, pad)];
+        const o64 = p64.forward(x);
+        assertClose(p32.forward(f32(x)).data, o64.data, 1e-6, `float32 forward ${PH} ${stride} ${pad} ${H}`);
+        const g = randn([...o64.shape], rng, backend);
+        assertClose(p32.backward(f32(g)).data, p64.backward(g).data, 1e-6, `float32 dx ${PH} ${stride} ${pad} ${H}`);
+      }
+    });
+
     it('maxPool keeps the arg max as indices into x', () => {
       const x = Tensor.from([[[[1, 9], [3, 4]], [[8, 2], [7, 6]]]], undefined, f64);
       const { out, argMax } = maxPool(x, 2, 2);
@@ -259,7 +329,7 @@ for (const backend of backends) {
     it('shape errors name the layer', () => {
       const pool = new Pooling(2, 2);
       assert.throws(() => pool.forward(randn([2, 784], rng, backend)), /Pooling: input must be 4-D \(N, C, H, W\), got shape \[2,784\]/);
-      assert.throws(() => pool.forward(randn([1, 1, 5, 5], rng, backend)), /Pooling: output height \(5 \+ 2·0 − 2\) \/ 2 \+ 1 is not a whole number.*input shape \[1,1,5,5\]/);
+      assert.throws(() => pool.forward(randn([1, 1, 1, 5], rng, backend)), /Pooling: a window of 2 does not fit in 1 padded by 0 on each side \(input shape \[1,1,1,5\], window 2×2, stride 2, pad 0\)/);
       assert.throws(() => new Pooling(0, 2), /Pooling: poolH must be a whole number ≥ 1, got 0/);
       pool.forward(randn([1, 2, 4, 4], rng, backend));
       assert.throws(() => pool.backward(randn([1, 2, 2, 3], rng, backend)), /Pooling: dout has shape \[1,2,2,3\] but the output was \[1,2,2,2\]/);

@@ -39,6 +39,37 @@ function fixMasks(net: MultiLayerNet, batch: number, rng: Random): void {
   });
 }
 
+/** out = input · W + b for rows of n features, written out. */
+function layerOut(input: number[], n: number, W: Tensor, b: Tensor): number[] {
+  const [rows, cols] = [input.length / n, W.shape[1]];
+  const out: number[] = [];
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) {
+    let s = b.data[c];
+    for (let k = 0; k < n; k++) s += input[r * n + k] * W.data[k * cols + c];
+    out.push(s);
+  }
+  return out;
+}
+
+/**
+ * The scores of a ReLU MultiLayerNet with batch norm and dropout in inference, by hand:
+ * Affine → BN with the running statistics (the book's ε, 10e-7) → relu → ×(1 − ratio) → … → Affine.
+ */
+function inferenceByHand(net: MultiLayerNet, x: Tensor, ratio: number): number[] {
+  let h = snapshot(x);
+  const sizes = [x.shape[1], ...net.hiddenSizeList];
+  for (let i = 1; i <= net.hiddenSizeList.length; i++) {
+    const n = sizes[i];
+    h = layerOut(h, sizes[i - 1], net.params[`W${i}`], net.params[`b${i}`]).map((v, k) => {
+      const j = k % n;
+      const [m, va, g, be] = [net.buffers[`runningMean${i}`], net.buffers[`runningVar${i}`], net.params[`gamma${i}`], net.params[`beta${i}`]].map((u) => u.data[j]);
+      return Math.max(0, g * ((v - m) / Math.sqrt(va + 10e-7)) + be) * (1 - ratio);
+    });
+  }
+  const last = net.hiddenSizeList.length + 1;
+  return layerOut(h, sizes[sizes.length - 1], net.params[`W${last}`], net.params[`b${last}`]);
+}
+
 function small(backend: Backend, options: MultiLayerNetOptions): MultiLayerNet {
   return new MultiLayerNet(6, [5, 4], 3, { seed: 1, dtype: 'float64', backend, ...options });
 }
@@ -124,29 +155,40 @@ for (const backend of backends) {
       assert.deepEqual(y1, y2, 'inference is deterministic');
       assert.deepEqual(net.rng.getState(), rngState, 'no masks drawn');
       assert.deepEqual(snapshot(net.buffers.runningMean1), snapshot(state.buffers.runningMean1), 'running statistics unchanged');
-      // by hand: Affine → BN with running stats → relu → ×0.5 → Affine → …
-      const layerOut = (input: number[], n: number, W: Tensor, b: Tensor): number[] => {
-        const [rows, cols] = [input.length / n, W.shape[1]];
-        const out: number[] = [];
-        for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) {
-          let s = b.data[c];
-          for (let k = 0; k < n; k++) s += input[r * n + k] * W.data[k * cols + c];
-          out.push(s);
-        }
-        return out;
-      };
-      const bnRelu = (h: number[], i: number, n: number): number[] => h.map((v, k) => {
-        const j = k % n;
-        const [m, va, g, be] = [net.buffers[`runningMean${i}`], net.buffers[`runningVar${i}`], net.params[`gamma${i}`], net.params[`beta${i}`]].map((u) => u.data[j]);
-        return Math.max(0, g * ((v - m) / Math.sqrt(va + 1e-6)) + be) * 0.5;
-      });
-      let h = bnRelu(layerOut(snapshot(x), 6, net.params.W1, net.params.b1), 1, 5);
-      h = bnRelu(layerOut(h, 5, net.params.W2, net.params.b2), 2, 4);
-      assertClose(y1, layerOut(h, 4, net.params.W3, net.params.b3), 1e-12, 'inference by hand');
+      assertClose(y1, inferenceByHand(net, x, 0.5), 1e-12, 'inference by hand');
       // training mode draws masks and moves the running statistics
       net.predict(x, true);
       assert.notDeepEqual(net.rng.getState(), rngState);
       assert.notDeepEqual(snapshot(net.buffers.runningMean1), snapshot(state.buffers.runningMean1));
+    });
+
+    it('a bare loss(x, t) is inference, as the book\'s loss(x, t, train_flg=False): no masks drawn, running statistics kept', () => {
+      const net = small(backend, { useBatchnorm: true, useDropout: true, dropoutRatio: 0.3, weightDecayLambda: 0.05 });
+      for (let i = 0; i < 3; i++) net.gradient(randn([8, 6], rng, backend), [0, 1, 2, 0, 1, 2, 0, 1]);
+      const buffers = Object.fromEntries(Object.entries(net.buffers).map(([k, b]) => [k, snapshot(b)]));
+      const rngState = net.rng.getState();
+      // the book: −Σ log(softmax(y)[t] + 1e-7) / N + ½λ Σ‖W‖², with y the inference scores
+      const y = inferenceByHand(net, x, 0.3);
+      let cross = 0;
+      t.forEach((label, r) => {
+        const row = y.slice(r * 3, r * 3 + 3);
+        const max = Math.max(...row);
+        const sum = row.reduce((s, v) => s + Math.exp(v - max), 0);
+        cross -= Math.log(Math.exp(row[label] - max) / sum + 1e-7);
+      });
+      const squares = ['W1', 'W2', 'W3'].reduce((s, k) => s + snapshot(net.params[k]).reduce((a, v) => a + v * v, 0), 0);
+      const expected = cross / t.length + 0.5 * 0.05 * squares;
+      const loss = net.loss(x, t);
+      assert.ok(Math.abs(loss - expected) < 1e-12, `loss ${loss}, by hand ${expected}`);
+      assert.equal(net.loss(x, t), loss, 'the same value again: nothing random');
+      assert.equal(net.loss(x, t, false), loss);
+      assert.deepEqual(net.rng.getState(), rngState, 'no dropout masks drawn');
+      for (const [k, b] of Object.entries(net.buffers)) assert.deepEqual(snapshot(b), buffers[k], `${k} unchanged`);
+      // train = true is the training pass: it draws masks and moves the running statistics
+      const trained = net.loss(x, t, true);
+      assert.notEqual(trained, loss);
+      assert.notDeepEqual(net.rng.getState(), rngState);
+      assert.notDeepEqual(snapshot(net.buffers.runningMean1), buffers.runningMean1);
     });
 
     it('same seed, same results: gradients with dropout and batch norm repeat exactly', () => {

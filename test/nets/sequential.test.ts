@@ -139,6 +139,31 @@ for (const backend of backends) {
       assert.ok(affine.dW);
     });
 
+    it('loss(x, t) defaults to inference (the book\'s train_flg=False); loss(x, t, true) is the training pass', () => {
+      const rng = new Random(12);
+      const net = new Sequential(mixed(rng));
+      const x = randn([4, 6], rng, backend);
+      const t = [2, 0, 1, 1];
+      net.gradient(x, t);
+      const before = net.getState();
+      // the cross-entropy of the inference scores, written out: −Σ log(softmax(y)[t] + 1e-7) / N
+      const y = snapshot(net.predict(x, false));
+      const expected = -t.reduce((s, label, r) => {
+        const row = y.slice(r * 3, r * 3 + 3);
+        const sum = row.reduce((a, v) => a + Math.exp(v), 0);
+        return s + Math.log(Math.exp(row[label]) / sum + 1e-7);
+      }, 0) / t.length;
+      const loss = net.loss(x, t);
+      assert.ok(Math.abs(loss - expected) < 1e-12, `loss ${loss}, by hand ${expected}`);
+      assert.equal(net.lastLoss, loss);
+      const after = net.getState();
+      assert.deepEqual(after.random, before.random, 'no dropout mask drawn');
+      for (const k of Object.keys(before.buffers)) assert.deepEqual(snapshot(after.buffers[k]), snapshot(before.buffers[k]), `${k} unchanged`);
+      net.loss(x, t, true);
+      assert.notDeepEqual(net.getState().random, before.random, 'training draws masks');
+      assert.notDeepEqual(snapshot(net.buffers.runningMean1), snapshot(before.buffers.runningMean1), 'training moves the running mean');
+    });
+
     it('matches a MultiLayerNet built from the same draws', () => {
       const net = new MultiLayerNet(6, [5], 3, { seed: 7, dtype: 'float64', backend, useBatchnorm: true, activation: 'tanh' });
       const rng = new Random(7);

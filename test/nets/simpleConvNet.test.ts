@@ -61,6 +61,10 @@ for (const backend of backends) {
     const small: [string, number[], Partial<ConvParam>][] = [
       ['[1, 10, 10], 3 filters 3×3', [1, 10, 10], { filterNum: 3, filterSize: 3 }],
       ['[2, 8, 8], 2 filters 3×3, pad 1', [2, 8, 8], { filterNum: 2, filterSize: 3, pad: 1 }],
+      // windows that do not divide evenly: (8 − 2) // 1 + 1 = 7, pooled (7 − 2) // 2 + 1 = 3;
+      // (10 − 3) // 2 + 1 = 4 by (11 − 3) // 2 + 1 = 5, pooled 2×2
+      ['[1, 8, 8], 2 filters 2×2: convolution 7×7, pooled 3×3', [1, 8, 8], { filterNum: 2, filterSize: 2 }],
+      ['[1, 10, 11], 2 filters 3×3, stride 2: convolution 4×5, pooled 2×2', [1, 10, 11], { filterNum: 2, filterSize: 3, stride: 2 }],
     ];
     for (const [name, inputDim, convParam] of small) {
       it(`gradient check in float64 (${name}, hidden 10, batch 2): every mean difference below 1e-6`, () => {
@@ -142,12 +146,23 @@ for (const backend of backends) {
       assert.ok(lossList.every((v) => Number.isFinite(v)) && history.length >= 2);
     });
 
+    it('convolution outputs that pooling does not halve evenly: the partial window is dropped, as Pooling does', () => {
+      // 4×4 filters: (28 − 4) + 1 = 25, pooled (25 − 2) // 2 + 1 = 12; stride 2: (28 − 5) // 2 + 1 = 12, pooled 6
+      for (const [convParam, pooled] of [[{ filterSize: 4 }, 12], [{ stride: 2 }, 6]] as const) {
+        const net = new SimpleConvNet([1, 28, 28], { filterNum: 3, ...convParam }, 7, 10, 0.01, { seed: 1, backend });
+        assert.deepEqual(net.params.W2.shape, [3 * pooled * pooled, 7]);
+        const x = randn([2, 1, 28, 28], new Random(3), backend).clone({ dtype: 'float32' });
+        assert.deepEqual(net.predict(x).shape, [2, 10]);
+        assert.deepEqual(net.layers.Pool1.forward(net.layers.Relu1.forward(net.layers.Conv1.forward(x))).shape, [2, 3, pooled, pooled]);
+      }
+    });
+
     it('bad arguments and inputs are clear errors', () => {
       assert.throws(() => new SimpleConvNet([1, 28], {}, 100, 10, 0.01, { backend }), /SimpleConvNet: inputDim must be three whole numbers > 0 \(C, H, W\), got \[1,28\]/);
       assert.throws(() => new SimpleConvNet([1, 28, 28], { filterNum: 0 }, 100, 10, 0.01, { backend }), /SimpleConvNet: convParam.filterNum must be a whole number ≥ 1, got 0/);
       assert.throws(() => new SimpleConvNet([1, 28, 28], {}, 100, 10, 0, { backend }), /weightInitStd must be a finite number > 0/);
-      assert.throws(() => new SimpleConvNet([1, 28, 28], { filterSize: 4 }, 100, 10, 0.01, { backend }), /SimpleConvNet: the convolution output 25×25 cannot be pooled 2×2 with stride 2/);
-      assert.throws(() => new SimpleConvNet([1, 28, 28], { stride: 2 }, 100, 10, 0.01, { backend }), /SimpleConvNet \(height\): output size \(28 \+ 2·0 − 5\) \/ 2 \+ 1 is not a whole number/);
+      assert.throws(() => new SimpleConvNet([1, 5, 5], {}, 100, 10, 0.01, { backend }), /SimpleConvNet \(pooled height\): a window of 2 does not fit in 1 padded by 0/);
+      assert.throws(() => new SimpleConvNet([1, 4, 28], {}, 100, 10, 0.01, { backend }), /SimpleConvNet \(height\): a window of 5 does not fit in 4 padded by 0/);
       const net = new SimpleConvNet([1, 28, 28], { filterNum: 2 }, 10, 10, 0.01, { backend });
       const rng = new Random(0);
       assert.throws(() => net.gradient(randn([2, 783], rng, backend), [1, 2]), /SimpleConvNet: input shape \[2,783\] does not match inputDim \[1,28,28\] \(expected \[N,1,28,28\] or \[N,784\]\)/);

@@ -34,11 +34,12 @@ const REFERENCES: Record<string, { options: Record<string, number>; slots: strin
   nesterov: {
     options: { lr: 0.1, momentum: 0.8 },
     slots: ['v'],
+    // the book's order: params move with the old v, then v is updated
     step: (W, g, { v }) => W.forEach((_, i) => {
-      v[i] *= 0.8;
-      v[i] -= 0.1 * g[i];
       W[i] += 0.8 * 0.8 * v[i];
       W[i] -= (1 + 0.8) * 0.1 * g[i];
+      v[i] *= 0.8;
+      v[i] -= 0.1 * g[i];
     }),
   },
   adagrad: {
@@ -170,8 +171,16 @@ for (const backend of backends) {
       momentum.update(params, grads); // v = −0.05, W = 0.95
       momentum.update(params, grads); // v = 0.9·(−0.05) − 0.05 = −0.095, W = 0.855
       assert.ok(Math.abs(params.W.data[0] - 0.855) < 1e-15);
-      // Nesterov: W − lr·g·(m² + 1 + m) = 1 − 0.1·0.5·2.71
-      assert.ok(Math.abs(one(new Nesterov({ lr: 0.1, momentum: 0.9 }), 1, 0.5) - (1 - 0.1355)) < 1e-15);
+      // Nesterov from v = 0: W + m²·0 − (1 + m)·lr·g = 1 − 1.9·0.1·0.5 = 0.905, then v = −lr·g = −0.05
+      const nesterov = new Nesterov({ lr: 0.1, momentum: 0.9 });
+      const nParams = { W: f64([1], [1], backend) };
+      nesterov.update(nParams, { W: f64([0.5], [1], backend) });
+      assert.ok(Math.abs(nParams.W.data[0] - 0.905) < 1e-15, `Nesterov step 1: W = ${nParams.W.data[0]}`);
+      assert.ok(Math.abs(nesterov.getState().slots.v.W.data[0] - -0.05) < 1e-15);
+      // step 2: W = 0.905 + 0.81·(−0.05) − 0.095 = 0.7695, v = 0.9·(−0.05) − 0.05 = −0.095
+      nesterov.update(nParams, { W: f64([0.5], [1], backend) });
+      assert.ok(Math.abs(nParams.W.data[0] - 0.7695) < 1e-15, `Nesterov step 2: W = ${nParams.W.data[0]}`);
+      assert.ok(Math.abs(nesterov.getState().slots.v.W.data[0] - -0.095) < 1e-15);
       // AdaGrad: h = g², the first step is lr·g/|g| = lr
       assert.ok(Math.abs(one(new AdaGrad({ lr: 0.1 }), 1, 0.5) - 0.9) < 1e-6);
       // RMSprop: h = 0.01·g², the first step is lr·g/(0.1|g|) = 10·lr
@@ -179,6 +188,30 @@ for (const backend of backends) {
       // Adam: lr_t = lr·√(1−β2)/(1−β1), m = 0.1g, v = 0.001g²: the first step is about lr
       assert.ok(Math.abs(one(new Adam({ lr: 0.001 }), 1, 0.5) - 0.999) < 1e-8);
       assert.ok(Math.abs(one(new Adam({ lr: 0.001 }), 1, -3) - 1.001) < 1e-8);
+    });
+
+    it('Nesterov: five steps of the book\'s Nesterov.update at its defaults (lr 0.01, momentum 0.9), v included', () => {
+      // common/optimizer.py, class Nesterov, on float64 lists:
+      //   params[key] += self.momentum * self.momentum * self.v[key]
+      //   params[key] -= (1 + self.momentum) * self.lr * grads[key]
+      //   self.v[key] *= self.momentum
+      //   self.v[key] -= self.lr * grads[key]
+      const book = { lr: 0.01, momentum: 0.9, v: [0, 0, 0] };
+      const W = [1, -2, 0.5];
+      const gradients = [[0.5, -1, 2], [0.25, 0.5, -3], [-1, 1, 0.125], [2, -0.5, 1], [0.75, 0.75, -0.25]];
+      const optimizer = new Nesterov();
+      const params = { W: f64(W, [3], backend) };
+      for (const [t, g] of gradients.entries()) {
+        for (let i = 0; i < W.length; i++) {
+          W[i] += book.momentum * book.momentum * book.v[i];
+          W[i] -= (1 + book.momentum) * book.lr * g[i];
+          book.v[i] *= book.momentum;
+          book.v[i] -= book.lr * g[i];
+        }
+        optimizer.update(params, { W: f64(g, [3], backend) });
+        assert.deepEqual(snapshot(params.W), W, `W after step ${t + 1}`);
+        assert.deepEqual(snapshot(optimizer.getState().slots.v.W), book.v, `v after step ${t + 1}`);
+      }
     });
 
     it('the book\'s defaults', () => {

@@ -13,6 +13,27 @@ describe('Tensor', () => {
     assert.ok(Tensor.from([1], undefined, { dtype: 'float64' }).data instanceof Float64Array);
   });
 
+  it('from(values, { dtype }) and from(values, shape, { dtype }): options with or without a shape', () => {
+    const a = Tensor.from([[1, 2], [3, 4]], { dtype: 'float64' });
+    assert.ok(a.data instanceof Float64Array);
+    assert.deepEqual(a.shape, [2, 2]);
+    assert.deepEqual(Array.from(a.data), [1, 2, 3, 4]);
+    const b = Tensor.from(Float32Array.of(1, 2, 3), { dtype: 'float64' });
+    assert.deepEqual([b.dtype, b.shape], ['float64', [3]]);
+    const c = Tensor.from([1, 2, 3, 4, 5, 6], [3, 2], { dtype: 'float64' });
+    assert.deepEqual([c.dtype, c.shape, c.get(2, 1)], ['float64', [3, 2], 6]);
+    assert.equal(Tensor.from([1, 2], {}).dtype, 'float32');
+    assert.equal(Tensor.from(5, { dtype: 'float64' }).toArray(), 5);
+  });
+
+  it('from with a second argument that is neither a shape nor options names what it got', () => {
+    const from = Tensor.from as (values: unknown, second?: unknown) => Tensor; // as plain JavaScript calls it
+    assert.throws(() => from([1, 2], 2), { name: 'TypeError', message: 'Tensor.from: the second argument must be a shape (an array of dimensions) or options ({ dtype, backend }), got number 2' });
+    assert.throws(() => from([1, 2], 'float64'), /got 'float64'$/);
+    assert.throws(() => from([1, 2], null), /got null$/);
+    assert.throws(() => from([1, 2], Int32Array.of(2)), /got Int32Array$/);
+  });
+
   it('reshape shares storage and infers one −1; bad shapes are errors', () => {
     const x = Tensor.from([1, 2, 3, 4, 5, 6], [2, 3]);
     const y = x.reshape([3, -1]);

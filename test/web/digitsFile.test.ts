@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeDigits, encodeDigits } from '../../web/digitsFile.js';
+import { decodeDigits, encodeDigits } from '../../src/data/digitsFile.js';
 
 describe('playground digits file', () => {
   const set = { images: Uint8Array.from({ length: 3 * 4 }, (_, i) => i * 20), labels: Uint8Array.from([7, 0, 9]), count: 3, rows: 2, cols: 2 };

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 
 /** scripts/build-web.mjs's `buildWeb`, typed (the script is plain JavaScript). */
@@ -19,6 +20,18 @@ export function chromiumMissing(): string | null {
   return existsSync(CHROMIUM) ? null : `${CHROMIUM} is missing: apt-get install chromium`;
 }
 
+/**
+ * For a browser test: true when Chromium is here; otherwise skips `t` saying why and returns
+ * false, or fails on CI (CI=true), where a missing browser is a failure.
+ */
+export function haveChromium(t: { skip(message?: string): void }): boolean {
+  const missing = chromiumMissing();
+  if (!missing) return true;
+  if (process.env.CI === 'true') assert.fail(`the browser test needs Chromium on CI: ${missing}`);
+  t.skip(missing);
+  return false;
+}
+
 /** Chromium's flags for this sandboxed machine: no GPU, no sandbox (root), no background network. */
 export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -38,12 +51,7 @@ export interface PlaygroundInChromium {
  * test where Chromium is missing (a failure under CI=true). `name` names the temporary folder.
  */
 export async function playgroundInChromium(t: { skip(message: string): void }, name: string): Promise<PlaygroundInChromium | null> {
-  const missing = chromiumMissing();
-  if (missing) {
-    if (process.env.CI === 'true') throw new Error(`the browser test needs Chromium on CI: ${missing}`);
-    t.skip(missing);
-    return null;
-  }
+  if (!haveChromium(t)) return null;
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');

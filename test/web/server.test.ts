@@ -1,11 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { BUNDLED_DIGITS_FILE } from '../../src/data/bundledDigits.js';
 import { PortInUseError, type PlaygroundServer, playgroundCommand, startPlaygroundServer } from '../../src/cli/playground.js';
 import { UsageError } from '../../src/cli/errors.js';
 
@@ -100,6 +101,29 @@ describe('playground server', () => {
     const res = await fetch(new URL('/digits.bin', pg.url), { headers: { 'accept-encoding': 'gzip' } });
     assert.equal(res.headers.get('content-encoding'), 'gzip');
     assert.deepEqual(new Uint8Array(await res.arrayBuffer()), digits); // fetch decompresses
+  });
+
+  it('serves /digits.bin and /generated/ from the library\'s own files when the page has none: the digits gzipped, or unzipped for a client without gzip', async () => {
+    const page = mkdtempSync(join(tmpdir(), 'backprop-nodigits-'));
+    writeFileSync(join(page, 'index.html'), '<!doctype html>');
+    const server = await startPlaygroundServer({ root: page, port: 0 });
+    try {
+      const expected = new Uint8Array(gunzipSync(readFileSync(BUNDLED_DIGITS_FILE)));
+      const zipped = await fetch(new URL('/digits.bin', server.url), { headers: { 'accept-encoding': 'gzip' } });
+      assert.equal(zipped.headers.get('content-encoding'), 'gzip');
+      assert.deepEqual(new Uint8Array(await zipped.arrayBuffer()), expected);
+      const plain = await rawRequest(server.port, 'GET /digits.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      assert.equal(statusOf(plain), 200);
+      assert.doesNotMatch(plain, /content-encoding/i);
+      assert.ok(plain.length > expected.length, 'the whole file, unzipped');
+      const wasm = await fetch(new URL('/generated/kernels-shared.wasm', server.url));
+      assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+      assert.ok(Buffer.from(await wasm.arrayBuffer()).equals(readFileSync(new URL('../../src/kernels/wasm/generated/kernels-shared.wasm', import.meta.url))));
+      assert.equal((await fetch(new URL('/generated/other.js', server.url))).status, 404);
+    } finally {
+      await server.close();
+      rmSync(page, { recursive: true, force: true });
+    }
   });
 
   it('answers 404 (with the same headers) for unknown paths, folders and dot-files', async () => {

@@ -276,10 +276,20 @@ test('the guided walk through chapter 5 in Chromium', { timeout: 300_000 }, asyn
       await page.click('#net-reset');
       await page.click('#net-forward');
       assert.equal(await textOf(page, '#net-status'), 'Affine1: x (32, 784) · W1 (784, 20) + b1 gives (32, 20).');
-      assert.equal(await page.locator('#net-view rect.current-box').count(), 1);
+      // autograd's graph: the first Affine node is current, nothing after it has a value yet, no gradient anywhere
+      assert.equal(await page.locator('#net-view .node.current').count(), 1);
+      assert.equal(await textOf(page, '#net-view .node.current'), 'Affine');
+      assert.ok((await page.locator('#net-view .edge .value').allTextContents()).includes('?'));
+      assert.deepEqual([...new Set(await page.locator('#net-view .edge .grad').allTextContents())], ['?']);
       for (let k = 0; k < 4; k++) await page.click('#net-step');
       assert.match(await textOf(page, '#net-status'), /^Affine1: from dout \(32, 20\) it stores dW1 \(784, 20\)/);
-      assert.ok((await page.locator('#net-view svg text').allTextContents()).includes('dW1 (784, 20)'));
+      // every edge carries its tensor's shape forward and its gradient's shape backward, as autograd computed them
+      const values = await page.locator('#net-view .edge .value').allTextContents();
+      const grads = await page.locator('#net-view .edge .grad').allTextContents();
+      for (const shape of ['(32, 784)', '(784, 20)', '(20,)', '(32, 20)', '(20, 10)', '(32, 10)']) {
+        assert.ok(values.includes(shape), `value ${shape} in ${values.join(' | ')}`);
+      }
+      for (const shape of ['(784, 20)', '(20,)', '(20, 10)', '(10,)', '(32, 10)']) assert.ok(grads.includes(shape), `gradient ${shape} in ${grads.join(' | ')}`);
     });
 
     await t.test('5.7.3 gradient check: backprop and numerical agree at h = 1e-4; a large h steps over ReLU’s kinks', async () => {

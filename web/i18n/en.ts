@@ -11,7 +11,7 @@ export const en = {
   walkNavLabel: 'Previous and next section',
   walkPrevious: (name: string) => `← ${name}`,
   walkNext: (name: string) => `Next: ${name} →`,
-  footer: 'Made with the backprop library; everything runs on this page, offline.',
+  footer: 'Made with the `backprop-ts` library (`npm install backprop-ts`); everything runs on this page, offline.',
 
   tocGraph: '5.1 Computational graph',
   tocChain: '5.2 Chain rule',

@@ -14,7 +14,7 @@ export const zh: Messages = {
   walkNavLabel: '上一节和下一节',
   walkPrevious: (name: string) => `← ${name}`,
   walkNext: (name: string) => `下一节:${name} →`,
-  footer: '用 backprop 库制作;一切都在本页面上运行,无需联网。',
+  footer: '用 `backprop-ts` 库制作(`npm install backprop-ts`);一切都在本页面上运行,无需联网。',
 
   tocGraph: '5.1 计算图',
   tocChain: '5.2 链式法则',

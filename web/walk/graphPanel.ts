@@ -7,7 +7,7 @@
 import {
   type BackwardStep, GraphError, type Node, OPS, backwardSteps, expressionOf, formatNumber, graphInputs, nodeNames, renderSvg, topoSort,
 } from '../../src/graph/index.js';
-import { h, setError, uniqueSvgIds } from '../dom.js';
+import { fitToWidth, h, setError, uniqueSvgIds } from '../dom.js';
 import { type GraphSource, type PresetName, PRESETS, buildGraph, isComplete, parseValue, rewindTo } from '../graphModel.js';
 import { onLangChange, richText, t } from '../i18n/index.js';
 import { getParam, setParam } from '../url.js';
@@ -185,7 +185,7 @@ export function graphPanel(container: HTMLElement, options: GraphPanelOptions): 
     const names = nodeNames(root);
 
     view.innerHTML = uniqueSvgIds(renderSvg(root), id); // markup from our own renderer, with every text escaped
-    fitToView(view.querySelector('svg'));
+    fitToWidth(view);
     for (const g of view.querySelectorAll('[data-node]')) {
       const n = order[Number(g.getAttribute('data-node'))];
       if (!stepping()) continue;
@@ -253,18 +253,6 @@ export function graphPanel(container: HTMLElement, options: GraphPanelOptions): 
         h('strong', {}, formatNumber(total))));
     }
     pathsBox.append(list);
-  }
-
-  /**
-   * Scales the graph to the view's width, between 0.75× (text still readable on a phone)
-   * and 1.5× (a small graph on a wide screen); a graph wider than that scrolls sideways.
-   */
-  function fitToView(svg: SVGSVGElement | null): void {
-    if (!svg) return;
-    const width = Number(svg.getAttribute('width')), height = Number(svg.getAttribute('height'));
-    const scale = Math.max(0.75, Math.min(1.5, (view.clientWidth - 12) / width));
-    svg.setAttribute('width', String(Math.round(width * scale)));
-    svg.setAttribute('height', String(Math.round(height * scale)));
   }
 
   function statusText(current: BackwardStep | null, currentForward: Node | null, names: Map<Node, string>, out: string, fShown: number): string {

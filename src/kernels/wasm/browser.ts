@@ -9,8 +9,9 @@
  * 'wasm-unsafe-eval' in script-src.
  *
  * Bundling: the kernel modules are `./generated/kernels.wasm` and `./generated/kernels-shared.wasm`
- * and the thread script `./threadWorker.js`, each read as `new URL(..., import.meta.url)`, or
- * from the `wasmBaseUrl` and `workerUrl` options (scripts/build-web.mjs places them beside the bundle).
+ * and the thread script `./generated/threadWorker.js`, each read as `new URL(..., import.meta.url)`
+ * (Vite and webpack emit them with the app), or from the `wasmBaseUrl` and `workerUrl` options;
+ * with esbuild, copy the package's dist/kernels/wasm/generated/ beside the bundle as generated/.
  *
  * @example
  * // in a module Web Worker of a cross-origin-isolated page
@@ -32,7 +33,7 @@ export type { WasmBackendOptions } from './create.js';
 
 /** Options of the browser's createWasmBackend. */
 export interface BrowserWasmBackendOptions extends WasmBackendOptions {
-  /** The script of the pool's threads (threadWorker.ts, compiled or bundled); default `./threadWorker.js` beside this module. */
+  /** The script of the pool's threads (generated/threadWorker.js, copied); default `./generated/threadWorker.js` beside this module. */
   workerUrl?: string | URL;
 }
 

@@ -5,7 +5,7 @@
  */
 import { Heap } from './Heap.js';
 import { type KernelFile, canWait, sharedMemoryMissing, wasmSimdSupported } from './support.js';
-import { type SpawnWorker, ThreadPool, controlBytes } from './threads.js';
+import { type SpawnWorker, type SpawnWorkerSync, ThreadPool, controlBytes } from './threads.js';
 import { TMP_BYTES_PER_THREAD, WasmBackend, type KernelExports } from './WasmBackend.js';
 
 /** Options of createWasmBackend, in Node and in browsers. */
@@ -56,6 +56,14 @@ export interface Platform {
   onSpawnFailure: 'throw' | 'one-thread';
 }
 
+/** What createBackendSync needs: the same as Platform, answered without waiting (Node). */
+export interface SyncPlatform {
+  cores(): number;
+  workersMissing(): string | null;
+  loadModule(file: KernelFile, baseUrl?: string | URL): WebAssembly.Module;
+  spawnWorker: SpawnWorkerSync;
+}
+
 /** 64 KiB pages: the initial memory, and the most a wasm32 memory can have. */
 const INITIAL_PAGES = 32;
 const MAX_PAGES = 65536;
@@ -66,43 +74,79 @@ const MAX_PAGES = 65536;
  * @throws Error if this engine lacks WebAssembly SIMD; WasmNotBuiltError if the kernel modules are missing.
  */
 export async function createBackend(platform: Platform, options: WasmBackendOptions = {}): Promise<WasmBackend> {
+  checkSimd();
+  const plan = threadPlan(options.threads ?? Math.min(2, await platform.cores()), await platform.workersMissing());
+  const module = await platform.loadModule(plan.threads > 1 ? 'kernels-shared.wasm' : 'kernels.wasm', options.wasmBaseUrl);
+  const memory = newMemory(plan.threads);
+  const parts = layOut(memory, (await WebAssembly.instantiate(module, { env: { memory } })).exports, plan.threads);
+  let pool: ThreadPool | null = null;
+  if (parts.control !== null) {
+    try {
+      pool = await ThreadPool.start(platform.spawnWorker, module, memory, parts.control, parts.tmp, plan.threads, poolOptions(options));
+    } catch (e) {
+      if (platform.onSpawnFailure === 'throw') throw e;
+      plan.reason = `the worker threads could not start (${(e as Error).message})`;
+    }
+  }
+  return finish(parts, pool, plan.reason, options);
+}
+
+/**
+ * As createBackend, without waiting: the module is read and compiled synchronously and the
+ * caller blocks (Atomics.wait) until its worker threads are ready. For Node, where the default
+ * backend is made on first use.
+ */
+export function createBackendSync(platform: SyncPlatform, options: WasmBackendOptions = {}): WasmBackend {
+  checkSimd();
+  const plan = threadPlan(options.threads ?? Math.min(2, platform.cores()), platform.workersMissing());
+  const module = platform.loadModule(plan.threads > 1 ? 'kernels-shared.wasm' : 'kernels.wasm', options.wasmBaseUrl);
+  const memory = newMemory(plan.threads);
+  const parts = layOut(memory, new WebAssembly.Instance(module, { env: { memory } }).exports, plan.threads);
+  const pool = parts.control === null ? null
+    : ThreadPool.startSync(platform.spawnWorker, module, memory, parts.control, parts.tmp, plan.threads, poolOptions(options));
+  return finish(parts, pool, plan.reason, options);
+}
+
+function checkSimd(): void {
   if (!wasmSimdSupported()) {
     throw new Error('wasm backend: this JavaScript engine does not support WebAssembly SIMD; use the js backend');
   }
-  let threads = Math.max(1, Math.floor(options.threads ?? Math.min(2, await platform.cores())));
-  let singleThreadReason: string | null = null;
-  if (threads > 1) {
-    singleThreadReason = sharedMemoryMissing()
-      ?? (canWait ? null : 'this thread may not block in Atomics.wait (a browser\'s main thread); create the backend in a Worker for threads')
-      ?? (await platform.workersMissing());
-    if (singleThreadReason !== null) threads = 1;
-  }
-  const shared = threads > 1;
-  const module = await platform.loadModule(shared ? 'kernels-shared.wasm' : 'kernels.wasm', options.wasmBaseUrl);
-  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared });
-  const instance = await WebAssembly.instantiate(module, { env: { memory } });
-  const kernels = instance.exports as unknown as KernelExports;
+}
+
+/** The threads to start (1 where shared memory, Atomics.wait or workers are missing) and why not more. */
+function threadPlan(requested: number, workersMissing: string | null): { threads: number; reason: string | null } {
+  const threads = Math.max(1, Math.floor(requested));
+  if (threads === 1) return { threads, reason: null };
+  const reason = sharedMemoryMissing()
+    ?? (canWait ? null : 'this thread may not block in Atomics.wait (a browser\'s main thread); create the backend in a Worker for threads')
+    ?? workersMissing;
+  return reason === null ? { threads, reason } : { threads: 1, reason };
+}
+
+const newMemory = (threads: number): WebAssembly.Memory =>
+  new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: threads > 1 });
+
+interface Parts { kernels: KernelExports; heap: Heap; tmp: number; control: number | null }
+
+/** The heap over the instance's memory, and the blocks that live as long as the backend: edge-tile scratch per thread, the threads' control block. */
+function layOut(memory: WebAssembly.Memory, exports: WebAssembly.Exports, threads: number): Parts {
+  const kernels = exports as unknown as KernelExports;
   const heap = new Heap(memory, kernels.heapBase(), MAX_PAGES);
-  // Blocks that live as long as the backend: edge-tile scratch per thread, the threads' control block.
   const tmp = heap.alloc(TMP_BYTES_PER_THREAD * threads);
-  let pool: ThreadPool | null = null;
-  if (shared) {
-    const control = heap.alloc(controlBytes(threads));
-    try {
-      pool = await ThreadPool.start(platform.spawnWorker, module, memory, control, tmp, threads, {
-        spin: options.spin ?? 10000,
-        timeoutMs: options.workerTimeoutMs ?? 2000,
-        backOff: options.threadBackOff ?? true,
-      });
-    } catch (e) {
-      if (platform.onSpawnFailure === 'throw') throw e;
-      singleThreadReason = `the worker threads could not start (${(e as Error).message})`;
-    }
-  }
-  const backend = new WasmBackend(kernels, heap, pool, {
+  return { kernels, heap, tmp, control: threads > 1 ? heap.alloc(controlBytes(threads)) : null };
+}
+
+const poolOptions = (options: WasmBackendOptions) => ({
+  spin: options.spin ?? 10000,
+  timeoutMs: options.workerTimeoutMs ?? 2000,
+  backOff: options.threadBackOff ?? true,
+});
+
+function finish(parts: Parts, pool: ThreadPool | null, singleThreadReason: string | null, options: WasmBackendOptions): WasmBackend {
+  const backend = new WasmBackend(parts.kernels, parts.heap, pool, {
     name: options.name ?? 'wasm',
     threadThreshold: options.threadThreshold ?? 1e6,
-    tmp,
+    tmp: parts.tmp,
     singleThreadReason,
   });
   warmUp(backend);

@@ -10,8 +10,8 @@
  * setBackend('wasm');
  */
 import type { Backend } from '../Backend.js';
-import { type WasmBackendOptions, createBackend } from './create.js';
-import { nodePlatform } from './platform.node.js';
+import { type WasmBackendOptions, createBackend, createBackendSync } from './create.js';
+import { nodePlatform, nodeSyncPlatform } from './platform.node.js';
 import type { WasmBackend } from './WasmBackend.js';
 
 export { wasmSimdSupported, WasmNotBuiltError } from './support.js';
@@ -29,6 +29,17 @@ export type { WasmBackendOptions } from './create.js';
  */
 export function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
   return createBackend(nodePlatform, options);
+}
+
+/**
+ * Creates the WebAssembly SIMD backend without waiting: the kernels are read and compiled
+ * synchronously (Node allows it for any size) and the call blocks until the worker thread is
+ * ready (tens of ms). This is how the package's Node entry makes its default backend on first use.
+ *
+ * @throws as createWasmBackend
+ */
+export function createWasmBackendSync(options: WasmBackendOptions = {}): WasmBackend {
+  return createBackendSync(nodeSyncPlatform, options);
 }
 
 /**

@@ -5,7 +5,9 @@
  * compiled); a URL that is not a file: URL is fetched. Node-only (it imports node:fs): browsers
  * load the modules through platform.browser.ts.
  */
-import { type KernelFile, WasmNotBuiltError, compileOnce, fetchWasmFile, fileInFolder } from './support.js';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { type KernelFile, WasmNotBuiltError, compileOnce, compileOnceSync, fetchWasmFile, fileInFolder } from './support.js';
 
 export { WasmNotBuiltError, sharedMemorySupported, wasmSimdSupported } from './support.js';
 
@@ -24,16 +26,31 @@ export function loadKernelModule(file: KernelFile, baseUrl?: string | URL): Prom
   return compileOnce(url.href, () => readWasmFile(url));
 }
 
+/** As loadKernelModule, synchronously (read from disk, compiled with `new WebAssembly.Module`); file: URLs only. */
+export function loadKernelModuleSync(file: KernelFile, baseUrl?: string | URL): WebAssembly.Module {
+  const url = baseUrl === undefined ? kernelUrl(file) : fileInFolder(file, baseUrl);
+  if (url.protocol !== 'file:') throw new Error(`wasm backend: ${url.href} is not a file; create the backend with await createWasmBackend() to fetch it`);
+  return compileOnceSync(url.href, () => readOrExplain(() => readFileSync(url) as Uint8Array<ArrayBuffer>, url));
+}
+
 /** The bytes of a .wasm file: read from disk for a file: URL, fetched otherwise. @internal */
 export async function readWasmFile(url: URL): Promise<BufferSource> {
   if (url.protocol === 'file:') {
-    const fs = await import('node:fs/promises');
     try {
-      return (await fs.readFile(url)) as Uint8Array<ArrayBuffer>; // a Buffer never wraps a SharedArrayBuffer
+      return (await readFile(url)) as Uint8Array<ArrayBuffer>; // a Buffer never wraps a SharedArrayBuffer
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new WasmNotBuiltError(url.pathname, e);
-      throw e;
+      return readOrExplain(() => { throw e; }, url);
     }
   }
   return fetchWasmFile(url);
+}
+
+/** `read()`, with a missing file reported as WasmNotBuiltError. */
+function readOrExplain<T>(read: () => T, url: URL): T {
+  try {
+    return read();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new WasmNotBuiltError(url.pathname, e);
+    throw e;
+  }
 }

@@ -1,5 +1,6 @@
 /**
- * The wasm backend's browser side: module Web Workers (threadWorker.ts) for the thread pool,
+ * The wasm backend's browser side: module Web Workers (threadWorker.ts, the same script as
+ * Node's worker threads) for the thread pool,
  * sharing the WebAssembly.Memory through postMessage; fetch for the kernel modules;
  * navigator.hardwareConcurrency for the core count. No `node:` import, so a browser bundle can
  * include it (Node uses platform.node.ts).
@@ -23,8 +24,13 @@ const kernelUrl = (file: KernelFile): URL =>
     ? new URL('./generated/kernels.wasm', import.meta.url)
     : new URL('./generated/kernels-shared.wasm', import.meta.url);
 
-/** The thread worker's script by default: threadWorker.ts, compiled (dist/) or bundled beside the bundle. */
-const defaultWorkerUrl = (): URL => new URL('./threadWorker.js', import.meta.url);
+/**
+ * A thread worker from the default script, generated/threadWorker.js beside this module
+ * (threadWorker.ts bundled into one file with no imports by scripts/build-wasm.mjs). Written as one `new Worker(new URL(...), { type: 'module' })`
+ * expression with static options: the form Vite and webpack recognise, so they emit the script
+ * with the app (esbuild leaves the URL as it is: copy the file beside the bundle).
+ */
+const defaultWorker = (): Worker => new Worker(new URL('./generated/threadWorker.js', import.meta.url), { type: 'module', name: 'backprop wasm thread' });
 
 /** How long a thread worker may take to load and instantiate the module. */
 const START_TIMEOUT_MS = 20_000;
@@ -45,17 +51,20 @@ export function browserPlatform(options: { workerUrl?: string | URL } = {}): Pla
       const url = baseUrl === undefined ? kernelUrl(file) : fileInFolder(file, baseUrl, here());
       return compileOnce(url.href, () => fetchWasmFile(url));
     },
-    spawnWorker: (data) => spawnWorker(new URL(options.workerUrl ?? defaultWorkerUrl(), here()), data),
+    spawnWorker: (data) => {
+      const url = options.workerUrl === undefined ? null : new URL(options.workerUrl, here());
+      return spawnWorker(url ? () => new Worker(url, { type: 'module', name: 'backprop wasm thread' }) : defaultWorker, url?.pathname ?? 'generated/threadWorker.js', data);
+    },
     onSpawnFailure: 'one-thread',
   };
 }
 
 /** Starts one thread worker; resolves once it has instantiated the module and waits for jobs. */
-async function spawnWorker(url: URL, data: WorkerData): Promise<PoolWorker> {
-  const w = new Worker(url, { type: 'module', name: `backprop wasm thread ${data.thread}` });
+async function spawnWorker(start: () => Worker, script: string, data: WorkerData): Promise<PoolWorker> {
+  const w = start();
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${url.pathname} did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+      const timer = setTimeout(() => reject(new Error(`${script} did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
       w.onmessage = (e: MessageEvent<'ready' | { error: string }>) => {
         clearTimeout(timer);
         if (e.data === 'ready') resolve();
@@ -64,7 +73,7 @@ async function spawnWorker(url: URL, data: WorkerData): Promise<PoolWorker> {
       w.onerror = (e) => {
         e.preventDefault(); // said by the rejection, not as an uncaught error on the console
         clearTimeout(timer);
-        reject(new Error(`${url.pathname} could not be loaded${e.message ? `: ${e.message}` : ''}`));
+        reject(new Error(`${script} could not be loaded${e.message ? `: ${e.message}` : ''}`));
       };
       w.postMessage(data); // the module, and the shared memory itself (not a copy)
     });

@@ -80,17 +80,30 @@ export function fileInFolder(file: string, folder: string | URL, base?: string):
 }
 
 const cache = new Map<string, Promise<WebAssembly.Module>>();
+const compiled = new Map<string, WebAssembly.Module>();
 
 /**
  * The module compiled from the bytes `read` gives, compiled once per `key` (its URL). A failed
  * load is forgotten, so a later call (after `npm run build:wasm`) tries again.
  */
 export function compileOnce(key: string, read: () => Promise<BufferSource>): Promise<WebAssembly.Module> {
+  const done = compiled.get(key);
+  if (done) return Promise.resolve(done);
   let p = cache.get(key);
   if (!p) {
     p = read().then((bytes) => WebAssembly.compile(bytes));
-    p.catch(() => cache.delete(key));
+    p.then((m) => compiled.set(key, m), () => cache.delete(key));
     cache.set(key, p);
   }
   return p;
+}
+
+/**
+ * As compileOnce, synchronously: `new WebAssembly.Module`, which Node and workers allow for any
+ * size (a browser's main thread only for tiny modules).
+ */
+export function compileOnceSync(key: string, read: () => BufferSource): WebAssembly.Module {
+  let m = compiled.get(key);
+  if (!m) compiled.set(key, (m = new WebAssembly.Module(read())));
+  return m;
 }

@@ -1,37 +1,60 @@
 /**
- * A thread of the wasm backend's pool, in a browser: the script of the module Web Workers that
- * platform.browser.ts starts. It receives the kernel module and the shared memory (WorkerData),
- * instantiates the module on that memory, says 'ready', then serves matrix products until told
- * to exit: the same loop as the Node workers' (WORKER_SOURCE in platform.node.ts; a change to one
- * is a change to both), against the control block laid out in threads.ts.
+ * A thread of the wasm backend's pool: the one script every pool worker runs, in Node
+ * (worker_threads, started by platform.node.ts) and in browsers (a module Web Worker, started
+ * by platform.browser.ts). Both start it as `new URL('./threadWorker.js', import.meta.url)`,
+ * so bundlers (Vite, webpack) see and emit it; the package ships it as one file with no imports
+ * (scripts/build.mjs bundles it), so a bundler that only copies it works too.
  *
- * It blocks in Atomics.wait between jobs, so after 'ready' it never looks at its messages again.
+ * It receives the kernel module and the shared memory (WorkerData: as `workerData` in Node, as
+ * the first message in a browser), instantiates the module on that memory, says it is ready
+ * (in its slot of the control block, and as a 'ready' message), then serves matrix products
+ * until told to exit, against the control block laid out in threads.ts. It blocks in
+ * Atomics.wait between jobs, so after 'ready' it never looks at its messages again.
+ *
+ * No `node:` import: in Node it reaches worker_threads through process.getBuiltinModule, which
+ * a browser bundle never sees.
  */
 import {
   CMD, CMD_CRASH, CMD_EXIT, DONE, JOB, PACK, PACKED, PACK_TOTAL, SEQ, SPIN_MS, WORK, WORK_TOTAL,
-  claim, controlBytes, failSlot, type MatmulKernels, type WorkerData,
+  claim, controlBytes, failSlot, readySlot, type MatmulKernels, type WorkerData,
 } from './threads.js';
 
-const scope = self as unknown as {
-  onmessage: ((e: MessageEvent<WorkerData>) => void) | null;
-  onmessageerror: (() => void) | null;
+/** What the worker needs from its host: Node's parentPort or a browser worker's global scope. */
+interface Host {
   postMessage(msg: 'ready' | { error: string }): void;
-  close(): void;
-};
+}
 
-scope.onmessage = (e) => {
-  scope.onmessage = null;
-  serve(e.data);
-  scope.close();
-};
-scope.onmessageerror = () => scope.postMessage({ error: 'the kernel module or the shared memory could not be received' });
+/** worker_threads, when this runs in a Node worker (getBuiltinModule: Node ≥ 20.16). */
+type NodeThreads = { isMainThread: boolean; workerData: unknown; parentPort: Host | null };
+const nodeProcess = (globalThis as { process?: { getBuiltinModule?(id: string): unknown; on?(e: string, f: () => void): void } }).process;
+const nodeThreads = nodeProcess?.getBuiltinModule?.('node:worker_threads') as NodeThreads | undefined;
 
-function serve({ module, memory, control, tmp, thread, threads, spin }: WorkerData): void {
+if (nodeThreads && !nodeThreads.isMainThread && nodeThreads.parentPort) {
+  const data = nodeThreads.workerData as WorkerData;
+  // seen by a caller waiting on this worker
+  nodeProcess!.on!('exit', () => Atomics.store(new Int32Array(data.memory.buffer, data.control, controlBytes(data.threads) / 4), failSlot(data.thread), 2));
+  serve(data, nodeThreads.parentPort);
+} else {
+  const scope = self as unknown as Host & {
+    onmessage: ((e: MessageEvent<WorkerData>) => void) | null;
+    onmessageerror: (() => void) | null;
+    close(): void;
+  };
+  scope.onmessage = (e) => {
+    scope.onmessage = null;
+    serve(e.data, scope);
+    scope.close();
+  };
+  scope.onmessageerror = () => scope.postMessage({ error: 'the kernel module or the shared memory could not be received' });
+}
+
+/** Joins the pool's products until CMD_EXIT (or a CMD_CRASH test hook). */
+function serve({ module, memory, control, tmp, thread, threads, spin }: WorkerData, host: Host): void {
   let kernels: MatmulKernels;
   try {
     kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as MatmulKernels;
   } catch (e) {
-    scope.postMessage({ error: `could not instantiate the kernels: ${(e as Error).message}` });
+    host.postMessage({ error: `could not instantiate the kernels: ${(e as Error).message}` });
     return;
   }
   const ctl = new Int32Array(memory.buffer, control, controlBytes(threads) / 4);
@@ -42,7 +65,9 @@ function serve({ module, memory, control, tmp, thread, threads, spin }: WorkerDa
     Atomics.notify(ctl, WORK);
   };
   let seen = Atomics.load(ctl, SEQ);
-  scope.postMessage('ready');
+  Atomics.store(ctl, readySlot(thread), 1);
+  Atomics.notify(ctl, readySlot(thread)); // a caller creating the backend synchronously waits on this
+  host.postMessage('ready');
   for (;;) {
     // Spin a while for the next job (a wake-up from Atomics.wait costs ~25 µs), then sleep.
     let seq = Atomics.load(ctl, SEQ);
@@ -62,7 +87,7 @@ function serve({ module, memory, control, tmp, thread, threads, spin }: WorkerDa
       let c: number;
       while ((c = claim(ctl, PACK, tag, packTotal)) >= 0) {
         if (cmd === CMD_CRASH) {
-          Atomics.store(ctl, FAIL, 2); // as a Node worker's exit: the caller stops waiting on this thread
+          Atomics.store(ctl, FAIL, 2); // as an exit: the caller stops waiting on this thread
           return;
         }
         kernels.matmulPack(job, c);
@@ -81,7 +106,7 @@ function serve({ module, memory, control, tmp, thread, threads, spin }: WorkerDa
       }
     } catch (e) {
       Atomics.store(ctl, FAIL, 1);
-      scope.postMessage({ error: String((e as Error)?.stack ?? e) });
+      host.postMessage({ error: String((e as Error)?.stack ?? e) });
     }
   }
 }

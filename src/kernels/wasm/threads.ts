@@ -22,8 +22,8 @@
  * on with one thread.
  *
  * Platform-neutral: the workers themselves are started by a platform (platform.node.ts with
- * worker_threads, platform.browser.ts with module Web Workers running threadWorker.ts); both run
- * the same job loop against the control block laid out here.
+ * worker_threads, platform.browser.ts with module Web Workers); both run threadWorker.ts, one
+ * job loop against the control block laid out here.
  */
 import { canWait } from './support.js';
 
@@ -38,6 +38,7 @@ export const WORK = 32; // claim word of the compute chunks; CLOSED until every 
 export const PACKED = 48; // pack chunks done
 export const DONE = 64; // compute chunks done
 export const failSlot = (t: number) => 80 + 16 * (t - 1); // worker t: 1 threw, 2 exited
+export const readySlot = (t: number) => failSlot(t) + 1; // worker t: 1 once it serves jobs
 const CLOSED = -1; // a claim word no tag matches (tags are 15 bits)
 /**
  * How long a thread waiting inside a job spins before it naps in 50 µs Atomics.waits, in ms:
@@ -104,6 +105,8 @@ export interface PoolWorker {
 
 /** Starts one worker and resolves once it has instantiated the module and is waiting for jobs. */
 export type SpawnWorker = (data: WorkerData) => Promise<PoolWorker>;
+/** Starts one worker and returns once it is waiting for jobs (blocking in Atomics.wait: Node's main thread, or a worker). */
+export type SpawnWorkerSync = (data: WorkerData) => PoolWorker;
 
 export interface ThreadPoolOptions {
   /** Atomics.load spins of an idle worker before it sleeps. */
@@ -155,6 +158,23 @@ export class ThreadPool {
       }
     } catch (e) {
       await Promise.all(workers.map((w) => w.terminate()));
+      throw e;
+    }
+    return new ThreadPool(memory, control, workers, options);
+  }
+
+  /** As `start`, with workers started synchronously (see createWasmBackendSync). */
+  static startSync(
+    spawn: SpawnWorkerSync, module: WebAssembly.Module, memory: WebAssembly.Memory, control: number, tmp: number,
+    threads: number, options: ThreadPoolOptions,
+  ): ThreadPool {
+    const workers: PoolWorker[] = [];
+    try {
+      for (let t = 1; t < threads; t++) {
+        workers.push(spawn({ module, memory, control, tmp: tmp + 128 * t, thread: t, threads, spin: options.spin }));
+      }
+    } catch (e) {
+      for (const w of workers) void w.terminate();
       throw e;
     }
     return new ThreadPool(memory, control, workers, options);

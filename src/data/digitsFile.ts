@@ -1,6 +1,7 @@
 /**
- * The playground's digits file: the bundled MNIST digits as raw bytes, written by
- * scripts/build-web.mjs and fetched by the training worker.
+ * The digits file: the bundled MNIST digits as raw bytes (gzipped: generated/digits.bin.gz,
+ * written by scripts/build-digits.mjs), read by loadBundledDigits in Node and fetched by the
+ * playground's training worker as digits.bin.
  *
  * Layout (little-endian):
  * ```
@@ -12,9 +13,9 @@
  * byte 12…   count·rows·cols   pixels, uint8 0..255, row-major, image after image
  * then       count             labels, uint8 0..9
  * ```
- * Pure code: runs in Node (the build) and in the browser (the worker).
+ * Pure code: runs in Node and in the browser.
  */
-import type { ImageSet } from '../src/data/idx.js';
+import type { ImageSet } from './idx.js';
 
 const MAGIC = [0x42, 0x50, 0x44, 0x31]; // 'BPD1'
 const HEADER_BYTES = 12;
@@ -42,7 +43,7 @@ export function encodeDigits(set: ImageSet): Uint8Array {
  */
 export function decodeDigits(bytes: Uint8Array, name = 'digits file'): ImageSet {
   if (bytes.length < HEADER_BYTES || MAGIC.some((b, i) => bytes[i] !== b)) {
-    throw new Error(`${name}: not a playground digits file (expected the magic bytes 'BPD1'); rebuild it with npm run build:web`);
+    throw new Error(`${name}: not a playground digits file (expected the magic bytes 'BPD1'); rebuild it with npm run build:digits`);
   }
   const count = new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true);
   const rows = bytes[8], cols = bytes[9];
