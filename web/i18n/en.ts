@@ -157,7 +157,7 @@ export const en = {
   softmaxWhyNotDivide: (n: number) => `Without the division the loss is a sum over the ${n} samples: every gradient is ${n} times larger, and the learning rate would have to shrink with the batch.`,
   // 5.7.1
   netTitle: '5.7.1 The two-layer net',
-  netIntro: 'The book’s two-layer network chains the layers: Affine1 → ReLU → Affine2 → Softmax-with-Loss. The graph shows the shape of every tensor: forward, left to right, and the gradients backward, right to left.',
+  netIntro: 'The book’s two-layer network chains the layers: Affine1 → ReLU → Affine2 → Softmax-with-Loss. The graph is the one autograd recorded while it computed the loss of a batch, so what is drawn is what was computed: the shape of every tensor going forward, left to right, and of every gradient coming back, in red.',
   netFigureTitle: (n: number, hidden: number) => `The two-layer net: batch ${n}, input 784, hidden ${hidden}, output 10`,
   netAll: 'Every layer keeps what its backward needs; backward runs the layers in reverse order. Step through one layer at a time.',
   netStart: 'The input x is known. “Step forward” runs the first layer.',

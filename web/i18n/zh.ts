@@ -154,7 +154,7 @@ export const zh: Messages = {
   softmaxWhyDivide: (n: number) => `每一行都除以 N = ${n}:损失是平均值,它的导数也是平均值,所以更新的步长不会随批大小变大。`,
   softmaxWhyNotDivide: (n: number) => `不除的话,损失是 ${n} 个数据的总和:每个导数都大 ${n} 倍,学习率就得随批大小变小。`,
   netTitle: '5.7.1 两层神经网络',
-  netIntro: '书中的两层神经网络把各层连起来:Affine1 → ReLU → Affine2 → Softmax-with-Loss。图中标出了每个张量的形状:正向传播从左到右,导数从右到左反向传播。',
+  netIntro: '书中的两层神经网络把各层连起来:Affine1 → ReLU → Affine2 → Softmax-with-Loss。这张计算图就是自动微分在计算一个批的损失时记录下来的,所以画出来的就是实际计算的:正向传播时每个张量的形状(从左到右),以及反向传播回来的每个导数的形状(红色)。',
   netFigureTitle: (n: number, hidden: number) => `两层神经网络:批大小 ${n},输入 784,隐藏层 ${hidden},输出 10`,
   netAll: '每一层都保存反向传播需要的值;反向传播按相反的顺序执行各层。一步步执行,一次看一层。',
   netStart: '已知输入 x。按“正向传播一步”执行第一层。',
