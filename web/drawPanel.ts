@@ -3,11 +3,15 @@
  * network sees it (28×28), the ten class probabilities, and the first layer's weights.
  */
 import { byId, h } from './dom.js';
+import { onLangChange, t } from './i18n/index.js';
 import { SIDE, inkFromRgba, toMnist } from '../src/data/preprocess.js';
 import type { WorkerClient } from './workerClient.js';
 
 /** Stroke width on the 280 px canvas: about 2 px once scaled to MNIST's 20 px box. */
 const PEN_WIDTH = 20;
+/** What the status line under the drawing says. */
+type Said = { kind: 'empty' | 'untrained' } | { kind: 'says'; best: number; probability: string; label: number | null };
+
 /** Hidden units drawn at most (a wide hidden layer would fill the page). */
 const MAX_UNITS_SHOWN = 100;
 
@@ -31,6 +35,29 @@ export function setupDrawPanel(client: WorkerClient): void {
   let inFlight = false;
   let dirty = false;
   let frameQueued = false;
+  /** What the status line says, kept to say it again in another language. */
+  let said: Said = { kind: 'empty' };
+  /** The weights shown: how many hidden units, how many drawn. */
+  let weights: { hidden: number; shown: number } | null = null;
+
+  function showStatus(s: Said): void {
+    said = s;
+    if (s.kind !== 'says') {
+      status.textContent = s.kind === 'empty' ? t.drawEmpty : t.drawUntrained;
+      return;
+    }
+    const truth = s.label === null ? '' : t.sentenceGap + (s.label === s.best ? t.drawRight(s.label) : t.drawWrong(s.label));
+    status.textContent = t.drawSays(s.best, s.probability) + truth;
+  }
+
+  function showWeightsCaption(): void {
+    weightsCaption.textContent = weights ? t.weightsCaption(weights.hidden, weights.shown) : t.weightsCaptionEmpty;
+    for (const [j, c] of Array.from(weightsBox.children).entries()) c.setAttribute('title', t.hiddenUnit(j + 1));
+  }
+  onLangChange(() => {
+    showStatus(said);
+    showWeightsCaption();
+  });
 
   function clear(): void {
     ctx.fillStyle = '#fff';
@@ -39,7 +66,7 @@ export function setupDrawPanel(client: WorkerClient): void {
     hasInk = false;
     sampleLabel = null;
     probsList.replaceChildren();
-    status.textContent = 'Draw a digit.';
+    showStatus({ kind: 'empty' });
     delete probsList.dataset.sum;
   }
 
@@ -129,15 +156,14 @@ export function setupDrawPanel(client: WorkerClient): void {
         h('span', { class: 'p' }, p.toFixed(3)));
     }));
     probsList.dataset.sum = String(probs.reduce((s, p) => s + p, 0));
-    const truth = sampleLabel === null ? '' : sampleLabel === best ? ` The test image is a ${sampleLabel}: right.` : ` The test image is a ${sampleLabel}: wrong.`;
-    status.textContent = `The network says ${best} (probability ${probs[best].toFixed(3)}).${truth}`;
+    showStatus({ kind: 'says', best, probability: probs[best].toFixed(3), label: sampleLabel });
   }
 
   function showWeights(W1: Float32Array, hidden: number): void {
     const shown = Math.min(hidden, MAX_UNITS_SHOWN);
     if (weightsBox.children.length !== shown) {
       weightsBox.replaceChildren(...Array.from({ length: shown }, (_, j) =>
-        h('canvas', { width: String(SIDE), height: String(SIDE), title: `hidden unit ${j + 1}` })));
+        h('canvas', { width: String(SIDE), height: String(SIDE), title: t.hiddenUnit(j + 1) })));
     }
     Array.from(weightsBox.children).forEach((el, j) => {
       const c = (el as HTMLCanvasElement).getContext('2d')!;
@@ -151,7 +177,8 @@ export function setupDrawPanel(client: WorkerClient): void {
       }
       c.putImageData(img, 0, 0);
     });
-    weightsCaption.textContent = `Each of the ${hidden} hidden units' 784 weights (a column of W1) as a 28×28 image, scaled to its largest weight: red is positive, blue negative${hidden > shown ? `; the first ${shown} are shown` : ''}.`;
+    weights = { hidden, shown };
+    showWeightsCaption();
   }
 
   function drawSample(pixels: Uint8Array, label: number): void {
@@ -182,7 +209,7 @@ export function setupDrawPanel(client: WorkerClient): void {
         if (msg.probabilities) return showProbabilities(msg.probabilities);
         probsList.replaceChildren();
         delete probsList.dataset.sum;
-        status.textContent = 'The network is not trained yet: press Start in part 2 (a few seconds of training are enough), and it will answer here.';
+        showStatus({ kind: 'untrained' });
         return;
       case 'epoch':
         return queuePrediction(); // new weights: ask again
@@ -191,6 +218,8 @@ export function setupDrawPanel(client: WorkerClient): void {
       case 'state':
         if (msg.state === 'idle') {
           weightsBox.replaceChildren();
+          weights = null;
+          showWeightsCaption();
           queuePrediction();
         }
         return;
@@ -199,6 +228,7 @@ export function setupDrawPanel(client: WorkerClient): void {
     }
   });
 
+  showWeightsCaption();
   clearButton.addEventListener('click', clear);
   sampleButton.addEventListener('click', () => client.send({ type: 'sample' }));
   clear();

@@ -3,14 +3,22 @@
  * the state of the graph after the first k steps of backward. Tested in Node.
  */
 import {
-  type BackwardStep, GraphSyntaxError, type Node, appleGraph, appleOrangeGraph, evaluate, graphInputs, parseExpression, topoSort,
+  type BackwardStep, GraphSyntaxError, type Node, add, appleGraph, appleOrangeGraph, evaluate, graphInputs, input, mul, parseExpression, pow,
+  sigmoidGraph, topoSort,
 } from '../src/graph/index.js';
+import type { TextKey } from './i18n/index.js';
 
-/** The book's graphs the explorer offers, by the CLI's names. */
+/** The book's graphs the page offers, by the CLI's names where the CLI has them; `title` is a message key. */
 export const PRESETS = {
-  apple: { title: 'Buying apples (fig. 5-3)', build: appleGraph },
-  'apple-orange': { title: 'Apples and oranges (fig. 5-17)', build: appleOrangeGraph },
-} as const;
+  apple: { title: 'presetApple', build: appleGraph },
+  'apple-orange': { title: 'presetAppleOrange', build: appleOrangeGraph },
+  // fig. 5-7: z = t², t = x + y, the composed function of the chain rule
+  chain: { title: 'presetChain', build: () => pow(add(input('x', 1), input('y', 2)).named('t'), 2).named('z') },
+  // fig. 5-9 and 5-12: one add node, one multiply node
+  add: { title: 'presetAdd', build: () => add(input('x', 2), input('y', 3)).named('z') },
+  mul: { title: 'presetMul', build: () => mul(input('x', 2), input('y', 3)).named('z') },
+  sigmoid: { title: 'presetSigmoid', build: () => sigmoidGraph(1) },
+} as const satisfies Record<string, { title: TextKey; build: () => Node }>;
 export type PresetName = keyof typeof PRESETS;
 
 /** The value a variable gets when it first appears in a typed expression. */
@@ -72,12 +80,12 @@ export function parseValue(text: string): number | string {
 
 /**
  * Puts the gradients the graph had after the first `k` steps of backward (from
- * `backwardSteps(root)`): the root's seed 1, and each input's grad as that step left it.
+ * `backwardSteps(root, seed)`): the root's seed (1 unless given), and each input's grad as that step left it.
  * Returns the nodes whose local rule has run, in order.
  */
-export function rewindTo(root: Node, steps: readonly BackwardStep[], k: number): Node[] {
+export function rewindTo(root: Node, steps: readonly BackwardStep[], k: number, seed = 1): Node[] {
   for (const n of topoSort(root)) n.grad = 0;
-  root.grad = 1;
+  root.grad = seed;
   const ran: Node[] = [];
   for (const step of steps.slice(0, k)) {
     for (const change of step.changes) change.node.grad = change.grad;

@@ -4,14 +4,18 @@
  */
 import { downsample, lineChart } from './chart.js';
 import { byId, h, setError } from './dom.js';
+import { failureText } from './failures.js';
+import { onLangChange, richText, t } from './i18n/index.js';
 import { MAX_EPOCHS, type BackendInfo, type ModelFormat, type TrainState } from './protocol.js';
-import { type EpochPoint, type TrainSettings, checkSettings } from './trainer.js';
+import { type EpochPoint, LIMITS, type TrainSettings, checkSettings } from './trainer.js';
 import type { WorkerClient } from './workerClient.js';
 
 const COLORS = { loss: '#1858c8', train: '#1858c8', test: '#c62828' };
 const fixed = (x: number, digits = 3): string => x.toFixed(digits);
 /** Longest note shown in full on the kernels line (an engine's CompileError can be a paragraph); the rest is in its tooltip. */
 const NOTE_CHARS = 160;
+/** The worker's note when the page asked for the TypeScript kernels (web/worker.ts), shown in the page's language. */
+const JS_CHOSEN_NOTE = 'chosen with ?backend=js';
 
 export function setupTrainPanel(client: WorkerClient): void {
   const form = byId('train-form', HTMLFormElement);
@@ -46,16 +50,22 @@ export function setupTrainPanel(client: WorkerClient): void {
   let backend: BackendInfo | null = null;
   /** Iterations per second of the current run, as the worker last measured it. */
   let speed: number | null = null;
+  /** The worker's last message with the state, kept to show it again in another language. */
+  let lastMessage: string | undefined;
+  /** The last download's message, in the language shown (null: none yet). */
+  let downloadSaid: (() => string) | null = null;
 
   /** "Kernels: WebAssembly SIMD, 2 threads · 850 iterations/s", and why not faster if so. */
   function showBackend(): void {
     if (!backend) return;
     const { threads, note } = backend;
-    const name = backend.backend === 'wasm' ? 'WebAssembly SIMD' : 'plain JavaScript';
-    let text = `Kernels: ${name}, ${threads} thread${threads === 1 ? '' : 's'}`;
-    if (speed !== null) text += ` · ${Math.round(speed).toLocaleString('en')} iterations/s`;
+    const name = backend.backend === 'wasm' ? 'WebAssembly SIMD' : t.kernelsJs;
+    let text = t.kernelsLine(name, threads);
+    if (speed !== null) text += ` · ${t.kernelsSpeed(Math.round(speed).toLocaleString('en'))}`;
     const children: (Node | string)[] = [text];
-    if (note) {
+    if (note === JS_CHOSEN_NOTE) {
+      children.push(' ', h('span', { class: 'note' }, '(', ...richText(t.kernelsChosenJs), ')'));
+    } else if (note) {
       const short = note.length > NOTE_CHARS ? `${note.slice(0, NOTE_CHARS - 1)}…` : note;
       children.push(' ', h('span', { class: 'note', title: note }, `(${short})`));
     }
@@ -73,7 +83,9 @@ export function setupTrainPanel(client: WorkerClient): void {
     const problem = checkSettings(settings, trainSize);
     const culprit = !problem ? null : problem.startsWith('learning') ? lrInput : problem.startsWith('hidden') ? hiddenInput : batchInput;
     for (const input of [lrInput, hiddenInput, batchInput]) input.removeAttribute('aria-invalid');
-    setError(culprit, formError, problem && `Cannot start: ${problem}.`);
+    const reason = culprit === lrInput ? t.problemLr(LIMITS.lr.min, LIMITS.lr.max)
+      : culprit === hiddenInput ? t.problemHidden(LIMITS.hidden.min, LIMITS.hidden.max) : t.problemBatch(trainSize);
+    setError(culprit, formError, problem && t.cannotStart(reason));
     return problem ? null : settings;
   }
 
@@ -94,21 +106,24 @@ export function setupTrainPanel(client: WorkerClient): void {
     const locked = state === 'running' || state === 'paused' || state === 'loading';
     for (const input of [lrInput, hiddenInput, batchInput]) input.disabled = locked;
     startButton.disabled = !ready || state === 'running';
-    startButton.textContent = state === 'paused' ? 'Resume' : 'Start';
+    startButton.textContent = state === 'paused' ? t.trainResume : t.trainStart;
     pauseButton.disabled = state !== 'running';
     // a stable network to save: paused or finished, after at least one epoch point
     for (const button of Object.values(downloadButtons)) button.disabled = !((state === 'paused' || state === 'finished') && points.length > 0);
     status.dataset.state = state;
     const last = points.at(-1);
     const texts: Record<TrainState, string> = {
-      loading: 'Loading the digits…',
-      idle: `Ready: ${trainSize.toLocaleString('en')} training images. Choose the settings and press Start.`,
-      running: `Training: TwoLayerNet(784, ${running?.hidden}, 10), learning rate ${running?.lr}, batch ${running?.batchSize}. It stops after ${MAX_EPOCHS} epochs.`,
-      paused: 'Paused. Resume goes on from here; Reset starts over (and lets you change the settings).',
-      finished: `Finished ${MAX_EPOCHS} epochs${last ? `: test accuracy ${fixed(last.testAccuracy)}` : ''}. Start trains a new network.`,
-      failed: 'Training stopped.',
+      loading: t.trainLoading,
+      idle: t.trainIdle(trainSize.toLocaleString('en')),
+      running: t.trainRunning(running?.hidden ?? 0, running?.lr ?? 0, running?.batchSize ?? 0, MAX_EPOCHS),
+      paused: t.trainPaused,
+      finished: t.trainFinished(MAX_EPOCHS, last ? fixed(last.testAccuracy) : null),
+      failed: t.trainFailed,
     };
-    status.textContent = !message ? texts[state] : state === 'failed' ? message : `${texts[state]} ${message}`;
+    lastMessage = message;
+    // a failure's message comes from the worker in English: failureText says it in the page's language
+    if (state === 'failed' && message) status.replaceChildren(...richText(failureText(message)));
+    else status.textContent = message ? `${texts[state]} ${message}` : texts[state];
     status.classList.toggle('error', state === 'failed');
   }
 
@@ -124,18 +139,18 @@ export function setupTrainPanel(client: WorkerClient): void {
   function drawCharts(): void {
     const lossPoints = downsample(losses, lossCount);
     const perEpoch = running ? Math.max(1, Math.round(trainSize / running.batchSize)) : 1;
-    lossChart.innerHTML = lineChart([{ name: 'loss', color: COLORS.loss, points: lossPoints }], {
-      xLabel: 'iteration', yLabel: 'loss', xMax: Math.max(perEpoch, lossCount), integerX: true, width: lossChart.clientWidth,
+    lossChart.innerHTML = lineChart([{ name: t.chartLoss, color: COLORS.loss, points: lossPoints }], {
+      xLabel: t.chartIteration, yLabel: t.chartLoss, xMax: Math.max(perEpoch, lossCount), integerX: true, width: lossChart.clientWidth,
       yMax: lossCount ? undefined : 2.5, // before training: the range a fresh net's loss (ln 10 ≈ 2.3) starts in
-      description: lossCount ? `Loss over ${lossCount} iterations, latest ${fixed(lossPoints.at(-1)![1])}` : 'No training yet',
+      description: lossCount ? t.chartLossDescription(lossCount, fixed(lossPoints.at(-1)![1])) : t.chartNoTraining,
     });
     const last = points.at(-1);
     accChart.innerHTML = lineChart([
-      { name: 'train', color: COLORS.train, points: points.map((p) => [p.epoch, p.trainAccuracy]), dots: true },
-      { name: 'test', color: COLORS.test, points: points.map((p) => [p.epoch, p.testAccuracy]), dots: true },
+      { name: t.chartTrain, color: COLORS.train, points: points.map((p) => [p.epoch, p.trainAccuracy]), dots: true },
+      { name: t.chartTest, color: COLORS.test, points: points.map((p) => [p.epoch, p.testAccuracy]), dots: true },
     ], {
-      xLabel: 'epoch', yLabel: 'accuracy', yMin: 0, yMax: 1, xMax: Math.max(1, last?.epoch ?? 1), integerX: true, width: accChart.clientWidth,
-      description: last ? `Accuracy after epoch ${last.epoch}: train ${fixed(last.trainAccuracy)}, test ${fixed(last.testAccuracy)}` : 'No accuracy measured yet',
+      xLabel: t.chartEpoch, yLabel: t.chartAccuracy, yMin: 0, yMax: 1, xMax: Math.max(1, last?.epoch ?? 1), integerX: true, width: accChart.clientWidth,
+      description: last ? t.chartAccDescription(last.epoch, fixed(last.trainAccuracy), fixed(last.testAccuracy)) : t.chartNoAccuracy,
     });
   }
 
@@ -172,11 +187,15 @@ export function setupTrainPanel(client: WorkerClient): void {
       }
       case 'model': {
         if ('error' in msg) {
-          downloadStatus.textContent = `Cannot download: ${msg.error}.`;
+          const error = msg.error;
+          downloadSaid = () => t.downloadCannot(error);
+          showDownload();
           return;
         }
         saveFile(msg.bytes, msg.fileName);
-        downloadStatus.textContent = `Saved ${msg.fileName} (${msg.bytes.length.toLocaleString('en')} bytes, after ${msg.iteration.toLocaleString('en')} iterations).`;
+        const { fileName, bytes, iteration } = msg;
+        downloadSaid = () => t.downloadSaved(fileName, bytes.length.toLocaleString('en'), iteration.toLocaleString('en'));
+        showDownload();
         return;
       }
       case 'epoch': {
@@ -185,7 +204,7 @@ export function setupTrainPanel(client: WorkerClient): void {
         epochRows.append(h('tr', {},
           h('td', { class: 'num' }, String(p.epoch)), h('td', { class: 'num' }, String(p.iteration)), h('td', { class: 'num' }, fixed(p.loss)),
           h('td', { class: 'num' }, fixed(p.trainAccuracy)), h('td', { class: 'num' }, fixed(p.testAccuracy))));
-        progress.textContent = `Epoch ${p.epoch} (iteration ${p.iteration}): loss ${fixed(p.loss)}, train accuracy ${fixed(p.trainAccuracy)}, test accuracy ${fixed(p.testAccuracy)}`;
+        showProgress();
         progress.dataset.trainAccuracy = String(p.trainAccuracy);
         progress.dataset.testAccuracy = String(p.testAccuracy);
         return queueDraw();
@@ -212,8 +231,28 @@ export function setupTrainPanel(client: WorkerClient): void {
     button.addEventListener('click', () => client.send({ type: 'export', format }));
   }
 
+  /** The line under the download buttons: what they do, or what the last download did. */
+  function showDownload(): void {
+    downloadStatus.replaceChildren(...richText(downloadSaid ? downloadSaid() : t.downloadHint));
+  }
+
+  /** The line under the charts: the latest epoch's numbers. */
+  function showProgress(): void {
+    const p = points.at(-1);
+    if (p) progress.textContent = t.trainProgress(p.epoch, p.iteration, fixed(p.loss), fixed(p.trainAccuracy), fixed(p.testAccuracy));
+  }
+
   window.addEventListener('resize', queueDraw);
+  onLangChange(() => {
+    showBackend();
+    showState(lastMessage);
+    showProgress();
+    showDownload();
+    if (!formError.hidden) readSettings();
+    queueDraw();
+  });
   showState();
+  showDownload();
   drawCharts();
 }
 

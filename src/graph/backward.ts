@@ -23,7 +23,7 @@ export interface BackwardStep {
 
 /**
  * Backpropagation one node at a time, for a "step through backward" view: resets every grad,
- * seeds `root.grad = 1` (dL/dL), then runs each computed node's local rule in reverse
+ * seeds `root.grad = seed` (1, dL/dL, unless an upstream gradient is given), then runs each computed node's local rule in reverse
  * topological order, adding (`+=`) its results into the inputs' grads. Returns the steps in
  * the order they ran; the grads left on the nodes are the final ones.
  *
@@ -32,10 +32,10 @@ export interface BackwardStep {
  * steps[0].node.name;                       // 'price'
  * steps[0].changes.map((c) => c.delta);     // [1.1, 200]
  */
-export function backwardSteps(root: Node): BackwardStep[] {
+export function backwardSteps(root: Node, seed = 1): BackwardStep[] {
   const order = topoSort(root);
   for (const n of order) n.grad = 0;
-  root.grad = 1;
+  root.grad = seed;
   const steps: BackwardStep[] = [];
   for (const n of order.reverse()) {
     if (!n.inputs.length) continue;

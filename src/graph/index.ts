@@ -18,7 +18,7 @@ export {
 } from './node.js';
 export { backward, backwardSteps, edgeGrads, type BackwardStep, type GradChange } from './backward.js';
 export { parseExpression } from './parser.js';
-export { appleGraph, appleOrangeGraph } from './examples.js';
+export { appleGraph, appleOrangeGraph, sigmoidGraph, softmaxWithLossGraph } from './examples.js';
 export { layoutGraph, textWidth, FONT_SIZE, type GraphLayout, type LayoutNode } from './layout.js';
 export { renderText, expressionOf, nodeNames } from './renderText.js';
 export { renderDot, GRAD_COLOR } from './renderDot.js';

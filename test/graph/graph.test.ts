@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   GraphError, OPS, type Op, add, apply, appleGraph, appleOrangeGraph, backward, backwardSteps, constant, div, edgeGrads,
   evaluate, exp, formatNumber, graphInputs, input, log, max, mul, neg, parseExpression, pow, recompute, reciprocal,
-  relu, sigmoid, sub, topoSort,
+  relu, sigmoid, sigmoidGraph, softmaxWithLossGraph, sub, topoSort,
 } from '../../src/graph/index.js';
 import { AddLayer } from '../../src/layers/AddLayer.js';
 import { MulLayer } from '../../src/layers/MulLayer.js';
@@ -46,6 +46,40 @@ describe('the book\'s graphs', () => {
     assert.equal(price.value, book.value);
     assert.deepEqual(grads(price), grads(book));
     assert.deepEqual(topoSort(price).map((n) => n.label), topoSort(book).map((n) => n.label));
+  });
+});
+
+describe('the chapter\'s layer graphs', () => {
+  it('Sigmoid as fig. 5-19 (×(−1), exp, +1, /): y at x = 1, and backward gives y(1 − y) = 0.19661193…', () => {
+    const y = sigmoidGraph(1);
+    assert.deepEqual(topoSort(y).filter((n) => n.inputs.length).map((n) => n.label), ['×', 'exp', '+', '1/x']);
+    const steps = backwardSteps(y);
+    const expected = 1 / (1 + Math.exp(-1)); // the book's formula (3)
+    assertClose(y.value, expected, 1e-15, 'y');
+    assertClose(graphInputs(y)[0].grad, expected * (1 - expected), 1e-15, 'dx = y(1 − y)');
+    assert.equal(formatNumber(graphInputs(y)[0].grad), '0.1966119332');
+    // fig. 5-20: −y² after "/", unchanged by +, times exp(−x), times −1
+    assertClose(steps[0].changes[0].delta, -(expected ** 2), 1e-15, '/');
+    assertClose(steps[2].changes[0].delta, -(expected ** 2) * Math.exp(-1), 1e-15, 'exp');
+  });
+
+  it('backwardSteps with an upstream gradient scales every gradient by it', () => {
+    const y = sigmoidGraph(0);
+    backwardSteps(y, 2);
+    assertClose(graphInputs(y)[0].grad, 2 * 0.25, 1e-15, 'dx = dout · y(1 − y)');
+  });
+
+  it('Softmax-with-Loss as appendix A: the loss is the cross entropy of the softmax; ∂L/∂a = y − t, or (y − t)/N with scale 1/N', () => {
+    const a = [0.3, 2.9, 4.0], t = [0, 1, 0];
+    const e = a.map(Math.exp), s = e.reduce((p, q) => p + q, 0), y = e.map((v) => v / s);
+    for (const scale of [undefined, 1 / 4]) {
+      const L = softmaxWithLossGraph(a, t, scale);
+      backward(L);
+      assertClose(L.value, -Math.log(y[1]) * (scale ?? 1), 1e-14, 'L');
+      const g = grads(L);
+      a.forEach((_, k) => assertClose(g[`a${k + 1}`], (y[k] - t[k]) * (scale ?? 1), 1e-14, `a${k + 1}`));
+    }
+    assert.throws(() => softmaxWithLossGraph([1, 2], [1]), /as many targets as scores/);
   });
 });
 

@@ -35,7 +35,7 @@ test('the playground downloads the trained model as .safetensors and .onnx', { t
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 }, acceptDownloads: true });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-    await page.goto(url);
+    await page.goto(`${url}?s=train`); // the walk shows one section at a time: open the training one
     await page.waitForSelector('#train-start:not([disabled])', { timeout: 30_000 });
     assert.equal(await page.isDisabled('#download-onnx'), true, 'nothing to download before training');
 

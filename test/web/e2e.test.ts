@@ -8,21 +8,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { playgroundInChromium } from './helpers.js';
+import { openPage, textOf } from './page.js';
 
 const SHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 
-/** Opens the page and records every page error and console error in `problems`. */
-async function openPage(browser: Browser, url: string, problems: string[], options: Parameters<Browser['newPage']>[0] = {}): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 900 }, ...options });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  await page.goto(url);
-  return page;
-}
-
-const text = async (page: Page, selector: string): Promise<string> => (await page.locator(selector).textContent()) ?? '';
+const text = textOf;
 const grad = (page: Page, name: string): Promise<string> => text(page, `#graph-grads tr[data-var="${name}"] td.grad`);
 const grads = async (page: Page, names: string[]): Promise<string[]> => Promise.all(names.map((n) => grad(page, n)));
 
@@ -56,7 +48,7 @@ test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
     });
 
     await t.test('training runs on the WebAssembly SIMD backend with 2 threads, and the page says so', async () => {
-      await page.waitForSelector('#train-backend[data-backend]', { timeout: 30_000 });
+      await page.waitForSelector('#train-backend[data-backend]', { state: 'attached', timeout: 30_000 });
       const line = await text(page, '#train-backend'); // on failure, it says why (e.g. a CSP without 'wasm-unsafe-eval')
       assert.equal(await page.getAttribute('#train-backend', 'data-backend'), 'wasm', line);
       assert.equal(await page.getAttribute('#train-backend', 'data-threads'), '2', line);
@@ -65,7 +57,7 @@ test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
 
     await t.test('graph explorer: apple 100 → 150 keeps ∂/∂apple = 2.2, makes ∂/∂apple_num 165 and ∂/∂tax 300', async () => {
       assert.deepEqual(await grads(page, ['apple', 'apple_num', 'tax']), ['2.2', '110', '200']);
-      await page.fill('#var-apple', '150');
+      await page.fill('#graph-var-apple', '150');
       assert.deepEqual(await grads(page, ['apple', 'apple_num', 'tax']), ['2.2', '165', '300']);
       const svgTexts = await page.locator('#graph-view svg text').allTextContents();
       assert.ok(svgTexts.includes('330'), 'the price 330 on the output arrow');
@@ -75,7 +67,7 @@ test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
 
     await t.test('graph explorer: step backward one node at a time, then reset', async () => {
       await page.click('#graph-step');
-      assert.match(await text(page, '#graph-step-status'), /^Step 1 of 2: the × node \(price\) got 1 from above and passed 1.1 to apple_price, 300 to tax\./);
+      assert.match(await text(page, '#graph-step-status'), /^Backward step 1 of 2: the × node \(price\) got 1 from above and passed 1.1 to apple_price, 300 to tax\./);
       assert.equal(await page.locator('#graph-view .node.current').count(), 1);
       assert.equal(await page.locator('#graph-view .edge.pending').count(), 2); // into apple_price's ×, not run yet
       assert.deepEqual(await grads(page, ['apple', 'tax']), ['?', '300']);
@@ -83,13 +75,26 @@ test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
 
       await page.focus('#graph-step'); // the keyboard works too
       await page.keyboard.press('Enter');
-      assert.match(await text(page, '#graph-step-status'), /^Step 2 of 2: .*Every gradient is final\.$/);
+      assert.match(await text(page, '#graph-step-status'), /^Backward step 2 of 2: .*Every gradient is final\.$/);
       assert.deepEqual(await grads(page, ['apple', 'apple_num', 'tax']), ['2.2', '165', '300']);
 
       await page.click('#graph-reset');
-      assert.match(await text(page, '#graph-step-status'), /^Backward starts from the output/);
-      assert.equal(await page.locator('#graph-view .edge.pending').count(), 4);
+      assert.match(await text(page, '#graph-step-status'), /^Only the inputs are known/);
+      assert.equal(await page.locator('#graph-view .edge.pending').count(), 5); // the output's too
       assert.equal(await page.locator('#graph-view .node.current').count(), 0);
+      assert.deepEqual(await page.locator('#graph-view .edge .value').allTextContents(), ['150', '2', '?', '1.1', '?']);
+
+      await page.click('#graph-forward'); // forward, one node at a time
+      assert.match(await text(page, '#graph-step-status'), /^Forward step 1 of 2: the × node computes apple_price = 300\.$/);
+      assert.deepEqual(await page.locator('#graph-view .edge .value').allTextContents(), ['150', '2', '300', '1.1', '?']);
+      await page.click('#graph-forward');
+      assert.match(await text(page, '#graph-step-status'), /^Forward step 2 of 2: the × node computes price = 330\. Forward propagation is done/);
+      await page.click('#graph-step');
+      assert.match(await text(page, '#graph-step-status'), /^Backward step 1 of 2/);
+      await page.click('#graph-previous'); // undo: back to the end of forward
+      assert.match(await text(page, '#graph-step-status'), /^Forward step 2 of 2/);
+      await page.click('#graph-previous');
+      assert.match(await text(page, '#graph-step-status'), /^Forward step 1 of 2/);
     });
 
     await t.test('graph explorer: the apple-orange graph gives 2.2, 110, 3.3, 165, 650', async () => {
@@ -111,25 +116,26 @@ test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
       await page.fill('#graph-expr', 'x * y + x');
       assert.equal(await error.isVisible(), false);
       assert.deepEqual(await grads(page, ['x', 'y']), ['2', '1']); // x = y = 1: ∂/∂x = y + 1
-      await page.fill('#var-x', 'abc');
-      assert.equal(await text(page, '#var-x-error'), "x: 'abc' is not a number");
-      assert.equal(await page.getAttribute('#var-x', 'aria-invalid'), 'true');
-      await page.fill('#var-y', '4');
+      await page.fill('#graph-var-x', 'abc');
+      assert.equal(await text(page, '#graph-var-x-error'), "x: 'abc' is not a number");
+      assert.equal(await page.getAttribute('#graph-var-x', 'aria-invalid'), 'true');
+      await page.fill('#graph-var-y', '4');
       assert.deepEqual(await grads(page, ['x', 'y']), ['5', '1']);
-      await page.fill('#var-x', '3');
-      assert.equal(await page.locator('#var-x-error').isVisible(), false);
+      await page.fill('#graph-var-x', '3');
+      assert.equal(await page.locator('#graph-var-x-error').isVisible(), false);
       assert.deepEqual(await grads(page, ['x', 'y']), ['5', '3']);
       for (const bad of ['', '1 +', 'exp(', 'max(1)', '#', 'x'.repeat(400), '((((((((((x))))))))))']) {
         await page.fill('#graph-expr', bad);
       }
       await page.fill('#graph-expr', 'sigmoid(w * x + b)');
-      assert.deepEqual(await page.locator('#graph-values input').evaluateAll((els) => els.map((e) => e.id)), ['var-w', 'var-x', 'var-b']);
+      assert.deepEqual(await page.locator('#graph-values input').evaluateAll((els) => els.map((e) => e.id)), ['graph-var-w', 'graph-var-x', 'graph-var-b']);
       await page.selectOption('#graph-preset', 'apple');
       assert.deepEqual(await grads(page, ['apple', 'apple_num', 'tax']), ['2.2', '110', '200']);
     });
 
     await t.test('draw: before training, the page says the network is not trained', async () => {
-      await page.waitForSelector('#train-start:not([disabled])', { timeout: 30_000 }); // the digits are loaded
+      await page.waitForSelector('#train-start:not([disabled])', { state: 'attached', timeout: 30_000 }); // the digits are loaded
+      await page.click('#toc a[data-s="draw"]');
       await drawStroke(page, [[140, 40], [140, 240]]);
       await page.waitForFunction(() => /not trained yet/.test(document.querySelector('#draw-status')?.textContent ?? ''));
       assert.equal(await page.locator('#draw-probs li').count(), 0);
@@ -137,6 +143,7 @@ test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
     });
 
     await t.test('train: bad settings are refused inline; training in the worker passes 0.5 test accuracy; the page stays responsive', async () => {
+      await page.click('#toc a[data-s="train"]');
       await page.fill('#train-hidden', '0');
       await page.click('#train-start');
       assert.equal(await text(page, '#train-form-error'), 'Cannot start: hidden units must be a whole number from 1 to 1000.');
@@ -150,8 +157,10 @@ test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
       const delays: number[] = [];
       for (let i = 0; i < 10; i++) delays.push(await frameDelay(page));
       assert.ok(Math.max(...delays) < 250, `animation frames while training: ${delays.map(Math.round).join(', ')} ms`);
-      await page.fill('#var-apple', '150'); // the explorer still answers at once
+      await page.click('#toc a[data-s="graph"]');
+      await page.fill('#graph-var-apple', '150'); // the explorer still answers at once
       assert.equal(await grad(page, 'tax'), '300');
+      await page.click('#toc a[data-s="train"]');
 
       // 20 epochs take a few seconds on the wasm backend: pause from inside the page, in the
       // frame the third epoch with test accuracy above 0.5 shows up, long before the end
@@ -178,6 +187,7 @@ test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
     });
 
     await t.test('draw: a stroke gives ten probabilities that sum to 1; W1 is shown as 50 images', async () => {
+      await page.click('#toc a[data-s="draw"]');
       await drawStroke(page, [[70, 50], [210, 50], [120, 250]]); // a 7
       await page.waitForFunction(() => document.querySelectorAll('#draw-probs li').length === 10);
       const probs = await page.locator('#draw-probs li').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-prob'))));
@@ -197,6 +207,7 @@ test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
     });
 
     await t.test('reset: the network is gone and the charts are empty', async () => {
+      await page.click('#toc a[data-s="train"]');
       await page.click('#train-reset');
       await page.waitForSelector('#train-status[data-state="idle"]');
       assert.equal(await page.locator('#epoch-table tbody tr').count(), 0);
@@ -206,15 +217,19 @@ test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
 
     await t.test('phone width (375×812): nothing wider than the screen; drawing with a finger works', async () => {
       const phone = await openPage(browser, url, problems, { viewport: { width: 375, height: 812 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
-      await phone.waitForSelector('#train-start:not([disabled])', { timeout: 30_000 });
+      await phone.waitForSelector('#train-start:not([disabled])', { state: 'attached', timeout: 30_000 });
       assert.ok(await phone.evaluate(() => document.documentElement.scrollWidth <= 375), 'no sideways scrolling of the page');
       const labels = phone.locator('#graph-view svg text.value');
       assert.equal(await labels.count(), 5);
       for (let i = 0; i < 5; i++) assert.ok(await labels.nth(i).isVisible(), 'forward values shown on a phone');
       await phone.screenshot({ path: join(SHOTS, 'phone.png') });
       await phone.screenshot({ path: join(SHOTS, 'phone-full.png'), fullPage: true });
-      for (const part of ['graph', 'train']) await phone.locator(`#${part}`).screenshot({ path: join(SHOTS, `phone-${part}.png`) });
+      for (const part of ['graph', 'train']) {
+        await phone.click(`#toc a[data-s="${part}"]`);
+        await phone.locator(`#${part}`).screenshot({ path: join(SHOTS, `phone-${part}.png`) });
+      }
 
+      await phone.click('#toc a[data-s="draw"]');
       const canvas = phone.locator('#draw-canvas');
       await canvas.scrollIntoViewIfNeeded();
       const box = (await canvas.boundingBox())!;
@@ -233,7 +248,7 @@ test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
 
     await t.test('?backend=js trains with the TypeScript kernels, and the page says so', async () => {
       const js = await openPage(browser, `${url}?backend=js`, problems);
-      await js.waitForSelector('#train-backend[data-backend]', { timeout: 30_000 });
+      await js.waitForSelector('#train-backend[data-backend]', { state: 'attached', timeout: 30_000 });
       assert.equal(await text(js, '#train-backend'), 'Kernels: plain JavaScript, 1 thread (chosen with ?backend=js)');
       assert.equal(await js.getAttribute('#train-backend', 'class'), 'hint backend', 'no warning for a chosen backend');
       await js.close();
