@@ -10,6 +10,7 @@ import { Random } from '../../src/random.js';
 import { Tensor } from '../../src/tensor/Tensor.js';
 import { gatherRows, softmaxRows } from '../../src/tensor/ops.js';
 import { Trainer, type TrainerState } from '../../src/train/Trainer.js';
+import '../../src/kernels/nodeBackends.js'; // Node's WebAssembly backend for useBackend, as the package's Node entry sets it
 import { useBackend } from '../../src/kernels/useBackend.js';
 import { F, Conv2d, Linear, Model, Parameter, Variable, noGrad, type VariableLike } from '../../src/autograd/index.js';
 import { AutogradTwoLayerNet } from '../../src/nets/AutogradTwoLayerNet.js';

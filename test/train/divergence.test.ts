@@ -13,6 +13,7 @@ import { TrainingError } from '../../src/train/TrainingError.js';
 import { divergenceThreshold } from '../../src/train/divergence.js';
 import { OPTIMIZER_NAMES } from '../../src/optimizers/createOptimizer.js';
 import { Random } from '../../src/random.js';
+import '../../src/kernels/nodeBackends.js'; // Node's WebAssembly backend for useBackend, as the package's Node entry sets it
 import { useBackend } from '../../src/kernels/useBackend.js';
 
 // the WebAssembly kernels, as the CLI uses them: the book's recipes below take minutes on the js backend
