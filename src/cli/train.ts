@@ -9,6 +9,7 @@ import { OPTIMIZER_NAMES } from '../optimizers/createOptimizer.js';
 import type { WeightInit } from '../layers/init.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
 import { loadModel, saveModel } from '../io/modelFiles.js';
+import { ModelFileError } from '../io/ModelFileError.js';
 import { renderTrainingChart } from '../plot/trainingChart.js';
 import { choiceFlag, intFlag, parseFlags, positiveFlag } from './args.js';
 import { Interrupted, UsageError } from './errors.js';
@@ -157,7 +158,13 @@ export async function trainCommand(args: string[], io: CliIO): Promise<void> {
     if (resumed.state.iteration > trainer.maxIter) {
       throw new UsageError(`${values.resume} has already run ${count(resumed.state.iteration, 'iteration')}, more than the ${trainer.maxIter} asked for; ask for more with --epochs or --iters`);
     }
-    trainer.setState(resumed.state);
+    try {
+      trainer.setState(resumed.state);
+    } catch (e) {
+      // a state that passed the file's own checks but not this run's (a damaged or edited file)
+      if (!(e instanceof RangeError)) throw e;
+      throw new ModelFileError(`${values.resume}: its training state does not fit the run it records (${e.message.replace(/^Trainer\.setState: /, '')}); it cannot be resumed`);
+    }
   }
 
   // from here on Ctrl-C stops the run at the next iteration, saying what was kept

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
 import { main } from '../../src/cli/main.js';
-import { parseSafetensors } from '../../src/io/safetensors.js';
+import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 import { loadBundledDigits } from '../../src/data/bundledDigits.js';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -55,6 +55,21 @@ describe('train --save / --resume', () => {
     r = await run('train', '--resume', join(dir, 'missing.safetensors'));
     assert.equal(r.code, 2);
     assert.match(r.err, /--resume .*missing.safetensors: no such file/);
+  });
+
+  it('a training state that does not fit the run it records is refused in one line (exit 1), not a RangeError', async () => {
+    const file = join(dir, 'edited.safetensors');
+    assert.equal((await run('train', '--epochs', '1', '--save', file, '--quiet', '--backend', 'js')).code, 0);
+    // edit the file as a damaged or hand-edited one would be: the state's batch size (100) no longer equals the config's
+    const f = parseSafetensors(readFileSync(file), file);
+    const training = JSON.parse(f.metadata.training);
+    assert.equal(training.miniBatchSize, 100);
+    training.miniBatchSize = 50;
+    writeFileSync(file, serializeSafetensors(f.tensors, { ...f.metadata, training: JSON.stringify(training) }));
+    const r = await run('train', '--resume', file, '--epochs', '2', '--backend', 'js');
+    assert.equal(r.code, 1);
+    assert.equal(r.err.split('\n').length, 2, r.err);
+    assert.match(r.err, /^backprop: ModelFileError: .*edited\.safetensors: its training state does not fit the run it records \(the state has miniBatchSize 50 but this trainer has 100; .*\); it cannot be resumed\n$/);
   });
 
   it('the same command line with --resume added is accepted, in any spelling of the same values, and ends bit-identical', async () => {
