@@ -1,4 +1,8 @@
+import { after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Tensor } from '../src/tensor/Tensor.js';
 import type { Backend } from '../src/kernels/Backend.js';
 import { Random } from '../src/random.js';
@@ -50,4 +54,17 @@ export function countCorrectRowByRow(net: { predict(x: Tensor): Tensor }, x: Ten
     if (scores.indexOf(Math.max(...scores)) === labels[i]) correct++;
   }
   return correct;
+}
+
+/** A maker of temporary directories named `prefix…`, all removed when the calling test file's tests end. */
+export function tempDirs(prefix: string): () => string {
+  const made: string[] = [];
+  after(() => {
+    for (const dir of made) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    made.push(dir);
+    return dir;
+  };
 }

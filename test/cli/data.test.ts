@@ -2,28 +2,20 @@
  * `backprop data` and `--data mnist|fashion-mnist`, against a server on 127.0.0.1 only: every
  * run passes --mirror with --no-default-mirrors, or fails before any request.
  */
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { DATASETS } from '../../src/data/datasets.js';
+import { tempDirs } from '../helpers.js';
 import { md5, sendFile, serve } from '../downloadServer.js';
 import { publishedFashionMnist } from '../fashion.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 /** Temporary directories, removed when the file's tests end (the Fashion-MNIST ones hold 31 MB). */
-const made: string[] = [];
-const tmp = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'backprop-data-cli-'));
-  made.push(dir);
-  return dir;
-};
-after(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
+const tmp = tempDirs('backprop-data-cli-');
 
 /** Run the CLI in-process, capturing what it prints. */
 async function run(argv: string[], isTTY = false): Promise<{ code: number; out: string; err: string }> {

@@ -3,29 +3,21 @@
  * checksums injected; and the real Fashion-MNIST files, as published, against the table.
  * No traffic leaves the machine: every call names its loopback mirrors.
  */
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { DATASETS, type DatasetSpec } from '../../src/data/datasets.js';
 import { defaultCacheDir, DownloadError, downloadDataset, missingDatasetFiles, type DownloadProgress } from '../../src/data/download.js';
 import { loadIdxDataset } from '../../src/data/idxFiles.js';
+import { tempDirs } from '../helpers.js';
 import { md5, sendFile, serve, tinyDataset, type Loopback } from '../downloadServer.js';
 import { publishedFashionMnist } from '../fashion.js';
 
 /** Temporary directories, removed when the file's tests end (the Fashion-MNIST ones hold 31 MB). */
-const made: string[] = [];
-const tmp = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'backprop-download-'));
-  made.push(dir);
-  return dir;
-};
-after(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
+const tmp = tempDirs('backprop-download-');
 
 /** Run `body` with a loopback server, closing it afterwards. */
 async function withServer<T>(handler: Parameters<typeof serve>[0], body: (s: Loopback) => Promise<T>): Promise<T> {
