@@ -1,7 +1,7 @@
 import {
   GraphError, GraphSyntaxError, appleGraph, appleOrangeGraph, backward, evaluate, graphInputs, parseExpression,
   renderDot, renderSvg, renderText, parseTensorExpression, renderVariableText, renderVariableSvg, renderVariableDot,
-  twoLayerNetLoss, TENSOR_FUNCTIONS, type TwoLayerNetDims,
+  twoLayerNetLoss, TENSOR_FUNCTIONS, type TwoLayerNetDims, autogradGraph, autogradExpression, formatNumber, topoSort,
 } from '../graph/index.js';
 import { writeFileAtomic } from '../io/atomicWrite.js';
 import { Variable } from '../autograd/index.js';
@@ -80,6 +80,38 @@ function parseShape(text: string): [string, number[]] {
 
 const DIMS: Record<string, keyof TwoLayerNetDims> = { batch: 'batch', inputSize: 'inputSize', hiddenSize: 'hiddenSize', outputSize: 'outputSize' };
 
+/** `[i, j]` of the flat index `k` into a tensor of `shape`. */
+function indexText(shape: readonly number[], k: number): string {
+  const idx: number[] = [];
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx.unshift(k % shape[d]);
+    k = Math.floor(k / shape[d]);
+  }
+  return `[${idx.join(', ')}]`;
+}
+
+/**
+ * A tensor graph whose values or gradients hold NaN or ±Infinity (log of a negative entry)
+ * is a UsageError naming the first such node, in forward order, and the entry, not a table of
+ * NaNs; as the scalar graphs refuse them (src/graph/finite.ts).
+ */
+function checkFiniteTensors(root: Variable): void {
+  const order = topoSort(autogradGraph(root));
+  const bad = (t: Tensor): number => t.data.findIndex((v) => !Number.isFinite(v));
+  const what = (n: (typeof order)[number]): string => (n.fn ? `${n.name ? `${n.name} = ` : ''}${autogradExpression(n)}` : n.label);
+  for (const n of order) {
+    const k = bad(n.variable.data);
+    if (k < 0) continue;
+    const inputs = n.inputs.filter((i) => i.variable.data.size === n.variable.data.size).map((i) => `${i.label}${indexText(i.variable.data.shape, k)} = ${formatNumber(i.variable.data.data[k])}`);
+    throw new UsageError(`graph: ${what(n)} is ${formatNumber(n.variable.data.data[k])} at ${indexText(n.variable.data.shape, k)}${inputs.length ? ` (${inputs.join(', ')})` : ''}: not a finite number for these values`);
+  }
+  for (const n of order.reverse()) {
+    const g = n.variable.grad?.data;
+    const k = g ? bad(g) : -1;
+    if (g && k >= 0) throw new UsageError(`graph: the gradient of ${what(n)} is ${formatNumber(g.data[k])} at ${indexText(g.shape, k)}: not a finite number for these values`);
+  }
+}
+
 /**
  * `backprop graph`: draws a computational graph after forward and backward, printing the
  * text picture and the gradient of every input, and optionally writing SVG and DOT files.
@@ -138,6 +170,7 @@ export async function graphCommand(args: string[], out: (line: string) => void):
         root.grad = Variable.constant(ones);
       }
       root.backward({ retainGrad: true });
+      checkFiniteTensors(root);
       [text, svgText, dotText] = [renderVariableText(root), () => renderVariableSvg(root), () => renderVariableDot(root)];
       if (root.size !== 1) text += `\n(out has shape (${root.shape.join(', ')}): backward starts from ones, the gradient of sum(out))`;
     } else {

@@ -1,5 +1,5 @@
 import { type Node, topoSort } from './node.js';
-import { OPS } from './ops.js';
+import { checkedGradients } from './finite.js';
 
 /** One input's share of a backward step: what was added to its grad, and the grad after. */
 export interface GradChange {
@@ -25,7 +25,8 @@ export interface BackwardStep {
  * Backpropagation one node at a time, for a "step through backward" view: resets every grad,
  * seeds `root.grad = seed` (1, dL/dL, unless an upstream gradient is given), then runs each computed node's local rule in reverse
  * topological order, adding (`+=`) its results into the inputs' grads. Returns the steps in
- * the order they ran; the grads left on the nodes are the final ones.
+ * the order they ran; the grads left on the nodes are the final ones. A gradient that is not a
+ * finite number (x^0.5 at x = 0) is a GraphError naming the node and its input.
  *
  * @example
  * const steps = backwardSteps(appleGraph());
@@ -72,5 +73,5 @@ export function backward(root: Node): void {
  * edgeGrads(y); // [3, 3]; x.grad === 6
  */
 export function edgeGrads(n: Node): number[] {
-  return n.inputs.length ? OPS[n.op].backward(n.grad, n.inputs.map((i) => i.value), n.value, n.param) : [];
+  return n.inputs.length ? checkedGradients(n.op, n.inputs.map((i) => i.value), n.grad, n.value, n.param, n.inputs.map((i) => i.name ?? i.label)) : [];
 }

@@ -9,7 +9,8 @@
  * backward(price);
  * console.log(renderText(price));
  */
-export { GraphError, GraphSyntaxError } from './errors.js';
+export { GraphError, GraphSyntaxError, GraphValueError, type NonFiniteReason } from './errors.js';
+export { NON_FINITE_REASONS } from './finite.js';
 export { formatNumber, formatShape } from './format.js';
 export { OPS, type Op, type OpRule } from './ops.js';
 export {

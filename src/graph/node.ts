@@ -1,5 +1,6 @@
 import { GraphError } from './errors.js';
 import { formatNumber } from './format.js';
+import { forwardValue } from './finite.js';
 import { OPS, type Op } from './ops.js';
 
 /**
@@ -68,14 +69,15 @@ export type Operand = Node | number;
 const node = (x: Operand): Node => (typeof x === 'number' ? constant(x) : x);
 
 /**
- * Applies an operation to input nodes and computes its forward value.
+ * Applies an operation to input nodes and computes its forward value; a value that is not a
+ * finite number (`log(-1)`, `1 ÷ 0`) is a GraphError saying why.
  *
  * @example
  * apply('add', [input('a', 1), input('b', 2)]).value; // 3
  */
 export function apply(op: Op, operands: readonly Operand[], param?: number): Node {
   const inputs = operands.map(node);
-  return new Node(op, inputs, OPS[op].forward(inputs.map((n) => n.value), param), param);
+  return new Node(op, inputs, forwardValue(op, inputs.map((n) => n.value), param), param);
 }
 
 /** A named input: `input('apple', 100)`. The value must be a finite number. */
@@ -151,6 +153,7 @@ export function graphInputs(root: Node): Node[] {
 
 /**
  * Recomputes every forward value from the inputs (after `setValue`) and returns the root's.
+ * A value that is not a finite number is a GraphError, and no computed node changes.
  *
  * @example
  * const x = input('x', 2), y = mul(x, 3);
@@ -158,9 +161,14 @@ export function graphInputs(root: Node): Node[] {
  * recompute(y); // 15
  */
 export function recompute(root: Node): number {
+  // New values are kept aside until all are known: a GraphError (log of a negative) leaves
+  // every computed node as it was.
+  const fresh = new Map<Node, number>();
+  const valueOf = (n: Node): number => fresh.get(n) ?? n.value;
   for (const n of topoSort(root)) {
-    if (n.inputs.length) n.value = OPS[n.op].forward(n.inputs.map((i) => i.value), n.param);
+    if (n.inputs.length) fresh.set(n, forwardValue(n.op, n.inputs.map(valueOf), n.param));
   }
+  for (const [n, v] of fresh) n.value = v;
   return root.value;
 }
 

@@ -110,6 +110,10 @@ describe('backprop graph', () => {
     [['x * 2', '--shape', 'x=2', '--set', 'x=1,a'], "graph: --set x=1,a: 'a' is not a finite number"],
     [['x @ y', '--set', 'x=1'], /^graph: unknown variable 'y'/],
     [['sum(x)', '--set', 'x=1'], /^graph: unknown function 'sum' at column 1;[^]*\nsum is a function of tensor expressions: give the variables shapes with --shape, e\.g\. --shape x=2,3$/],
+    [['log(x)', '--set', 'x=-1'], 'graph: log(-1) is NaN: log needs an input above 0'],
+    [['log(x) * 2', '--shape', 'x=3', '--set', 'x=1,2,-3'], 'graph: log(x) is NaN at [2] (x[2] = -3): not a finite number for these values'],
+    [['exp(y) + x', '--shape', 'x=2,2', '--shape', 'y=2,2', '--set', 'y=1000'], 'graph: exp(y) is Infinity at [0, 0] (y[0, 0] = 1000): not a finite number for these values'],
+    [['x^0.5', '--shape', 'x=2', '--set', 'x=0'], 'graph: the gradient of x is Infinity at [0]: not a finite number for these values'],
     [['two-layer-net', '--set', 'hidden=5'], "graph: --set hidden: two-layer-net has no 'hidden'; it has batch, inputSize, hiddenSize, outputSize"],
   ];
   for (const [args, message] of bad) {

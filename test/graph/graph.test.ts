@@ -156,6 +156,40 @@ describe('re-evaluation', () => {
     assert.throws(() => input('x', Infinity), GraphError);
     assert.throws(() => appleGraph().setValue(1), /cannot set the value of a '×' node: it is computed; set one of its inputs instead/);
   });
+
+  it('a result that is not a finite number is a GraphError saying why, never a NaN in the graph', () => {
+    const cases: [() => unknown, string][] = [
+      [() => log(input('x', -1)), 'log(-1) is NaN: log needs an input above 0'],
+      [() => log(0), 'log(0) is -Infinity: log needs an input above 0'],
+      [() => div(1, input('y', 0)), '1 ÷ 0 is Infinity: division by 0'],
+      [() => reciprocal(0), '1/0 is Infinity: division by 0'],
+      [() => exp(800), 'exp(800) is Infinity: exp overflows the float64 range for inputs above 709.78'],
+      [() => pow(input('x', -8), 0.5), '(-8)^0.5 is NaN: a negative base needs a whole-number exponent'],
+      [() => pow(0, input('y', -1)), '0^-1 is Infinity: 0 to a negative power is a division by 0'],
+      [() => mul(1e200, 1e200), '1e+200 × 1e+200 is Infinity: the result overflows the float64 range (±1.8e308)'],
+      [() => parseExpression('exp(x) / 2', { x: 1000 }), 'exp(1000) is Infinity: exp overflows the float64 range for inputs above 709.78'],
+    ];
+    for (const [build, message] of cases) assert.throws(build, (e: unknown) => e instanceof GraphError && e.name === 'GraphValueError' && e.message === message);
+    // the fields a page words in its own language
+    assert.throws(() => log(input('x', -1)), { expression: 'log(-1)', value: NaN, reason: 'log-domain', gradientOf: undefined });
+  });
+
+  it('recompute refuses a non-finite value and leaves every computed node as it was', () => {
+    const x = input('x', 2);
+    const y = log(x), z = mul(y, 3);
+    x.setValue(-2);
+    assert.throws(() => recompute(z), { message: 'log(-2) is NaN: log needs an input above 0' });
+    assert.equal(y.value, Math.log(2));
+    assert.equal(z.value, Math.log(2) * 3);
+  });
+
+  it('backward refuses a gradient that is not a finite number, naming the node and its input', () => {
+    // d(x^0.5)/dx = 0.5·x^−0.5 is Infinity at x = 0
+    assert.throws(() => backward(pow(input('x', 0), 0.5)), { name: 'GraphValueError', reason: 'infinite-slope', gradientOf: 'x', value: Infinity, message: 'backward through 0^0.5: the gradient for its input x is Infinity (dout 1): x^c has no finite slope at x = 0 for c < 1' });
+    // ∂(x^y)/∂y = x^y·ln x: ln(−2) is NaN
+    assert.throws(() => backward(pow(input('x', -2), input('y', 3))), { message: 'backward through (-2)^3: the gradient for its input y is NaN (dout 1): ∂(x^y)/∂y = x^y·ln x needs x above 0' });
+    assert.throws(() => backwardSteps(mul(input('a', 1e300), input('b', 2)), 1e10), { message: /^backward through 1e\+300 × 2: the gradient for its input b is Infinity \(dout 10000000000\): the local derivative times dout overflows/ });
+  });
 });
 
 /** Each operation at a few points, forward against Math and backward against a central difference. */

@@ -39,31 +39,48 @@ const { ast } = fc.letrec<{ ast: Ast }>((tie) => ({
   ),
 }));
 
-/** The value by the formulas themselves (IEEE arithmetic: NaN and ±Infinity may come out). */
-function evaluate(a: Ast, values: Record<string, number>): number {
-  switch (a.kind) {
-    case 'num': return a.value;
-    case 'var': return values[a.name];
-    case 'neg': return -evaluate(a.x, values);
-    case 'bin': {
-      const [l, r] = [evaluate(a.left, values), evaluate(a.right, values)];
-      return a.op === '+' ? l + r : a.op === '-' ? l - r : a.op === '*' ? l * r : a.op === '/' ? l / r : l ** r;
-    }
-    case 'call': {
-      const [x, y] = a.args.map((arg) => evaluate(arg, values));
-      switch (a.f) {
-        case 'exp': return Math.exp(x);
-        case 'log': return Math.log(x);
-        case 'sigmoid': return 1 / (1 + Math.exp(-x));
-        case 'relu': return Math.max(0, x);
-        case 'reciprocal': return 1 / x;
-        case 'neg': return -x;
-        case 'max': return Math.max(x, y);
-        default: return x ** y; // pow
+/**
+ * The value by the formulas themselves, in IEEE arithmetic, and whether every subexpression
+ * stayed a finite number: where one did not (log of a negative, 1/0, exp(800)) the graph must
+ * refuse with a GraphError instead of holding NaN or ±Infinity.
+ */
+function evaluate(a: Ast, values: Record<string, number>): { value: number; finite: boolean } {
+  let finite = true;
+  const walk = (a: Ast): number => {
+    const v = value(a);
+    if (!Number.isFinite(v)) finite = false;
+    return v;
+  };
+  const value = (a: Ast): number => {
+    switch (a.kind) {
+      case 'num': return a.value;
+      case 'var': return values[a.name];
+      case 'neg': return -walk(a.x);
+      case 'bin': {
+        const [l, r] = [walk(a.left), walk(a.right)];
+        return a.op === '+' ? l + r : a.op === '-' ? l - r : a.op === '*' ? l * r : a.op === '/' ? l / r : l ** r;
+      }
+      case 'call': {
+        const [x, y] = a.args.map(walk);
+        switch (a.f) {
+          case 'exp': return Math.exp(x);
+          case 'log': return Math.log(x);
+          case 'sigmoid': return 1 / (1 + Math.exp(-x));
+          case 'relu': return Math.max(0, x);
+          case 'reciprocal': return 1 / x;
+          case 'neg': return -x;
+          case 'max': return Math.max(x, y);
+          default: return x ** y; // pow
+        }
       }
     }
-  }
+  };
+  const result = walk(a);
+  return { value: result, finite };
 }
+
+/** The GraphError of a result that is not a finite number: `log(-1) is NaN: log needs an input above 0`. */
+const isValueError = (e: unknown): boolean => e instanceof GraphError && / is (NaN|-?Infinity): /.test(e.message);
 
 /** Precedence levels of the grammar: 1 sum, 2 product, 3 sign, 4 power, 5 atom. */
 interface Style {
@@ -117,8 +134,8 @@ function assertSyntaxError(error: unknown, source: string): void {
     assert.equal(error.source, source);
     assert.ok(error.message.includes(`at column ${error.column}`), error.message);
   } else {
-    // a literal like 1e999 is not a finite number: GraphError, the documented class
-    assert.ok(error instanceof GraphError && /value must be a finite number/.test(error.message), `expected a GraphSyntaxError, got ${String((error as Error)?.stack ?? error)}`);
+    // a literal like 1e999 is not a finite number, nor is log(-1): GraphError, the documented class
+    assert.ok(isValueError(error) || (error instanceof GraphError && /value must be a finite number/.test(error.message)), `expected a GraphSyntaxError, got ${String((error as Error)?.stack ?? error)}`);
   }
 }
 
@@ -136,14 +153,19 @@ describe('expression parser, property-based', () => {
   it('a printed expression parses to the value its formula gives', () => {
     check('parser round trip', 1500, fc.property(ast, styleArb, valuesArb, (a, style, values) => {
       const source = print(a, style);
-      const root = parseExpression(source, values);
       const expected = evaluate(a, values);
-      assert.ok(same(root.value, expected), `${source}: got ${root.value}, expected ${expected}`);
+      if (!expected.finite) {
+        assert.throws(() => parseExpression(source, values), isValueError, `${source}: a subexpression is ${expected.value}, yet it parsed`);
+        return;
+      }
+      const root = parseExpression(source, values);
+      assert.ok(same(root.value, expected.value), `${source}: got ${root.value}, expected ${expected.value}`);
     }));
   });
 
   it("expressionOf's text parses back to the same text (the printer and parser agree)", () => {
     check('parser expressionOf', 600, fc.property(ast, valuesArb, (a, values) => {
+      fc.pre(evaluate(a, values).finite); // else parsing refuses (the test above)
       const text = expressionOf(parseExpression(print(a, { spaces: [''], book: false, extraParens: [false] }), values));
       assert.equal(expressionOf(parseExpression(text, values)), text);
     }));
@@ -177,6 +199,10 @@ describe('expression parser, property-based', () => {
         parseExpression(source, { x: 0.5 });
         assert.ok(depth <= MAX_EXPRESSION_DEPTH, `${depth} levels of ${shape} parsed`);
       } catch (e) {
+        if (isValueError(e)) { // exp(exp(…)) overflows: parsed, then refused for its value
+          assert.ok(depth <= MAX_EXPRESSION_DEPTH, `${depth} levels of ${shape} parsed`);
+          return;
+        }
         assertSyntaxError(e, source);
         assert.ok(depth > MAX_EXPRESSION_DEPTH / 2, `${depth} levels refused: ${(e as Error).message.split('\n')[0]}`);
       }

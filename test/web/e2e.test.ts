@@ -127,6 +127,13 @@ test('the playground in Chromium', { timeout: 240_000 }, async (t) => {
       for (const bad of ['', '1 +', 'exp(', 'max(1)', '#', 'x'.repeat(400), '((((((((((x))))))))))']) {
         await page.fill('#graph-expr', bad);
       }
+      // a value that is not a finite number is refused, saying why, instead of drawing NaN
+      await page.fill('#graph-expr', 'log(x) * 2');
+      await page.fill('#graph-var-x', '-1');
+      assert.equal(await text(page, '#graph-expr-error'), 'log(-1) is NaN: log needs an input above 0');
+      await page.fill('#graph-var-x', '0.5');
+      assert.equal(await page.locator('#graph-expr-error').isVisible(), false);
+      assert.deepEqual(await grads(page, ['x']), ['4']); // d(2·log x)/dx = 2/x
       await page.fill('#graph-expr', 'sigmoid(w * x + b)');
       assert.deepEqual(await page.locator('#graph-values input').evaluateAll((els) => els.map((e) => e.id)), ['graph-var-w', 'graph-var-x', 'graph-var-b']);
       await page.selectOption('#graph-preset', 'apple');

@@ -4,6 +4,7 @@ import { en } from '../../web/i18n/en.js';
 import { zh } from '../../web/i18n/zh.js';
 import { pickLang, setLang } from '../../web/i18n/index.js';
 import { failureText } from '../../web/failures.js';
+import { GraphValueError, backward, input, log, pow } from '../../src/graph/index.js';
 
 /** Runs `f` with the Chinese messages (setLang needs a document: a small stand-in). */
 function withZh(f: () => void): void {
@@ -41,6 +42,20 @@ describe('the page\'s languages', () => {
     assert.equal(zh.valueProblem("'abc' is not a number"), '“abc”不是一个数');
     assert.equal(zh.valueProblem('1e999 is not a finite number'), '1e999 不是有限的数');
     assert.equal(zh.valueProblem('enter a number'), '请输入一个数');
+  });
+
+  it('a graph value that is not a finite number is explained in Chinese from its fields', () => {
+    assert.throws(() => log(input('x', -1)), (e: unknown) => {
+      assert.ok(e instanceof GraphValueError);
+      assert.equal(en.graphValueError(e), 'log(-1) is NaN: log needs an input above 0');
+      assert.equal(zh.graphValueError(e), 'log(-1) 的结果是 NaN:log 的输入必须大于 0');
+      return true;
+    });
+    assert.throws(() => backward(pow(input('x', 0), 0.5)), (e: unknown) => {
+      assert.ok(e instanceof GraphValueError);
+      assert.equal(zh.graphValueError(e), '反向传播经过 0^0.5 时,传给输入 x 的导数是 Infinity:当 c < 1 时,x^c 在 x = 0 处的斜率不是有限的数');
+      return true;
+    });
   });
 
   it('the worker\'s failures in the page\'s language, keeping their numbers; an unknown one as code', () => {

@@ -2,6 +2,8 @@
  * Every text of the page in English. zh.ts has the same keys (a missing one is a type error).
  * In a text, `code` goes in backticks. Chinese terms follow the Chinese edition and the notes.
  */
+import type { GraphValueError } from '../../src/graph/index.js';
+
 export const en = {
   pageTitle: 'backprop: chapter 5, error backpropagation',
   pageHeading: 'backprop playground',
@@ -39,6 +41,8 @@ export const en = {
   upstreamLabel: (out: string) => `Gradient from upstream ∂L/∂${out}`,
   noVariables: 'This expression has no variables.',
   valueProblem: (problem: string) => problem,
+  /** A graph value or gradient that is not a finite number (GraphValueError): its own English message. */
+  graphValueError: (e: GraphValueError) => e.message,
   graphRegion: 'Computational graph (scrolls sideways)',
   gradCaption: 'Input gradients',
   gradInput: 'input',

@@ -3,6 +3,7 @@
  * 术语依照《深度学习入门》中文版和学习笔记:计算图、正向传播、反向传播、链式法则、加法节点、乘法节点、
  * 激活函数层、仿射变换/Affine层、批版本、交叉熵误差、梯度确认。文字中的 `代码` 放在反引号里。
  */
+import { type GraphValueError, type NonFiniteReason, formatNumber } from '../../src/graph/index.js';
 import type { Messages } from './index.js';
 
 export const zh: Messages = {
@@ -45,6 +46,23 @@ export const zh: Messages = {
     const value = /^'?(.*?)'? is not a (finite )?number$/.exec(problem);
     if (!value) return '请输入一个数';
     return value[2] ? `${value[1]} 不是有限的数` : `“${value[1]}”不是一个数`;
+  },
+  graphValueError: (e: GraphValueError) => {
+    const reasons: Record<NonFiniteReason, string> = {
+      'log-domain': 'log 的输入必须大于 0',
+      'division-by-zero': '除数为 0',
+      'negative-base': '负数的底只能取整数次幂',
+      'zero-negative-power': '0 的负数次幂相当于除以 0',
+      'exp-overflow': 'exp 的输入大于 709.78 时超出 float64 的范围',
+      overflow: '结果超出 float64 的范围(±1.8e308)',
+      'infinite-slope': '当 c < 1 时,x^c 在 x = 0 处的斜率不是有限的数',
+      'log-of-base': '∂(x^y)/∂y = x^y·ln x 要求 x 大于 0',
+      'gradient-overflow': '局部导数乘以 dout 超出 float64 的范围',
+    };
+    const [why, value] = [reasons[e.reason], formatNumber(e.value)];
+    return e.gradientOf === undefined
+      ? `${e.expression} 的结果是 ${value}:${why}`
+      : `反向传播经过 ${e.expression} 时,传给输入 ${e.gradientOf} 的导数是 ${value}:${why}`;
   },
   graphRegion: '计算图(可以左右滚动)',
   gradCaption: '各输入的导数',

@@ -5,7 +5,7 @@
  * (chain rule, add and multiply nodes, the apple layers, Sigmoid, Softmax-with-Loss) are each one.
  */
 import {
-  type BackwardStep, GraphError, type Node, OPS, backwardSteps, expressionOf, formatNumber, graphInputs, nodeNames, renderSvg, topoSort,
+  type BackwardStep, GraphError, GraphValueError, type Node, OPS, backwardSteps, expressionOf, formatNumber, graphInputs, nodeNames, renderSvg, topoSort,
 } from '../../src/graph/index.js';
 import { fitToWidth, h, setError, uniqueSvgIds } from '../dom.js';
 import { type GraphSource, type PresetName, PRESETS, buildGraph, isComplete, parseValue, rewindTo } from '../graphModel.js';
@@ -112,25 +112,28 @@ export function graphPanel(container: HTMLElement, options: GraphPanelOptions): 
 
   /** Builds the graph, runs backward, and draws it. */
   function update(): boolean {
+    let next: Node, nextValues = values, nextSteps: BackwardStep[];
     try {
       if (options.build) {
-        root = options.build();
+        next = options.build();
       } else {
         const built = buildGraph(source, values);
-        root = built.root;
-        values = built.values;
+        next = built.root;
+        nextValues = built.values;
       }
+      if (!next.name && next.inputs.length) next.named('out');
+      // a value or gradient that is not a finite number (log of a negative) is a GraphError too
+      nextSteps = backwardSteps(next, seed);
     } catch (e) {
       if (!(e instanceof GraphError)) throw e;
       // a syntax error's message ends with the expression and a caret under the column
-      setError(exprInput, exprError, e.message);
+      setError(exprInput, exprError, e instanceof GraphValueError ? t.graphValueError(e) : e.message);
       view.classList.add('stale');
       return false;
     }
+    [root, values, steps] = [next, nextValues, nextSteps];
     setError(exprInput, exprError, null);
     view.classList.remove('stale');
-    if (!root.name && root.inputs.length) root.named('out');
-    steps = backwardSteps(root, seed);
     forwardOrder = topoSort(root).filter((n) => n.inputs.length > 0);
     stepper.clamp();
     syncInputBoxes();
