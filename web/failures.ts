@@ -1,29 +1,31 @@
 /**
- * The training worker's failure messages (web/trainer.ts, web/worker.ts, web/workerClient.ts
- * write them in English, as the CLI does) in the page's language: the known ones by their
- * numbers, anything else as "Training stopped:" and the original detail as code.
+ * Why training stopped, in the page's language: the worker posts a TrainFailure (data, not a
+ * sentence: web/protocol.ts), and this words it. Details that come from the system (a server's
+ * answer, an exception's message) stay as written, as code.
  */
 import { t } from './i18n/index.js';
-
-/** The three ways training stops with an error, and the parts of each message to keep. */
-const KNOWN: [RegExp, (m: RegExpExecArray) => string][] = [
-  [/^the loss became (\S+) at iteration (\d+): training diverged; reset and try a smaller learning rate than (\S+)$/, (m) => t.trainDiverged(m[1], m[2], m[3])],
-  [/^could not load the digits: (.*)$/s, (m) => t.digitsFailed(m[1])],
-  [/^the training worker failed: (.*)$/s, (m) => t.workerFailed(m[1])],
-];
+import type { TrainFailure } from './protocol.js';
 
 /**
- * A failure message as the page shows it, with `code` in backticks for the parts that stay as
- * the system wrote them.
+ * A failure as the page shows it, with `code` in backticks for the parts that stay as the
+ * system wrote them.
  *
  * @example
- * failureText('the loss became NaN at iteration 2: training diverged; reset and try a smaller learning rate than 10');
+ * failureText({ kind: 'diverged', loss: NaN, iteration: 2, lr: 10 });
  * // en: 'The loss became NaN at iteration 2: training diverged. Reset and try a learning rate smaller than 10.'
  */
-export function failureText(message: string): string {
-  for (const [pattern, text] of KNOWN) {
-    const m = pattern.exec(message);
-    if (m) return text(m);
+export function failureText(failure: TrainFailure): string {
+  const code = (detail: string): string => detail.replace(/`/g, "'");
+  switch (failure.kind) {
+    case 'diverged': {
+      const { loss, iteration, lr } = failure;
+      // a finite loss rose past the divergence rule's bound (src/train/divergence.ts); else it became NaN or Infinity
+      return Number.isFinite(loss)
+        ? t.trainLossRose(loss.toFixed(4), String(iteration), String(lr))
+        : t.trainDiverged(String(loss), String(iteration), String(lr));
+    }
+    case 'digits': return t.digitsFailed(code(failure.detail));
+    case 'worker': return t.workerFailed(code(failure.detail));
+    case 'error': return t.trainStoppedBecause(code(failure.detail));
   }
-  return t.trainStoppedBecause(message.replace(/`/g, "'"));
 }

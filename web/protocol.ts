@@ -35,13 +35,25 @@ export type ToWorker =
   /** The trained net as a file ("Download model"). */
   | { type: 'export'; format: ModelFormat };
 
+/**
+ * Why training stopped with an error, as data, so the page words it in its own language
+ * (web/failures.ts): the loss diverged (its value, the iteration, the learning rate), the
+ * digits did not load, the worker failed, or another error (its message, shown as code).
+ */
+export type TrainFailure =
+  | { kind: 'diverged'; loss: number; iteration: number; lr: number }
+  | { kind: 'digits'; detail: string }
+  | { kind: 'worker'; detail: string }
+  | { kind: 'error'; detail: string };
+
 export type FromWorker =
   /** Sent before 'ready', and again if the backend loses a thread. */
   | { type: 'backend'; info: BackendInfo }
   | { type: 'ready'; trainSize: number; testSize: number }
   /** Training speed over the last second or so of running, epoch measurements included. */
   | { type: 'speed'; iterationsPerSecond: number }
-  | { type: 'state'; state: TrainState; iteration: number; message?: string }
+  /** `failure` says why, with state 'failed'. */
+  | { type: 'state'; state: TrainState; iteration: number; failure?: TrainFailure }
   /** Mini-batch losses of iterations first+1, first+2, … */
   | { type: 'losses'; first: number; losses: Float32Array }
   | { type: 'epoch'; point: EpochPoint }

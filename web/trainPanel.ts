@@ -6,7 +6,7 @@ import { downsample, lineChart } from './chart.js';
 import { byId, h, setError } from './dom.js';
 import { failureText } from './failures.js';
 import { onLangChange, richText, t } from './i18n/index.js';
-import { MAX_EPOCHS, type BackendInfo, type ModelFormat, type TrainState } from './protocol.js';
+import { MAX_EPOCHS, type BackendInfo, type ModelFormat, type TrainFailure, type TrainState } from './protocol.js';
 import { type EpochPoint, LIMITS, type TrainSettings, checkSettings } from './trainer.js';
 import type { WorkerClient } from './workerClient.js';
 
@@ -51,7 +51,7 @@ export function setupTrainPanel(client: WorkerClient): void {
   /** Iterations per second of the current run, as the worker last measured it. */
   let speed: number | null = null;
   /** The worker's last message with the state, kept to show it again in another language. */
-  let lastMessage: string | undefined;
+  let lastFailure: TrainFailure | undefined;
   /** The last download's message, in the language shown (null: none yet). */
   let downloadSaid: (() => string) | null = null;
 
@@ -102,7 +102,7 @@ export function setupTrainPanel(client: WorkerClient): void {
     queueDraw();
   }
 
-  function showState(message?: string): void {
+  function showState(failure?: TrainFailure): void {
     const locked = state === 'running' || state === 'paused' || state === 'loading';
     for (const input of [lrInput, hiddenInput, batchInput]) input.disabled = locked;
     startButton.disabled = !ready || state === 'running';
@@ -120,11 +120,11 @@ export function setupTrainPanel(client: WorkerClient): void {
       finished: t.trainFinished(MAX_EPOCHS, last ? fixed(last.testAccuracy) : null),
       failed: t.trainFailed,
     };
-    lastMessage = message;
-    // a failure's message comes from the worker in English: failureText says it in the page's language
-    if (state === 'failed' && message) status.replaceChildren(...richText(failureText(message)));
-    else status.textContent = message ? `${texts[state]} ${message}` : texts[state];
-    status.classList.toggle('error', state === 'failed');
+    lastFailure = failure;
+    // a failure comes from the worker as data: failureText words it in the page's language
+    if (failure) status.replaceChildren(...richText(failureText(failure)));
+    else status.textContent = texts[state];
+    status.classList.toggle('error', state === 'failed' || failure !== undefined);
   }
 
   function queueDraw(): void {
@@ -174,7 +174,7 @@ export function setupTrainPanel(client: WorkerClient): void {
           running = null;
           clearRun();
         }
-        return showState(msg.message);
+        return showState(msg.failure);
       case 'losses': {
         while (lossCount + msg.losses.length > losses.length) {
           const bigger = new Float32Array(losses.length * 2);
@@ -245,7 +245,7 @@ export function setupTrainPanel(client: WorkerClient): void {
   window.addEventListener('resize', queueDraw);
   onLangChange(() => {
     showBackend();
-    showState(lastMessage);
+    showState(lastFailure);
     showProgress();
     showDownload();
     if (!formError.hidden) readSettings();

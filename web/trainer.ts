@@ -12,7 +12,16 @@ import { softmaxRows } from '../src/tensor/ops.js';
 import { Trainer } from '../src/train/Trainer.js';
 import type { EpochRecord } from '../src/train/train.js';
 import { TrainingError } from '../src/train/TrainingError.js';
-import { MAX_EPOCHS } from './protocol.js';
+import { MAX_EPOCHS, type TrainFailure } from './protocol.js';
+
+/** Training diverged, in the page's words (the way out is its Reset button); `failure` is what the worker posts. */
+export class DivergedError extends TrainingError {
+  constructor(readonly failure: Extract<TrainFailure, { kind: 'diverged' }>) {
+    const { loss, iteration, lr } = failure;
+    const what = Number.isFinite(loss) ? `rose to ${loss.toFixed(4)}` : `became ${loss}`;
+    super(`the loss ${what} at iteration ${iteration}: training diverged; reset and try a smaller learning rate than ${lr}`, { iteration, loss, optimizer: 'sgd', lr });
+  }
+}
 
 /** What the page lets the user choose. */
 export interface TrainSettings {
@@ -85,7 +94,7 @@ export class SteppedTrainer {
 
   /**
    * One SGD iteration; returns its loss and, when it ends an epoch, the new measurement.
-   * @throws TrainingError when the loss is no longer finite, or an epoch's mean is twice the start's (the learning rate is too large).
+   * @throws DivergedError when the loss is no longer finite, or an epoch's mean is twice the start's (the learning rate is too large).
    */
   step(): { loss: number; point: EpochPoint | null } {
     const records = this.trainer.history.length;
@@ -96,8 +105,7 @@ export class SteppedTrainer {
       if (!(e instanceof TrainingError)) throw e;
       // the page's words: the way out is its Reset button
       const { iteration, loss } = e.details ?? { iteration: this.iteration + 1, loss: this.net.lastLayer.loss ?? NaN };
-      const what = Number.isFinite(loss) ? `rose to ${loss.toFixed(4)}` : `became ${loss}`;
-      throw new TrainingError(`the loss ${what} at iteration ${iteration}: training diverged; reset and try a smaller learning rate than ${this.optimizer.hyperparameters.lr}`, e.details);
+      throw new DivergedError({ kind: 'diverged', loss, iteration, lr: this.optimizer.hyperparameters.lr });
     }
     if (this.trainer.history.length === records) return { loss, point: null };
     const { seconds: _, ...point } = this.trainer.history[records];

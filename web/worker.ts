@@ -15,8 +15,8 @@ import { registerBackend, setBackend } from '../src/kernels/registry.js';
 import { createWasmBackend, WasmWorkerError, type WasmBackend } from '../src/kernels/wasm/browser.js';
 import { Random } from '../src/random.js';
 import { decodeDigits } from '../src/data/digitsFile.js';
-import { MAX_EPOCHS, type BackendInfo, type FromWorker, type ToWorker, type TrainState } from './protocol.js';
-import { SteppedTrainer, checkSettings } from './trainer.js';
+import { MAX_EPOCHS, type BackendInfo, type FromWorker, type ToWorker, type TrainFailure, type TrainState } from './protocol.js';
+import { DivergedError, SteppedTrainer, checkSettings } from './trainer.js';
 import { modelFile } from './modelExport.js';
 
 /** The CLI's split of the bundled digits: 8,000 to train on, 2,000 to test, seed 0. */
@@ -40,9 +40,9 @@ let wasm: WasmBackend | null = null;
 /** The start of the current speed measurement: time and iteration. */
 let speedFrom = { time: 0, iteration: 0 };
 
-function setState(next: TrainState, message?: string): void {
+function setState(next: TrainState, failure?: TrainFailure): void {
   state = next;
-  post({ type: 'state', state, iteration: trainer?.iteration ?? 0, message });
+  post({ type: 'state', state, iteration: trainer?.iteration ?? 0, failure });
 }
 
 /** Makes the fastest backend that loads the default for new tensors, and says which it is. */
@@ -77,7 +77,7 @@ async function load(): Promise<void> {
     post({ type: 'ready', trainSize: split.train.count, testSize: split.test.count });
     setState('idle');
   } catch (e) {
-    setState('failed', `could not load the digits: ${(e as Error).message}`);
+    setState('failed', { kind: 'digits', detail: (e as Error).message });
   }
 }
 
@@ -119,7 +119,7 @@ function runSlice(): void {
     } while (state === 'running' && performance.now() < end);
   } catch (e) {
     flush();
-    setState('failed', (e as Error).message);
+    setState('failed', e instanceof DivergedError ? e.failure : { kind: 'error', detail: (e as Error).message });
     return;
   }
   flush();
@@ -147,7 +147,7 @@ scope.onmessage = ({ data: msg }) => {
       if (!data || state === 'running' || state === 'loading') return;
       if (!trainer || state === 'finished' || state === 'failed') {
         const problem = checkSettings(msg.settings, data.train.x.shape[0]);
-        if (problem) return setState(state, problem);
+        if (problem) return setState(state, { kind: 'error', detail: problem }); // the page checks first: a safeguard
         trainer = new SteppedTrainer(data, msg.settings);
       }
       setState('running');

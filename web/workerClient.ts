@@ -10,8 +10,8 @@ export class WorkerClient {
     });
     worker.addEventListener('error', (e) => {
       // a worker that fails to load or throws outside its handlers: tell the page, don't die silently
-      const message = `the training worker failed: ${e.message || 'it could not be loaded'}`;
-      for (const listener of this.listeners) listener({ type: 'state', state: 'failed', iteration: 0, message });
+      const failure = { kind: 'worker', detail: e.message || 'it could not be loaded' } as const;
+      for (const listener of this.listeners) listener({ type: 'state', state: 'failed', iteration: 0, failure });
     });
   }
 

@@ -59,13 +59,16 @@ describe('the page\'s languages', () => {
   });
 
   it('the worker\'s failures in the page\'s language, keeping their numbers; an unknown one as code', () => {
-    const diverged = 'the loss became NaN at iteration 7: training diverged; reset and try a smaller learning rate than 1e+30'; // web/trainer.ts
+    const diverged = { kind: 'diverged', loss: NaN, iteration: 7, lr: 1e30 } as const; // what web/trainer.ts's DivergedError carries
+    const rose = { kind: 'diverged', loss: 14.478123, iteration: 81, lr: 10 } as const;
     assert.equal(failureText(diverged), 'The loss became NaN at iteration 7: training diverged. Reset and try a learning rate smaller than 1e+30.');
-    assert.equal(failureText('something odd'), 'Training stopped: `something odd`');
+    assert.equal(failureText(rose), 'The loss rose to 14.4781 at iteration 81: training diverged. Reset and try a learning rate smaller than 10.');
+    assert.equal(failureText({ kind: 'error', detail: 'something `odd`' }), "Training stopped: `something 'odd'`");
     withZh(() => {
       assert.equal(failureText(diverged), '第 7 次迭代时损失变成了 NaN:学习发散了。请重置,并试试比 1e+30 小的学习率。');
-      assert.equal(failureText('could not load the digits: HTTP 404'), '无法加载手写数字:`HTTP 404`');
-      assert.equal(failureText('the training worker failed: it could not be loaded'), '学习用的 Web Worker 出错了:`it could not be loaded`');
+      assert.equal(failureText(rose), '第 81 次迭代时损失上升到了 14.4781:学习发散了。请重置,并试试比 10 小的学习率。');
+      assert.equal(failureText({ kind: 'digits', detail: 'HTTP 404' }), '无法加载手写数字:`HTTP 404`');
+      assert.equal(failureText({ kind: 'worker', detail: 'it could not be loaded' }), '学习用的 Web Worker 出错了:`it could not be loaded`');
     });
   });
 

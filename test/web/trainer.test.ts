@@ -8,7 +8,7 @@ import { gatherRows } from '../../src/tensor/ops.js';
 import { train } from '../../src/train/train.js';
 import { TrainingError } from '../../src/train/TrainingError.js';
 import { MAX_EPOCHS } from '../../web/protocol.js';
-import { SteppedTrainer, checkSettings } from '../../web/trainer.js';
+import { DivergedError, SteppedTrainer, checkSettings } from '../../web/trainer.js';
 
 describe('the worker\'s stepped trainer', () => {
   const ds = loadBundledDigits();
@@ -67,8 +67,11 @@ describe('the worker\'s stepped trainer', () => {
     trainer.optimizer.hyperparameters.lr = 1e30;
     assert.throws(
       () => { for (let i = 0; i < 50; i++) trainer.step(); },
-      (e: Error) => e instanceof TrainingError && /^the loss became NaN at iteration (\d+): training diverged; reset and try a smaller learning rate than 1e\+30$/.test(e.message)
-        && e.message.includes(`iteration ${trainer.iteration + 1}:`),
+      (e: Error) => e instanceof DivergedError && e instanceof TrainingError
+        && /^the loss became NaN at iteration (\d+): training diverged; reset and try a smaller learning rate than 1e\+30$/.test(e.message)
+        && e.message.includes(`iteration ${trainer.iteration + 1}:`)
+        // what the worker posts to the page, which words it (web/failures.ts)
+        && e.failure.kind === 'diverged' && Number.isNaN(e.failure.loss) && e.failure.iteration === trainer.iteration + 1 && e.failure.lr === 1e30,
     );
   });
 

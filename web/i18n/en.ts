@@ -221,6 +221,8 @@ export const en = {
   trainFailed: 'Training stopped.',
   trainDiverged: (loss: string, iteration: string, lr: string) =>
     `The loss became ${loss} at iteration ${iteration}: training diverged. Reset and try a learning rate smaller than ${lr}.`,
+  trainLossRose: (loss: string, iteration: string, lr: string) =>
+    `The loss rose to ${loss} at iteration ${iteration}: training diverged. Reset and try a learning rate smaller than ${lr}.`,
   digitsFailed: (detail: string) => `Could not load the digits: \`${detail}\``,
   workerFailed: (detail: string) => `The training worker failed: \`${detail}\``,
   trainStoppedBecause: (detail: string) => `Training stopped: \`${detail}\``,

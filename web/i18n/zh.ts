@@ -230,6 +230,8 @@ export const zh: Messages = {
   trainFailed: '学习已停止。',
   trainDiverged: (loss: string, iteration: string, lr: string) =>
     `第 ${iteration} 次迭代时损失变成了 ${loss}:学习发散了。请重置,并试试比 ${lr} 小的学习率。`,
+  trainLossRose: (loss: string, iteration: string, lr: string) =>
+    `第 ${iteration} 次迭代时损失上升到了 ${loss}:学习发散了。请重置,并试试比 ${lr} 小的学习率。`,
   digitsFailed: (detail: string) => `无法加载手写数字:\`${detail}\``,
   workerFailed: (detail: string) => `学习用的 Web Worker 出错了:\`${detail}\``,
   trainStoppedBecause: (detail: string) => `学习已停止:\`${detail}\``,
