@@ -15,6 +15,10 @@
  *   a float64 network is exported as float32.
  * - Batch norm is an ONNX BatchNormalization node in inference mode with the running mean and
  *   variance and the book's ε (not folded into the Affine: the file shows the book's layers).
+ *   After a convolution the book normalizes each of the C·H·W values, which ONNX's (per
+ *   channel) does not: there it is (x − mean) / √(var + ε) · γ + β as Sub, Div, Mul, Add.
+ * - Max pooling with padding: the book's zeros take part in the maximum, ONNX's pads do not; a
+ *   Max with a constant (0 at windows that touch the padding) follows the MaxPool.
  * - Dropout at inference is a Mul by the constant (1 − ratio), the book's rule.
  * - Every intermediate value has its type and shape declared (value_info), with the batch
  *   dimension named N.
@@ -106,9 +110,20 @@ export function onnxModel(net: Exportable, options: ExportOnnxOptions = {}): Mod
       case 'Sigmoid':
       case 'Tanh':
         return emit(o.op, o.name, [current], outShape, [], output);
-      case 'BatchNormalization':
-        return emit('BatchNormalization', o.name,
-          [current, initializer(o.gamma), initializer(o.beta), initializer(o.mean), initializer(o.variance)], outShape, [float('epsilon', o.epsilon)], output);
+      case 'BatchNormalization': {
+        if (shape.length === 1) {
+          return emit('BatchNormalization', o.name,
+            [current, initializer(o.gamma), initializer(o.beta), initializer(o.mean), initializer(o.variance)], outShape, [float('epsilon', o.epsilon)], output);
+        }
+        // per C·H·W feature, which ONNX's BatchNormalization (per channel) is not: the book's
+        // formula as four element-wise nodes with (C, H, W) constants, std = √(var + ε)
+        const perFeature = (w: NamedWeight): string => initializer({ name: `${o.name}_${w.name}`, tensor: { shape, data: w.tensor.data } });
+        const std = Float64Array.from(o.variance.tensor.data, (v) => Math.sqrt(v + o.epsilon));
+        emit('Sub', `${o.name}_center`, [current, perFeature(o.mean)], outShape); //            x − mean
+        emit('Div', `${o.name}_normalize`, [current, initializer({ name: `${o.name}_std`, tensor: { shape, data: std } })], outShape); // / √(var + ε)
+        emit('Mul', `${o.name}_scale`, [current, perFeature(o.gamma)], outShape); //            · γ
+        return emit('Add', o.name, [current, perFeature(o.beta)], outShape, [], output); //  + β
+      }
       case 'Scale': {
         const factor = initializer({ name: `${o.name}_scale`, tensor: { shape: [], data: [o.factor] } });
         return emit('Mul', o.name, [current, factor], outShape, [], output);
@@ -119,8 +134,18 @@ export function onnxModel(net: Exportable, options: ExportOnnxOptions = {}): Mod
           [ints('kernel_shape', [fh, fw]), ints('strides', [o.stride, o.stride]), ints('pads', [o.pad, o.pad, o.pad, o.pad])], output);
       }
       case 'MaxPool':
-        return emit('MaxPool', o.name, [current], outShape,
-          [ints('kernel_shape', o.kernel), ints('strides', [o.stride, o.stride]), ints('pads', [o.pad, o.pad, o.pad, o.pad])], output);
+      {
+        const attributes = [ints('kernel_shape', o.kernel), ints('strides', [o.stride, o.stride]), ints('pads', [o.pad, o.pad, o.pad, o.pad])];
+        if (o.pad === 0) return emit('MaxPool', o.name, [current], outShape, attributes, output);
+        // The book pads with zeros that take part in the maximum (im2col's np.pad); ONNX's pads
+        // never win a MaxPool. So: MaxPool, then Max with a constant that is 0 at each window
+        // touching the padding and the lowest float32 elsewhere. (Not a Pad node of zeros before
+        // the MaxPool: onnxruntime 1.30's PadFusion folds that into the MaxPool's pads, dropping
+        // the zeros.)
+        const mask = paddingMask(shape[1], shape[2], o.kernel, o.stride, o.pad); // shape: the input's (C, H, W)
+        emit('MaxPool', `${o.name}_window`, [current], outShape, attributes);
+        return emit('Max', o.name, [current, initializer({ name: `${o.name}_padding`, tensor: { shape: outShape.slice(1), data: mask } })], outShape, [], output);
+      }
       case 'Flatten':
         return emit('Flatten', o.name, [current], outShape, [int('axis', 1)], output);
     }
@@ -156,6 +181,21 @@ function floatTensor(name: string, dims: readonly number[], data: ArrayLike<numb
   const view = new DataView(raw.buffer);
   for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i], true);
   return { name, dims: [...dims], data_type: FLOAT, raw_data: raw };
+}
+
+/**
+ * (outH, outW): 0 where a pooling window reaches into the zero padding (the zeros' share of
+ * its maximum), the lowest float32 elsewhere (no share).
+ */
+function paddingMask(H: number, W: number, kernel: readonly [number, number], stride: number, pad: number): Float32Array {
+  const outH = Math.floor((H + 2 * pad - kernel[0]) / stride) + 1;
+  const outW = Math.floor((W + 2 * pad - kernel[1]) / stride) + 1;
+  const touches = (o: number, k: number, n: number): boolean => o * stride - pad < 0 || o * stride - pad + k > n;
+  const mask = new Float32Array(outH * outW);
+  for (let oy = 0; oy < outH; oy++) {
+    for (let ox = 0; ox < outW; ox++) mask[oy * outW + ox] = touches(oy, kernel[0], H) || touches(ox, kernel[1], W) ? 0 : -3.4028234663852886e38;
+  }
+  return mask;
 }
 
 /** A float tensor value of shape (N, ...perExample). */

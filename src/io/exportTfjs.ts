@@ -120,10 +120,16 @@ export function exportTfjs(net: Exportable, options: ExportTfjsOptions = {}): {
       case 'Tanh':
         add('Activation', o.name, { activation: o.op.toLowerCase() });
         break;
-      case 'BatchNormalization':
+      case 'BatchNormalization': {
+        // after a convolution: per C·H·W feature, as the book's x.reshape(N, −1), then back
+        const flat = shape.length > 1;
+        if (flat) add('Flatten', `${o.name}_flatten`, {});
+        const vector = (w: NamedWeight): NamedWeight | { shape: number[]; values: Float32Array } => (flat ? { shape: [w.tensor.size], values: Float32Array.from(w.tensor.data) } : w);
         add('BatchNormalization', o.name, { axis: -1, momentum: 0.9, epsilon: o.epsilon, center: true, scale: true },
-          [['gamma', o.gamma], ['beta', o.beta], ['moving_mean', o.mean], ['moving_variance', o.variance]]);
+          [['gamma', vector(o.gamma)], ['beta', vector(o.beta)], ['moving_mean', vector(o.mean)], ['moving_variance', vector(o.variance)]]);
+        if (flat) add('Reshape', `${o.name}_reshape`, { target_shape: [...shape] });
         break;
+      }
       case 'Scale':
         add('Rescaling', o.name, { scale: o.factor, offset: 0 });
         break;

@@ -64,7 +64,10 @@ export type InferenceOp =
     /** The layer's name (Tanh1, ...; Activation_function1, ... in a MultiLayerNet). */
     name: string;
   }
-  /** y = γ · (x − mean) / √(var + ε) + β, per feature of a 2-D input, with the running statistics. */
+  /**
+   * y = γ · (x − mean) / √(var + ε) + β, per feature, with the running statistics; after a
+   * convolution each of the C·H·W values is a feature, as the book reshapes x to (N, −1).
+   */
   | {
     /** The operation: batch normalization in inference mode. */
     op: 'BatchNormalization';
@@ -284,8 +287,8 @@ export function shapesOf(graph: InferenceGraph): number[][] {
         break;
       }
       case 'BatchNormalization':
-        if (shape.length !== 1) bad(o, `input of shape ${fmtShape(shape)} per example: only 2-D (N, D) inputs are exported (the book normalizes a convolution's output per C·H·W feature, which ONNX does not)`);
-        for (const w of [o.gamma, o.beta, o.mean, o.variance]) if (w.tensor.size !== shape[0]) bad(o, `${w.name} has ${w.tensor.size} elements for ${shape[0]} features`);
+        // after a convolution the book normalizes each of the C·H·W features (x.reshape(N, −1))
+        for (const w of [o.gamma, o.beta, o.mean, o.variance]) if (w.tensor.size !== size(shape)) bad(o, `${w.name} has ${w.tensor.size} elements for ${size(shape)} features (input shape ${fmtShape(shape)} per example)`);
         break;
       case 'Conv': {
         const [fn, c, fh, fw] = o.W.tensor.shape;
@@ -317,9 +320,12 @@ export function shapesOf(graph: InferenceGraph): number[][] {
   return out;
 }
 
-/** (size + 2·pad − kernel) / stride + 1, which must come out whole, as the book's layers require. */
+/**
+ * ⌊(size + 2·pad − kernel) / stride⌋ + 1, as the layers compute it (src/kernels/conv.ts): a
+ * last partial window is dropped, which is also ONNX's and Keras's rule ('valid', ceil_mode 0).
+ */
 function outSize(n: number, kernel: number, stride: number, pad: number, o: InferenceOp): number {
   const span = n + 2 * pad - kernel;
-  if (span < 0 || span % stride !== 0) throw new ExportError(`${o.name} (${o.op}): a window of ${kernel} with stride ${stride} and pad ${pad} does not tile a side of ${n}`);
-  return span / stride + 1;
+  if (span < 0) throw new ExportError(`${o.name} (${o.op}): a window of ${kernel} is larger than a side of ${n} padded by ${pad}`);
+  return Math.floor(span / stride) + 1;
 }

@@ -15,6 +15,12 @@ import { useBackend } from '../../src/kernels/useBackend.js';
 import { F, Conv2d, Linear, Model, Parameter, Variable, noGrad, type VariableLike } from '../../src/autograd/index.js';
 import { AutogradTwoLayerNet } from '../../src/nets/AutogradTwoLayerNet.js';
 import { Adam } from '../../src/optimizers/Adam.js';
+import { Sequential } from '../../src/nets/Sequential.js';
+import { Affine } from '../../src/layers/Affine.js';
+import { BatchNormalization } from '../../src/layers/BatchNormalization.js';
+import { Convolution } from '../../src/layers/Convolution.js';
+import { Pooling } from '../../src/layers/Pooling.js';
+import { Relu } from '../../src/layers/Relu.js';
 
 /** The fastest kernels (WebAssembly SIMD): the CNN trains in seconds instead of a minute. Call before training. */
 export const fastKernels = (): Promise<unknown> => useBackend('auto', { threads: 1 });
@@ -191,3 +197,41 @@ export const AUTOGRAD_MODELS: Record<string, () => AutogradCase> = {
   'autograd CNN (conv2d padded, relu, pooling, reshape, linear)': () => autogradCase(new AutogradCnn(), [1, 28, 28], 60, 0.003,
     ['Conv', 'Relu', 'MaxPool', 'Flatten', 'Gemm', 'Softmax']),
 };
+
+/** A small convolutional Sequential with what the exporters must get exactly right at the edges, its input shape, and inputs. */
+export interface EdgeCase {
+  net: Sequential;
+  inputShape: number[];
+  x: Tensor;
+}
+
+/**
+ * Convolutional Sequentials from random weights (seed `seed`): batch norm after a convolution
+ * (per C·H·W feature, as the book's x.reshape(N, −1)); max pooling with pad 1 straight after it,
+ * where the book's zero padding wins windows whose values are all negative; and windows that do
+ * not tile a side (stride 2: the last partial window is dropped).
+ */
+export function edgeCases(seed: number): Record<string, EdgeCase> {
+  const rng = new Random(seed);
+  const rand = (shape: number[], scale = 0.5, offset = 0): Tensor => Tensor.from(Array.from({ length: shape.reduce((a, b) => a * b) }, () => offset + rng.normal() * scale), shape);
+  const positive = (shape: number[]): Tensor => Tensor.from(Array.from({ length: shape.reduce((a, b) => a * b) }, () => 0.5 + rng.next()), shape);
+  return {
+    'conv → batch norm per C·H·W → padded max pooling → affine': {
+      // conv 2×1×3×3 on 1×6×6 → 2×4×4 = 32 features; pooling 2×2, stride 2, pad 1 → 2×3×3 = 18
+      net: new Sequential([
+        new Convolution(rand([2, 1, 3, 3]), rand([2], 0.5, -1)),
+        new BatchNormalization(positive([32]), rand([32], 0.5, -1), 0.9, rand([32], 0.2), positive([32])),
+        new Pooling(2, 2, 2, 1),
+        new Affine(rand([18, 3]), rand([3])),
+      ]),
+      inputShape: [1, 6, 6],
+      x: rand([5, 1, 6, 6]),
+    },
+    'stride-2 conv and pooling with partial windows': {
+      // conv 3×2×3×3 stride 2 on 2×8×8 → 3×3×3 (⌊5/2⌋ + 1); pooling 2×2 stride 2 → 3×1×1
+      net: new Sequential([new Convolution(rand([3, 2, 3, 3]), rand([3]), 2, 0), new Relu(), new Pooling(2, 2, 2), new Affine(rand([3, 4]), rand([4]))]),
+      inputShape: [2, 8, 8],
+      x: rand([4, 2, 8, 8]),
+    },
+  };
+}

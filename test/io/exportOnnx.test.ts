@@ -15,6 +15,7 @@ import { Affine } from '../../src/layers/Affine.js';
 import { Relu } from '../../src/layers/Relu.js';
 import { Convolution } from '../../src/layers/Convolution.js';
 import { BatchNormalization } from '../../src/layers/BatchNormalization.js';
+import { Pooling } from '../../src/layers/Pooling.js';
 import { MulLayer } from '../../src/layers/MulLayer.js';
 import { TwoLayerNet } from '../../src/nets/TwoLayerNet.js';
 import { Dropout } from '../../src/layers/Dropout.js';
@@ -23,7 +24,7 @@ import { Random } from '../../src/random.js';
 import { VERSION } from '../../src/version.js';
 import { checkOnnxGraph, decodeOnnx, onnxRuntime } from './onnxCheck.js';
 import { F, Linear, Model, Parameter, type Variable, type VariableLike } from '../../src/autograd/index.js';
-import { AUTOGRAD_MODELS, SPECS, assertAgrees, assertTrained, fastKernels, maxAbsDiff, projectPrediction, testImages, trainModel } from './exportModels.js';
+import { AUTOGRAD_MODELS, SPECS, edgeCases, assertAgrees, assertTrained, fastKernels, maxAbsDiff, projectPrediction, testImages, trainModel } from './exportModels.js';
 
 const ort = onnxRuntime();
 await fastKernels();
@@ -174,8 +175,10 @@ test('ONNX: shapes that do not fit are refused before encoding, naming the layer
   assert.throws(() => exportOnnx(net), /Affine2 \(Gemm\): input has 3 features per example \(shape \[3\]\) but W expects 5/);
   const conv = new Sequential([new Convolution(Tensor.zeros([2, 1, 3, 3]), Tensor.zeros([2])), new Affine(Tensor.zeros([8, 2]), Tensor.zeros([2]))]);
   assert.throws(() => exportOnnx(conv), /the first layer is Convolution1 \(Conv\): give the input shape/);
-  const bnAfterConv = new Sequential([new Convolution(Tensor.zeros([2, 1, 3, 3]), Tensor.zeros([2])), new BatchNormalization(Tensor.zeros([32]), Tensor.zeros([32]))]);
-  assert.throws(() => exportOnnx(bnAfterConv, { inputShape: [1, 6, 6] }), /BatchNormalization1 \(BatchNormalization\): input of shape \[2,4,4\] per example: only 2-D/);
+  const bnAfterConv = new Sequential([new Convolution(Tensor.zeros([2, 1, 3, 3]), Tensor.zeros([2])), new BatchNormalization(Tensor.zeros([16]), Tensor.zeros([16]))]);
+  assert.throws(() => exportOnnx(bnAfterConv, { inputShape: [1, 6, 6] }), /BatchNormalization1 \(BatchNormalization\): gamma1 has 16 elements for 32 features \(input shape \[2,4,4\] per example\)$/);
+  const tooLarge = new Sequential([new Pooling(7, 7, 1), new Affine(Tensor.zeros([1, 2]), Tensor.zeros([2]))]);
+  assert.throws(() => exportOnnx(tooLarge, { inputShape: [1, 6, 6] }), /Pooling1 \(MaxPool\): a window of 7 is larger than a side of 6 padded by 0$/);
   assert.throws(() => exportOnnx({} as never), /cannot export a Object/);
 });
 
@@ -189,6 +192,33 @@ test('ONNX: a Sequential of conv and affine layers exports with an input shape, 
   const r = await (await ort.InferenceSession.create(bytes)).run({ input: new ort.Tensor('float32', Float32Array.from(x.data), [5, 1, 6, 6]) });
   assert.ok(maxAbsDiff(r.logits.data as Float32Array, net.predict(x).data) < 1e-5);
   assert.deepEqual(lowerNetwork(net, { inputShape: [1, 6, 6] }).ops.map((o) => o.op), ['Conv', 'Relu', 'Gemm', 'Scale']);
+});
+
+for (const [name, { net, inputShape, x }] of Object.entries(edgeCases(11))) {
+  test(`ONNX: ${name}: onnxruntime-web matches predict`, async () => {
+    const bytes = exportOnnx(net, { inputShape });
+    checkOnnxGraph(decodeOnnx(bytes));
+    const r = await (await ort.InferenceSession.create(bytes)).run({ input: new ort.Tensor('float32', Float32Array.from(x.data), x.shape) });
+    assert.ok(maxAbsDiff(r.logits.data as Float32Array, net.predict(x).data) < 1e-5);
+  });
+}
+
+test('ONNX: the book\'s zero padding of a max pooling takes part in the maximum (ONNX\'s own pads never do), at every optimization level', async () => {
+  // one channel of −1s, pooled 2×2 with stride 2 and pad 1: the book's windows all touch the zero padding, so every maximum is 0
+  const net = new Sequential([new Pooling(2, 2, 2, 1), new Affine(Tensor.from([[1, 0], [0, 1], [1, 1], [2, -1]]), Tensor.from([0, 0]))]);
+  const x = Tensor.from(Array(4).fill(-1), [1, 1, 2, 2]);
+  assert.deepEqual([...net.predict(x).data], [0, 0]);
+  const bytes = exportOnnx(net, { inputShape: [1, 2, 2] });
+  assert.deepEqual(decodeOnnx(bytes).graph.node.map((n: { op_type: string }) => n.op_type), ['MaxPool', 'Max', 'Flatten', 'Gemm', 'Softmax']);
+  for (const graphOptimizationLevel of ['disabled', 'all'] as const) {
+    const r = await (await ort.InferenceSession.create(bytes, { graphOptimizationLevel })).run({ input: new ort.Tensor('float32', Float32Array.from(x.data), x.shape) });
+    assert.deepEqual([...(r.logits.data as Float32Array)], [0, 0], graphOptimizationLevel);
+  }
+  // 3×3 pooling, stride 1, pad 1 on 4×4: only the four inner windows stay clear of the padding
+  const inner = new Sequential([new Pooling(3, 3, 1, 1), new Affine(Tensor.zeros([16, 1]), Tensor.zeros([1]))]);
+  const mask = decodeOnnx(exportOnnx(inner, { inputShape: [1, 4, 4] })).graph.initializer.find((t: { name: string }) => t.name === 'Pooling1_padding');
+  const values = new Float32Array(Uint8Array.from(mask!.raw_data).buffer);
+  assert.deepEqual([...values].map((v) => (v === 0 ? 0 : 1)), [0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0]);
 });
 
 test('ONNX: the vendored onnx.proto is ONNX\'s own, and onnxProto.ts is what pbjs generates from it', async () => {

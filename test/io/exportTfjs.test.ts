@@ -22,7 +22,7 @@ import { MulLayer } from '../../src/layers/MulLayer.js';
 import { Random } from '../../src/random.js';
 import { Tensor } from '../../src/tensor/Tensor.js';
 import { F, Linear, Model, type Variable, type VariableLike } from '../../src/autograd/index.js';
-import { AUTOGRAD_MODELS, SPECS, assertAgrees, fastKernels, maxAbsDiff, projectPrediction, testImages, trainModel } from './exportModels.js';
+import { AUTOGRAD_MODELS, SPECS, edgeCases, assertAgrees, fastKernels, maxAbsDiff, projectPrediction, testImages, trainModel } from './exportModels.js';
 
 await tf.setBackend('cpu');
 await fastKernels();
@@ -122,6 +122,19 @@ test('TF.js: a Sequential with a padded convolution and pooling exports with an 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+for (const [name, { net, inputShape, x }] of Object.entries(edgeCases(11))) {
+  test(`TF.js: ${name}: loadLayersModel matches predict`, async () => {
+    const dir = writeExport(exportTfjs(net, { inputShape }));
+    try {
+      const layers = await loadFromFolder(dir);
+      const out = layers.predict(tf.tensor(Float32Array.from(x.data), [...x.shape])) as tf.Tensor;
+      assert.ok(maxAbsDiff(out.dataSync() as Float32Array, net.predict(x).data) < 1e-5);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
 
 test('TF.js: a layer without a mapping is named in the error', () => {
   const net = new Sequential([new Affine(Tensor.zeros([4, 3]), Tensor.zeros([3])), new MulLayer() as never]);
