@@ -1,14 +1,14 @@
 /**
  * The package as users install it: packed, installed by name from the tarball into new
  * projects, and used there as a Node script, a type-checked TypeScript file, an esbuild browser
- * bundle, the installed `backprop` command, and a Vite app trained in headless Chromium on the
- * WebAssembly backend with 2 threads. Speeds are reported (diagnostics and
+ * bundle, the installed `backprop` command, and a Vite app and a webpack app trained in headless
+ * Chromium on the WebAssembly backend with 2 threads. Speeds are reported (diagnostics and
  * test-output/package-speeds.json), never asserted: the machine is shared.
  *
  * The tarball is packed with --ignore-scripts from what `npm test` built first (pretest: scripts/build.mjs);
  * to run this file alone, `npm run build` first.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import webpack, { type Stats } from 'webpack';
 import { chromium } from 'playwright-core';
 import { startPlaygroundServer } from '../../src/cli/playground.js';
 import { CHROMIUM, CHROMIUM_ARGS, haveChromium } from '../web/helpers.js';
@@ -149,22 +150,22 @@ describe('the package installed from its tarball', () => {
     }
   });
 
-  it('a Vite app importing it by name trains the two-layer net in Chromium on WebAssembly with 2 threads', { timeout: 300_000 }, async (t) => {
-    if (!haveChromium(t)) return;
-    const app = join(consumer, 'app');
+  /** The test app (app/: a page and a training worker importing 'backprop-ts') copied into the consumer, with the digits it fetches. */
+  function testApp(name: string): string {
+    const app = join(consumer, name);
     cpSync(new URL('app/', FIXTURES), app, { recursive: true });
     cpSync(new URL('trainTwoLayer.js', FIXTURES), join(app, 'trainTwoLayer.js'));
-    // the app's own copy of the digits, served as a static file (the package ships them gzipped)
-    mkdirSync(join(app, 'public'), { recursive: true });
-    writeFileSync(join(app, 'public/digits.bin'), gunzipSync(readFileSync(join(consumer, 'node_modules/backprop-ts/dist/data/generated/digits.bin.gz'))));
-    const vite = spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: app, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-    assert.equal(vite.status, 0, `vite build:\n${vite.stdout}${vite.stderr}`);
-    const dist = join(app, 'dist');
-    const assets = readdirSync(join(dist, 'assets'));
-    assert.ok(assets.some((f) => /^kernels-shared-.*\.wasm$/.test(f)), `vite emitted the kernels: ${assets.join(' ')}`);
-    assert.ok(assets.some((f) => /^threadWorker-.*\.js$/.test(f)), `vite emitted the thread worker: ${assets.join(' ')}`);
+    return app;
+  }
+  /** The bundled digits, unzipped (the package ships them gzipped), as a static file of `dir`. */
+  function serveDigits(dir: string): void {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'digits.bin'), gunzipSync(readFileSync(join(consumer, 'node_modules/backprop-ts/dist/data/generated/digits.bin.gz'))));
+  }
 
-    const server = await startPlaygroundServer({ root: dist, port: 0 }); // COOP + COEP, and a CSP without eval
+  /** Serves a built app (COOP + COEP, a CSP without eval), lets it train in Chromium, and checks what it reports. */
+  async function trainInChromium(t: TestContext, dist: string, bundler: string): Promise<void> {
+    const server = await startPlaygroundServer({ root: dist, port: 0 });
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
     try {
       const page = await browser.newPage();
@@ -184,12 +185,46 @@ describe('the package installed from its tarball', () => {
       assert.equal(result.threads, 2, result.singleThreadReason);
       assert.ok(result.accuracy > 0.8, `test accuracy after ${result.iterations} iterations: ${result.accuracy}`);
       assert.match(shown!, /300 iterations on wasm \(2 threads\): .* it\/s, test accuracy 0\.\d{4}/);
-      speeds.vite = result;
-      t.diagnostic(`Chromium, Vite app, TwoLayerNet 784-50-10, batch 100, wasm 2 threads: ${result.itersPerSec.toFixed(1)} it/s, test accuracy ${result.accuracy.toFixed(4)}`);
+      speeds[bundler] = result;
+      t.diagnostic(`Chromium, ${bundler} app, TwoLayerNet 784-50-10, batch 100, wasm 2 threads: ${result.itersPerSec.toFixed(1)} it/s, test accuracy ${result.accuracy.toFixed(4)}`);
     } finally {
       await browser.close();
       await server.close();
     }
+  }
+
+  it('a Vite app importing it by name trains the two-layer net in Chromium on WebAssembly with 2 threads', { timeout: 300_000 }, async (t) => {
+    if (!haveChromium(t)) return;
+    const app = testApp('app');
+    serveDigits(join(app, 'public'));
+    const vite = spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: app, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    assert.equal(vite.status, 0, `vite build:\n${vite.stdout}${vite.stderr}`);
+    const dist = join(app, 'dist');
+    const assets = readdirSync(join(dist, 'assets'));
+    assert.ok(assets.some((f) => /^kernels-shared-.*\.wasm$/.test(f)), `vite emitted the kernels: ${assets.join(' ')}`);
+    assert.ok(assets.some((f) => /^threadWorker-.*\.js$/.test(f)), `vite emitted the thread worker: ${assets.join(' ')}`);
+    await trainInChromium(t, dist, 'vite');
+  });
+
+  it('a webpack 5 app importing it by name (no loader or plugin configured) trains in Chromium on WebAssembly with 2 threads', { timeout: 300_000 }, async (t) => {
+    if (!haveChromium(t)) return;
+    const app = testApp('webpack-app');
+    writeFileSync(join(app, 'package.json'), '{ "type": "module", "private": true }\n');
+    const dist = join(app, 'dist');
+    // webpack's own defaults for a web app: the wasm files and workers come from the package's
+    // `new URL('…', import.meta.url)` and `new Worker(new URL(…))`, which webpack 5 follows
+    const stats = await new Promise<Stats>((resolve, reject) => {
+      webpack({ mode: 'production', context: app, entry: './main.js', target: 'web', devtool: false, output: { path: dist, clean: true } },
+        (err, result) => (err || !result ? reject(err ?? new Error('webpack gave no stats')) : resolve(result)));
+    });
+    assert.equal(stats.hasErrors(), false, stats.toString({ colors: false, modules: false }));
+    const assets = readdirSync(dist);
+    assert.equal(assets.filter((f) => f.endsWith('.wasm')).length, 2, `webpack emitted the kernels (plain and shared memory): ${assets.join(' ')}`);
+    assert.ok(assets.some((f) => /thread/.test(f)), `webpack emitted the thread worker: ${assets.join(' ')}`);
+    // a classic script: webpack's runtime finds its chunks from document.currentScript
+    writeFileSync(join(dist, 'index.html'), readFileSync(join(app, 'index.html'), 'utf8').replace('<script type="module" src="./main.js">', '<script src="./main.js">').replace('a Vite app', 'a webpack app'));
+    serveDigits(dist);
+    await trainInChromium(t, dist, 'webpack');
   });
 });
 
