@@ -7,19 +7,25 @@
  * (tf.conv2d, tf.maxPool).
  *
  * Every implementation starts from the same initial weights (drawn as SimpleConvNet draws them)
- * and trains on the same batches; the losses of every step are compared with the book's code's
+ * and trains on the same batches; the loss of every step is compared with the book's code's
  * ("same work check"). A step = gather the batch, gradient (forward with loss, backward), Adam.
+ *
+ * The machine is shared: the implementations run in alternation, a short run of each in turn
+ * (the Python ones are served steps by long-lived python3 processes), so that a change of load
+ * hits all alike; each ratio is the median of the rounds' ratios.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Scalar, Tensor as TfTensor, Tensor2D, Tensor4D, Variable } from '@tensorflow/tfjs';
 import type { Backend } from '../src/kernels/Backend.js';
 import { JsBackend } from '../src/kernels/reference/JsBackend.js';
-import { createWasmBackend } from '../src/kernels/wasm/index.js';
+import { createWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.js';
 import { SimpleConvNet } from '../src/nets/SimpleConvNet.js';
 import { Adam } from '../src/optimizers/Adam.js';
 import { Tensor } from '../src/tensor/Tensor.js';
@@ -44,7 +50,7 @@ export const CONV_REFERENCE_ID = 'conv-numpy-f64-book-1t';
 /** "SimpleConvNet step ≥ 4× the book's NumPy code" (issue 13). */
 export const CONV_TARGET = 4;
 
-/** Warm-up steps, then timed runs of `itersPerRun` steps (ms/step = median of runs). */
+/** Warm-up steps of each implementation, then `runs` rounds of `itersPerRun` steps of each in turn. */
 export interface ConvSettings {
   warmup: number;
   runs: number;
@@ -52,7 +58,7 @@ export interface ConvSettings {
 }
 
 export function convSettingsFor(quick: boolean, full: boolean): ConvSettings {
-  return quick ? { warmup: 2, runs: 3, itersPerRun: 2 } : full ? { warmup: 10, runs: 10, itersPerRun: 10 } : { warmup: 5, runs: 7, itersPerRun: 5 };
+  return quick ? { warmup: 2, runs: 3, itersPerRun: 2 } : full ? { warmup: 10, runs: 20, itersPerRun: 5 } : { warmup: 5, runs: 10, itersPerRun: 3 };
 }
 
 const totalSteps = (s: ConvSettings) => s.warmup + s.runs * s.itersPerRun;
@@ -62,8 +68,13 @@ export interface ConvResult {
   id: string;
   label: string;
   threads: number;
+  /** Median over the rounds of ms/step, and each round's figure. */
   stepMs: number;
   stepMsSamples: number[];
+  /** The 10th percentile of the rounds' ms/step: the runs other processes disturbed least. */
+  fastMs: number;
+  /** Median over the rounds of the book's code's ms/step over this one's (> 1: faster than the book). */
+  speedVsBook?: number;
   /** The batch loss of every step (the gradient's forward pass, before the update). */
   losses: number[];
   /** The largest |loss − the book's NumPy loss| over the steps. */
@@ -73,6 +84,8 @@ export interface ConvResult {
 
 export interface ConvRun {
   settings: ConvSettings;
+  /** Wall time of the whole section, set up included. */
+  seconds: number;
   results: ConvResult[];
   skipped: string[];
   notes: string[];
@@ -85,6 +98,18 @@ interface Workload {
   shapes: Record<ParamName, number[]>;
   batches: Int32Array;
   settings: ConvSettings;
+}
+
+/** One implementation, stepping on: each call runs `count` more steps of the shared batch sequence. */
+interface Stepper {
+  id: string;
+  label: string;
+  threads: number;
+  notes?: string[];
+  /** The ms and loss of each of the next `count` steps. */
+  run(count: number): Promise<{ ms: number[]; losses: number[] }>;
+  /** Its thread pools spin for a while after a run (OpenBLAS, XLA): pause before the next implementation. */
+  spins?: boolean;
 }
 
 /** The weights SimpleConvNet draws with seed 0 (weightInitStd · N(0, 1), b = 0), in float64. */
@@ -100,18 +125,21 @@ function initialConvWeights(): Pick<Workload, 'init' | 'shapes'> {
   return { init, shapes };
 }
 
-/** Runs `step(i)` for the warm-up and the timed runs; ms/step per run and every step's loss. */
-function timeSteps(s: ConvSettings, step: (i: number) => number): { stepMsSamples: number[]; losses: number[] } {
-  const losses: number[] = [];
+/** A stepper of an in-process `step(i)`, timing each step. */
+function localStepper(id: string, label: string, threads: number, step: (i: number) => number, notes?: string[]): Stepper {
   let i = 0;
-  for (; i < s.warmup; i++) losses.push(step(i));
-  const stepMsSamples: number[] = [];
-  for (let r = 0; r < s.runs; r++) {
-    const t0 = performance.now();
-    for (let j = 0; j < s.itersPerRun; j++, i++) losses.push(step(i));
-    stepMsSamples.push((performance.now() - t0) / s.itersPerRun);
-  }
-  return { stepMsSamples, losses };
+  return {
+    id, label, threads, notes,
+    run: async (count) => {
+      const ms: number[] = [], losses: number[] = [];
+      for (let j = 0; j < count; j++, i++) {
+        const t0 = performance.now();
+        losses.push(step(i));
+        ms.push(performance.now() - t0);
+      }
+      return { ms, losses };
+    },
+  };
 }
 
 function checkLoss(who: string, loss: number): number {
@@ -121,43 +149,40 @@ function checkLoss(who: string, loss: number): number {
 
 // ------------------------------------------------------------------------- this project
 
+/** Extra untimed steps of our rows before the shared warm-up (V8's compilers, the layers' buffers, the wasm heap's growth). */
+const OURS_PREWARM = 10;
+
 /** SimpleConvNet on `backend`, trained as a user would: gatherRows, net.gradient, Adam.update. */
-function benchOurs(backend: Backend, w: Workload, id: string, label: string, threads: number): ConvResult {
+function oursStepper(backend: Backend, w: Workload, id: string, label: string, threads: number): Stepper {
   const { inputDim, filterNum, filterSize, hiddenSize, outputSize, weightInitStd, lr, batchSize: B } = CONV_RECIPE;
   const net = new SimpleConvNet(inputDim, { filterNum, filterSize }, hiddenSize, outputSize, weightInitStd, { backend });
-  for (const k of PARAM_NAMES) net.params[k].data.set(w.init[k]); // float64 → float32
   const train = toLabeledData(w.data.train, { backend });
-  const adam = new Adam({ lr });
+  let adam = new Adam({ lr });
   let xBatch: Tensor | null = null;
   const tBatch = new Int32Array(B);
-  const { stepMsSamples, losses } = timeSteps(w.settings, (i) => {
+  const step = (i: number): number => {
     const index = w.batches.subarray(i * B, (i + 1) * B);
     xBatch = gatherRows(train.x, index, xBatch); // x_batch = x_train[batch_mask]
     for (let j = 0; j < B; j++) tBatch[j] = train.labels[index[j]];
     const grads = net.gradient(xBatch, tBatch);
     adam.update(net.params, grads);
     return checkLoss(label, net.lastLayer.loss!);
-  });
-  return { id, label, threads, stepMs: median(stepMsSamples), stepMsSamples, losses };
+  };
+  // then the weights and Adam are reset: the measured run starts from the shared weights like the others
+  for (let i = 0; i < OURS_PREWARM; i++) step(i % totalSteps(w.settings));
+  for (const k of PARAM_NAMES) net.params[k].data.set(w.init[k]); // float64 → float32
+  adam = new Adam({ lr });
+  return localStepper(id, label, threads, step);
 }
 
 // ------------------------------------------------------------------------- NumPy and JAX
 
-const NUMPY_LABELS: Record<string, string> = {
+const PYTHON_LABELS: Record<string, string> = {
   'f64-book': 'NumPy float64, book code',
   'f32-book': 'NumPy float32, book code',
   f32: 'NumPy float32, same work',
   jax: 'JAX float32, jax.jit (same work)',
 };
-
-interface ScriptVariant {
-  variant: string;
-  stepMsSamples: number[];
-  losses: number[];
-  skipInputGradient: boolean;
-  jax?: string;
-  devices?: string[];
-}
 
 function pythonEnv(threads: number | null): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -173,62 +198,88 @@ function writeInputs(dir: string, w: Workload): string {
   write('train-labels.u8', w.data.train.labels);
   for (const k of PARAM_NAMES) write(`${k}.f64`, w.init[k]);
   write('batches.i32', w.batches);
-  const s = w.settings;
   const manifest = {
     trainCount: w.data.train.count, inputDim: CONV_RECIPE.inputDim, shapes: w.shapes,
-    batchSize: CONV_RECIPE.batchSize, lr: CONV_RECIPE.lr,
-    iters: totalSteps(s), warmup: s.warmup, runs: s.runs, itersPerRun: s.itersPerRun,
+    batchSize: CONV_RECIPE.batchSize, lr: CONV_RECIPE.lr, iters: totalSteps(w.settings),
   };
   const path = join(dir, 'manifest.json');
   writeFileSync(path, JSON.stringify(manifest));
   return path;
 }
 
-function runScript(manifest: string, variants: string[], threads: number | null): ScriptVariant[] {
-  const r = spawnSync('python3', [SCRIPT, '--manifest', manifest, '--variants', variants.join(',')], { env: pythonEnv(threads), encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (r.error) throw new Error(`python3 could not start: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`python3 ${SCRIPT} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  return (JSON.parse(r.stdout) as { variants: ScriptVariant[] }).variants;
+/** A python3 process serving steps of its variants (bench/numpy_simple_convnet.py's protocol). */
+class PythonServer {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly lines: AsyncIterator<string>;
+  private stderr = '';
+
+  constructor(manifest: string, variants: string[], threads: number | null) {
+    this.child = spawn('python3', [SCRIPT, '--manifest', manifest, '--variants', variants.join(',')], { env: pythonEnv(threads) });
+    this.child.stderr.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-4000); });
+    this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
+  }
+
+  /** The next JSON line it prints. */
+  async next<T>(): Promise<T> {
+    const r = await this.lines.next();
+    if (r.done) throw new Error(`python3 ${SCRIPT} stopped: ${this.stderr.trim().split('\n').slice(-3).join(' | ') || 'no message'}`);
+    return JSON.parse(r.value) as T;
+  }
+
+  /** A stepper of one of its variants. */
+  stepper(variant: string, id: string, label: string, threads: number, notes?: string[]): Stepper {
+    return {
+      id, label, threads, notes, spins: true,
+      run: async (count) => {
+        this.child.stdin.write(`${variant} ${count}\n`);
+        return this.next<{ ms: number[]; losses: number[] }>();
+      },
+    };
+  }
+
+  close(): void {
+    this.child.stdin.end('quit\n');
+  }
 }
 
-function benchPython(w: Workload, quick: boolean, full: boolean, run: ConvRun): void {
-  const probe = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8', env: pythonEnv(1) });
-  if (probe.status !== 0) {
-    run.skipped.push(`conv: NumPy skipped: ${probe.error ? `python3 not found (${probe.error.message})` : 'python3 cannot import numpy'}`);
-    return;
+/** python3 can import `module`. */
+const canImport = (module: string) => spawnSync('python3', ['-c', `import ${module}`], { encoding: 'utf8', env: pythonEnv(1) }).status === 0;
+
+/**
+ * The Python rows: 1 BLAS thread the book's code and NumPy float32 (and the float32 book code
+ * with --full); 2 threads the book's code (--full); JAX on XLA's default threads.
+ */
+async function pythonSteppers(w: Workload, dir: string, quick: boolean, full: boolean, run: ConvRun, servers: PythonServer[]): Promise<Stepper[]> {
+  if (!canImport('numpy')) {
+    run.skipped.push('conv: NumPy and JAX skipped: python3 with numpy not found');
+    return [];
   }
-  const dir = mkdtempSync(join(tmpdir(), 'backprop-conv-bench-'));
-  try {
-    const manifest = writeInputs(dir, w);
-    // 1 BLAS thread: the book's code and NumPy float32; 2 threads (not in --quick): the book's code.
-    const plan: [number, string[]][] = [[1, full ? ['f64-book', 'f32-book', 'f32'] : ['f64-book', 'f32']]];
-    if (!quick) plan.push([2, ['f64-book']]);
-    for (const [threads, variants] of plan) {
-      progress(`SimpleConvNet: NumPy ${variants.join(', ')}, OPENBLAS_NUM_THREADS=${threads}`);
-      for (const v of runScript(manifest, variants, threads)) {
-        run.results.push({
-          id: `conv-numpy-${v.variant}-${threads}t`, label: `${NUMPY_LABELS[v.variant]}${threads > 1 ? `, ${threads} threads` : ''}`, threads,
-          stepMs: median(v.stepMsSamples), stepMsSamples: v.stepMsSamples, losses: v.losses,
-          notes: v.skipInputGradient ? undefined : ['Conv1.backward also computes dx by col2im, as the book does (unused)'],
-        });
-      }
+  const manifest = writeInputs(dir, w);
+  const plan: [number | null, string[]][] = [[1, full ? ['f64-book', 'f32-book', 'f32'] : ['f64-book', 'f32']]];
+  if (full) plan.push([2, ['f64-book']]);
+  else run.notes.push('conv: the book\'s code on 2 BLAS threads runs only with --full (here it was slower than on 1)');
+  if (canImport('jax')) plan.push([null, ['jax']]);
+  else run.notes.push('conv: JAX not installed');
+  const out: Stepper[] = [];
+  for (const [threads, variants] of plan) {
+    progress(`SimpleConvNet: python3 ${variants.join(', ')}${threads === null ? ' (XLA\'s default threads)' : `, OPENBLAS_NUM_THREADS=${threads}`}`);
+    const server = new PythonServer(manifest, variants, threads);
+    servers.push(server);
+    try {
+      const ready = await server.next<{ jax?: string; devices?: string[] }>();
+      if (ready.jax) run.notes.push(`conv: JAX ${ready.jax} on ${ready.devices!.join(', ')}, XLA's default threads (${CPU_THREADS}); its compilation is in its first warm-up step`);
+    } catch (e) {
+      run.skipped.push(`conv: ${variants.join(', ')} failed: ${(e as Error).message}`);
+      continue;
     }
-    const jax = spawnSync('python3', ['-c', 'import jax'], { encoding: 'utf8', env: pythonEnv(null) });
-    if (jax.status !== 0) {
-      run.notes.push('conv: JAX not installed');
-    } else {
-      progress('SimpleConvNet: JAX (jax.jit), XLA\'s default threads');
-      try {
-        const [v] = runScript(manifest, ['jax'], null);
-        run.notes.push(`conv: JAX ${v.jax} on ${v.devices!.join(', ')}, XLA's default threads (${CPU_THREADS}); its first step (compilation) is a warm-up step`);
-        run.results.push({ id: 'conv-jax', label: NUMPY_LABELS.jax, threads: CPU_THREADS, stepMs: median(v.stepMsSamples), stepMsSamples: v.stepMsSamples, losses: v.losses });
-      } catch (e) {
-        run.skipped.push(`conv: JAX failed: ${(e as Error).message}`);
-      }
+    for (const v of variants) {
+      const id = v === 'jax' ? 'conv-jax' : `conv-numpy-${v}-${threads}t`;
+      const t = threads ?? CPU_THREADS;
+      const notes = v.endsWith('-book') ? ['Conv1.backward also computes dx by col2im, as the book does (unused)'] : undefined;
+      out.push(server.stepper(v, id, `${PYTHON_LABELS[v]}${threads !== null && threads > 1 ? `, ${threads} threads` : ''}`, t, notes));
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
+  return out;
 }
 
 // ------------------------------------------------------------------------- TF.js WASM
@@ -343,15 +394,15 @@ function makeTfStep(tf: TF, w: Workload, mode: GradientMode): { step: (i: number
   return { step, dispose: () => tf.dispose([...params, ...m, ...v]) };
 }
 
-async function benchTfjsConv(w: Workload, run: ConvRun): Promise<void> {
+/** TF.js WASM's stepper, with the gradient code (hand-written or tf.valueAndGrads) a short trial found faster. */
+async function tfjsStepper(w: Workload, run: ConvRun): Promise<Stepper | null> {
   let tf: TF;
   try {
     tf = await loadTfWasm();
   } catch (e) {
     run.skipped.push(`conv: TF.js WASM skipped: ${(e as Error).message}`);
-    return;
+    return null;
   }
-  // A short trial from the initial weights picks the faster gradient code, steps interleaved.
   const trialMs: Record<GradientMode, number[]> = { manual: [], auto: [] };
   const trials = (['manual', 'auto'] as const).map((mode) => ({ mode, t: makeTfStep(tf, w, mode) }));
   for (let i = 0; i < 5; i++) {
@@ -363,62 +414,96 @@ async function benchTfjsConv(w: Workload, run: ConvRun): Promise<void> {
   }
   trials.forEach(({ t }) => t.dispose());
   const mode: GradientMode = median(trialMs.manual) <= median(trialMs.auto) ? 'manual' : 'auto';
-  const trainer = makeTfStep(tf, w, mode);
-  const { stepMsSamples, losses } = timeSteps(w.settings, trainer.step);
-  trainer.dispose();
+  const { step } = makeTfStep(tf, w, mode);
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-  run.results.push({
-    id: 'conv-tfjs-wasm', label: `TF.js ${tf.version.tfjs} WASM, ${mode === 'manual' ? 'hand-written grads' : 'tf.valueAndGrads'}`, threads: 1,
-    stepMs: median(stepMsSamples), stepMsSamples, losses,
-    notes: [`trial ms/step: hand-written ${median(trialMs.manual).toFixed(1)}, tf.valueAndGrads ${median(trialMs.auto).toFixed(1)}; SIMD ${simd}; ` +
-      'no Conv2DBackpropFilter kernel in TF.js WASM: dW1 is a tf.conv2d of the batch as channels'],
-  });
+  return localStepper('conv-tfjs-wasm', `TF.js ${tf.version.tfjs} WASM, ${mode === 'manual' ? 'hand-written grads' : 'tf.valueAndGrads'}`, 1, step, [
+    `trial ms/step: hand-written ${median(trialMs.manual).toFixed(1)}, tf.valueAndGrads ${median(trialMs.auto).toFixed(1)}; SIMD ${simd}; ` +
+      'no Conv2DBackpropFilter kernel in TF.js WASM: dW1 is a tf.conv2d of the batch as channels',
+  ]);
 }
 
 // ------------------------------------------------------------------------- the section
 
+/** The 10th percentile. */
+function tenth(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(0.1 * (s.length - 1))];
+}
+
 /**
- * Runs every implementation of the SimpleConvNet step: ours (wasm 1 and 2 threads; js only
- * with --full: seconds per step), the book's NumPy code, NumPy float32, JAX, TF.js WASM.
+ * Runs every implementation of the SimpleConvNet step: ours (wasm 1 and 2 threads; js only with
+ * --full: a fraction of a second per step), the book's NumPy code, NumPy float32, JAX, TF.js WASM;
+ * each its warm-up steps, then `runs` rounds in which each runs `itersPerRun` steps in turn.
  */
 export async function benchConv(data: BenchData, quick: boolean, full: boolean): Promise<ConvRun> {
   const settings = convSettingsFor(quick, full);
   const w: Workload = { data, ...initialConvWeights(), batches: batchSequence(data.train.count, totalSteps(settings)), settings };
-  const run: ConvRun = { settings, results: [], skipped: [], notes: [] };
-  for (const threads of [1, 2]) {
-    let backend;
-    try {
-      backend = await createWasmBackend({ threads });
-    } catch (e) {
-      run.skipped.push(`conv: wasm ${threads} thread(s) skipped: it cannot load: ${(e as Error).message}`);
-      continue;
-    }
-    try {
+  const started = performance.now();
+  const run: ConvRun = { settings, seconds: 0, results: [], skipped: [], notes: [] };
+  const steppers: Stepper[] = [];
+  const backends: WasmBackend[] = [];
+  const servers: PythonServer[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'backprop-conv-bench-'));
+  try {
+    for (const threads of [1, 2]) {
+      let backend: WasmBackend;
+      try {
+        backend = await createWasmBackend({ threads });
+      } catch (e) {
+        run.skipped.push(`conv: wasm ${threads} thread(s) skipped: it cannot load: ${(e as Error).message}`);
+        continue;
+      }
+      backends.push(backend);
       if (backend.threads !== threads) {
         run.notes.push(`conv: wasm asked for ${threads} threads runs on ${backend.threads} here: no ${threads}-thread row`);
         continue;
       }
       const label = `this project, wasm ${threads} thread${threads > 1 ? 's' : ''}${backend.simd === 'relaxed' ? ', relaxed SIMD (auto)' : ''}`;
-      progress(`SimpleConvNet: ${label}`);
-      run.results.push(benchOurs(backend, w, `conv-wasm-${threads}t`, label, threads));
-    } finally {
-      await backend.pool?.close();
+      progress(`SimpleConvNet: ${label}: set up`);
+      steppers.push(oursStepper(backend, w, `conv-wasm-${threads}t`, label, threads));
     }
-  }
-  if (full) {
-    progress('SimpleConvNet: this project, js backend');
-    run.results.push(benchOurs(new JsBackend(), w, 'conv-js', 'this project, js backend', 1));
-  } else {
-    run.notes.push('conv: the js backend is left out (seconds per step): run with --full');
-  }
-  benchPython(w, quick, full, run);
-  progress('SimpleConvNet: TF.js WASM');
-  await benchTfjsConv(w, run);
+    if (full) steppers.push(oursStepper(new JsBackend(), w, 'conv-js', 'this project, js backend', 1));
+    else run.notes.push('conv: the js backend is left out (a fraction of a second per step): run with --full');
+    progress('SimpleConvNet: TF.js WASM: set up and trial');
+    const tfjs = await tfjsStepper(w, run);
+    if (tfjs) steppers.push(tfjs);
+    steppers.push(...(await pythonSteppers(w, dir, quick, full, run, servers)));
 
-  const ref = run.results.find((r) => r.id === CONV_REFERENCE_ID);
-  if (ref) {
-    for (const r of run.results) r.maxLossDiff = Math.max(...r.losses.map((l, i) => Math.abs(l - ref.losses[i])));
+    const losses = new Map(steppers.map((s) => [s.id, [] as number[]]));
+    const samples = new Map(steppers.map((s) => [s.id, [] as number[]]));
+    const pause = (s: Stepper) => (s.spins ? sleep(50) : Promise.resolve());
+    progress(`SimpleConvNet: ${settings.warmup} warm-up steps of each of ${steppers.length}`);
+    for (const s of steppers) {
+      losses.get(s.id)!.push(...(await s.run(settings.warmup)).losses);
+      await pause(s);
+    }
+    progress(`SimpleConvNet: ${settings.runs} rounds of ${settings.itersPerRun} steps of each`);
+    for (let r = 0; r < settings.runs; r++) {
+      for (let k = 0; k < steppers.length; k++) {
+        const s = steppers[(k + r) % steppers.length]; // each round starts with the next one
+        const { ms, losses: l } = await s.run(settings.itersPerRun);
+        samples.get(s.id)!.push(ms.reduce((a, b) => a + b, 0) / ms.length);
+        losses.get(s.id)!.push(...l);
+        await pause(s);
+      }
+    }
+    const ref = samples.get(CONV_REFERENCE_ID);
+    const refLosses = losses.get(CONV_REFERENCE_ID);
+    for (const s of steppers) {
+      const ms = samples.get(s.id)!, l = losses.get(s.id)!;
+      run.results.push({
+        id: s.id, label: s.label, threads: s.threads, notes: s.notes,
+        stepMs: median(ms), stepMsSamples: ms, fastMs: tenth(ms), losses: l,
+        speedVsBook: ref ? median(ms.map((x, r) => ref[r] / x)) : undefined,
+        maxLossDiff: refLosses ? Math.max(...l.map((x, i) => Math.abs(x - refLosses[i]))) : undefined,
+      });
+    }
+  } finally {
+    for (const s of servers) s.close();
+    for (const b of backends) await b.pool?.close();
+    rmSync(dir, { recursive: true, force: true });
   }
+  run.seconds = (performance.now() - started) / 1000;
   return run;
 }
 
@@ -426,24 +511,28 @@ export async function benchConv(data: BenchData, quick: boolean, full: boolean):
 export function convTable(run: ConvRun, table: (header: string[], rows: string[][]) => string): string {
   const ref = run.results.find((r) => r.id === CONV_REFERENCE_ID);
   const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+  const x = (v: number | undefined) => (v === undefined ? '–' : `${v.toFixed(2)}×`);
   const rows = run.results.map((r) => [
     r.label + (r.id === CONV_REFERENCE_ID ? ' (ref)' : ''),
     String(r.threads),
     fmt(r.stepMs),
-    fmt(Math.min(...r.stepMsSamples)),
-    ref ? `${(ref.stepMs / r.stepMs).toFixed(2)}×` : '–',
+    fmt(r.fastMs),
+    x(r.speedVsBook),
+    x(ref ? ref.fastMs / r.fastMs : undefined),
     r.losses.at(-1)!.toFixed(5),
     r.maxLossDiff === undefined ? '–' : r.maxLossDiff.toExponential(1),
   ]);
-  return table(['implementation', 'thr', 'ms/step', 'fastest run', 'speed vs book', 'last loss', 'max |Δloss| vs book'], rows);
+  return table(['implementation', 'thr', 'ms/step', 'fastest tenth', 'speed vs book', 'vs book (fastest tenth)', 'last loss', 'max |Δloss| vs book'], rows);
 }
 
 /** "SimpleConvNet step ≥ 4× the book's NumPy code" for each of our rows, against the book's code with at most as many threads. */
 export function convTargetChecks(run: ConvRun): TargetCheck[] {
   const target = `SimpleConvNet step ≥${CONV_TARGET}× the book's NumPy code (f64)`;
+  const ref = run.results.find((x) => x.id === CONV_REFERENCE_ID);
   return run.results.filter((r) => r.id.startsWith('conv-wasm') || r.id === 'conv-js').map((r) => {
+    // the book's code with at most r's threads, at its fastest (by the median ms/step)
     const book = run.results.filter((x) => x.id.startsWith('conv-numpy-f64-book-') && x.threads <= r.threads).sort((a, b) => a.stepMs - b.stepMs)[0];
-    const value = book ? book.stepMs / r.stepMs : null;
+    const value = !book ? null : book === ref ? r.speedVsBook ?? null : median(r.stepMsSamples.map((ms, k) => book.stepMsSamples[k] / ms));
     // the target table's columns are the two-layer rows: wasm-1t, wasm-2t, js
     const impl = r.id === 'conv-js' ? 'js' : r.id.replace('conv-', '');
     return { target, impl, value, threshold: CONV_TARGET, unit: '×', pass: value === null ? null : value >= CONV_TARGET, against: book?.id };

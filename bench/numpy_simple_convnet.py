@@ -20,9 +20,11 @@ Variants:
   f32       float32, Conv1's unused input gradient skipped: the same work as src/nets/SimpleConvNet.ts
   jax       JAX on CPU, jax.jit of the same step (float32, same work; gather inside the jitted step)
 
-Threads: set OPENBLAS_NUM_THREADS before starting this script. Prints one JSON object on stdout.
+Threads: set OPENBLAS_NUM_THREADS before starting this script. It serves steps: after a line
+{"ready": true, ...} on stdout, each line 'VARIANT COUNT' on stdin runs COUNT more steps of that
+variant and is answered by one JSON line {"ms": [...], "losses": [...]}; 'quit' (or EOF) ends it.
 
-Usage: python3 numpy_simple_convnet.py --manifest DIR/manifest.json --variants f64-book,f32
+Usage: python3 numpy_simple_convnet.py --manifest DIR/manifest.json --variants f64-book,f32,jax
 """
 import argparse
 import json
@@ -202,25 +204,8 @@ def load(manifest):
     }
 
 
-def timed_run(step, manifest, sync=lambda: None):
-    """Warm-up steps, then timed runs; returns ms/step per run and the loss of every step."""
-    losses, run_ms = [], []
-    i = 0
-    for _ in range(manifest['warmup']):
-        losses.append(step(i))
-        i += 1
-    sync()
-    for _ in range(manifest['runs']):
-        t0 = time.perf_counter()
-        for _ in range(manifest['itersPerRun']):
-            losses.append(step(i))
-            i += 1
-        sync()
-        run_ms.append((time.perf_counter() - t0) * 1000 / manifest['itersPerRun'])
-    return run_ms, losses
-
-
-def run_variant(name, data, manifest):
+def book_stepper(name, data, manifest):
+    """The book's Trainer.train_step (without its second forward pass): returns step(i) -> the batch loss."""
     dtype, skip = VARIANTS[name]
     net = SimpleConvNet(data['init'], dtype, skip)
     optimizer = Adam(lr=manifest['lr'])
@@ -234,11 +219,10 @@ def run_variant(name, data, manifest):
         optimizer.update(net.params, grads)
         return float(net.last_layer.loss)
 
-    run_ms, losses = timed_run(step, manifest)
-    return {'variant': name, 'dtype': np.dtype(dtype).name, 'skipInputGradient': skip, 'stepMsSamples': run_ms, 'losses': losses}
+    return step
 
 
-def run_jax(data, manifest):
+def jax_stepper(data, manifest):
     """jax.jit of the same step (float32): gather, forward, jax.value_and_grad, the book's Adam."""
     import jax
     import jax.numpy as jnp
@@ -246,6 +230,21 @@ def run_jax(data, manifest):
     x_train, t_train = jnp.asarray(data['x_train']), jnp.asarray(data['t_train'].astype(np.int32))
     params = tuple(jnp.asarray(data['init'][k], jnp.float32) for k in PARAM_NAMES)
     lr, beta1, beta2 = manifest['lr'], 0.9, 0.999
+
+    @jax.custom_vjp
+    def softmax_with_loss(a, t):
+        y = jax.nn.softmax(a, axis=1)
+        return -jnp.sum(jnp.log(y[jnp.arange(a.shape[0]), t] + 1e-7)) / a.shape[0]
+
+    def softmax_with_loss_fwd(a, t):
+        y = jax.nn.softmax(a, axis=1)
+        return -jnp.sum(jnp.log(y[jnp.arange(a.shape[0]), t] + 1e-7)) / a.shape[0], (y, t)
+
+    def softmax_with_loss_bwd(res, g):
+        y, t = res  # SoftmaxWithLoss.backward: (y - t) / batch_size, as the book (not the derivative of log(y + 1e-7))
+        return g * (y - jax.nn.one_hot(t, y.shape[1], dtype=y.dtype)) / y.shape[0], None
+
+    softmax_with_loss.defvjp(softmax_with_loss_fwd, softmax_with_loss_bwd)
 
     def loss_of(params, x, t):
         W1, b1, W2, b2, W3, b3 = params
@@ -259,14 +258,12 @@ def run_jax(data, manifest):
         a = a.reshape(N, C, H // 2, 2, W // 2, 2).max(axis=(3, 5))  # 2x2 max pool, stride 2
         a = a.reshape(n, -1) @ W2 + b2
         a = jnp.where(a > 0, a, 0)
-        y = jax.nn.softmax(a @ W3 + b3, axis=1)
-        return -jnp.sum(jnp.log(y[jnp.arange(n), t] + 1e-7)) / n
+        return softmax_with_loss(a @ W3 + b3, t)
 
     @jax.jit
-    def step(params, m, v, it, idx):
+    def step(params, m, v, lr_t, idx):
         x, t = x_train[idx], t_train[idx]  # x_batch = x_train[batch_mask]
         loss, grads = jax.value_and_grad(loss_of)(params, x, t)
-        lr_t = lr * jnp.sqrt(1.0 - beta2 ** it) / (1.0 - beta1 ** it)
         m = tuple(mi + (1 - beta1) * (g - mi) for mi, g in zip(m, grads))
         v = tuple(vi + (1 - beta2) * (g * g - vi) for vi, g in zip(v, grads))
         params = tuple(p - lr_t * mi / (jnp.sqrt(vi) + 1e-7) for p, mi, vi in zip(params, m, v))
@@ -274,16 +271,41 @@ def run_jax(data, manifest):
 
     state = {'p': params, 'm': tuple(jnp.zeros_like(p) for p in params), 'v': tuple(jnp.zeros_like(p) for p in params)}
     batches = jnp.asarray(data['batches'])
-    pending = []
 
     def one(i):
-        state['p'], state['m'], state['v'], loss = step(state['p'], state['m'], state['v'], jnp.float32(i + 1), batches[i])
-        pending.append(loss)
-        return None
+        it = i + 1  # lr_t in float64, as the book's Adam computes it (1 - beta2**it in float32 loses 5 digits)
+        lr_t = lr * np.sqrt(1.0 - beta2 ** it) / (1.0 - beta1 ** it)
+        state['p'], state['m'], state['v'], loss = step(state['p'], state['m'], state['v'], jnp.float32(lr_t), batches[i])
+        return float(loss)  # waits for the step, as the others do when they read their loss
 
-    run_ms, _ = timed_run(one, manifest, sync=lambda: jax.block_until_ready(state['p']))
-    return {'variant': 'jax', 'dtype': 'float32', 'skipInputGradient': True, 'jax': jax.__version__,
-            'devices': [str(d) for d in jax.devices()], 'stepMsSamples': run_ms, 'losses': [float(x) for x in pending]}
+    return one, {'jax': jax.__version__, 'devices': [str(d) for d in jax.devices()]}
+
+
+def serve(names, data, manifest):
+    """Builds every variant's net, then for each line 'VARIANT COUNT' on stdin runs COUNT more steps
+    of it and answers with one JSON line: each step's ms and loss. bench/conv.ts alternates them
+    with its own rows in short runs, so a change of machine load hits all alike."""
+    steppers, extra = {}, {}
+    for name in names:
+        if name == 'jax':
+            steppers[name], info = jax_stepper(data, manifest)
+            extra.update(info)
+        else:
+            steppers[name] = book_stepper(name, data, manifest)
+    done = {name: 0 for name in names}
+    print(json.dumps({'ready': True, 'info': machine_info(), **extra}), flush=True)
+    for line in sys.stdin:
+        words = line.split()
+        if not words or words[0] == 'quit':
+            break
+        name, count = words[0], int(words[1])
+        ms, losses = [], []
+        for _ in range(count):
+            t0 = time.perf_counter()
+            losses.append(steppers[name](done[name]))
+            ms.append((time.perf_counter() - t0) * 1000)
+            done[name] += 1
+        print(json.dumps({'ms': ms, 'losses': losses}), flush=True)
 
 
 def main():
@@ -298,10 +320,7 @@ def main():
     for name in names:
         if name != 'jax' and name not in VARIANTS:
             sys.exit(f'numpy_simple_convnet.py: unknown variant {name!r} (choose from {", ".join([*VARIANTS, "jax"])})')
-    data = load(manifest)
-    out = [run_jax(data, manifest) if name == 'jax' else run_variant(name, data, manifest) for name in names]
-    json.dump({'info': machine_info(), 'variants': out}, sys.stdout)
-    sys.stdout.write('\n')
+    serve(names, load(manifest), manifest)
 
 
 if __name__ == '__main__':

@@ -368,8 +368,10 @@ if (conv) {
   say(convTable(conv, table));
   say();
   const c = conv.settings;
-  say(`${c.warmup} warm-up steps, then ${c.runs} timed runs × ${c.itersPerRun}; ms/step = median of runs; step = gather batch + gradient (forward with loss, backward) + Adam update; ` +
-    `"speed vs book" = ${CONV_REFERENCE_ID.replace('conv-', '')} time / time; same initial weights and batches for every row; max |Δloss| over all ${c.warmup + c.runs * c.itersPerRun} steps' losses.`);
+  say(`${c.warmup} warm-up steps of each, then ${c.runs} rounds in which each runs ${c.itersPerRun} steps in turn (python3 serves its rows' steps); ms/step = median of rounds; ` +
+    'step = gather batch + gradient (forward with loss, backward) + Adam update, the loss read back every step; ' +
+    `"speed vs book" = median of the rounds' ${CONV_REFERENCE_ID.replace('conv-', '')} time / time; "fastest tenth" = 10th percentile of rounds; ` +
+    `same initial weights and batches for every row; max |Δloss| over all ${c.warmup + c.runs * c.itersPerRun} steps' losses; the section took ${conv.seconds.toFixed(1)} s.`);
   say('The book\'s code also computes Conv1\'s unused dx (col2im); ours, NumPy "same work", JAX and TF.js skip it.');
   for (const t of convTargetChecks(conv)) say(`target: ${t.target}, ${t.impl}: ${t.value === null ? 'no data' : `${t.value.toFixed(2)}× ${t.pass ? 'PASS' : 'MISS'}`} (against ${t.against ?? '–'})`);
 } else {
