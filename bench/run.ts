@@ -373,6 +373,7 @@ if (conv) {
     `"speed vs book" = median of the rounds' ${CONV_REFERENCE_ID.replace('conv-', '')} time / time; "fastest tenth" = 10th percentile of rounds; ` +
     `same initial weights and batches for every row; max |Δloss| over all ${c.warmup + c.runs * c.itersPerRun} steps' losses; the section took ${conv.seconds.toFixed(1)} s.`);
   say('The book\'s code also computes Conv1\'s unused dx (col2im); ours, NumPy "same work", JAX and TF.js skip it.');
+  for (const r of conv.results) if (r.notes?.length) say(`${r.label}: ${r.notes.join('; ')}.`);
   for (const t of convTargetChecks(conv)) say(`target: ${t.target}, ${t.impl}: ${t.value === null ? 'no data' : `${t.value.toFixed(2)}× ${t.pass ? 'PASS' : 'MISS'}`} (against ${t.against ?? '–'})`);
 } else {
   say(opts.only.has('conv') ? '(failed: see SKIPPED above)' : '(not run: select it with --only conv)');
