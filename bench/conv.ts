@@ -57,6 +57,7 @@ export interface ConvSettings {
   itersPerRun: number;
 }
 
+/** Steps per implementation: few in --quick (a smoke test), more with --full. */
 export function convSettingsFor(quick: boolean, full: boolean): ConvSettings {
   return quick ? { warmup: 2, runs: 3, itersPerRun: 2 } : full ? { warmup: 10, runs: 20, itersPerRun: 5 } : { warmup: 5, runs: 10, itersPerRun: 3 };
 }
@@ -82,6 +83,7 @@ export interface ConvResult {
   notes?: string[];
 }
 
+/** The section's results, and what was skipped or noted on the way. */
 export interface ConvRun {
   settings: ConvSettings;
   /** Wall time of the whole section, set up included. */
