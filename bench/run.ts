@@ -8,7 +8,9 @@
  * Prints tables to stdout (progress goes to stderr) and writes bench/results/latest.json.
  * The targets are reported as PASS/MISS, never asserted.
  *
- * Usage: node --import tsx bench/run.ts [--quick] [--full] [--only js,wasm,numpy,tfjs,autograd] [--tfjs-grads manual|auto] [--out FILE]
+ * With `conv` (bench/conv.ts): a training step of the book's SimpleConvNet against the book's NumPy code, JAX and TF.js.
+ *
+ * Usage: node --import tsx bench/run.ts [--quick] [--full] [--only js,wasm,numpy,tfjs,autograd,conv] [--tfjs-grads manual|auto] [--out FILE]
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -27,16 +29,18 @@ import {
   type ImplResult, type Workload,
 } from './shared.js';
 import { MNIST_SHAPE_KEYS } from './shared.js';
-import { REFERENCE_ID, checkTargets, fullRunTable, matmulTable, memoryTable, targetTable, trainingTable } from './report.js';
+import { benchConv, convTable, convTargetChecks, CONV_REFERENCE_ID, type ConvRun } from './conv.js';
+import { REFERENCE_ID, table, checkTargets, fullRunTable, matmulTable, memoryTable, targetTable, trainingTable } from './report.js';
 
-const USAGE = `Usage: npm run bench -- [--quick] [--full] [--only js,wasm,numpy,tfjs] [--tfjs-grads manual|auto] [--out FILE]
+const USAGE = `Usage: npm run bench -- [--quick] [--full] [--only js,wasm,numpy,tfjs,autograd,conv] [--tfjs-grads manual|auto] [--out FILE]
   --quick       fewer repeats and iterations (a smoke test, under a minute)
   --full        also the CLI's default 10,000-iteration run on js and wasm, and a 100,000-iteration memory run
-  --only LIST   implementations to run (default all): js, wasm, numpy, tfjs, autograd (its step vs the layers' on wasm)
+  --only LIST   implementations to run (default all): js, wasm, numpy, tfjs, autograd (its step vs the layers' on wasm),
+                conv (SimpleConvNet's step: wasm, the book's NumPy code, JAX, TF.js WASM; js with --full)
   --tfjs-grads  force TF.js's gradient code (default: a short trial picks the faster)
   --out FILE    write the JSON results here instead of bench/results/latest.json
 `;
-const IMPLS = ['js', 'wasm', 'numpy', 'tfjs', 'autograd'] as const;
+const IMPLS = ['js', 'wasm', 'numpy', 'tfjs', 'autograd', 'conv'] as const;
 
 function parse() {
   let values;
@@ -108,6 +112,7 @@ let memory: MemoryResult | null = null;
 let autograd: AutogradResult | null = null;
 let userLoop: UserLoopResult | null = null;
 let full: FullRunResult[] | null = null;
+let conv: ConvRun | null = null;
 
 function runOurs(backend: JsBackend | WasmBackend, id: string, label: string, threads: number): void {
   progress(`${label}: training step and accuracy pass`);
@@ -221,6 +226,15 @@ if (opts.only.has('autograd')) {
     }
   } catch (e) {
     skipped.push(`autograd vs layers skipped: ${(e as Error).message}`);
+  }
+}
+
+if (opts.only.has('conv')) {
+  progress('SimpleConvNet training step (bench/conv.ts)');
+  try {
+    conv = await benchConv(data, opts.quick, opts.full);
+  } catch (e) {
+    skipped.push(`SimpleConvNet step failed: ${(e as Error).message}`);
   }
 }
 
@@ -341,8 +355,29 @@ say();
 say('## Targets (reported, not asserted)');
 say();
 const checks = checkTargets(results, ours, full);
+if (conv) checks.push(...convTargetChecks(conv).filter((c) => ours.some((r) => r.id === c.impl)));
 say(ours.length ? targetTable(checks, ours) : '(none of our backends ran)');
 say('NumPy comparisons are against NumPy\'s fastest figure using at most as many threads as the column.');
+
+say();
+say('## SimpleConvNet training step (the book\'s ch07, batch 100, Adam lr 0.001)');
+say();
+if (conv) {
+  for (const s of conv.skipped) say(`SKIPPED: ${s}`);
+  for (const n of conv.notes) say(`note: ${n}`);
+  say(convTable(conv, table));
+  say();
+  const c = conv.settings;
+  say(`${c.warmup} warm-up steps of each, then ${c.runs} rounds in which each runs ${c.itersPerRun} steps in turn (python3 serves its rows' steps); ms/step = median of rounds; ` +
+    'step = gather batch + gradient (forward with loss, backward) + Adam update, the loss read back every step; ' +
+    `"speed vs book" = median of the rounds' ${CONV_REFERENCE_ID.replace('conv-', '')} time / time; "fastest tenth" = 10th percentile of rounds; ` +
+    `same initial weights and batches for every row; max |Δloss| over all ${c.warmup + c.runs * c.itersPerRun} steps' losses; the section took ${conv.seconds.toFixed(1)} s.`);
+  say('The book\'s code also computes Conv1\'s unused dx (col2im); ours, NumPy "same work", JAX and TF.js skip it.');
+  for (const r of conv.results) if (r.notes?.length) say(`${r.label}: ${r.notes.join('; ')}.`);
+  for (const t of convTargetChecks(conv)) say(`target: ${t.target}, ${t.impl}: ${t.value === null ? 'no data' : `${t.value.toFixed(2)}× ${t.pass ? 'PASS' : 'MISS'}`} (against ${t.against ?? '–'})`);
+} else {
+  say(opts.only.has('conv') ? '(failed: see SKIPPED above)' : '(not run: select it with --only conv)');
+}
 
 say();
 say('## Autograd vs the hand-written layers (two-layer step, wasm)');
@@ -408,6 +443,7 @@ const json = {
   targets: checks,
   memory,
   autograd,
+  conv,
   userLoop,
   peaks,
   jax: numpyRun?.jaxNote ?? null,
