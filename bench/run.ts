@@ -8,7 +8,10 @@
  * Prints tables to stdout (progress goes to stderr) and writes bench/results/latest.json.
  * The targets are reported as PASS/MISS, never asserted.
  *
- * Usage: node --import tsx bench/run.ts [--quick] [--full] [--only js,wasm,numpy,tfjs,autograd] [--tfjs-grads manual|auto] [--out FILE]
+ * With --full or --only book, also the whole book run (bench/bookRun.ts): `backprop train --seed 1 --iters 3000`
+ * against the book's loop in NumPy, each timed by its own report.
+ *
+ * Usage: node --import tsx bench/run.ts [--quick] [--full] [--only js,wasm,numpy,tfjs,autograd,book] [--tfjs-grads manual|auto] [--out FILE]
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -19,7 +22,7 @@ import { JsBackend } from '../src/kernels/reference/JsBackend.js';
 import { createWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.js';
 import { writeFileAtomic } from '../src/io/atomicWrite.js';
 import { benchAutograd, benchMatmul, benchMemory, benchTraining, benchUserLoop, fullRun, type AutogradResult, type FullRunResult, type MemoryResult, type UserLoopResult } from './ours.js';
-import { benchNumpy, numpyUnavailable, type NumpyInfo, type NumpyRun } from './numpy.js';
+import { REMOVED_ENV, benchNumpy, numpyUnavailable, type NumpyInfo, type NumpyRun } from './numpy.js';
 import type { GradientMode, TfjsRun } from './tfjs.js';
 import { measurePeaks, type PeakResult } from './peak.js';
 import {
@@ -27,16 +30,18 @@ import {
   type ImplResult, type Workload,
 } from './shared.js';
 import { MNIST_SHAPE_KEYS } from './shared.js';
+import { benchBookRun, bookRunTable, BOOK_RUN, type BookRunResult } from './bookRun.js';
 import { REFERENCE_ID, checkTargets, fullRunTable, matmulTable, memoryTable, targetTable, trainingTable } from './report.js';
 
 const USAGE = `Usage: npm run bench -- [--quick] [--full] [--only js,wasm,numpy,tfjs] [--tfjs-grads manual|auto] [--out FILE]
   --quick       fewer repeats and iterations (a smoke test, under a minute)
-  --full        also the CLI's default 10,000-iteration run on js and wasm, and a 100,000-iteration memory run
-  --only LIST   implementations to run (default all): js, wasm, numpy, tfjs, autograd (its step vs the layers' on wasm)
+  --full        also the CLI's default 10,000-iteration run on js and wasm, a 100,000-iteration memory run, and the book run
+  --only LIST   implementations to run (default all): js, wasm, numpy, tfjs, autograd (its step vs the layers' on wasm),
+                book (the whole book run, backprop train --seed 1 --iters 3000, vs NumPy: only when named or with --full)
   --tfjs-grads  force TF.js's gradient code (default: a short trial picks the faster)
   --out FILE    write the JSON results here instead of bench/results/latest.json
 `;
-const IMPLS = ['js', 'wasm', 'numpy', 'tfjs', 'autograd'] as const;
+const IMPLS = ['js', 'wasm', 'numpy', 'tfjs', 'autograd', 'book'] as const;
 
 function parse() {
   let values;
@@ -71,6 +76,8 @@ function parse() {
     process.stderr.write(`bench: --tfjs-grads must be manual or auto, got '${grads}'\n`);
     process.exit(2);
   }
+  // the book run takes ~1 min: only when named in --only, or with --full
+  if (!values.only && !values.full) only.delete('book');
   return { quick: values.quick ?? false, full: values.full ?? false, only, tfjsGrads: grads as GradientMode | undefined, out: values.out };
 }
 
@@ -254,6 +261,17 @@ if (opts.full) {
   }
 }
 
+let bookRun: BookRunResult | null = null;
+if (opts.only.has('book')) {
+  progress(`whole book run: ${BOOK_RUN.iters} iterations, ours against NumPy, alternating`);
+  try {
+    const threads = (await createWasmBackend()).threads; // the CLI's default backend
+    bookRun = benchBookRun(settings.quick ? 1 : 3, numpyUnavailable(), threads);
+  } catch (e) {
+    skipped.push(`whole book run failed: ${(e as Error).message}`);
+  }
+}
+
 const loadAtEnd = loadavg();
 const fmtMiB = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 const seconds = (performance.now() - started) / 1000;
@@ -341,7 +359,10 @@ say();
 say('## Targets (reported, not asserted)');
 say();
 const checks = checkTargets(results, ours, full);
-say(ours.length ? targetTable(checks, ours) : '(none of our backends ran)');
+if (bookRun) checks.push(...bookRun.checks);
+// with only the book run, its own configurations are the columns
+const targetColumns: ImplResult[] = ours.length ? ours : (bookRun?.rows.filter((r) => r.id.startsWith('wasm')).map((r) => ({ id: r.id, label: r.label, threads: r.threads })) ?? []);
+say(targetColumns.length ? targetTable(checks, targetColumns) : '(none of our backends ran)');
 say('NumPy comparisons are against NumPy\'s fastest figure using at most as many threads as the column.');
 
 say();
@@ -387,6 +408,21 @@ if (full && full.length) {
 }
 else say(opts.full ? '(neither js nor wasm ran)' : 'skipped: takes several minutes with the js backend; run `npm run bench -- --full`');
 
+say();
+say(`## Whole book run (\`${bookRun?.command ?? `backprop train --seed ${BOOK_RUN.seed} --iters ${BOOK_RUN.iters}`}\` on the bundled digits 8,000 / 2,000, evaluation every epoch)`);
+say();
+if (bookRun) {
+  say(bookRunTable(bookRun));
+  say();
+  say('s = each run\'s own clock: ours the report\'s final.seconds (first iteration to the final evaluation), NumPy the same loop in bench/numpy_two_layer.py --book-run ' +
+    '(ch05/train_neuralnet.py: np.random batches and weights, every row of both sets evaluated each epoch and after the last iteration, no second forward pass for the loss). ' +
+    `Runs alternate; median of ${bookRun.rows[0]?.samples.length ?? 0}. NumPy's environment: ${REMOVED_ENV.join(', ')} removed (this machine sets them to force Haswell kernels), OPENBLAS_NUM_THREADS as the row says. ` +
+    'Targets against NumPy\'s best on at most as many threads.' + (bookRun.numpyMissing ? ` NumPy: ${bookRun.numpyMissing}.` : '') +
+    bookRun.notes.map((n) => ` ${n}.`).join(''));
+} else {
+  say(opts.only.has('book') ? '(failed: see SKIPPED above)' : 'skipped: run `npm run bench -- --only book` (or --full)');
+}
+
 const jsonPath = opts.out ? resolve(opts.out) : fileURLToPath(new URL('./results/latest.json', import.meta.url));
 say();
 const shownPath = relative(process.cwd(), jsonPath).startsWith('..') ? jsonPath : relative(process.cwd(), jsonPath);
@@ -412,6 +448,7 @@ const json = {
   peaks,
   jax: numpyRun?.jaxNote ?? null,
   fullRun: full,
+  bookRun,
   skipped,
   notes,
 };
