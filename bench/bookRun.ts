@@ -85,10 +85,10 @@ const NUMPY_VARIANTS = [
 
 /**
  * The book run `runs` times for each configuration, alternating: ours on the default threads
- * and on 1 thread, NumPy's float64 and float32 on 1 and 2 BLAS threads (NumPy only where
- * `numpyMissing` is null).
+ * and on 1 thread, NumPy's float64 and float32 on each of `numpyThreads` BLAS threads
+ * (NumPy only where `numpyMissing` is null).
  */
-export function benchBookRun(runs: number, numpyMissing: string | null, ourThreads: number): BookRunResult {
+export function benchBookRun(runs: number, numpyMissing: string | null, ourThreads: number, numpyThreads: readonly number[] = [1, 2]): BookRunResult {
   const dir = mkdtempSync(join(tmpdir(), 'backprop-book-run-'));
   try {
     const { train, test } = loadBundledDigits({ splitSeed: 0 });
@@ -108,7 +108,7 @@ export function benchBookRun(runs: number, numpyMissing: string | null, ourThrea
     ];
     if (ourThreads > 1) configs.push({ id: 'wasm-1t', label: 'this project, backprop train --threads 1', threads: 1, run: () => runOurs(dir, 1) });
     if (numpyMissing === null) {
-      for (const threads of [1, 2]) {
+      for (const threads of numpyThreads) {
         for (const [variant, label] of NUMPY_VARIANTS) {
           configs.push({ id: `numpy-${variant}-${threads}t`, label: `${label}, ${threads} thread${threads > 1 ? 's' : ''}`, threads, run: () => runNumpy(manifest, variant, threads) });
         }

@@ -266,7 +266,7 @@ if (opts.only.has('book')) {
   progress(`whole book run: ${BOOK_RUN.iters} iterations, ours against NumPy, alternating`);
   try {
     const threads = (await createWasmBackend()).threads; // the CLI's default backend
-    bookRun = benchBookRun(settings.quick ? 1 : 3, numpyUnavailable(), threads);
+    bookRun = benchBookRun(settings.quick ? 1 : 3, numpyUnavailable(), threads, settings.quick ? [1] : [1, 2]);
   } catch (e) {
     skipped.push(`whole book run failed: ${(e as Error).message}`);
   }
