@@ -69,12 +69,14 @@ const CHUNKS_PER_THREAD = 4;
  * The product with A's zeros skipped (assembly/sparse.ts, one thread) against the blocked
  * product, per multiply-add done: measured on the 2-core test machine, it runs at about this
  * fraction of the blocked product's speed (an index load per p). It multiplies the p where one
- * of a 4-row tile's rows of A is non-zero, so it wins where that share of the p (tileDensity)
- * is below SPARSE_SPEED / threads.
+ * of a tile's SPARSE_TILE_ROWS rows of A is non-zero, so it wins where that share of the p
+ * (tileDensity) is below SPARSE_SPEED / threads.
  */
 const SPARSE_SPEED = 0.85;
-/** 4-row tiles of A sampled for tileDensity (evenly spaced). */
-const DENSITY_TILES = 8;
+/** Rows of A per tile of the zero-skipping product (assembly/sparse.ts). */
+const SPARSE_TILE_ROWS = 2;
+/** Tiles of A sampled for tileDensity (evenly spaced). */
+const DENSITY_TILES = 16;
 
 /** A plain product's (empty) fused output. */
 const NOTHING_FUSED: FusedOutput = {};
@@ -688,14 +690,14 @@ function geometryArgs(g: ConvGeometry): GeometryArgs | null {
  * bytes; cut that, keeping at least one chunk per thread. The split changes only who computes
  * which tile, never the sums, so the results stay bit-identical.
  */
-/** The share of the p where one of a 4-row tile's rows of A (m×k) is non-zero, over DENSITY_TILES tiles evenly spaced. */
+/** The share of the p where one of a tile's rows of A (m×k) is non-zero, over DENSITY_TILES tiles evenly spaced. */
 function tileDensity(a: FloatArray, m: number, k: number): number {
-  const tiles = Math.ceil(m / 4);
+  const tiles = Math.ceil(m / SPARSE_TILE_ROWS);
   const sampled = Math.min(tiles, DENSITY_TILES);
   let used = 0;
   for (let s = 0; s < sampled; s++) {
-    const i = 4 * Math.floor((s * tiles) / sampled);
-    const rows = Math.min(4, m - i);
+    const i = SPARSE_TILE_ROWS * Math.floor((s * tiles) / sampled);
+    const rows = Math.min(SPARSE_TILE_ROWS, m - i);
     for (let p = 0; p < k; p++) {
       for (let r = 0; r < rows; r++) {
         if (a[(i + r) * k + p] !== 0) {

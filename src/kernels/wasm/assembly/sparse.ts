@@ -1,9 +1,11 @@
 // The matrix product with A's zero elements skipped, float32: C = A · B (+ bias, ReLU) for an A
 // whose rows are mostly zeros (images: 50% of a Fashion-MNIST image's pixels are 0, 80% of an
-// MNIST digit's). It is the blocked product's 4×8 tile (kernels.ts) over only the p where one
-// of the tile's 4 rows of A is non-zero (a digit's 4 rows: 39% of the p; Fashion-MNIST: 79%):
+// MNIST digit's). Tiles of 2 rows × 16 columns of C in 8 accumulators (as many loads per
+// multiply-add as the blocked product's 4×8 tile in kernels.ts) run over only the p where one
+// of the tile's 2 rows of A is non-zero (for 2 digits: 29% of the p; Fashion-MNIST: 66%; with
+// 4 rows it would be 39% and 79%):
 //
-//   C[i, j] = Σ_{p: A[i..i+4, p] ≠ 0} A[i, p] · B[p, j]   (then + bias[j], then max(0, ·))
+//   C[i, j] = Σ_{p: A[i, p] ≠ 0 or A[i+1, p] ≠ 0} A[i, p] · B[p, j]   (then + bias[j], then max(0, ·))
 //
 // Each C[i, j] is summed in the same order, with the same multiply-add, as the blocked product's
 // micro-kernel (kernels.ts: one accumulator per element, p ascending, vmadd), and a skipped term
@@ -47,52 +49,48 @@ function initCompact(): void {
  */
 export function matmulSkipZeros(a: usize, lda: i32, b: usize, c: usize, m: i32, k: i32, n: i32, bias: usize, relu: i32, work: usize): i32 {
   if (!compactReady) initCompact();
-  const panels = (n + 7) >> 3;
-  // work: B packed in panels of 8 columns as the blocked product packs it (k rows of 32 bytes
-  // each), then the p of one tile (k + 4: a group's store may run 3 past the count).
+  const panels = (n + 15) >> 4;
+  // work: B packed in panels of 16 columns (k rows of 64 bytes each), zero-padded past n, then
+  // the p of one tile (k + 4: a group's store may run 3 past the count).
   const packed = work;
-  const list = packed + (<usize>panels * <usize>k << 5);
+  const list = packed + (<usize>panels * <usize>k << 6);
   if (!packB(b, packed, k, n, panels)) return 0;
   const sa = <usize>lda << 2;
   const ldc = <usize>n << 2;
   const zero = f32x4.splat(0);
-  for (let i = 0; i < m; i += 4) {
-    const mr = imin(4, m - i);
+  const four = i32x4.splat(4);
+  for (let i = 0; i < m; i += 2) {
+    const two = m - i > 1;
     const r0 = a + <usize>i * sa;
-    // rows past the matrix repeat its last row (as in the blocked product)
-    const o1: usize = mr > 1 ? sa : 0;
-    const o2: usize = mr > 2 ? sa << 1 : o1;
-    const o3: usize = mr > 3 ? sa * 3 : o2;
+    const o1: usize = two ? sa : 0; // a last odd row is its own pair
     // The p where a row of the tile is non-zero, in order: vector compares, then a shuffle that packs them.
     let cnt = 0;
     let pv = i32x4(0, 1, 2, 3);
-    const four = i32x4.splat(4);
     let p = 0;
     for (; p + 4 <= k; p += 4) {
       const o = <usize>p << 2;
-      const any = v128.or(
-        v128.or(f32x4.ne(v128.load(r0 + o), zero), f32x4.ne(v128.load(r0 + o1 + o), zero)),
-        v128.or(f32x4.ne(v128.load(r0 + o2 + o), zero), f32x4.ne(v128.load(r0 + o3 + o), zero)),
-      );
-      const mask = i32x4.bitmask(any);
+      const mask = i32x4.bitmask(v128.or(f32x4.ne(v128.load(r0 + o), zero), f32x4.ne(v128.load(r0 + o1 + o), zero)));
       v128.store(list + (<usize>cnt << 2), i8x16.swizzle(pv, v128.load(COMPACT + (<usize>mask << 4))));
       cnt += popcnt<i32>(mask);
       pv = i32x4.add(pv, four);
     }
     for (; p < k; p++) {
       const o = <usize>p << 2;
-      if (load<f32>(r0 + o) != 0 || load<f32>(r0 + o1 + o) != 0 || load<f32>(r0 + o2 + o) != 0 || load<f32>(r0 + o3 + o) != 0) {
+      if (load<f32>(r0 + o) != 0 || load<f32>(r0 + o1 + o) != 0) {
         store<i32>(list + (<usize>cnt << 2), p);
         cnt++;
       }
     }
     const ct = c + <usize>i * ldc;
     for (let q = 0; q < panels; q++) {
-      const j0 = q << 3;
-      const nr = imin(8, n - j0);
-      const pb = packed + (<usize>q * <usize>k << 5);
-      if (nr > 4) tile(r0, o1, o2, o3, pb, list, cnt, ct + (<usize>j0 << 2), ldc, mr, nr, bias + (<usize>j0 << 2), bias != 0, relu != 0);
-      else halfTile(r0, o1, o2, o3, pb, list, cnt, ct + (<usize>j0 << 2), ldc, mr, nr, bias + (<usize>j0 << 2), bias != 0, relu != 0);
+      const j0 = q << 4;
+      const nr = imin(16, n - j0);
+      const pb = packed + (<usize>q * <usize>k << 6);
+      const cq = ct + (<usize>j0 << 2);
+      const bt = bias + (<usize>j0 << 2);
+      if (nr > 8) tile4(r0, o1, pb, list, cnt, cq, ldc, two, nr, bt, bias != 0, relu != 0);
+      else if (nr > 4) tile2(r0, o1, pb, list, cnt, cq, ldc, two, nr, bt, bias != 0, relu != 0);
+      else tile1(r0, o1, pb, list, cnt, cq, ldc, two, nr, bt, bias != 0, relu != 0);
     }
   }
   return 1;
@@ -100,31 +98,31 @@ export function matmulSkipZeros(a: usize, lda: i32, b: usize, c: usize, m: i32, 
 
 /** Bytes of `work` for matmulSkipZeros(…, k, n, …). */
 export function sparseWorkBytes(k: i32, n: i32): i32 {
-  return (((n + 7) >> 3) * k << 5) + ((k + 4) << 2);
+  return (((n + 15) >> 4) * k << 6) + ((k + 4) << 2);
 }
 
 @inline function imin(a: i32, b: i32): i32 {
   return a < b ? a : b;
 }
 
-/** packed[q·k·8 + p·8 + jj] = B[p, 8q + jj], zero-padded past n (the blocked product's panels); false when B holds an Inf or NaN. */
+/** packed[q·k·16 + p·16 + jj] = B[p, 16q + jj], zero-padded past n; false when B holds an Inf or NaN. */
 function packB(b: usize, packed: usize, k: i32, n: i32, panels: i32): bool {
   const zero = f32x4.splat(0);
   let bad = v128.splat<i32>(0);
   for (let q = 0; q < panels; q++) {
-    const j0 = q << 3;
-    const nr = imin(8, n - j0);
-    let dst = packed + (<usize>q * <usize>k << 5);
+    const j0 = q << 4;
+    const nr = imin(16, n - j0);
+    let dst = packed + (<usize>q * <usize>k << 6);
     let src = b + (<usize>j0 << 2);
     for (let p = 0; p < k; p++) {
-      if (nr == 8) {
-        const v0 = v128.load(src), v1 = v128.load(src, 16);
-        bad = v128.or(bad, v128.or(f32x4.ne(f32x4.sub(v0, v0), zero), f32x4.ne(f32x4.sub(v1, v1), zero))); // x − x ≠ 0: Inf or NaN
-        v128.store(dst, v0);
-        v128.store(dst, v1, 16);
+      if (nr == 16) {
+        for (let v: usize = 0; v < 64; v += 16) {
+          const x = v128.load(src + v);
+          bad = v128.or(bad, f32x4.ne(f32x4.sub(x, x), zero)); // x − x ≠ 0: Inf or NaN
+          v128.store(dst + v, x);
+        }
       } else {
-        v128.store(dst, zero);
-        v128.store(dst, zero, 16);
+        for (let v: usize = 0; v < 64; v += 16) v128.store(dst + v, zero);
         for (let jj = 0; jj < nr; jj++) {
           const x = load<f32>(src + (<usize>jj << 2));
           if (x - x != 0) return false;
@@ -132,92 +130,102 @@ function packB(b: usize, packed: usize, k: i32, n: i32, panels: i32): bool {
         }
       }
       src += <usize>n << 2;
-      dst += 32;
+      dst += 64;
     }
   }
   return !v128.any_true(bad);
 }
 
 /**
- * A 4×8 tile of C in 8 accumulators, as kernels.ts's tile: acc[r, 0..8) = Σ_t A[i+r, p_t] · panel[p_t, 0..8)
- * over the tile's list of p; then stored with the bias and ReLU (mr rows, nr columns).
+ * A 2×16 tile of C in 8 accumulators: acc[r, 0..16) = Σ_t A[i+r, p_t] · panel[p_t, 0..16) over
+ * the tile's list of p; then stored with the bias and ReLU (row 2 if `two`, nr columns).
  */
-@inline function tile(
-  r0: usize, o1: usize, o2: usize, o3: usize, pb: usize, list: usize, cnt: i32,
-  ct: usize, ldc: usize, mr: i32, nr: i32, bt: usize, hasBias: bool, relu: bool,
+@inline function tile4(
+  r0: usize, o1: usize, pb: usize, list: usize, cnt: i32,
+  ct: usize, ldc: usize, two: bool, nr: i32, bt: usize, hasBias: bool, relu: bool,
 ): void {
-  let c00 = v128.splat<i32>(0), c01 = v128.splat<i32>(0);
-  let c10 = v128.splat<i32>(0), c11 = v128.splat<i32>(0);
-  let c20 = v128.splat<i32>(0), c21 = v128.splat<i32>(0);
-  let c30 = v128.splat<i32>(0), c31 = v128.splat<i32>(0);
+  let c00 = v128.splat<i32>(0), c01 = v128.splat<i32>(0), c02 = v128.splat<i32>(0), c03 = v128.splat<i32>(0);
+  let c10 = v128.splat<i32>(0), c11 = v128.splat<i32>(0), c12 = v128.splat<i32>(0), c13 = v128.splat<i32>(0);
   for (let t = 0; t < cnt; t++) {
     const p = <usize>load<i32>(list + (<usize>t << 2));
-    const w = pb + (p << 5);
+    const w = pb + (p << 6);
     const pa = r0 + (p << 2);
-    const b0 = v128.load(w), b1 = v128.load(w, 16);
-    let av = v128.load32_splat(pa); c00 = vmadd(av, b0, c00); c01 = vmadd(av, b1, c01);
-    av = v128.load32_splat(pa + o1); c10 = vmadd(av, b0, c10); c11 = vmadd(av, b1, c11);
-    av = v128.load32_splat(pa + o2); c20 = vmadd(av, b0, c20); c21 = vmadd(av, b1, c21);
-    av = v128.load32_splat(pa + o3); c30 = vmadd(av, b0, c30); c31 = vmadd(av, b1, c31);
+    const b0 = v128.load(w), b1 = v128.load(w, 16), b2 = v128.load(w, 32), b3 = v128.load(w, 48);
+    let av = v128.load32_splat(pa);
+    c00 = vmadd(av, b0, c00); c01 = vmadd(av, b1, c01); c02 = vmadd(av, b2, c02); c03 = vmadd(av, b3, c03);
+    av = v128.load32_splat(pa + o1);
+    c10 = vmadd(av, b0, c10); c11 = vmadd(av, b1, c11); c12 = vmadd(av, b2, c12); c13 = vmadd(av, b3, c13);
   }
-  if (nr == 8) {
-    storeRow(ct, c00, c01, bt, hasBias, relu);
-    if (mr > 1) storeRow(ct + ldc, c10, c11, bt, hasBias, relu);
-    if (mr > 2) storeRow(ct + 2 * ldc, c20, c21, bt, hasBias, relu);
-    if (mr > 3) storeRow(ct + 3 * ldc, c30, c31, bt, hasBias, relu);
-    return;
-  }
-  storeEdge(ct, c00, c01, nr, bt, hasBias, relu);
-  if (mr > 1) storeEdge(ct + ldc, c10, c11, nr, bt, hasBias, relu);
-  if (mr > 2) storeEdge(ct + 2 * ldc, c20, c21, nr, bt, hasBias, relu);
-  if (mr > 3) storeEdge(ct + 3 * ldc, c30, c31, nr, bt, hasBias, relu);
+  storeRow(ct, c00, c01, c02, c03, nr, bt, hasBias, relu);
+  if (two) storeRow(ct + ldc, c10, c11, c12, c13, nr, bt, hasBias, relu);
 }
 
-/** The same for a panel with at most 4 real columns: a 4×4 tile (kernels.ts's halfTile). */
-@inline function halfTile(
-  r0: usize, o1: usize, o2: usize, o3: usize, pb: usize, list: usize, cnt: i32,
-  ct: usize, ldc: usize, mr: i32, nr: i32, bt: usize, hasBias: bool, relu: bool,
+/** The same for a panel with at most 8 real columns: a 2×8 tile. */
+@inline function tile2(
+  r0: usize, o1: usize, pb: usize, list: usize, cnt: i32,
+  ct: usize, ldc: usize, two: bool, nr: i32, bt: usize, hasBias: bool, relu: bool,
 ): void {
-  let c0 = v128.splat<i32>(0), c1 = v128.splat<i32>(0), c2 = v128.splat<i32>(0), c3 = v128.splat<i32>(0);
+  let c00 = v128.splat<i32>(0), c01 = v128.splat<i32>(0), c10 = v128.splat<i32>(0), c11 = v128.splat<i32>(0);
   for (let t = 0; t < cnt; t++) {
     const p = <usize>load<i32>(list + (<usize>t << 2));
-    const b0 = v128.load(pb + (p << 5));
+    const w = pb + (p << 6);
+    const pa = r0 + (p << 2);
+    const b0 = v128.load(w), b1 = v128.load(w, 16);
+    let av = v128.load32_splat(pa);
+    c00 = vmadd(av, b0, c00); c01 = vmadd(av, b1, c01);
+    av = v128.load32_splat(pa + o1);
+    c10 = vmadd(av, b0, c10); c11 = vmadd(av, b1, c11);
+  }
+  const z = v128.splat<i32>(0);
+  storeRow(ct, c00, c01, z, z, nr, bt, hasBias, relu);
+  if (two) storeRow(ct + ldc, c10, c11, z, z, nr, bt, hasBias, relu);
+}
+
+/** The same for a panel with at most 4 real columns: a 2×4 tile. */
+@inline function tile1(
+  r0: usize, o1: usize, pb: usize, list: usize, cnt: i32,
+  ct: usize, ldc: usize, two: bool, nr: i32, bt: usize, hasBias: bool, relu: bool,
+): void {
+  let c0 = v128.splat<i32>(0), c1 = v128.splat<i32>(0);
+  for (let t = 0; t < cnt; t++) {
+    const p = <usize>load<i32>(list + (<usize>t << 2));
+    const b0 = v128.load(pb + (p << 6));
     const pa = r0 + (p << 2);
     c0 = vmadd(v128.load32_splat(pa), b0, c0);
     c1 = vmadd(v128.load32_splat(pa + o1), b0, c1);
-    c2 = vmadd(v128.load32_splat(pa + o2), b0, c2);
-    c3 = vmadd(v128.load32_splat(pa + o3), b0, c3);
   }
   const z = v128.splat<i32>(0);
-  storeEdge(ct, c0, z, nr, bt, hasBias, relu);
-  if (mr > 1) storeEdge(ct + ldc, c1, z, nr, bt, hasBias, relu);
-  if (mr > 2) storeEdge(ct + 2 * ldc, c2, z, nr, bt, hasBias, relu);
-  if (mr > 3) storeEdge(ct + 3 * ldc, c3, z, nr, bt, hasBias, relu);
+  storeRow(ct, c0, z, z, z, nr, bt, hasBias, relu);
+  if (two) storeRow(ct + ldc, c1, z, z, z, nr, bt, hasBias, relu);
 }
 
-/** A row of 8 columns of C = acc (+ bias) (ReLU), as kernels.ts's storeRowFused: the bias added, then v > 0 ? v : 0. */
-@inline function storeRow(row: usize, v0: v128, v1: v128, bt: usize, hasBias: bool, relu: bool): void {
-  if (hasBias) {
-    v0 = f32x4.add(v0, v128.load(bt));
-    v1 = f32x4.add(v1, v128.load(bt, 16));
+/**
+ * The first nr (≤ 16) columns of a row of C = acc (+ bias) (ReLU), as kernels.ts's fused output
+ * (storeRowFused, storeEdgeFused): the bias added, then v > 0 ? v : 0; whole vectors, then the
+ * last columns one by one.
+ */
+@inline function storeRow(row: usize, v0: v128, v1: v128, v2: v128, v3: v128, nr: i32, bt: usize, hasBias: bool, relu: bool): void {
+  const vecs = nr >> 2;
+  if (vecs > 0) storeVector(row, v0, bt, hasBias, relu);
+  if (vecs > 1) storeVector(row + 16, v1, bt + 16, hasBias, relu);
+  if (vecs > 2) storeVector(row + 32, v2, bt + 32, hasBias, relu);
+  if (vecs > 3) storeVector(row + 48, v3, bt + 48, hasBias, relu);
+  if ((nr & 3) == 0) return;
+  const v = vecs == 0 ? v0 : vecs == 1 ? v1 : vecs == 2 ? v2 : v3;
+  const j0 = vecs << 2;
+  for (let j = 0; j < (nr & 3); j++) {
+    let x = lane(v, j);
+    const o = <usize>(j0 + j) << 2;
+    if (hasBias) x = x + load<f32>(bt + o);
+    if (relu && !(x > 0)) x = 0;
+    store<f32>(row + o, x);
   }
-  if (relu) {
-    const zero = f32x4.splat(0);
-    v0 = v128.and(v0, f32x4.gt(v0, zero));
-    v1 = v128.and(v1, f32x4.gt(v1, zero));
-  }
-  v128.store(row, v0);
-  v128.store(row, v1, 16);
 }
 
-/** The first nr (< 8) columns of such a row, element by element, as kernels.ts's storeEdgeFused. */
-@inline function storeEdge(row: usize, v0: v128, v1: v128, nr: i32, bt: usize, hasBias: bool, relu: bool): void {
-  for (let j = 0; j < nr; j++) {
-    let v = j < 4 ? lane(v0, j) : lane(v1, j - 4);
-    if (hasBias) v = v + load<f32>(bt + (<usize>j << 2));
-    if (relu && !(v > 0)) v = 0;
-    store<f32>(row + (<usize>j << 2), v);
-  }
+@inline function storeVector(dst: usize, v: v128, bt: usize, hasBias: bool, relu: bool): void {
+  if (hasBias) v = f32x4.add(v, v128.load(bt));
+  if (relu) v = v128.and(v, f32x4.gt(v, f32x4.splat(0)));
+  v128.store(dst, v);
 }
 
 /** Lane j (0..3) of v. */
