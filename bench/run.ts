@@ -265,7 +265,9 @@ let bookRun: BookRunResult | null = null;
 if (opts.only.has('book')) {
   progress(`whole book run: ${BOOK_RUN.iters} iterations, ours against NumPy, alternating`);
   try {
-    const threads = (await createWasmBackend()).threads; // the CLI's default backend
+    const probe = await createWasmBackend(); // the CLI's default backend: its threads
+    const threads = probe.threads;
+    await probe.close();
     bookRun = benchBookRun(settings.quick ? 1 : 3, numpyUnavailable(), threads, settings.quick ? [1] : [1, 2]);
   } catch (e) {
     skipped.push(`whole book run failed: ${(e as Error).message}`);
