@@ -88,8 +88,7 @@ export function matmulSkipZeros(a: usize, lda: i32, b: usize, c: usize, m: i32, 
       const pb = packed + (<usize>q * <usize>k << 6);
       const cq = ct + (<usize>j0 << 2);
       const bt = bias + (<usize>j0 << 2);
-      if (nr > 8) tile4(r0, o1, pb, list, cnt, cq, ldc, two, nr, bt, bias != 0, relu != 0);
-      else if (nr > 4) tile2(r0, o1, pb, list, cnt, cq, ldc, two, nr, bt, bias != 0, relu != 0);
+      if (nr > 4) tile4(r0, o1, pb, list, cnt, cq, ldc, two, nr, bt, bias != 0, relu != 0);
       else tile1(r0, o1, pb, list, cnt, cq, ldc, two, nr, bt, bias != 0, relu != 0);
     }
   }
@@ -158,27 +157,6 @@ function packB(b: usize, packed: usize, k: i32, n: i32, panels: i32): bool {
   }
   storeRow(ct, c00, c01, c02, c03, nr, bt, hasBias, relu);
   if (two) storeRow(ct + ldc, c10, c11, c12, c13, nr, bt, hasBias, relu);
-}
-
-/** The same for a panel with at most 8 real columns: a 2×8 tile. */
-@inline function tile2(
-  r0: usize, o1: usize, pb: usize, list: usize, cnt: i32,
-  ct: usize, ldc: usize, two: bool, nr: i32, bt: usize, hasBias: bool, relu: bool,
-): void {
-  let c00 = v128.splat<i32>(0), c01 = v128.splat<i32>(0), c10 = v128.splat<i32>(0), c11 = v128.splat<i32>(0);
-  for (let t = 0; t < cnt; t++) {
-    const p = <usize>load<i32>(list + (<usize>t << 2));
-    const w = pb + (p << 6);
-    const pa = r0 + (p << 2);
-    const b0 = v128.load(w), b1 = v128.load(w, 16);
-    let av = v128.load32_splat(pa);
-    c00 = vmadd(av, b0, c00); c01 = vmadd(av, b1, c01);
-    av = v128.load32_splat(pa + o1);
-    c10 = vmadd(av, b0, c10); c11 = vmadd(av, b1, c11);
-  }
-  const z = v128.splat<i32>(0);
-  storeRow(ct, c00, c01, z, z, nr, bt, hasBias, relu);
-  if (two) storeRow(ct + ldc, c10, c11, z, z, nr, bt, hasBias, relu);
 }
 
 /** The same for a panel with at most 4 real columns: a 2×4 tile. */
