@@ -43,6 +43,7 @@ export interface BookRunRow {
   evaluations: number;
 }
 
+/** The book run's configurations, its targets checked, and what was left out. */
 export interface BookRunResult {
   command: string;
   rows: BookRunRow[];
