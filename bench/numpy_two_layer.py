@@ -18,7 +18,12 @@ Variants:
 Threads: set OPENBLAS_NUM_THREADS before starting this script. Prints one JSON object on stdout.
 
 Usage: python3 numpy_two_layer.py --manifest DIR/manifest.json [--variants f64-book,f32-book,f32] [--matmul]
+       python3 numpy_two_layer.py --book-run DIR/book.json --variant f64-book|f32-book|f32
        python3 numpy_two_layer.py --info
+
+--book-run: the whole book run (ch05/train_neuralnet.py: iters_num iterations, an accuracy
+pass over every training and test row once per epoch), timed by this script's own clock from
+the first iteration to the end, as `backprop train --report` times itself (bench/bookRun.ts).
 """
 import argparse
 import ctypes
@@ -303,6 +308,53 @@ def matmul_gflops(manifest):
     return out
 
 
+def book_run(path, name):
+    """ch05/train_neuralnet.py on the images bench/bookRun.ts wrote: weights and batches from np.random (seeded)."""
+    with open(path) as f:
+        m = json.load(f)
+    d = os.path.dirname(os.path.abspath(path))
+
+    def arr(file, dtype, shape):
+        return np.fromfile(os.path.join(d, file), dtype=dtype).reshape(shape)
+
+    n, c, f_ = m['trainCount'], m['outputSize'], m['inputSize']
+    dtype, skip = VARIANTS[name]
+    # load_mnist(normalize=True, one_hot_label=True): pixels / 255 in float64, then the variant's dtype
+    x_train = (arr('train-images.u8', np.uint8, (n, f_)) / 255.0).astype(dtype)
+    x_test = (arr('test-images.u8', np.uint8, (m['testCount'], f_)) / 255.0).astype(dtype)
+    t_train = np.eye(c, dtype=dtype)[arr('train-labels.u8', np.uint8, (n,))]
+    t_test = np.eye(c, dtype=dtype)[arr('test-labels.u8', np.uint8, (m['testCount'],))]
+    np.random.seed(m['seed'])
+    std, h = m['weightInitStd'], m['hiddenSize']
+    net = TwoLayerNet(std * np.random.randn(f_, h), std * np.random.randn(h, c), dtype, skip_input_grad=skip)
+    iters_num, batch_size, lr = m['iters'], m['batchSize'], m['lr']
+    train_size = x_train.shape[0]
+    iter_per_epoch = max(train_size / batch_size, 1)
+    train_acc_list, test_acc_list = [], []
+    params = net.params
+    t0 = time.perf_counter()
+    for i in range(iters_num):
+        batch_mask = np.random.choice(train_size, batch_size)
+        x_batch = x_train[batch_mask]
+        t_batch = t_train[batch_mask]
+        grad = net.gradient(x_batch, t_batch)
+        for key in ('W1', 'b1', 'W2', 'b2'):
+            params[key] -= lr * grad[key]
+        # (the book's second forward pass, network.loss(x_batch, t_batch), only records the loss: kept from gradient's, as train.ts does)
+        if i % iter_per_epoch == 0:
+            train_acc_list.append(net.accuracy(x_train, t_train))
+            test_acc_list.append(net.accuracy(x_test, t_test))
+    if (iters_num - 1) % iter_per_epoch != 0:
+        # the final evaluation `backprop train` makes after an iteration that ends no epoch
+        train_acc_list.append(net.accuracy(x_train, t_train))
+        test_acc_list.append(net.accuracy(x_test, t_test))
+    seconds = time.perf_counter() - t0
+    return {
+        'variant': name, 'dtype': np.dtype(dtype).name, 'seconds': seconds, 'evaluations': len(test_acc_list),
+        'trainAccuracy': float(train_acc_list[-1]), 'testAccuracy': float(test_acc_list[-1]), 'iterations': iters_num,
+    }
+
+
 def openblas():
     """The OpenBLAS library NumPy loaded: its core (kernel set) and thread count, when it can be found."""
     info = {}
@@ -358,8 +410,12 @@ def main():
     p.add_argument('--variants', default='')
     p.add_argument('--matmul', action='store_true')
     p.add_argument('--info', action='store_true')
+    p.add_argument('--book-run')
+    p.add_argument('--variant', default='f64-book')
     args = p.parse_args()
     result = {'info': machine_info()}
+    if args.book_run:
+        result['bookRun'] = book_run(args.book_run, args.variant)
     if args.manifest:
         with open(args.manifest) as f:
             manifest = json.load(f)

@@ -9,8 +9,10 @@
  * The targets are reported as PASS/MISS, never asserted.
  *
  * With `conv` (bench/conv.ts): a training step of the book's SimpleConvNet against the book's NumPy code, JAX and TF.js.
+ * With --full or --only book, also the whole book run (bench/bookRun.ts): `backprop train --seed 1 --iters 3000`
+ * against the book's loop in NumPy, each timed by its own report.
  *
- * Usage: node --import tsx bench/run.ts [--quick] [--full] [--only js,wasm,numpy,tfjs,autograd,conv] [--tfjs-grads manual|auto] [--out FILE]
+ * Usage: node --import tsx bench/run.ts [--quick] [--full] [--only js,wasm,numpy,tfjs,autograd,conv,book] [--tfjs-grads manual|auto] [--out FILE]
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -21,7 +23,7 @@ import { JsBackend } from '../src/kernels/reference/JsBackend.js';
 import { createWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.js';
 import { writeFileAtomic } from '../src/io/atomicWrite.js';
 import { benchAutograd, benchMatmul, benchMemory, benchTraining, benchUserLoop, fullRun, type AutogradResult, type FullRunResult, type MemoryResult, type UserLoopResult } from './ours.js';
-import { benchNumpy, numpyUnavailable, type NumpyInfo, type NumpyRun } from './numpy.js';
+import { REMOVED_ENV, benchNumpy, numpyUnavailable, type NumpyInfo, type NumpyRun } from './numpy.js';
 import type { GradientMode, TfjsRun } from './tfjs.js';
 import { measurePeaks, type PeakResult } from './peak.js';
 import {
@@ -30,17 +32,19 @@ import {
 } from './shared.js';
 import { MNIST_SHAPE_KEYS } from './shared.js';
 import { benchConv, convTable, convTargetChecks, CONV_REFERENCE_ID, type ConvRun } from './conv.js';
+import { benchBookRun, bookRunTable, BOOK_RUN, type BookRunResult } from './bookRun.js';
 import { REFERENCE_ID, table, checkTargets, fullRunTable, matmulTable, memoryTable, targetTable, trainingTable } from './report.js';
 
-const USAGE = `Usage: npm run bench -- [--quick] [--full] [--only js,wasm,numpy,tfjs,autograd,conv] [--tfjs-grads manual|auto] [--out FILE]
+const USAGE = `Usage: npm run bench -- [--quick] [--full] [--only js,wasm,numpy,tfjs,autograd,conv,book] [--tfjs-grads manual|auto] [--out FILE]
   --quick       fewer repeats and iterations (a smoke test, under a minute)
-  --full        also the CLI's default 10,000-iteration run on js and wasm, and a 100,000-iteration memory run
+  --full        also the CLI's default 10,000-iteration run on js and wasm, a 100,000-iteration memory run, and the book run
   --only LIST   implementations to run (default all): js, wasm, numpy, tfjs, autograd (its step vs the layers' on wasm),
-                conv (SimpleConvNet's step: wasm, the book's NumPy code, JAX, TF.js WASM; js with --full)
+                conv (SimpleConvNet's step: wasm, the book's NumPy code, JAX, TF.js WASM; js with --full),
+                book (the whole book run, backprop train --seed 1 --iters 3000, vs NumPy: only when named or with --full)
   --tfjs-grads  force TF.js's gradient code (default: a short trial picks the faster)
   --out FILE    write the JSON results here instead of bench/results/latest.json
 `;
-const IMPLS = ['js', 'wasm', 'numpy', 'tfjs', 'autograd', 'conv'] as const;
+const IMPLS = ['js', 'wasm', 'numpy', 'tfjs', 'autograd', 'conv', 'book'] as const;
 
 function parse() {
   let values;
@@ -75,6 +79,8 @@ function parse() {
     process.stderr.write(`bench: --tfjs-grads must be manual or auto, got '${grads}'\n`);
     process.exit(2);
   }
+  // the book run takes ~1 min: only when named in --only, or with --full
+  if (!values.only && !values.full) only.delete('book');
   return { quick: values.quick ?? false, full: values.full ?? false, only, tfjsGrads: grads as GradientMode | undefined, out: values.out };
 }
 
@@ -268,6 +274,19 @@ if (opts.full) {
   }
 }
 
+let bookRun: BookRunResult | null = null;
+if (opts.only.has('book')) {
+  progress(`whole book run: ${BOOK_RUN.iters} iterations, ours against NumPy, alternating`);
+  try {
+    const probe = await createWasmBackend(); // the CLI's default backend: its threads
+    const threads = probe.threads;
+    await probe.close();
+    bookRun = benchBookRun(settings.quick ? 1 : 3, numpyUnavailable(), threads, settings.quick ? [1] : [1, 2]);
+  } catch (e) {
+    skipped.push(`whole book run failed: ${(e as Error).message}`);
+  }
+}
+
 const loadAtEnd = loadavg();
 const fmtMiB = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 const seconds = (performance.now() - started) / 1000;
@@ -321,7 +340,7 @@ if (userLoop) {
     `${(userLoop.freshMs / userLoop.reuseMs).toFixed(3)}×, after ${userLoop.warmupIters} warm-up steps of each (${userLoop.warmupReclaims} reclaims); ` +
     `${userLoop.reclaims} reclaims of dropped blocks during the timed runs, wasm memory ${fmtMiB(userLoop.wasmMemoryBytes)} MB at the end.`);
 }
-say('Accuracy pass: ours 1,000-row chunks (TwoLayerNet.accuracy); NumPy and TF.js each set at once (the book\'s accuracy()).');
+say('Accuracy pass: ours 4,000-row chunks (TwoLayerNet.accuracy: fused products; x·W1 skips zero pixels on one thread where the tiles\' density makes that faster, src/kernels/wasm/assembly/sparse.ts); NumPy and TF.js each set at once (the book\'s accuracy()).');
 if (tfjsRun && Object.values(tfjsRun.gradients).some((g) => g.used === 'auto')) {
   say('tf.valueAndGrads differentiates log(y + 1e-7) exactly rather than using the book\'s (y − t)/N: its accuracies may differ in the 4th digit.');
 }
@@ -356,7 +375,10 @@ say('## Targets (reported, not asserted)');
 say();
 const checks = checkTargets(results, ours, full);
 if (conv) checks.push(...convTargetChecks(conv).filter((c) => ours.some((r) => r.id === c.impl)));
-say(ours.length ? targetTable(checks, ours) : '(none of our backends ran)');
+if (bookRun) checks.push(...bookRun.checks);
+// with only the book run, its own configurations are the columns
+const targetColumns: ImplResult[] = ours.length ? ours : (bookRun?.rows.filter((r) => r.id.startsWith('wasm')).map((r) => ({ id: r.id, label: r.label, threads: r.threads })) ?? []);
+say(targetColumns.length ? targetTable(checks, targetColumns) : '(none of our backends ran)');
 say('NumPy comparisons are against NumPy\'s fastest figure using at most as many threads as the column.');
 
 say();
@@ -422,6 +444,21 @@ if (full && full.length) {
 }
 else say(opts.full ? '(neither js nor wasm ran)' : 'skipped: takes several minutes with the js backend; run `npm run bench -- --full`');
 
+say();
+say(`## Whole book run (\`${bookRun?.command ?? `backprop train --seed ${BOOK_RUN.seed} --iters ${BOOK_RUN.iters}`}\` on the bundled digits 8,000 / 2,000, evaluation every epoch)`);
+say();
+if (bookRun) {
+  say(bookRunTable(bookRun));
+  say();
+  say('s = each run\'s own clock: ours the report\'s final.seconds (first iteration to the final evaluation), NumPy the same loop in bench/numpy_two_layer.py --book-run ' +
+    '(ch05/train_neuralnet.py: np.random batches and weights, every row of both sets evaluated each epoch and after the last iteration, no second forward pass for the loss). ' +
+    `Runs alternate; median of ${bookRun.rows[0]?.samples.length ?? 0}. NumPy's environment: ${REMOVED_ENV.join(', ')} removed (this machine sets them to force Haswell kernels), OPENBLAS_NUM_THREADS as the row says. ` +
+    'Targets against NumPy\'s best on at most as many threads.' + (bookRun.numpyMissing ? ` NumPy: ${bookRun.numpyMissing}.` : '') +
+    bookRun.notes.map((n) => ` ${n}.`).join(''));
+} else {
+  say(opts.only.has('book') ? '(failed: see SKIPPED above)' : 'skipped: run `npm run bench -- --only book` (or --full)');
+}
+
 const jsonPath = opts.out ? resolve(opts.out) : fileURLToPath(new URL('./results/latest.json', import.meta.url));
 say();
 const shownPath = relative(process.cwd(), jsonPath).startsWith('..') ? jsonPath : relative(process.cwd(), jsonPath);
@@ -448,6 +485,7 @@ const json = {
   peaks,
   jax: numpyRun?.jaxNote ?? null,
   fullRun: full,
+  bookRun,
   skipped,
   notes,
 };

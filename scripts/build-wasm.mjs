@@ -28,7 +28,8 @@ import path from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const assemblyDir = path.join(root, 'src/kernels/wasm/assembly');
-const entry = path.join(assemblyDir, 'kernels.ts');
+// Entry files of one module: the exports of each are the module's.
+const entries = ['kernels.ts', 'sparse.ts'].map((f) => path.join(assemblyDir, f));
 const wasmDir = path.join(root, 'src/kernels/wasm');
 /** The worker script and the modules it is bundled from. */
 const WORKER = { file: 'threadWorker.js', entry: path.join(wasmDir, 'threadWorker.ts'), sources: ['threadWorker.ts', 'threads.ts', 'support.ts'] };
@@ -82,7 +83,7 @@ async function bundleWorker() {
 /** Runs asc in a child process, so the two targets compile in parallel. */
 function compile(target) {
   const out = path.join(outDirs[0], target.file);
-  const args = ['--enable-source-maps', ascBin, entry, ...target.flags, '-o', out];
+  const args = ['--enable-source-maps', ascBin, ...entries, ...target.flags, '-o', out];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'pipe'] });
     let stderr = '';

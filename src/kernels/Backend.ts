@@ -154,6 +154,12 @@ export interface FusedOutput {
   readonly relu?: boolean;
   /** Then zero where mask ≤ 0 or NaN (m×n, a ReLU's forward output). */
   readonly mask?: FloatArray | null;
+  /**
+   * A hint: A has many zero elements (images: half of Fashion-MNIST's pixels, 80% of MNIST's).
+   * A backend may then skip them, with the same result (for a finite B, a zero of A adds ±0 to
+   * a sum; the js reference's product always skips them).
+   */
+  readonly sparseA?: boolean;
 }
 
 /**

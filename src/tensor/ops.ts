@@ -102,6 +102,8 @@ export interface MatmulFusedOptions {
   relu?: boolean;
   /** Then zero where mask ≤ 0 (m×n, a Relu's forward output): the product of a backward, into Relu.backward. */
   mask?: Tensor | null;
+  /** A has many zeros (images): the backend may skip them, with the same result (see FusedOutput.sparseA). */
+  sparseA?: boolean;
 }
 
 /**
@@ -113,7 +115,7 @@ export interface MatmulFusedOptions {
  * @example matmulFused(dout, W2, { transB: true, mask: h }) // Relu.backward(dout · W2ᵀ)
  */
 export function matmulFused(a: Tensor, b: Tensor, options: MatmulFusedOptions = {}): Tensor {
-  const { transA = false, transB = false, bias = null, relu = false, mask = null } = options;
+  const { transA = false, transB = false, bias = null, relu = false, mask = null, sparseA = false } = options;
   const [m, k, n] = productShape('matmulFused', a, b, transA, transB);
   if (bias) {
     if (bias.size !== n) throw new ShapeError(`matmulFused: bias has ${bias.size} elements but the product has ${n} columns (bias shape ${fmtShape(bias.shape)})`);
@@ -124,7 +126,7 @@ export function matmulFused(a: Tensor, b: Tensor, options: MatmulFusedOptions = 
     checkDtypes('matmulFused', a, mask);
   }
   const out = reuseOutput(options.out, [m, n], a);
-  a.backend.matmulFused(a.data, b.data, out.data, m, k, n, transA, transB, { bias: bias?.data ?? null, relu, mask: mask?.data ?? null });
+  a.backend.matmulFused(a.data, b.data, out.data, m, k, n, transA, transB, { bias: bias?.data ?? null, relu, mask: mask?.data ?? null, sparseA });
   return out;
 }
 

@@ -193,6 +193,38 @@ for (const backend of backends) {
         assert.deepEqual(c.data, expected, 'matmulFused on resident storage');
       });
 
+      it('matmulFused with sparseA (A\'s zeros skipped) gives the numbers of matmulFused without it', () => {
+        const make = (n: number) => (f64 ? new Float64Array(n) : new Float32Array(n));
+        /** A with this share of zeros (some −0), a NaN or not, and an all-zero row. */
+        const sparse = (m: number, k: number, zeros: number, nan: boolean) => {
+          const a = rand(m * k, f64);
+          for (let e = 0; e < a.length; e++) if (rng.next() < zeros) a[e] = e % 3 === 0 ? -0 : 0;
+          if (m > 2) a.fill(0, k, 2 * k);
+          if (nan && a.length > 5) a[5] = NaN;
+          return a;
+        };
+        const bits = (x: FloatArray) => (x instanceof Float64Array ? new BigUint64Array(x.buffer, x.byteOffset, x.length) : new Uint32Array(x.buffer, x.byteOffset, x.length));
+        const shapes: [number, number, number][] = [
+          [1, 7, 3], [3, 1, 8], [4, 784, 50], [5, 9, 10], [37, 784, 50], [100, 785, 17], [9, 13, 1], [6, 1025, 9], [8, 0, 4], [100, 784, 10],
+        ];
+        for (const [m, k, n] of shapes) {
+          for (const zeros of [0, 0.5, 0.95, 1]) {
+            const a = sparse(m, k, zeros, zeros === 0.5);
+            const b = rand(k * n, f64);
+            if (zeros === 1 && b.length > 2) b[2] = Infinity; // 0 · Inf: a backend that skips must decide as its plain product does
+            const bias = rand(n, f64);
+            for (const combo of [{}, { bias: true, relu: true }, { relu: true }]) {
+              const fused = { bias: 'bias' in combo ? bias : null, relu: 'relu' in combo };
+              const expected = make(m * n).fill(7);
+              backend.matmulFused(a, b, expected, m, k, n, false, false, fused);
+              const c = make(m * n).fill(123);
+              backend.matmulFused(a, b, c, m, k, n, false, false, { ...fused, sparseA: true });
+              assert.deepEqual(bits(c), bits(expected), `matmulFused sparseA ${JSON.stringify(combo)} ${m}×${k}×${n}, ${zeros * 100}% zeros: not bit-identical`);
+            }
+          }
+        }
+      });
+
       it('addBias and sumColumns', () => {
         for (const rows of [1, 3, 100]) for (const cols of SIZES) {
           const x = rand(rows * cols, f64);

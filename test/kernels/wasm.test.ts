@@ -235,6 +235,55 @@ for (const threads of [1, 2]) {
   });
 }
 
+describe('wasm backend: the product with A\'s zeros skipped (sparseA)', () => {
+  /** The backend with matmulSkipZeros counted (its exports object is frozen: a copy with the kernel wrapped). */
+  const counted = (backend: WasmBackend) => {
+    const k = backend.kernels;
+    const calls = { n: 0 };
+    (backend as { kernels: unknown }).kernels = { ...k, matmulSkipZeros: (...args: Parameters<typeof k.matmulSkipZeros>) => (calls.n++, k.matmulSkipZeros(...args)) };
+    return calls;
+  };
+  /** An m×k image-like A: each row non-zero only in `band` of its k columns. */
+  const images = (m: number, k: number, band: number) => {
+    const a = new Float32Array(m * k);
+    for (let i = 0; i < m; i++) for (let p = Math.floor(k / 2 - band / 2); p < k / 2 + band / 2; p++) a[i * k + p] = rng.next() < 0.7 ? rng.next() : 0;
+    return a;
+  };
+
+  for (const threads of [1, 2]) {
+    it(`${threads} thread${threads > 1 ? 's' : ''}: runs where A is sparse, with the blocked product's numbers bit for bit; not where A is dense or B holds an Inf`, async () => {
+      const backend = await createWasmBackend({ threads, threadThreshold: 0, threadBackOff: false });
+      const calls = counted(backend);
+      const [m, k, n] = [101, 784, 50];
+      const b = randomArray(k * n), bias = randomArray(n);
+      for (const [a, sparseRuns] of [[images(m, k, 150), true], [randomArray(m * k), false]] as const) {
+        const plain = new Float32Array(m * n), skipped = new Float32Array(m * n);
+        backend.matmulFused(a, b, plain, m, k, n, false, false, { bias, relu: true });
+        const before = calls.n;
+        backend.matmulFused(a, b, skipped, m, k, n, false, false, { bias, relu: true, sparseA: true });
+        assert.equal(calls.n - before, sparseRuns ? 1 : 0, sparseRuns ? 'the zero-skipping kernel ran' : 'dense A: the blocked product');
+        assert.deepEqual(new Uint32Array(skipped.buffer), new Uint32Array(plain.buffer));
+        // and the same from the backend's own storage (no copies)
+        const [ra, rb, rc] = [resident(backend, a), resident(backend, b), backend.alloc(m * n, 'float32')];
+        backend.matmulFused(ra.data, rb.data, rc.data, m, k, n, false, false, { sparseA: true });
+        const ref = new Float32Array(m * n);
+        backend.matmulFused(a, b, ref, m, k, n, false, false, {});
+        assert.deepEqual(rc.data, ref);
+      }
+      // B with an Inf: the kernel refuses (0 · Inf is NaN in the blocked product) and the blocked product runs
+      const a = images(m, k, 150);
+      const bad = b.slice();
+      bad[3] = Infinity;
+      const plain = new Float32Array(m * n), skipped = new Float32Array(m * n);
+      backend.matmulFused(a, bad, plain, m, k, n, false, false, {});
+      backend.matmulFused(a, bad, skipped, m, k, n, false, false, { sparseA: true });
+      assert.ok(plain.some(Number.isNaN), 'the blocked product gives NaN for 0 · Inf');
+      assert.deepEqual(new Uint32Array(skipped.buffer), new Uint32Array(plain.buffer));
+      await backend.close();
+    });
+  }
+});
+
 describe('wasm backend threads', () => {
   const shapes: [string, number, number, number, boolean, boolean][] = [
     ['(100×784)·(784×50)', 100, 784, 50, false, false],

@@ -9,6 +9,10 @@ import { sumOfSquares } from '../../src/tensor/elementwise.js';
 import { Random } from '../../src/random.js';
 import type { Backend } from '../../src/kernels/Backend.js';
 import { allBackends } from '../kernels/backends.js';
+import { loadBundledDigits } from '../../src/data/bundledDigits.js';
+import { subset } from '../../src/data/split.js';
+import { toLabeledData } from '../../src/data/dataset.js';
+import { argmaxRows } from '../../src/tensor/ops.js';
 import { assertClose, randn, snapshot, meanAbsDiff } from '../helpers.js';
 
 const backends = await allBackends();
@@ -143,6 +147,21 @@ for (const backend of backends) {
 
     it('gradient check on batch norm alone (float64)', () => {
       checkGradients(small(backend, { useBatchnorm: true, activation: 'tanh', weightInitStd: 'xavier' }), x, t, 'batch norm');
+    });
+
+    it('accuracy (the first Affine skipping zero pixels) predicts every row as predict does', () => {
+      const digits = loadBundledDigits();
+      for (const dtype of ['float32', 'float64'] as const) {
+        for (const options of [{}, { useBatchnorm: true, useDropout: true, dropoutRatio: 0.3 }]) {
+          const net = new MultiLayerNet(784, [100, 30], 10, { seed: 3, dtype, backend, weightInitStd: 0.3, ...options });
+          const xb = toLabeledData(subset(digits.train, Int32Array.from({ length: 64 }, (_, i) => i)), { dtype, backend }).x;
+          for (let i = 0; i < 2; i++) net.gradient(xb, Array.from({ length: 64 }, (_, j) => digits.train.labels[j])); // running statistics
+          const x = toLabeledData(subset(digits.test, Int32Array.from({ length: 2500 }, (_, i) => i % 2000)), { dtype, backend }).x;
+          const predicted = argmaxRows(net.predict(x)); // all rows at once, through every layer's forward
+          assert.ok(new Set(predicted).size >= 5, 'the predictions should vary');
+          assert.equal(net.accuracy(x, predicted), 1, `${dtype} ${JSON.stringify(options)}: accuracy against predict's own predictions`);
+        }
+      }
     });
 
     it('inference (predict, accuracy) uses the running statistics and scales dropout, changing no state', () => {

@@ -5,7 +5,7 @@ import { gradientCheck } from '../../src/nets/gradientCheck.js';
 import { loadBundledDigits } from '../../src/data/bundledDigits.js';
 import { subset } from '../../src/data/split.js';
 import { oneHot, toLabeledData } from '../../src/data/dataset.js';
-import { gatherRows } from '../../src/tensor/ops.js';
+import { argmaxRows, gatherRows } from '../../src/tensor/ops.js';
 import { Random } from '../../src/random.js';
 import { train } from '../../src/train/train.js';
 import { allBackends } from '../kernels/backends.js';
@@ -106,6 +106,21 @@ for (const backend of backends) {
       const net = new TwoLayerNet(784, 10, 10, 0.1, { seed: 2, backend });
       const acc = net.accuracy(data.x, data.labels);
       assert.equal(acc, countCorrectRowByRow(net, data.x, data.labels) / data.labels.length);
+    });
+
+    it('accuracy (fused products, zero pixels skipped, 4,000-row chunks into reused buffers) predicts every row as the layers\' forward does', () => {
+      for (const dtype of ['float32', 'float64'] as const) {
+        const net = new TwoLayerNet(784, 50, 10, 0.3, { seed: 4, dtype, backend });
+        // more rows than a chunk (a short last chunk), then fewer (views of the kept buffers), then one
+        for (const rows of [9001, 2000, 4000, 1]) {
+          const x = toLabeledData(subset(digits.train, Int32Array.from({ length: rows }, (_, i) => (i * 7) % 8000)), { dtype, backend }).x;
+          // the unfused reference: the book's predict, the layers' forward one after another, on all rows at once
+          const predicted = argmaxRows(net.predict(x));
+          if (rows > 1) assert.ok(new Set(predicted).size >= 5, 'the predictions should vary');
+          // accuracy against the reference's own predictions is 1 exactly when every row is predicted alike
+          assert.equal(net.accuracy(x, predicted), 1, `${dtype}, ${rows} rows`);
+        }
+      }
     });
 
     it('bad constructor arguments and inputs are clear errors', () => {

@@ -32,6 +32,8 @@ export interface KernelExports extends MatmulKernels {
   maxPoolForward(x: number, out: number, argMax: number, ...geometry: GeometryArgs): void;
   maxPoolBackward(dout: number, argMax: number, dx: number, outputs: number, size: number): void;
   gatherRows(src: number, index: number, out: number, count: number, cols: number): void;
+  matmulSkipZeros(a: number, lda: number, b: number, c: number, m: number, k: number, n: number, bias: number, relu: number, work: number): number;
+  sparseWorkBytes(k: number, n: number): number;
 }
 
 /** A ConvGeometry as the kernels take it: batch, channels, height, width, filterH, filterW, stride, pad, outH, outW. */
@@ -63,6 +65,18 @@ const MC = 128;
 const SMALL_PACKED_BYTES = 1 << 20;
 /** With threads, chunks per thread: enough to even out a late or slower thread. */
 const CHUNKS_PER_THREAD = 4;
+/**
+ * The product with A's zeros skipped (assembly/sparse.ts, one thread) multiplies the p where one
+ * of a tile's SPARSE_TILE_ROWS rows of A is non-zero; it runs where that share of the p
+ * (tileDensity) is below SPARSE_SPEED / threads. Measured on the 2-core test machine (1 thread,
+ * 784×50 products of 1,000–4,000 rows): 0.94× the blocked product's time at a share of 0.66
+ * (Fashion-MNIST), 0.6× at 0.29 (MNIST digits); against 2 threads the digits are about even.
+ */
+const SPARSE_SPEED = 0.85;
+/** Rows of A per tile of the zero-skipping product (assembly/sparse.ts). */
+const SPARSE_TILE_ROWS = 2;
+/** Tiles of A sampled for tileDensity (evenly spaced). */
+const DENSITY_TILES = 16;
 
 /** A plain product's (empty) fused output. */
 const NOTHING_FUSED: FusedOutput = {};
@@ -221,7 +235,33 @@ export class WasmBackend implements Backend {
     m: number, k: number, n: number,
     transA: boolean, transB: boolean, fused: FusedOutput,
   ): void {
+    if (fused.sparseA && !transA && !transB && this.skipZeros(a, b, c, m, k, n, fused)) return;
     this.product('matmulFused', a, b, c, m, k, n, transA, transB, false, fused);
+  }
+
+  /**
+   * matmulFused with A's zeros skipped (assembly/sparse.ts), when it is faster than the blocked
+   * product on the threads this product would get, and gives the same numbers: float32, no mask,
+   * k within one k block (the blocked product sums a longer row in blocks), a finite B (else the
+   * kernel refuses, having written nothing). Returns false, having done nothing, otherwise.
+   */
+  private skipZeros(a: FloatArray, b: FloatArray, c: FloatArray, m: number, k: number, n: number, fused: FusedOutput): boolean {
+    const { bias = null, relu = false, mask = null } = fused;
+    if (!(a instanceof Float32Array) || !(b instanceof Float32Array) || !(c instanceof Float32Array) || (bias !== null && !(bias instanceof Float32Array))) return false;
+    if (mask !== null || m === 0 || n === 0 || k === 0 || k > KC) return false;
+    need('matmulFused', 'A', a, m * k);
+    need('matmulFused', 'B', b, k * n);
+    need('matmulFused', 'C', c, m * n);
+    if (bias !== null) need('matmulFused', 'bias', bias, n);
+    const pool = this.pool;
+    const threads = pool && 2 * m * k * n >= this.threadThreshold && pool.useThreads() ? pool.threads : 1;
+    if (tileDensity(a, m, k) * threads >= SPARSE_SPEED) return false;
+    const arrays: Arg[] = [a, b, c];
+    const lengths = [m * k, k * n, m * n];
+    const modes = [IN, IN, OUT];
+    if (bias !== null) arrays.push(bias), lengths.push(n), modes.push(IN);
+    return this.withArgs(arrays, lengths, modes, this.kernels.sparseWorkBytes(k, n), (p, work) =>
+      this.kernels.matmulSkipZeros(p[0], k, p[1], p[2], m, k, n, bias !== null ? p[3] : 0, relu ? 1 : 0, work) !== 0);
   }
 
   private product(
@@ -650,6 +690,26 @@ function geometryArgs(g: ConvGeometry): GeometryArgs | null {
  * bytes; cut that, keeping at least one chunk per thread. The split changes only who computes
  * which tile, never the sums, so the results stay bit-identical.
  */
+/** The share of the p where one of a tile's rows of A (m×k) is non-zero, over DENSITY_TILES tiles evenly spaced. */
+function tileDensity(a: FloatArray, m: number, k: number): number {
+  const tiles = Math.ceil(m / SPARSE_TILE_ROWS);
+  const sampled = Math.min(tiles, DENSITY_TILES);
+  let used = 0;
+  for (let s = 0; s < sampled; s++) {
+    const i = SPARSE_TILE_ROWS * Math.floor((s * tiles) / sampled);
+    const rows = Math.min(SPARSE_TILE_ROWS, m - i);
+    for (let p = 0; p < k; p++) {
+      for (let r = 0; r < rows; r++) {
+        if (a[(i + r) * k + p] !== 0) {
+          used++;
+          break;
+        }
+      }
+    }
+  }
+  return used / (sampled * k);
+}
+
 function fewerPasses(tiles: number, panels: number, chunks: number, threads: number, aBytes: number, packedBytes: number): [number, number] {
   const splits: [number, number, number][] = []; // rc, pc, bytes read
   for (let pc = 1; pc <= Math.min(panels, chunks); pc++) {

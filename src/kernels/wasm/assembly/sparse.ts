@@ -1,0 +1,212 @@
+// The matrix product with A's zero elements skipped, float32: C = A · B (+ bias, ReLU) for an A
+// whose rows are mostly zeros (images: 50% of a Fashion-MNIST image's pixels are 0, 80% of an
+// MNIST digit's). Tiles of 2 rows × 16 columns of C in 8 accumulators (as many loads per
+// multiply-add as the blocked product's 4×8 tile in kernels.ts) run over only the p where one
+// of the tile's 2 rows of A is non-zero (for 2 digits: 29% of the p; Fashion-MNIST: 66%; with
+// 4 rows it would be 39% and 79%):
+//
+//   C[i, j] = Σ_{p: A[i, p] ≠ 0 or A[i+1, p] ≠ 0} A[i, p] · B[p, j]   (then + bias[j], then max(0, ·))
+//
+// Each C[i, j] is summed in the same order, with the same multiply-add, as the blocked product's
+// micro-kernel (kernels.ts: one accumulator per element, p ascending, vmadd), and a skipped term
+// adds nothing: A[i, p] · B[p, j] is ±0 for a finite B, and acc + ±0 = acc (acc starts at +0 and
+// a sum never rounds to −0 ... an FMA's tiny product can, which changes the sign of a zero only).
+// So for a finite B the result is the product's, bit for bit; B with an Inf or NaN (0 · Inf is
+// NaN) is refused (the return value) for the caller to run the plain product. A second entry
+// file of the module (scripts/build-wasm.mjs), beside kernels.ts.
+
+/** c + a · b as kernels.ts's vmadd<f32>: a multiply then an add, or relaxed_madd in the relaxed-SIMD build. */
+@inline function vmadd(a: v128, b: v128, c: v128): v128 {
+  if (RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
+/**
+ * For each 4-bit mask of non-zero lanes, the byte shuffle that moves those lanes (4 bytes each)
+ * to the front, in order: COMPACT[16·mask ..] for i8x16.swizzle.
+ */
+const COMPACT = memory.data(256, 16);
+let compactReady = false;
+
+function initCompact(): void {
+  for (let mask = 0; mask < 16; mask++) {
+    let o = 0;
+    for (let lane = 0; lane < 4; lane++) {
+      if (mask & (1 << lane)) {
+        for (let b = 0; b < 4; b++) store<u8>(COMPACT + (mask << 4) + o * 4 + b, <u8>(lane * 4 + b));
+        o++;
+      }
+    }
+    for (; o < 4; o++) for (let b = 0; b < 4; b++) store<u8>(COMPACT + (mask << 4) + o * 4 + b, 0x80); // zeros
+  }
+  compactReady = true;
+}
+
+/**
+ * C (m×n, row stride n) = A (m×k, rows `lda` floats apart) · B (k×n) with A's zeros skipped,
+ * then + bias (if `bias` ≠ 0), then the ReLU (if `relu`). `work` is scratch of
+ * sparseWorkBytes(k, n) bytes. Returns 1, or 0 (nothing written) when B holds an Inf or a NaN.
+ */
+export function matmulSkipZeros(a: usize, lda: i32, b: usize, c: usize, m: i32, k: i32, n: i32, bias: usize, relu: i32, work: usize): i32 {
+  if (!compactReady) initCompact();
+  const panels = (n + 15) >> 4;
+  // work: B packed in panels of 16 columns (k rows of 64 bytes each), zero-padded past n, then
+  // the p of one tile (k + 4: a group's store may run 3 past the count).
+  const packed = work;
+  const list = packed + (<usize>panels * <usize>k << 6);
+  if (!packB(b, packed, k, n, panels)) return 0;
+  const sa = <usize>lda << 2;
+  const ldc = <usize>n << 2;
+  const zero = f32x4.splat(0);
+  const four = i32x4.splat(4);
+  for (let i = 0; i < m; i += 2) {
+    const two = m - i > 1;
+    const r0 = a + <usize>i * sa;
+    const o1: usize = two ? sa : 0; // a last odd row is its own pair
+    // The p where a row of the tile is non-zero, in order: vector compares, then a shuffle that packs them.
+    let cnt = 0;
+    let pv = i32x4(0, 1, 2, 3);
+    let p = 0;
+    for (; p + 4 <= k; p += 4) {
+      const o = <usize>p << 2;
+      const mask = i32x4.bitmask(v128.or(f32x4.ne(v128.load(r0 + o), zero), f32x4.ne(v128.load(r0 + o1 + o), zero)));
+      v128.store(list + (<usize>cnt << 2), i8x16.swizzle(pv, v128.load(COMPACT + (<usize>mask << 4))));
+      cnt += popcnt<i32>(mask);
+      pv = i32x4.add(pv, four);
+    }
+    for (; p < k; p++) {
+      const o = <usize>p << 2;
+      if (load<f32>(r0 + o) != 0 || load<f32>(r0 + o1 + o) != 0) {
+        store<i32>(list + (<usize>cnt << 2), p);
+        cnt++;
+      }
+    }
+    const ct = c + <usize>i * ldc;
+    for (let q = 0; q < panels; q++) {
+      const j0 = q << 4;
+      const nr = imin(16, n - j0);
+      const pb = packed + (<usize>q * <usize>k << 6);
+      const cq = ct + (<usize>j0 << 2);
+      const bt = bias + (<usize>j0 << 2);
+      if (nr > 4) tile4(r0, o1, pb, list, cnt, cq, ldc, two, nr, bt, bias != 0, relu != 0);
+      else tile1(r0, o1, pb, list, cnt, cq, ldc, two, nr, bt, bias != 0, relu != 0);
+    }
+  }
+  return 1;
+}
+
+/** Bytes of `work` for matmulSkipZeros(…, k, n, …). */
+export function sparseWorkBytes(k: i32, n: i32): i32 {
+  return (((n + 15) >> 4) * k << 6) + ((k + 4) << 2);
+}
+
+@inline function imin(a: i32, b: i32): i32 {
+  return a < b ? a : b;
+}
+
+/** packed[q·k·16 + p·16 + jj] = B[p, 16q + jj], zero-padded past n; false when B holds an Inf or NaN. */
+function packB(b: usize, packed: usize, k: i32, n: i32, panels: i32): bool {
+  const zero = f32x4.splat(0);
+  let bad = v128.splat<i32>(0);
+  for (let q = 0; q < panels; q++) {
+    const j0 = q << 4;
+    const nr = imin(16, n - j0);
+    let dst = packed + (<usize>q * <usize>k << 6);
+    let src = b + (<usize>j0 << 2);
+    for (let p = 0; p < k; p++) {
+      if (nr == 16) {
+        for (let v: usize = 0; v < 64; v += 16) {
+          const x = v128.load(src + v);
+          bad = v128.or(bad, f32x4.ne(f32x4.sub(x, x), zero)); // x − x ≠ 0: Inf or NaN
+          v128.store(dst + v, x);
+        }
+      } else {
+        for (let v: usize = 0; v < 64; v += 16) v128.store(dst + v, zero);
+        for (let jj = 0; jj < nr; jj++) {
+          const x = load<f32>(src + (<usize>jj << 2));
+          if (x - x != 0) return false;
+          store<f32>(dst + (<usize>jj << 2), x);
+        }
+      }
+      src += <usize>n << 2;
+      dst += 64;
+    }
+  }
+  return !v128.any_true(bad);
+}
+
+/**
+ * A 2×16 tile of C in 8 accumulators: acc[r, 0..16) = Σ_t A[i+r, p_t] · panel[p_t, 0..16) over
+ * the tile's list of p; then stored with the bias and ReLU (row 2 if `two`, nr columns).
+ */
+@inline function tile4(
+  r0: usize, o1: usize, pb: usize, list: usize, cnt: i32,
+  ct: usize, ldc: usize, two: bool, nr: i32, bt: usize, hasBias: bool, relu: bool,
+): void {
+  let c00 = v128.splat<i32>(0), c01 = v128.splat<i32>(0), c02 = v128.splat<i32>(0), c03 = v128.splat<i32>(0);
+  let c10 = v128.splat<i32>(0), c11 = v128.splat<i32>(0), c12 = v128.splat<i32>(0), c13 = v128.splat<i32>(0);
+  for (let t = 0; t < cnt; t++) {
+    const p = <usize>load<i32>(list + (<usize>t << 2));
+    const w = pb + (p << 6);
+    const pa = r0 + (p << 2);
+    const b0 = v128.load(w), b1 = v128.load(w, 16), b2 = v128.load(w, 32), b3 = v128.load(w, 48);
+    let av = v128.load32_splat(pa);
+    c00 = vmadd(av, b0, c00); c01 = vmadd(av, b1, c01); c02 = vmadd(av, b2, c02); c03 = vmadd(av, b3, c03);
+    av = v128.load32_splat(pa + o1);
+    c10 = vmadd(av, b0, c10); c11 = vmadd(av, b1, c11); c12 = vmadd(av, b2, c12); c13 = vmadd(av, b3, c13);
+  }
+  storeRow(ct, c00, c01, c02, c03, nr, bt, hasBias, relu);
+  if (two) storeRow(ct + ldc, c10, c11, c12, c13, nr, bt, hasBias, relu);
+}
+
+/** The same for a panel with at most 4 real columns: a 2×4 tile. */
+@inline function tile1(
+  r0: usize, o1: usize, pb: usize, list: usize, cnt: i32,
+  ct: usize, ldc: usize, two: bool, nr: i32, bt: usize, hasBias: bool, relu: bool,
+): void {
+  let c0 = v128.splat<i32>(0), c1 = v128.splat<i32>(0);
+  for (let t = 0; t < cnt; t++) {
+    const p = <usize>load<i32>(list + (<usize>t << 2));
+    const b0 = v128.load(pb + (p << 6));
+    const pa = r0 + (p << 2);
+    c0 = vmadd(v128.load32_splat(pa), b0, c0);
+    c1 = vmadd(v128.load32_splat(pa + o1), b0, c1);
+  }
+  const z = v128.splat<i32>(0);
+  storeRow(ct, c0, z, z, z, nr, bt, hasBias, relu);
+  if (two) storeRow(ct + ldc, c1, z, z, z, nr, bt, hasBias, relu);
+}
+
+/**
+ * The first nr (≤ 16) columns of a row of C = acc (+ bias) (ReLU), as kernels.ts's fused output
+ * (storeRowFused, storeEdgeFused): the bias added, then v > 0 ? v : 0; whole vectors, then the
+ * last columns one by one.
+ */
+@inline function storeRow(row: usize, v0: v128, v1: v128, v2: v128, v3: v128, nr: i32, bt: usize, hasBias: bool, relu: bool): void {
+  const vecs = nr >> 2;
+  if (vecs > 0) storeVector(row, v0, bt, hasBias, relu);
+  if (vecs > 1) storeVector(row + 16, v1, bt + 16, hasBias, relu);
+  if (vecs > 2) storeVector(row + 32, v2, bt + 32, hasBias, relu);
+  if (vecs > 3) storeVector(row + 48, v3, bt + 48, hasBias, relu);
+  if ((nr & 3) == 0) return;
+  const v = vecs == 0 ? v0 : vecs == 1 ? v1 : vecs == 2 ? v2 : v3;
+  const j0 = vecs << 2;
+  for (let j = 0; j < (nr & 3); j++) {
+    let x = lane(v, j);
+    const o = <usize>(j0 + j) << 2;
+    if (hasBias) x = x + load<f32>(bt + o);
+    if (relu && !(x > 0)) x = 0;
+    store<f32>(row + o, x);
+  }
+}
+
+@inline function storeVector(dst: usize, v: v128, bt: usize, hasBias: bool, relu: bool): void {
+  if (hasBias) v = f32x4.add(v, v128.load(bt));
+  if (relu) v = v128.and(v, f32x4.gt(v, f32x4.splat(0)));
+  v128.store(dst, v);
+}
+
+/** Lane j (0..3) of v. */
+@inline function lane(v: v128, j: i32): f32 {
+  return j == 0 ? f32x4.extract_lane(v, 0) : j == 1 ? f32x4.extract_lane(v, 1) : j == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
+}
