@@ -146,10 +146,10 @@ class UserLoop {
 
   step(index: Int32Array): number {
     const { net, train } = this;
-    const xBatch = gatherRows(train.x, index); //                     x_batch = x_train[batch_mask]
-    const tBatch = Int32Array.from(index, (i) => train.labels[i]); // t_batch = t_train[batch_mask]
-    const grad = net.gradient(xBatch, tBatch); //                     grad = network.gradient(x_batch, t_batch)
-    this.optimizer.update(net.params, grad); //                       params[key] -= learning_rate * grad[key]
+    const xBatch = gatherRows(train.x, index); //          x_batch = x_train[batch_mask]
+    const tBatch = index.map((i) => train.labels[i]); //    t_batch = t_train[batch_mask] (as examples/ write it)
+    const grad = net.gradient(xBatch, tBatch); //          grad = network.gradient(x_batch, t_batch)
+    this.optimizer.update(net.params, grad); //            params[key] -= learning_rate * grad[key]
     const loss = net.lastLayer.loss!;
     if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss}`);
     return loss;
@@ -163,42 +163,62 @@ export interface UserLoopResult {
   reuseMs: number;
   /** Mean ms/iter of the user's loop over its runs (reclaims included). */
   freshMs: number;
-  /** Times the wasm heap reclaimed dropped blocks during the timed runs, and during the warm-up. */
+  /** Iterations of each loop in the timed runs. */
+  timedIters: number;
+  /** Times the wasm heap reclaimed dropped blocks during the timed runs, and the ms they took. */
   reclaims: number;
+  reclaimMs: number;
   warmupReclaims: number;
   warmupIters: number;
+  /** Wasm memory with the data and nets in place, before either loop ran; and at the end. */
+  wasmMemoryStartBytes: number;
   wasmMemoryBytes: number;
 }
 
 /**
- * ms/iter of the user's loop (fresh batch each step), in runs alternating with the same number
- * of runs of the reusing loop, each on its own net from the shared weights and batches. Means
- * over runs rather than medians: the fresh loop's cost comes in bursts (a reclaim every few
- * hundred steps), which a median would hide.
+ * ms/iter of the user's loop (fresh batch each step), in runs alternating with as many runs of
+ * the reusing loop, each on its own net from the shared weights and batches. The fresh loop's
+ * cost comes in bursts (a reclaim of dropped blocks every few hundred or thousand steps), so:
+ * means over runs, not medians; timing starts just after a reclaim, once a warm-up has let the
+ * heap settle (its reclaim budget set, its memory grown to what the loop needs, as in the rest of
+ * a 10,000-iteration book run), and goes on until the fresh runs include at least 3 reclaims,
+ * so that the mean holds whole reclaim cycles.
  */
 export function benchUserLoop(backend: WasmBackend, label: string, w: Workload): UserLoopResult {
   const s = w.settings;
   const B = RECIPE.batchSize;
+  const heap = backend.heap;
   const train = toLabeledData(w.data.train, { backend });
   const fresh = new UserLoop(makeNet(backend, w.init), train);
   const reuse = new Stepper(makeNet(backend, w.init), train);
+  const wasmMemoryStartBytes = heap.byteLength;
   const iters = totalIters(s);
   const batch = (i: number) => w.batches.subarray((i % iters) * B, ((i % iters) + 1) * B);
-  // A longer warm-up than the other rows: the dropped batches must have filled the heap's
-  // reclaim budget once (64 MiB or half the live data: a few hundred steps) before the loop runs
-  // as it does for the rest of a 10,000-iteration book run, on blocks it has touched before.
-  const warmup = s.quick ? 3 * s.warmup : 10 * s.warmup;
-  for (let i = 0; i < warmup; i++) {
+  const maxSteps = s.quick ? 2_000 : 30_000; // per phase and loop: the bound when reclaims are rarer than that
+  let i = 0;
+  const both = () => {
     fresh.step(batch(i));
     reuse.step(batch(i));
+    i++;
+  };
+  // warm-up: the normal one, then until two reclaim cycles in a row pass without the memory growing
+  for (; i < s.warmup; i++) both();
+  for (let flat = 0, r = heap.reclaims, bytes = heap.byteLength; flat < 2 && i < maxSteps;) {
+    both();
+    if (heap.reclaims !== r) {
+      flat = heap.byteLength === bytes ? flat + 1 : 0;
+      r = heap.reclaims;
+      bytes = heap.byteLength;
+    }
   }
-  const runs = 2 * s.runs;
+  const warmupIters = i, warmupReclaims = heap.reclaims;
+  const reclaimsBefore = heap.reclaims, reclaimMsBefore = heap.reclaimMs;
   const freshSamples: number[] = [];
   const reuseSamples: number[] = [];
   let lossSum = 0;
-  const reclaimsBefore = backend.heap.reclaims;
-  const warmupReclaims = reclaimsBefore;
-  for (let r = 0, i = warmup; r < runs; r++, i += s.itersPerRun) {
+  let timedIters = 0;
+  const minRuns = 2 * s.runs;
+  for (let r = 0; r < minRuns || (heap.reclaims - reclaimsBefore < 3 && timedIters < maxSteps); r++) {
     for (const which of r % 2 === 0 ? ['fresh', 'reuse'] : ['reuse', 'fresh']) {
       let sum = 0;
       const t = performance.now();
@@ -207,6 +227,8 @@ export function benchUserLoop(backend: WasmBackend, label: string, w: Workload):
       (which === 'fresh' ? freshSamples : reuseSamples).push((performance.now() - t) / s.itersPerRun);
       if (which === 'fresh') lossSum = sum;
     }
+    i += s.itersPerRun;
+    timedIters += s.itersPerRun;
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const freshMs = mean(freshSamples);
@@ -215,13 +237,16 @@ export function benchUserLoop(backend: WasmBackend, label: string, w: Workload):
       id: 'wasm-user-loop', label, threads: backend.threads,
       stepMs: freshMs, stepMsSamples: freshSamples,
       lastRunMeanLoss: lossSum / s.itersPerRun,
-      notes: ['fresh batch tensor and label array every step (gatherRows without out), SGD.update; mean over runs'],
+      notes: ['fresh batch tensor and label array every step (gatherRows without out), SGD.update; mean over runs, whole reclaim cycles'],
     },
     reuseMs: mean(reuseSamples),
     freshMs,
-    reclaims: backend.heap.reclaims - reclaimsBefore,
-    warmupReclaims, warmupIters: warmup,
-    wasmMemoryBytes: backend.heap.byteLength,
+    timedIters,
+    reclaims: heap.reclaims - reclaimsBefore,
+    reclaimMs: heap.reclaimMs - reclaimMsBefore,
+    warmupReclaims, warmupIters,
+    wasmMemoryStartBytes,
+    wasmMemoryBytes: heap.byteLength,
   };
 }
 
