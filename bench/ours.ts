@@ -87,6 +87,12 @@ export interface AutogradResult {
   maxLossDiff: number;
 }
 
+/** CPU time of the process so far, in ms (all its threads). */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 /** The 10th percentile. */
 function tenth(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -108,10 +114,6 @@ export function benchAutograd(backend: Backend, w: Workload): AutogradResult {
   const autogradMsSamples: number[] = [];
   const ratios: number[] = [];
   const cpuRatios: number[] = [];
-  const cpuMs = (): number => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
-  };
   // short runs in alternation (layers, then autograd, on the same batches), so that a change of
   // machine load hits both alike; the ratio is the median of the pairs' ratios
   const pairs = s.runs * 20, iters = Math.max(1, Math.floor(s.itersPerRun / 20));
@@ -163,6 +165,8 @@ export interface UserLoopResult {
   reuseMs: number;
   /** Mean ms/iter of the user's loop over its runs (reclaims included). */
   freshMs: number;
+  /** The same ratio with the process's CPU time instead of wall time (less sensitive to other processes). */
+  cpuRatio: number;
   /** Iterations of each loop in the timed runs. */
   timedIters: number;
   /** Times the wasm heap reclaimed dropped blocks during the timed runs, and the ms they took. */
@@ -182,7 +186,7 @@ export interface UserLoopResult {
  * means over runs, not medians; timing starts just after a reclaim, once a warm-up has let the
  * heap settle (its reclaim budget set, its memory grown to what the loop needs, as in the rest of
  * a 10,000-iteration book run), and goes on until the fresh runs include at least 3 reclaims,
- * so that the mean holds whole reclaim cycles.
+ * so that the mean holds whole reclaim cycles. The backend is this row's own (its heap's policy is changed).
  */
 export function benchUserLoop(backend: WasmBackend, label: string, w: Workload): UserLoopResult {
   const s = w.settings;
@@ -192,6 +196,10 @@ export function benchUserLoop(backend: WasmBackend, label: string, w: Workload):
   const fresh = new UserLoop(makeNet(backend, w.init), train);
   const reuse = new Stepper(makeNet(backend, w.init), train);
   const wasmMemoryStartBytes = heap.byteLength;
+  // The heap sets its reclaim budget from the bytes handed out per ms of the process's time, and
+  // the reusing loop's runs take half of it here: half the share gives the budget the user's
+  // loop gets when it runs alone, as it does in a user's program.
+  heap.policy = { ...heap.policy, timeShare: heap.policy.timeShare / 2 };
   const iters = totalIters(s);
   const batch = (i: number) => w.batches.subarray((i % iters) * B, ((i % iters) + 1) * B);
   const maxSteps = s.quick ? 2_000 : 30_000; // per phase and loop: the bound when reclaims are rarer than that
@@ -215,16 +223,18 @@ export function benchUserLoop(backend: WasmBackend, label: string, w: Workload):
   const reclaimsBefore = heap.reclaims, reclaimMsBefore = heap.reclaimMs;
   const freshSamples: number[] = [];
   const reuseSamples: number[] = [];
+  const cpu = { fresh: 0, reuse: 0 };
   let lossSum = 0;
   let timedIters = 0;
   const minRuns = 2 * s.runs;
   for (let r = 0; r < minRuns || (heap.reclaims - reclaimsBefore < 3 && timedIters < maxSteps); r++) {
     for (const which of r % 2 === 0 ? ['fresh', 'reuse'] : ['reuse', 'fresh']) {
       let sum = 0;
-      const t = performance.now();
+      const [t, c] = [performance.now(), cpuMs()];
       if (which === 'fresh') for (let j = 0; j < s.itersPerRun; j++) sum += fresh.step(batch(i + j));
       else for (let j = 0; j < s.itersPerRun; j++) reuse.step(batch(i + j));
       (which === 'fresh' ? freshSamples : reuseSamples).push((performance.now() - t) / s.itersPerRun);
+      cpu[which as 'fresh' | 'reuse'] += cpuMs() - c;
       if (which === 'fresh') lossSum = sum;
     }
     i += s.itersPerRun;
@@ -241,6 +251,7 @@ export function benchUserLoop(backend: WasmBackend, label: string, w: Workload):
     },
     reuseMs: mean(reuseSamples),
     freshMs,
+    cpuRatio: cpu.fresh / cpu.reuse,
     timedIters,
     reclaims: heap.reclaims - reclaimsBefore,
     reclaimMs: heap.reclaimMs - reclaimMsBefore,

@@ -24,9 +24,9 @@ const PAGE = 65536;
 
 /**
  * When to reclaim: the blocks handed out (and not released) since the last reclaim must reach a
- * budget first, chosen so that reclaims take about `timeShare` of the time: after each, budget =
- * (bytes handed out per ms since the one before) × (the ms this one took) / timeShare, within
- * [minBytes, maxBytes]. A full collection costs 2-10 ms in Node 20 (measured), in proportion to
+ * budget first, chosen so that reclaims take at most about `timeShare` of the time: after each,
+ * budget ≥ (bytes handed out per ms since the one before) × (the ms this one took) / timeShare,
+ * a power of two within [minBytes, maxBytes]. A full collection costs 2-10 ms in Node 20 (measured), in proportion to
  * the JavaScript heap. So a loop that drops a 313 KB batch every 0.2 ms reclaims every few hundred
  * MB, while one that drops little per step against a collection (long steps, small batches)
  * reclaims after a few MB and gets its blocks back while they are still in the caches.
@@ -175,7 +175,10 @@ export class Heap {
         const reused = this.takeFree(size) ?? (this.coalesce(), this.bestFit(size));
         if (reused !== undefined) return reused;
       }
-      if (this.top + size > this.buffer.byteLength) this.grow(this.top + size);
+      // With reclaims, what grows the memory past the live blocks is dropped ones: no more of
+      // them than the budget allows before the next reclaim (budget − held) are worth room.
+      const ahead = this.reclaim !== null ? Math.max(this.budget - this.held, this.policy.minBytes) : Infinity;
+      if (this.top + size > this.buffer.byteLength) this.grow(this.top + size, ahead);
     }
     const ptr = this.top;
     this.top += size;
@@ -190,16 +193,17 @@ export class Heap {
     reclaim();
     const end = performance.now();
     this.reclaimMs += end - start;
-    // budget = what the program hands out in the time a reclaim may take at its share of the time.
-    // Up at once (the memory settles within a cycle or two), down gradually (geometric mean with
-    // the last budget): the memory never shrinks anyway, and a collection slowed by another
-    // process, or a burst of live allocations, should not make the next cycles reclaim more often.
+    // budget = what the program hands out in the time a reclaim may take at its share of the time,
+    // rounded up to a power of two: up at once, down (halved) only when far above, so that the
+    // memory settles within a cycle or two and a collection slowed by another process now and
+    // then does not grow it again (the memory never shrinks)
     const rate = held / Math.max(start - this.lastReclaimEnd, 1e-3); // bytes per ms; 0 at the first reclaim
     const wanted = (rate * (end - start)) / this.policy.timeShare;
+    if (wanted > this.budget) this.budget = 2 ** Math.ceil(Math.log2(wanted));
+    else if (wanted < this.budget / 4) this.budget /= 2;
     const { minBytes } = this.policy;
     const maxBytes = Math.max(minBytes, Math.min(this.policy.maxBytes, (this.maxPages * PAGE) / 8));
-    const next = wanted >= this.budget ? wanted : Math.sqrt(this.budget * wanted);
-    this.budget = Math.min(maxBytes, Math.max(minBytes, next));
+    this.budget = Math.min(maxBytes, Math.max(minBytes, this.budget));
     this.lastReclaimEnd = end;
   }
 
@@ -243,11 +247,15 @@ export class Heap {
     return ptr;
   }
 
-  /** Grow to hold `end` bytes, by at least a quarter of the current size (amortised growth). */
-  private grow(end: number): void {
+  /**
+   * Grow to hold `end` bytes, by at least a quarter of the current size (amortised growth), or
+   * by `ahead` bytes beyond `end` where that is less.
+   */
+  private grow(end: number, ahead: number): void {
     const pages = this.buffer.byteLength / PAGE;
     const needed = Math.ceil(end / PAGE) - pages;
-    const wanted = Math.min(Math.max(needed, Math.ceil(pages / 4)), this.maxPages - pages);
+    const step = Math.min(Math.ceil(pages / 4), needed + Math.ceil(ahead / PAGE));
+    const wanted = Math.min(Math.max(needed, step), this.maxPages - pages);
     if (wanted < needed) {
       throw new RangeError(
         `wasm backend: out of memory: need ${end} bytes but WebAssembly memory is limited to ${this.maxPages * PAGE} bytes`,
