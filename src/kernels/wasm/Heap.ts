@@ -26,10 +26,12 @@ const PAGE = 65536;
  * When to reclaim: the blocks handed out (and not released) since the last reclaim must reach a
  * budget first, chosen so that reclaims take at most about `timeShare` of the time: after each,
  * budget ≥ (bytes handed out per ms since the one before) × (the ms this one took) / timeShare,
- * a power of two within [minBytes, maxBytes]. A full collection costs 2-10 ms in Node 20 (measured), in proportion to
- * the JavaScript heap. So a loop that drops a 313 KB batch every 0.2 ms reclaims every few hundred
- * MB, while one that drops little per step against a collection (long steps, small batches)
- * reclaims after a few MB and gets its blocks back while they are still in the caches.
+ * a power of two within [minBytes, maxBytes]. A full collection costs 2-10 ms in Node 20
+ * (measured; more on a loaded machine), in proportion to the JavaScript heap. So a loop that
+ * drops a 313 KB batch every 0.2 ms reclaims every 512 MB (the most: its steps then spend ~4% on
+ * writing into blocks that are no longer in any cache, ~1% on collections), while one that drops
+ * little against the time of a collection (long steps, small batches) holds only a few MB of
+ * dropped blocks. The memory then stays at the live blocks plus the budget.
  */
 export interface ReclaimPolicy {
   /** The share of the time reclaims may take. */
