@@ -87,6 +87,12 @@ export interface AutogradResult {
   maxLossDiff: number;
 }
 
+/** CPU time of the process so far, in ms (all its threads). */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 /** The 10th percentile. */
 function tenth(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -108,10 +114,6 @@ export function benchAutograd(backend: Backend, w: Workload): AutogradResult {
   const autogradMsSamples: number[] = [];
   const ratios: number[] = [];
   const cpuRatios: number[] = [];
-  const cpuMs = (): number => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
-  };
   // short runs in alternation (layers, then autograd, on the same batches), so that a change of
   // machine load hits both alike; the ratio is the median of the pairs' ratios
   const pairs = s.runs * 20, iters = Math.max(1, Math.floor(s.itersPerRun / 20));
@@ -146,10 +148,10 @@ class UserLoop {
 
   step(index: Int32Array): number {
     const { net, train } = this;
-    const xBatch = gatherRows(train.x, index); //                     x_batch = x_train[batch_mask]
-    const tBatch = Int32Array.from(index, (i) => train.labels[i]); // t_batch = t_train[batch_mask]
-    const grad = net.gradient(xBatch, tBatch); //                     grad = network.gradient(x_batch, t_batch)
-    this.optimizer.update(net.params, grad); //                       params[key] -= learning_rate * grad[key]
+    const xBatch = gatherRows(train.x, index); //          x_batch = x_train[batch_mask]
+    const tBatch = index.map((i) => train.labels[i]); //    t_batch = t_train[batch_mask] (as examples/ write it)
+    const grad = net.gradient(xBatch, tBatch); //          grad = network.gradient(x_batch, t_batch)
+    this.optimizer.update(net.params, grad); //            params[key] -= learning_rate * grad[key]
     const loss = net.lastLayer.loss!;
     if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss}`);
     return loss;
@@ -163,50 +165,80 @@ export interface UserLoopResult {
   reuseMs: number;
   /** Mean ms/iter of the user's loop over its runs (reclaims included). */
   freshMs: number;
-  /** Times the wasm heap reclaimed dropped blocks during the timed runs, and during the warm-up. */
+  /** The same ratio with the process's CPU time instead of wall time (less sensitive to other processes). */
+  cpuRatio: number;
+  /** Iterations of each loop in the timed runs. */
+  timedIters: number;
+  /** Times the wasm heap reclaimed dropped blocks during the timed runs, and the ms they took. */
   reclaims: number;
+  reclaimMs: number;
   warmupReclaims: number;
   warmupIters: number;
+  /** Wasm memory with the data and nets in place, before either loop ran; and at the end. */
+  wasmMemoryStartBytes: number;
   wasmMemoryBytes: number;
 }
 
 /**
- * ms/iter of the user's loop (fresh batch each step), in runs alternating with the same number
- * of runs of the reusing loop, each on its own net from the shared weights and batches. Means
- * over runs rather than medians: the fresh loop's cost comes in bursts (a reclaim every few
- * hundred steps), which a median would hide.
+ * ms/iter of the user's loop (fresh batch each step), in runs alternating with as many runs of
+ * the reusing loop, each on its own net from the shared weights and batches. The fresh loop's
+ * cost comes in bursts (a reclaim of dropped blocks every few hundred or thousand steps), so:
+ * means over runs, not medians; timing starts just after a reclaim, once a warm-up has let the
+ * heap settle (its reclaim budget set, its memory grown to what the loop needs, as in the rest of
+ * a 10,000-iteration book run), and goes on until the fresh runs include at least 3 reclaims,
+ * so that the mean holds whole reclaim cycles. The backend is this row's own (its heap's policy is changed).
  */
 export function benchUserLoop(backend: WasmBackend, label: string, w: Workload): UserLoopResult {
   const s = w.settings;
   const B = RECIPE.batchSize;
+  const heap = backend.heap;
   const train = toLabeledData(w.data.train, { backend });
   const fresh = new UserLoop(makeNet(backend, w.init), train);
   const reuse = new Stepper(makeNet(backend, w.init), train);
+  const wasmMemoryStartBytes = heap.byteLength;
+  // The heap sets its reclaim budget from the bytes handed out per ms of the process's time, and
+  // the reusing loop's runs take half of it here: half the share gives the budget the user's
+  // loop gets when it runs alone, as it does in a user's program.
+  heap.policy = { ...heap.policy, timeShare: heap.policy.timeShare / 2 };
   const iters = totalIters(s);
   const batch = (i: number) => w.batches.subarray((i % iters) * B, ((i % iters) + 1) * B);
-  // A longer warm-up than the other rows: the dropped batches must have filled the heap's
-  // reclaim budget once (64 MiB or half the live data: a few hundred steps) before the loop runs
-  // as it does for the rest of a 10,000-iteration book run, on blocks it has touched before.
-  const warmup = s.quick ? 3 * s.warmup : 10 * s.warmup;
-  for (let i = 0; i < warmup; i++) {
+  const maxSteps = s.quick ? 2_000 : 30_000; // per phase and loop: the bound when reclaims are rarer than that
+  let i = 0;
+  const both = () => {
     fresh.step(batch(i));
     reuse.step(batch(i));
+    i++;
+  };
+  // warm-up: the normal one, then until two reclaim cycles in a row pass without the memory growing
+  for (; i < s.warmup; i++) both();
+  for (let flat = 0, r = heap.reclaims, bytes = heap.byteLength; flat < 2 && i < maxSteps;) {
+    both();
+    if (heap.reclaims !== r) {
+      flat = heap.byteLength === bytes ? flat + 1 : 0;
+      r = heap.reclaims;
+      bytes = heap.byteLength;
+    }
   }
-  const runs = 2 * s.runs;
+  const warmupIters = i, warmupReclaims = heap.reclaims;
+  const reclaimsBefore = heap.reclaims, reclaimMsBefore = heap.reclaimMs;
   const freshSamples: number[] = [];
   const reuseSamples: number[] = [];
+  const cpu = { fresh: 0, reuse: 0 };
   let lossSum = 0;
-  const reclaimsBefore = backend.heap.reclaims;
-  const warmupReclaims = reclaimsBefore;
-  for (let r = 0, i = warmup; r < runs; r++, i += s.itersPerRun) {
+  let timedIters = 0;
+  const minRuns = 2 * s.runs;
+  for (let r = 0; r < minRuns || (heap.reclaims - reclaimsBefore < 3 && timedIters < maxSteps); r++) {
     for (const which of r % 2 === 0 ? ['fresh', 'reuse'] : ['reuse', 'fresh']) {
       let sum = 0;
-      const t = performance.now();
+      const [t, c] = [performance.now(), cpuMs()];
       if (which === 'fresh') for (let j = 0; j < s.itersPerRun; j++) sum += fresh.step(batch(i + j));
       else for (let j = 0; j < s.itersPerRun; j++) reuse.step(batch(i + j));
       (which === 'fresh' ? freshSamples : reuseSamples).push((performance.now() - t) / s.itersPerRun);
+      cpu[which as 'fresh' | 'reuse'] += cpuMs() - c;
       if (which === 'fresh') lossSum = sum;
     }
+    i += s.itersPerRun;
+    timedIters += s.itersPerRun;
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const freshMs = mean(freshSamples);
@@ -215,13 +247,17 @@ export function benchUserLoop(backend: WasmBackend, label: string, w: Workload):
       id: 'wasm-user-loop', label, threads: backend.threads,
       stepMs: freshMs, stepMsSamples: freshSamples,
       lastRunMeanLoss: lossSum / s.itersPerRun,
-      notes: ['fresh batch tensor and label array every step (gatherRows without out), SGD.update; mean over runs'],
+      notes: ['fresh batch tensor and label array every step (gatherRows without out), SGD.update; mean over runs, whole reclaim cycles'],
     },
     reuseMs: mean(reuseSamples),
     freshMs,
-    reclaims: backend.heap.reclaims - reclaimsBefore,
-    warmupReclaims, warmupIters: warmup,
-    wasmMemoryBytes: backend.heap.byteLength,
+    cpuRatio: cpu.fresh / cpu.reuse,
+    timedIters,
+    reclaims: heap.reclaims - reclaimsBefore,
+    reclaimMs: heap.reclaimMs - reclaimMsBefore,
+    warmupReclaims, warmupIters,
+    wasmMemoryStartBytes,
+    wasmMemoryBytes: heap.byteLength,
   };
 }
 

@@ -337,8 +337,9 @@ say('"book code" rows run the book\'s layers as they are: Affine1.backward also 
 if (userLoop) {
   say(`user's loop (the book's train_neuralnet.py against the library: ops.gatherRows without out, net.gradient, SGD.update; no accuracy pass): ` +
     `${userLoop.freshMs.toFixed(3)} ms/iter against ${userLoop.reuseMs.toFixed(3)} for the same loop reusing its batch, in alternating runs (means): ` +
-    `${(userLoop.freshMs / userLoop.reuseMs).toFixed(3)}×, after ${userLoop.warmupIters} warm-up steps of each (${userLoop.warmupReclaims} reclaims); ` +
-    `${userLoop.reclaims} reclaims of dropped blocks during the timed runs, wasm memory ${fmtMiB(userLoop.wasmMemoryBytes)} MB at the end.`);
+    `${(userLoop.freshMs / userLoop.reuseMs).toFixed(3)}× (CPU time ${userLoop.cpuRatio.toFixed(3)}×) over ${userLoop.timedIters.toLocaleString('en')} steps of each, after ${userLoop.warmupIters.toLocaleString('en')} warm-up steps of each (${userLoop.warmupReclaims} reclaims); ` +
+    `${userLoop.reclaims} reclaims of dropped blocks during the timed runs (${(userLoop.reclaimMs / Math.max(1, userLoop.reclaims)).toFixed(1)} ms each), ` +
+    `wasm memory ${fmtMiB(userLoop.wasmMemoryStartBytes)} MB with the data and nets, ${fmtMiB(userLoop.wasmMemoryBytes)} MB at the end.`);
 }
 say('Accuracy pass: ours 4,000-row chunks (TwoLayerNet.accuracy: fused products; x·W1 skips zero pixels on one thread where the tiles\' density makes that faster, src/kernels/wasm/assembly/sparse.ts); NumPy and TF.js each set at once (the book\'s accuracy()).');
 if (tfjsRun && Object.values(tfjsRun.gradients).some((g) => g.used === 'auto')) {

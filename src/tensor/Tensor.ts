@@ -181,12 +181,18 @@ export class Tensor {
   }
 }
 
+/** Holds a row view's parent storage (see RowsStorage.data). */
+const PARENT = Symbol('parent storage');
+
 /** A run of another storage's elements (Tensor.rows); its view is re-made from the parent's each time, as that may move. */
 class RowsStorage implements Storage {
   constructor(private readonly parent: Storage, private readonly offset: number, readonly length: number) {}
 
+  /** The rows' elements; the view keeps the parent storage reachable, so a backend cannot free or reuse it while the view lives. */
   get data(): FloatArray {
-    return this.parent.data.subarray(this.offset, this.offset + this.length);
+    const view = this.parent.data.subarray(this.offset, this.offset + this.length);
+    Object.defineProperty(view, PARENT, { value: this.parent });
+    return view;
   }
 
   get dtype(): DType {

@@ -8,7 +8,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { FloatArray } from '../../src/kernels/Backend.js';
 import { JsBackend } from '../../src/kernels/reference/JsBackend.js';
-import { Heap } from '../../src/kernels/wasm/Heap.js';
+import { Heap, type ReclaimPolicy } from '../../src/kernels/wasm/Heap.js';
+import { Tensor } from '../../src/tensor/Tensor.js';
 import { readWasmFile } from '../../src/kernels/wasm/loader.js';
 import { createWasmBackend, wasmSimdSupported, WasmNotBuiltError, WasmWorkerError, type WasmBackend } from '../../src/kernels/wasm/index.js';
 import { Random } from '../../src/random.js';
@@ -99,6 +100,50 @@ describe('Heap (the allocator over the wasm memory)', () => {
     assert.ok(heap.byteLength >= p + 200_000);
     assert.ok(heap.generation > gen);
     assert.throws(() => heap.alloc(100 * 65536), /out of memory/);
+  });
+
+  /** A heap of at most `pages` 64 KiB pages whose reclaim hook releases the blocks the test has dropped, taking `costMs`. */
+  const reclaiming = (pages: number, policy: ReclaimPolicy, costMs = 0) => {
+    const heap = new Heap(new WebAssembly.Memory({ initial: 1, maximum: pages }), 100, pages, policy);
+    const dropped: number[] = [];
+    heap.reclaim = () => {
+      const end = performance.now() + costMs;
+      while (performance.now() < end); // a collection that takes costMs
+      for (const p of dropped.splice(0)) heap.release(p);
+    };
+    return { heap, dropped };
+  };
+
+  it('reclaims dropped blocks before growing, once its budget has been handed out since the last time', () => {
+    const { heap, dropped } = reclaiming(1000, { timeShare: 0.01, minBytes: 1 << 20, maxBytes: 4 << 20 });
+    const kept = heap.alloc(1000);
+    for (let i = 0; i < 500; i++) dropped.push(heap.alloc(100_000)); // 50 MB handed out, all dropped
+    assert.ok(heap.reclaims >= 5, `${heap.reclaims} reclaims`);
+    assert.ok(heap.reclaimBytes >= 1 << 20 && heap.reclaimBytes <= 4 << 20, `budget ${heap.reclaimBytes}`);
+    assert.ok(heap.byteLength < 8 << 20, `memory ${heap.byteLength} bytes`);
+    assert.equal(heap.sizeOf(kept), 1024);
+  });
+
+  it('a costly reclaim raises the budget, up to its maximum (memory stays bounded whatever a collection costs)', () => {
+    const max = 3 << 20;
+    const { heap, dropped } = reclaiming(1000, { timeShare: 0.01, minBytes: 1 << 20, maxBytes: max }, 20);
+    for (let i = 0; i < 200; i++) dropped.push(heap.alloc(100_000));
+    assert.ok(heap.reclaims >= 2, `${heap.reclaims} reclaims`);
+    // 20 ms per reclaim at 1% of the time wants ~2 s of allocation between reclaims: far more than max
+    assert.equal(heap.reclaimBytes, max);
+    assert.ok(heap.byteLength < 2 * max, `memory ${heap.byteLength} bytes`);
+  });
+
+  it('at the memory\'s limit it reclaims whatever its budget, rather than running out of memory', () => {
+    // 100 pages (6.4 MB) and a budget never reached: only the limit makes it reclaim
+    const { heap, dropped } = reclaiming(100, { timeShare: 0.01, minBytes: 1 << 30, maxBytes: 1 << 30 });
+    for (let i = 0; i < 50; i++) dropped.push(heap.alloc(1 << 20));
+    assert.ok(heap.reclaims > 0);
+    // with nothing dropped, the limit is the limit
+    dropped.length = 0;
+    assert.throws(() => {
+      for (let i = 0; i < 10; i++) heap.alloc(1 << 20);
+    }, /out of memory/);
   });
 });
 
@@ -222,6 +267,45 @@ for (const threads of [1, 2]) {
       keptView = null;
       await collect();
       assert.equal(heap.sizeOf(keptPtr), undefined);
+    });
+
+    it('tensors, views and row views held across many reclaims keep their contents', () => {
+      // a small budget: a reclaim (full collection) every few dozen of these allocations
+      const heap = backend.heap;
+      const policy = heap.policy;
+      heap.policy = { timeShare: 0.01, minBytes: 1 << 20, maxBytes: 2 << 20 };
+      // room to reclaim in without growing, so that the kept plain views stay attached (growth detaches them on 1 thread)
+      backend.free(backend.alloc(16 << 18, 'float32'));
+      const reclaims = heap.reclaims;
+      const bytes = heap.byteLength;
+      const generation = heap.generation;
+      try {
+        const n = 10_000; // 40 KB a tensor
+        const tensors: [number, Tensor][] = [];
+        const views: [number, FloatArray][] = [];
+        const rowViews: [number, FloatArray][] = [];
+        for (let step = 1; step <= 3000; step++) {
+          const t = Tensor.empty([100, n / 100], { backend }); // uninitialized: maybe a reused block
+          t.data.fill(step);
+          if (step % 50 === 0) tensors.push([step, t]);
+          else if (step % 50 === 10) views.push([step, t.data]); // only the view is kept
+          else if (step % 50 === 20) rowViews.push([step, t.rows(10, 20).data]); // only a view of some rows
+        }
+        assert.equal(heap.generation, generation, 'the memory grew: the kept views were detached, nothing to check');
+        const blocks = new Set<number>();
+        for (const [step, t] of tensors) {
+          assert.ok(t.data.every((v) => v === step), `tensor of step ${step} was overwritten`);
+          blocks.add((t.storage as unknown as { ptr: number }).ptr);
+        }
+        for (const [step, v] of views) assert.ok(v.every((x) => x === step), `view of step ${step} was overwritten`);
+        for (const [step, v] of rowViews) assert.ok(v.length === 1000 && v.every((x) => x === step), `row view of step ${step} was overwritten`);
+        assert.equal(blocks.size, tensors.length);
+        assert.ok(heap.reclaims - reclaims >= 5, `${heap.reclaims - reclaims} reclaims`);
+        // the dropped ones came back: 3000 × 40 KB were handed out
+        assert.ok(heap.byteLength - bytes < (3000 * 40_000) / 4, `memory grew from ${bytes} to ${heap.byteLength} bytes`);
+      } finally {
+        heap.policy = policy;
+      }
     });
 
     it('free() releases a storage at once', () => {

@@ -9,27 +9,41 @@
  *
  * Dropped tensors: the backend frees a block when its storage is garbage-collected, from a
  * FinalizationRegistry callback, and those run only between tasks, never inside a synchronous
- * training loop. So before the memory grows, when blocks of at least `reclaimBytes` have been
- * handed out since the last time, the heap asks its `reclaim` hook (a full collection plus
- * cleanupSome, where the engine allows: see collector.node.ts) to give the dropped ones back,
- * and reuses them. A loop that allocates a fresh batch every step then runs in flat memory.
+ * training loop. So before the memory grows, when blocks of at least `reclaimBytes` (see
+ * ReclaimPolicy) have been handed out since the last time, or when the memory cannot grow, the
+ * heap asks its `reclaim` hook (a full collection plus cleanupSome, where the engine allows: see
+ * collector.node.ts) to give the dropped ones back, and reuses them. A loop that allocates a
+ * fresh batch every step then runs in flat memory. A block comes back only from the finalizer
+ * of its storage (or WasmBackend.free), so never while a tensor or view of it is reachable.
  *
  * `memory.grow` detaches every view over a non-shared buffer (and gives a shared memory a new,
  * longer buffer object): `generation` counts growths so that holders of views know to re-create them.
  */
 export const ALIGN = 64;
 const PAGE = 65536;
-/** Blocks handed out since the last reclaim before the next one may run: at least this many bytes. */
-const RECLAIM_MIN_BYTES = 64 * 2 ** 20;
+
 /**
- * The share of the time a reclaim may take: a full collection costs 2-10 ms (measured, Node 20),
- * so in a loop that drops a lot per step the byte budget between reclaims doubles (up to
- * RECLAIM_MAX_BYTES) until they take at most this share of the time between them, and halves
- * again, down to the minimum, when far below.
+ * When to reclaim: the blocks handed out (and not released) since the last reclaim must reach a
+ * budget first, chosen so that reclaims take at most about `timeShare` of the time: after each,
+ * budget ≥ (bytes handed out per ms since the one before) × (the ms this one took) / timeShare,
+ * a power of two within [minBytes, maxBytes]. A full collection costs 2-10 ms in Node 20
+ * (measured; more on a loaded machine), in proportion to the JavaScript heap. So a loop that
+ * drops a 313 KB batch every 0.2 ms reclaims every 512 MB (the most: its steps then spend ~4% on
+ * writing into blocks that are no longer in any cache, ~1% on collections), while one that drops
+ * little against the time of a collection (long steps, small batches) holds only a few MB of
+ * dropped blocks. The memory then stays at the live blocks plus the budget.
  */
-const RECLAIM_TIME_SHARE = 0.02;
-/** The most the time-share budget grows to, so that memory stays bounded whatever a collection costs. */
-const RECLAIM_MAX_BYTES = 256 * 2 ** 20;
+export interface ReclaimPolicy {
+  /** The share of the time reclaims may take. */
+  timeShare: number;
+  /** The least the budget goes down to. */
+  minBytes: number;
+  /** The most it goes up to (the memory a loop's dropped blocks may take), whatever a collection costs. */
+  maxBytes: number;
+}
+
+/** The default policy: 1% of the time, between 8 MiB and 512 MiB (an eighth of the memory's maximum where that is less). */
+export const RECLAIM_POLICY: ReclaimPolicy = { timeShare: 0.01, minBytes: 8 * 2 ** 20, maxBytes: 512 * 2 ** 20 };
 
 /**
  * A way to find dropped storage at once (collector.node.ts): a full garbage collection, and a
@@ -68,16 +82,24 @@ export class Heap {
   reclaim: (() => void) | null = null;
   /** How many times `reclaim` ran (for tests and the bench). */
   reclaims = 0;
-  /** Bytes handed out between reclaims (see RECLAIM_TIME_SHARE). */
-  private budget = RECLAIM_MIN_BYTES;
+  /** Time reclaims took, in ms (for the bench). */
+  reclaimMs = 0;
+  /** Bytes handed out between reclaims (see ReclaimPolicy). */
+  private budget: number;
   private lastReclaimEnd = -Infinity;
 
   /**
    * @param memory the module's imported memory
    * @param base the first byte the module does not use for its own static data
    * @param maxPages the memory's declared maximum, in 64 KiB pages
+   * @param policy when to reclaim dropped blocks
    */
-  constructor(readonly memory: WebAssembly.Memory, base: number, private readonly maxPages = 65536) {
+  constructor(
+    readonly memory: WebAssembly.Memory, base: number, private readonly maxPages = 65536,
+    /** When to reclaim dropped blocks (tests change it). */
+    public policy: ReclaimPolicy = RECLAIM_POLICY,
+  ) {
+    this.budget = policy.minBytes;
     this.start = blockSize(base);
     this.top = this.start;
     this.buffer = memory.buffer;
@@ -88,9 +110,9 @@ export class Heap {
     return this.live_;
   }
 
-  /** Blocks handed out since the last reclaim before the next: max(the time-share budget, half the live bytes). */
+  /** Bytes of blocks to be handed out (and not released) since the last reclaim before the next may run. */
   get reclaimBytes(): number {
-    return Math.max(this.budget, this.live_ / 2);
+    return this.budget;
   }
 
   /** Size of the memory in bytes. */
@@ -147,13 +169,18 @@ export class Heap {
       this.coalesce();
       const fit = this.bestFit(size);
       if (fit !== undefined) return fit;
-      if (this.reclaim !== null && this.held >= this.reclaimBytes) {
-        // Reuse before growth: the blocks of dropped storage come back to the free lists.
+      // Reuse before growth: the blocks of dropped storage come back to the free lists. At the
+      // memory's limit, whatever was handed out since the last reclaim may have been dropped.
+      const atLimit = this.top + size > this.maxPages * PAGE;
+      if (this.reclaim !== null && this.held > 0 && (this.held >= this.budget || atLimit)) {
         this.runReclaim(this.reclaim);
         const reused = this.takeFree(size) ?? (this.coalesce(), this.bestFit(size));
         if (reused !== undefined) return reused;
       }
-      if (this.top + size > this.buffer.byteLength) this.grow(this.top + size);
+      // With reclaims, what grows the memory past the live blocks is dropped ones: no more of
+      // them than the budget allows before the next reclaim (budget − held) are worth room.
+      const ahead = this.reclaim !== null ? Math.max(this.budget - this.held, this.policy.minBytes) : Infinity;
+      if (this.top + size > this.buffer.byteLength) this.grow(this.top + size, ahead);
     }
     const ptr = this.top;
     this.top += size;
@@ -161,16 +188,24 @@ export class Heap {
   }
 
   private runReclaim(reclaim: () => void): void {
+    const held = this.held;
     this.held = 0;
     this.reclaims++;
     const start = performance.now();
     reclaim();
     const end = performance.now();
-    const allowed = (end - start) / RECLAIM_TIME_SHARE;
-    const between = start - this.lastReclaimEnd;
-    const maxBudget = Math.min(RECLAIM_MAX_BYTES, (this.maxPages * PAGE) / 8);
-    if (between < allowed) this.budget = Math.min(maxBudget, this.budget * 2);
-    else if (between > 4 * allowed) this.budget = Math.max(RECLAIM_MIN_BYTES, this.budget / 2);
+    this.reclaimMs += end - start;
+    // budget = what the program hands out in the time a reclaim may take at its share of the time,
+    // rounded up to a power of two: up at once, down (halved) only when far above, so that the
+    // memory settles within a cycle or two and a collection slowed by another process now and
+    // then does not grow it again (the memory never shrinks)
+    const rate = held / Math.max(start - this.lastReclaimEnd, 1e-3); // bytes per ms; 0 at the first reclaim
+    const wanted = (rate * (end - start)) / this.policy.timeShare;
+    if (wanted > this.budget) this.budget = 2 ** Math.ceil(Math.log2(wanted));
+    else if (wanted < this.budget / 4) this.budget /= 2;
+    const { minBytes } = this.policy;
+    const maxBytes = Math.max(minBytes, Math.min(this.policy.maxBytes, (this.maxPages * PAGE) / 8));
+    this.budget = Math.min(maxBytes, Math.max(minBytes, this.budget));
     this.lastReclaimEnd = end;
   }
 
@@ -214,11 +249,15 @@ export class Heap {
     return ptr;
   }
 
-  /** Grow to hold `end` bytes, by at least a quarter of the current size (amortised growth). */
-  private grow(end: number): void {
+  /**
+   * Grow to hold `end` bytes, by at least a quarter of the current size (amortised growth), or
+   * by `ahead` bytes beyond `end` where that is less.
+   */
+  private grow(end: number, ahead: number): void {
     const pages = this.buffer.byteLength / PAGE;
     const needed = Math.ceil(end / PAGE) - pages;
-    const wanted = Math.min(Math.max(needed, Math.ceil(pages / 4)), this.maxPages - pages);
+    const step = Math.min(Math.ceil(pages / 4), needed + Math.ceil(ahead / PAGE));
+    const wanted = Math.min(Math.max(needed, step), this.maxPages - pages);
     if (wanted < needed) {
       throw new RangeError(
         `wasm backend: out of memory: need ${end} bytes but WebAssembly memory is limited to ${this.maxPages * PAGE} bytes`,
