@@ -138,6 +138,24 @@ for (const backend of backends) {
         });
       }
 
+      it('matmul on narrow last panels (n % 8 in 1..4: the wasm kernels\' column and half tiles) and k past a block', () => {
+        // m covers whole column tiles and a remainder; k = 1100 spans two k blocks (accumulating in C).
+        const shapes: [number, number, number][] = [[30, 1100, 25], [53, 40, 50], [19, 9, 11], [27, 13, 100], [45, 21, 2], [7, 5, 3]];
+        for (const [tA, tB] of [[false, false], [true, false], [false, true]] as const) {
+          for (const [m, k, n] of shapes) {
+            const a = rand(m * k, f64);
+            const b = rand(k * n, f64);
+            const c = f64 ? new Float64Array(m * n) : new Float32Array(m * n);
+            c.fill(123); // must be overwritten
+            backend.matmul(a, b, c, m, k, n, tA, tB, false);
+            close(c, refMatmul(a, b, m, k, n, tA, tB), tol * Math.sqrt(k), `matmul ${m}×${k}×${n} tA=${tA} tB=${tB}`);
+            const c0 = Float64Array.from(c);
+            backend.matmul(a, b, c, m, k, n, tA, tB, true);
+            close(c, c0.map((v) => 2 * v), tol * Math.sqrt(k), `matmul accumulate ${m}×${k}×${n} tA=${tA} tB=${tB}`);
+          }
+        }
+      });
+
       it('matmulFused (+ bias, ReLU, mask) is bit-identical to matmul then addBias, relu, reluBackward', () => {
         const shapes: [number, number, number][] = [];
         for (const m of SIZES) for (const n of SIZES) shapes.push([m, 7, n]);

@@ -168,18 +168,33 @@ export function matmulPack(job: usize, chunk: i32): void {
         }
       }
     } else {
-      // op(B)[p, j] = b[j·k + p]: column jj of the panel is a contiguous row of B.
+      // op(B)[p, j] = b[j·k + p]: column jj of the panel is a contiguous row of B. In float32,
+      // a full panel goes by 4 × 4 blocks transposed in registers (4 depths p of 8 rows of B
+      // at a time), then the last k % 4 depths and any narrower panel element by element.
+      let p0 = 0;
+      if (sizeof<T>() == 4 && nr == W) {
+        const ldb = <usize>k << 2;
+        const r0 = b + <usize>j0 * ldb;
+        const r4 = r0 + (ldb << 2);
+        for (; p0 + 4 <= k; p0 += 4) {
+          const o = <usize>p0 << 2;
+          transpose4(r0 + o, ldb, dst);
+          transpose4(r4 + o, ldb, dst + 16);
+          dst += 128;
+        }
+      }
+      if (p0 == k) continue;
       for (let jj = 0; jj < W; jj++) {
         let d = dst + <usize>jj * size;
         if (jj < nr) {
-          let src = b + <usize>(j0 + jj) * <usize>k * size;
-          for (let p = 0; p < k; p++) {
+          let src = b + (<usize>(j0 + jj) * <usize>k + <usize>p0) * size;
+          for (let p = p0; p < k; p++) {
             store<T>(d, load<T>(src));
             src += size;
             d += 32;
           }
         } else {
-          for (let p = 0; p < k; p++) {
+          for (let p = p0; p < k; p++) {
             store<T>(d, <T>0);
             d += 32;
           }
@@ -187,6 +202,25 @@ export function matmulPack(job: usize, chunk: i32): void {
       }
     }
   }
+}
+
+/**
+ * Four rows of B (ld bytes apart from src: 4 columns of op(B)), 4 floats of each (4 depths),
+ * transposed into 4 panel rows of 16 bytes, 32 bytes apart, from dst.
+ */
+@inline function transpose4(src: usize, ld: usize, dst: usize): void {
+  const r0 = v128.load(src);
+  const r1 = v128.load(src + ld);
+  const r2 = v128.load(src + (ld << 1));
+  const r3 = v128.load(src + ld * 3);
+  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5); // a0 b0 a1 b1
+  const t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7); // a2 b2 a3 b3
+  const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5); // c0 d0 c1 d1
+  const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7); // c2 d2 c3 d3
+  v128.store(dst, i32x4.shuffle(t0, t2, 0, 1, 4, 5)); // a0 b0 c0 d0
+  v128.store(dst, i32x4.shuffle(t0, t2, 2, 3, 6, 7), 32);
+  v128.store(dst, i32x4.shuffle(t1, t3, 0, 1, 4, 5), 64);
+  v128.store(dst, i32x4.shuffle(t1, t3, 2, 3, 6, 7), 96);
 }
 
 /**
@@ -274,54 +308,121 @@ export function matmulPack(job: usize, chunk: i32): void {
 
 /**
  * The same for a panel with at most W/2 real columns (the last one of n = 50 or n = 10 in
- * float32): a 4×(W/2) tile, so that half a panel of zero padding is not multiplied.
+ * float32): a 6×(W/2) tile, so that half a panel of zero padding is not multiplied, with 6
+ * independent accumulators (a 4-row tile's 4 left the loop waiting on the add's latency).
  */
 @inline function halfTile<T>(
   pa: usize, sa: usize, sp: usize, pb: usize, kc: i32,
   ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, tmp: usize, epi: i32, bt: usize, md: usize,
 ): void {
-  let c0 = v128.splat<i32>(0), c1 = v128.splat<i32>(0), c2 = v128.splat<i32>(0), c3 = v128.splat<i32>(0);
-  const o1: usize = mr > 1 ? sa : 0;
-  const o2: usize = mr > 2 ? sa << 1 : o1;
-  const o3: usize = mr > 3 ? sa * 3 : o2;
+  let c0 = v128.splat<i32>(0), c1 = v128.splat<i32>(0), c2 = v128.splat<i32>(0);
+  let c3 = v128.splat<i32>(0), c4 = v128.splat<i32>(0), c5 = v128.splat<i32>(0);
+  // Rows past the matrix (r ≥ mr) repeat its last row.
+  const o1 = rowOffset(1, mr, sa), o2 = rowOffset(2, mr, sa), o3 = rowOffset(3, mr, sa);
+  const o4 = rowOffset(4, mr, sa), o5 = rowOffset(5, mr, sa);
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(pb);
     c0 = vmadd<T>(splat<T>(pa), b0, c0);
     c1 = vmadd<T>(splat<T>(pa + o1), b0, c1);
     c2 = vmadd<T>(splat<T>(pa + o2), b0, c2);
     c3 = vmadd<T>(splat<T>(pa + o3), b0, c3);
+    c4 = vmadd<T>(splat<T>(pa + o4), b0, c4);
+    c5 = vmadd<T>(splat<T>(pa + o5), b0, c5);
     pa += sp; pb += 32;
   }
-  v128.store(tmp, c0); v128.store(tmp, c1, 32); v128.store(tmp, c2, 64); v128.store(tmp, c3, 96);
-  if (epi != 0) storeEdgeFused<T>(tmp, ct, ldc, mr, nr, add, epi, bt, md);
-  else storeEdge<T>(tmp, ct, ldc, mr, nr, add);
+  halfRow<T>(ct, c0, nr, add, tmp, epi, bt, md);
+  if (mr > 1) halfRow<T>(ct + ldc, c1, nr, add, tmp, epi, bt, md);
+  if (mr > 2) halfRow<T>(ct + 2 * ldc, c2, nr, add, tmp, epi, bt, md);
+  if (mr > 3) halfRow<T>(ct + 3 * ldc, c3, nr, add, tmp, epi, bt, md);
+  if (mr > 4) halfRow<T>(ct + 4 * ldc, c4, nr, add, tmp, epi, bt, md);
+  if (mr > 5) halfRow<T>(ct + 5 * ldc, c5, nr, add, tmp, epi, bt, md);
 }
 
-/**
- * A panel with one real column (n = 25 = 3·8 + 1: a convolution's dW), float32, A stored
- * transposed so that the tile's 4 rows are adjacent: one vector holds the 4 rows,
- *   acc[r] = Σ_p op(A)[i+r, p] · panel[p, 0],
- * the same products summed in the same order as halfTile's first lane, for a quarter of the work.
- */
-@inline function columnTile(pa: usize, sp: usize, pb: usize, kc: i32, ct: usize, ldc: usize, add: bool): void {
-  let acc = v128.splat<i32>(0);
+/** The byte offset of row r of a tile of mr rows, rows r ≥ mr repeating the last one: min(r, mr − 1)·sa. */
+@inline function rowOffset(r: i32, mr: i32, sa: usize): usize {
+  return <usize>imin(r, mr - 1) * sa;
+}
+
+/** One row of a half tile (nr ≤ W/2 columns of v) stored through tmp, as storeEdge(Fused) does it. */
+@inline function halfRow<T>(row: usize, v: v128, nr: i32, add: bool, tmp: usize, epi: i32, bt: usize, md: usize): void {
+  v128.store(tmp, v);
+  if (epi != 0) storeEdgeFused<T>(tmp, row, 0, 1, nr, add, epi, bt, md);
+  else storeEdge<T>(tmp, row, 0, 1, nr, add);
+}
+
+// Narrow panels (at most 4 real columns) of a product whose A is stored transposed (sa = 4,
+// float32: a dW = xᵀ · dout): 4 adjacent rows of op(A) are one v128, so the tile is computed
+// transposed, acc[g, j][l] = Σ_p op(A)[i + 4g + l, p] · panel[p, j] (the panel's element
+// splat), only the real columns, each sum the same products in the same order as tile's lanes.
+
+/** One real column (n = 25 = 3·8 + 1: a convolution's dW): 24 rows in 6 accumulators. */
+@inline function columnTile1(pa: usize, sp: usize, pb: usize, kc: i32, ct: usize, ldc: usize, add: bool): void {
+  let a0 = v128.splat<i32>(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
   for (let p = 0; p < kc; p++) {
-    acc = vmadd<f32>(v128.load(pa), v128.load32_splat(pb), acc);
+    const b0 = v128.load32_splat(pb);
+    a0 = vmadd<f32>(v128.load(pa), b0, a0);
+    a1 = vmadd<f32>(v128.load(pa, 16), b0, a1);
+    a2 = vmadd<f32>(v128.load(pa, 32), b0, a2);
+    a3 = vmadd<f32>(v128.load(pa, 48), b0, a3);
+    a4 = vmadd<f32>(v128.load(pa, 64), b0, a4);
+    a5 = vmadd<f32>(v128.load(pa, 80), b0, a5);
     pa += sp; pb += 32;
   }
-  const r0 = f32x4.extract_lane(acc, 0), r1 = f32x4.extract_lane(acc, 1);
-  const r2 = f32x4.extract_lane(acc, 2), r3 = f32x4.extract_lane(acc, 3);
-  if (add) {
-    store<f32>(ct, load<f32>(ct) + r0);
-    store<f32>(ct + ldc, load<f32>(ct + ldc) + r1);
-    store<f32>(ct + 2 * ldc, load<f32>(ct + 2 * ldc) + r2);
-    store<f32>(ct + 3 * ldc, load<f32>(ct + 3 * ldc) + r3);
-  } else {
-    store<f32>(ct, r0);
-    store<f32>(ct + ldc, r1);
-    store<f32>(ct + 2 * ldc, r2);
-    store<f32>(ct + 3 * ldc, r3);
+  const l4 = ldc << 2;
+  storeColumn(ct, ldc, a0, add); ct += l4;
+  storeColumn(ct, ldc, a1, add); ct += l4;
+  storeColumn(ct, ldc, a2, add); ct += l4;
+  storeColumn(ct, ldc, a3, add); ct += l4;
+  storeColumn(ct, ldc, a4, add); ct += l4;
+  storeColumn(ct, ldc, a5, add);
+}
+
+/** Two real columns (n = 50 = 6·8 + 2, n = 10): 16 rows in 8 accumulators. */
+@inline function columnTile2(pa: usize, sp: usize, pb: usize, kc: i32, ct: usize, ldc: usize, add: bool): void {
+  let a0 = v128.splat<i32>(0), a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load32_splat(pb), b1 = v128.load32_splat(pb, 4);
+    let av = v128.load(pa); a0 = vmadd<f32>(av, b0, a0); e0 = vmadd<f32>(av, b1, e0);
+    av = v128.load(pa, 16); a1 = vmadd<f32>(av, b0, a1); e1 = vmadd<f32>(av, b1, e1);
+    av = v128.load(pa, 32); a2 = vmadd<f32>(av, b0, a2); e2 = vmadd<f32>(av, b1, e2);
+    av = v128.load(pa, 48); a3 = vmadd<f32>(av, b0, a3); e3 = vmadd<f32>(av, b1, e3);
+    pa += sp; pb += 32;
   }
+  const l4 = ldc << 2;
+  storeColumn(ct, ldc, a0, add); storeColumn(ct + 4, ldc, e0, add); ct += l4;
+  storeColumn(ct, ldc, a1, add); storeColumn(ct + 4, ldc, e1, add); ct += l4;
+  storeColumn(ct, ldc, a2, add); storeColumn(ct + 4, ldc, e2, add); ct += l4;
+  storeColumn(ct, ldc, a3, add); storeColumn(ct + 4, ldc, e3, add);
+}
+
+/** Three or four real columns (n = 100 = 12·8 + 4): 8 rows in 8 accumulators; nr columns stored. */
+@inline function columnTile4(pa: usize, sp: usize, pb: usize, kc: i32, ct: usize, ldc: usize, nr: i32, add: bool): void {
+  let a0 = v128.splat<i32>(0), a1 = a0, e0 = a0, e1 = a0, f0 = a0, f1 = a0, g0 = a0, g1 = a0;
+  for (let p = 0; p < kc; p++) {
+    const av = v128.load(pa), aw = v128.load(pa, 16);
+    let b = v128.load32_splat(pb); a0 = vmadd<f32>(av, b, a0); a1 = vmadd<f32>(aw, b, a1);
+    b = v128.load32_splat(pb, 4); e0 = vmadd<f32>(av, b, e0); e1 = vmadd<f32>(aw, b, e1);
+    b = v128.load32_splat(pb, 8); f0 = vmadd<f32>(av, b, f0); f1 = vmadd<f32>(aw, b, f1);
+    b = v128.load32_splat(pb, 12); g0 = vmadd<f32>(av, b, g0); g1 = vmadd<f32>(aw, b, g1);
+    pa += sp; pb += 32;
+  }
+  const l4 = ldc << 2;
+  storeColumn(ct, ldc, a0, add); storeColumn(ct + l4, ldc, a1, add);
+  storeColumn(ct + 4, ldc, e0, add); storeColumn(ct + 4 + l4, ldc, e1, add);
+  storeColumn(ct + 8, ldc, f0, add); storeColumn(ct + 8 + l4, ldc, f1, add);
+  if (nr > 3) { storeColumn(ct + 12, ldc, g0, add); storeColumn(ct + 12 + l4, ldc, g1, add); }
+}
+
+/** C[r, 0] = v[r] (or +=) for the 4 rows r of a column vector v, rows ldc bytes apart from ct. */
+@inline function storeColumn(ct: usize, ldc: usize, v: v128, add: bool): void {
+  storeElement(ct, f32x4.extract_lane(v, 0), add);
+  storeElement(ct + ldc, f32x4.extract_lane(v, 1), add);
+  storeElement(ct + 2 * ldc, f32x4.extract_lane(v, 2), add);
+  storeElement(ct + 3 * ldc, f32x4.extract_lane(v, 3), add);
+}
+
+@inline function storeElement(ct: usize, v: f32, add: bool): void {
+  store<f32>(ct, add ? load<f32>(ct) + v : v);
 }
 
 /** C[r, j] = tmp[r, j] (or +=) for r < mr, j < nr, with C's tile at ct; tmp rows are 32 bytes. */
@@ -436,13 +537,28 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
         const nr = imin(W, n - j0);
         const pb = packed + ((<usize>q * <usize>k + <usize>pc) << 5);
         const bt = bias + <usize>j0 * size;
-        for (let i = ic; i < ie; i += 4) {
-          const mr = imin(4, ie - i);
+        let i = ic;
+        if (nr > W / 2) {
+          for (; i < ie; i += 4) {
+            const pa = a + <usize>i * sa + <usize>pc * sp;
+            const ct = c + <usize>i * ldc + <usize>j0 * size;
+            tile<T>(pa, sa, sp, pb, kc, ct, ldc, imin(4, ie - i), nr, add, tmp, epi, bt, md);
+          }
+          continue;
+        }
+        // A narrow panel (nr ≤ W/2): transposed column tiles where A is stored transposed, then
+        // 6-row half tiles for the rest.
+        if (sizeof<T>() == 4 && sa == size && epi == 0) {
+          const pa0 = a + <usize>pc * sp;
+          const c0 = c + <usize>j0 * size;
+          if (nr == 1) for (; i + 24 <= ie; i += 24) columnTile1(pa0 + <usize>i * sa, sp, pb, kc, c0 + <usize>i * ldc, ldc, add);
+          else if (nr == 2) for (; i + 16 <= ie; i += 16) columnTile2(pa0 + <usize>i * sa, sp, pb, kc, c0 + <usize>i * ldc, ldc, add);
+          else for (; i + 8 <= ie; i += 8) columnTile4(pa0 + <usize>i * sa, sp, pb, kc, c0 + <usize>i * ldc, ldc, nr, add);
+        }
+        for (; i < ie; i += 6) {
           const pa = a + <usize>i * sa + <usize>pc * sp;
           const ct = c + <usize>i * ldc + <usize>j0 * size;
-          if (nr > W / 2) tile<T>(pa, sa, sp, pb, kc, ct, ldc, mr, nr, add, tmp, epi, bt, md);
-          else if (sizeof<T>() == 4 && nr == 1 && mr == 4 && sa == size && epi == 0) columnTile(pa, sp, pb, kc, ct, ldc, add);
-          else halfTile<T>(pa, sa, sp, pb, kc, ct, ldc, mr, nr, add, tmp, epi, bt, md);
+          halfTile<T>(pa, sa, sp, pb, kc, ct, ldc, imin(6, ie - i), nr, add, tmp, epi, bt, md);
         }
       }
     }
