@@ -14,6 +14,8 @@ import { ThreadPool, type MatmulKernels } from './threads.js';
 /** The exports of kernels.wasm; pointers are byte offsets into the memory. */
 export interface KernelExports extends MatmulKernels {
   heapBase(): number;
+  /** Columns of a packed float32 panel of B: 8, or 12 in the relaxed-SIMD build (its 3×12 micro-kernel). */
+  panelFloats(): number;
   addBias(x: number, bias: number, out: number, rows: number, cols: number): void;
   sumColumns(x: number, out: number, rows: number, cols: number): void;
   relu(x: number, out: number, n: number): void;
@@ -139,6 +141,8 @@ export class WasmBackend implements Backend {
   private scratchPtr = 0;
   private scratchBytes = 0;
   private readonly threadThreshold: number;
+  /** Columns of a packed float32 panel in this build of the kernels. */
+  private readonly panelFloats: number;
   /** Why the backend started on one thread although more were asked for (no shared memory, a browser's main thread, ...), or null. */
   readonly singleThreadReason: string | null;
   /** The build of the kernels in use: 'plain' SIMD or 'relaxed' SIMD (relaxed_madd in the products' micro-kernels). */
@@ -158,6 +162,7 @@ export class WasmBackend implements Backend {
     this.threadThreshold = config.threadThreshold;
     this.singleThreadReason = config.singleThreadReason ?? null;
     this.simd = config.simd ?? 'plain';
+    this.panelFloats = kernels.panelFloats();
     const collector = config.collector ?? null;
     const Registry = collector?.Registry ?? FinalizationRegistry;
     const registry = (this.registry = new Registry<number>((ptr) => heap.release(ptr)) as WasmBackend['registry']);
@@ -250,10 +255,10 @@ export class WasmBackend implements Backend {
       if (mask !== null) this.js.reluBackward(out, mask, out);
       return;
     }
-    // Panels are 32 bytes wide: 8 floats or 4 doubles.
-    const width = f64 ? 4 : 8;
+    // Panels are 32 bytes wide (8 floats or 4 doubles), or 48 (12 floats) in the relaxed-SIMD build.
+    const width = f64 ? 4 : this.panelFloats;
     const panels = Math.ceil(n / width);
-    const packedBytes = k * panels * 32;
+    const packedBytes = k * panels * width * (f64 ? 8 : 4);
     const arrays: Arg[] = [a, b, c];
     const lengths = [m * k, k * n, m * n];
     const modes = [IN, IN, accumulate ? INOUT : OUT];

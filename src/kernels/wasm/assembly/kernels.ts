@@ -117,6 +117,22 @@ const ELEMENT_BLOCK: i32 = 4096;
   return sizeof<T>() == 8 ? f64x2.gt(v, f64x2.splat(0)) : f32x4.gt(v, f32x4.splat(0));
 }
 
+/**
+ * Columns of a packed panel of op(B): 8 floats or 4 doubles (32 bytes), except in the
+ * relaxed-SIMD build's float32, 12 floats (48 bytes) for the 3×12 micro-kernel (tile3x12).
+ */
+@inline function panelWidth<T>(): i32 {
+  return sizeof<T>() == 4 && RELAXED_SIMD ? 12 : 32 / <i32>sizeof<T>();
+}
+@inline function panelBytes<T>(): usize {
+  return <usize>panelWidth<T>() * sizeof<T>();
+}
+
+/** The float32 panel width of this build, for the JavaScript side's sizes (src/kernels/wasm/WasmBackend.ts). */
+export function panelFloats(): i32 {
+  return panelWidth<f32>();
+}
+
 /** Pack chunk `chunk` of op(B)'s panels. */
 export function matmulPack(job: usize, chunk: i32): void {
   const flags = jobField(job, JOB_FLAGS);
@@ -127,7 +143,8 @@ export function matmulPack(job: usize, chunk: i32): void {
 
 /** packed[q·k·W + p·W + jj] = op(B)[p, qW + jj] for the panels q of this chunk. */
 @inline function pack<T>(job: usize, chunk: i32): void {
-  const W = 32 / <i32>sizeof<T>();
+  const W = panelWidth<T>();
+  const PB = panelBytes<T>();
   const b = <usize>jobField(job, JOB_B);
   const k = jobField(job, JOB_K);
   const n = jobField(job, JOB_N);
@@ -141,17 +158,18 @@ export function matmulPack(job: usize, chunk: i32): void {
   for (let q = q0; q < q1; q++) {
     const j0 = q * W;
     const nr = imin(W, n - j0);
-    let dst = packed + (<usize>q * <usize>k << 5);
+    let dst = packed + <usize>q * <usize>k * PB;
     if (!transB) {
-      // op(B)[p, j] = b[p·n + j]: a panel row is 32 contiguous bytes of a row of B.
+      // op(B)[p, j] = b[p·n + j]: a panel row is PB contiguous bytes of a row of B.
       let src = b + <usize>j0 * size;
       const ldb = <usize>n * size;
       if (nr == W) {
         for (let p = 0; p < k; p++) {
           v128.store(dst, v128.load(src));
           v128.store(dst, v128.load(src, 16), 16);
+          if (PB == 48) v128.store(dst, v128.load(src, 32), 32);
           src += ldb;
-          dst += 32;
+          dst += PB;
         }
       } else {
         // The last panel, nr < W columns: zero the row, then copy the nr real columns.
@@ -159,12 +177,13 @@ export function matmulPack(job: usize, chunk: i32): void {
         for (let p = 0; p < k; p++) {
           v128.store(dst, zero);
           v128.store(dst, zero, 16);
+          if (PB == 48) v128.store(dst, zero, 32);
           for (let jj = 0; jj < nr; jj++) {
             const o = <usize>jj * size;
             store<T>(dst + o, load<T>(src + o));
           }
           src += ldb;
-          dst += 32;
+          dst += PB;
         }
       }
     } else {
@@ -178,9 +197,10 @@ export function matmulPack(job: usize, chunk: i32): void {
         const r4 = r0 + (ldb << 2);
         for (; p0 + 4 <= k; p0 += 4) {
           const o = <usize>p0 << 2;
-          transpose4(r0 + o, ldb, dst);
-          transpose4(r4 + o, ldb, dst + 16);
-          dst += 128;
+          transpose4(r0 + o, ldb, dst, PB);
+          transpose4(r4 + o, ldb, dst + 16, PB);
+          if (PB == 48) transpose4(r4 + (ldb << 2) + o, ldb, dst + 32, PB);
+          dst += PB << 2;
         }
       }
       if (p0 == k) continue;
@@ -191,12 +211,12 @@ export function matmulPack(job: usize, chunk: i32): void {
           for (let p = p0; p < k; p++) {
             store<T>(d, load<T>(src));
             src += size;
-            d += 32;
+            d += PB;
           }
         } else {
           for (let p = p0; p < k; p++) {
             store<T>(d, <T>0);
-            d += 32;
+            d += PB;
           }
         }
       }
@@ -206,9 +226,9 @@ export function matmulPack(job: usize, chunk: i32): void {
 
 /**
  * Four rows of B (ld bytes apart from src: 4 columns of op(B)), 4 floats of each (4 depths),
- * transposed into 4 panel rows of 16 bytes, 32 bytes apart, from dst.
+ * transposed into 4 panel rows of 16 bytes, PB bytes apart, from dst.
  */
-@inline function transpose4(src: usize, ld: usize, dst: usize): void {
+@inline function transpose4(src: usize, ld: usize, dst: usize, PB: usize): void {
   const r0 = v128.load(src);
   const r1 = v128.load(src + ld);
   const r2 = v128.load(src + (ld << 1));
@@ -218,9 +238,9 @@ export function matmulPack(job: usize, chunk: i32): void {
   const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5); // c0 d0 c1 d1
   const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7); // c2 d2 c3 d3
   v128.store(dst, i32x4.shuffle(t0, t2, 0, 1, 4, 5)); // a0 b0 c0 d0
-  v128.store(dst, i32x4.shuffle(t0, t2, 2, 3, 6, 7), 32);
-  v128.store(dst, i32x4.shuffle(t1, t3, 0, 1, 4, 5), 64);
-  v128.store(dst, i32x4.shuffle(t1, t3, 2, 3, 6, 7), 96);
+  v128.store(dst + PB, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + (PB << 1), i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + PB * 3, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
 }
 
 /**
@@ -250,7 +270,7 @@ export function matmulPack(job: usize, chunk: i32): void {
       av = splatAdjacent<T>(pa, 1); c10 = vmadd<T>(av, b0, c10); c11 = vmadd<T>(av, b1, c11);
       av = splatAdjacent<T>(pa, 2); c20 = vmadd<T>(av, b0, c20); c21 = vmadd<T>(av, b1, c21);
       av = splatAdjacent<T>(pa, 3); c30 = vmadd<T>(av, b0, c30); c31 = vmadd<T>(av, b1, c31);
-      pa += sp; pb += 32;
+      pa += sp; pb += panelBytes<T>();
     }
   } else {
     const o1: usize = mr > 1 ? sa : 0;
@@ -262,7 +282,7 @@ export function matmulPack(job: usize, chunk: i32): void {
       av = splat<T>(pa + o1); c10 = vmadd<T>(av, b0, c10); c11 = vmadd<T>(av, b1, c11);
       av = splat<T>(pa + o2); c20 = vmadd<T>(av, b0, c20); c21 = vmadd<T>(av, b1, c21);
       av = splat<T>(pa + o3); c30 = vmadd<T>(av, b0, c30); c31 = vmadd<T>(av, b1, c31);
-      pa += sp; pb += 32;
+      pa += sp; pb += panelBytes<T>();
     }
   }
   if (epi != 0) {
@@ -307,40 +327,126 @@ export function matmulPack(job: usize, chunk: i32): void {
 }
 
 /**
- * The same for a panel with at most W/2 real columns (the last one of n = 50 or n = 10 in
- * float32): a 6×(W/2) tile, so that half a panel of zero padding is not multiplied, with 6
- * independent accumulators (a 4-row tile's 4 left the loop waiting on the add's latency).
+ * The relaxed-SIMD build's float32 micro-kernel: a 3×12 tile of C in 9 v128 accumulators
+ * (3 rows × 3 vectors of a 48-byte panel), as tile. V8 loads every operand of a loop step
+ * before its first multiply-add, so a step holds its accumulators, its panel vectors and its
+ * splats of A at once: 9 + 3 + 3 = 15, the 16 xmm registers less V8's scratch, where a 4×8
+ * tile holds 8 + 2 + 4 and a 4×12 or 6×8 one would spill. 9 chains of fused multiply-adds
+ * (4 cycles' latency, 2 per cycle) keep both FMA units busy, which 8 only just do. The plain
+ * build keeps 4×8: its multiply and add need one more register for the product.
  */
+@inline function tile3x12(
+  pa: usize, sa: usize, sp: usize, pb: usize, kc: i32,
+  ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, tmp: usize, epi: i32, bt: usize, md: usize,
+): void {
+  let c00 = v128.splat<i32>(0), c01 = c00, c02 = c00;
+  let c10 = c00, c11 = c00, c12 = c00;
+  let c20 = c00, c21 = c00, c22 = c00;
+  let b0: v128, b1: v128, b2: v128, av: v128;
+  if (sa == 4 && mr == 3) {
+    for (let p = 0; p < kc; p++) {
+      b0 = v128.load(pb); b1 = v128.load(pb, 16); b2 = v128.load(pb, 32);
+      av = v128.load32_splat(pa); c00 = vmadd<f32>(av, b0, c00); c01 = vmadd<f32>(av, b1, c01); c02 = vmadd<f32>(av, b2, c02);
+      av = v128.load32_splat(pa, 4); c10 = vmadd<f32>(av, b0, c10); c11 = vmadd<f32>(av, b1, c11); c12 = vmadd<f32>(av, b2, c12);
+      av = v128.load32_splat(pa, 8); c20 = vmadd<f32>(av, b0, c20); c21 = vmadd<f32>(av, b1, c21); c22 = vmadd<f32>(av, b2, c22);
+      pa += sp; pb += 48;
+    }
+  } else {
+    const o1: usize = mr > 1 ? sa : 0;
+    const o2: usize = mr > 2 ? sa << 1 : o1;
+    for (let p = 0; p < kc; p++) {
+      b0 = v128.load(pb); b1 = v128.load(pb, 16); b2 = v128.load(pb, 32);
+      av = v128.load32_splat(pa); c00 = vmadd<f32>(av, b0, c00); c01 = vmadd<f32>(av, b1, c01); c02 = vmadd<f32>(av, b2, c02);
+      av = v128.load32_splat(pa + o1); c10 = vmadd<f32>(av, b0, c10); c11 = vmadd<f32>(av, b1, c11); c12 = vmadd<f32>(av, b2, c12);
+      av = v128.load32_splat(pa + o2); c20 = vmadd<f32>(av, b0, c20); c21 = vmadd<f32>(av, b1, c21); c22 = vmadd<f32>(av, b2, c22);
+      pa += sp; pb += 48;
+    }
+  }
+  storeRow12(ct, c00, c01, c02, nr, add, tmp, epi, bt, md);
+  if (mr > 1) storeRow12(ct + ldc, c10, c11, c12, nr, add, tmp, epi, bt, md);
+  if (mr > 2) storeRow12(ct + 2 * ldc, c20, c21, c22, nr, add, tmp, epi, bt, md);
+}
+
+/**
+ * One row of a 3×12 tile at `row`: the full row (nr = 12) by vectors, as storeRowFused (and
+ * the plain store) do it; an edge row through tmp (48 bytes), as storeEdge(Fused).
+ */
+@inline function storeRow12(row: usize, v0: v128, v1: v128, v2: v128, nr: i32, add: bool, tmp: usize, epi: i32, bt: usize, md: usize): void {
+  if (nr == 12) {
+    storeVector(row, v0, add, epi, bt, md);
+    storeVector(row + 16, v1, add, epi, bt + 16, md);
+    storeVector(row + 32, v2, add, epi, bt + 32, md);
+    return;
+  }
+  v128.store(tmp, v0); v128.store(tmp, v1, 16); v128.store(tmp, v2, 32);
+  if (epi != 0) storeEdgeFused<f32>(tmp, row, 0, 1, nr, add, epi, bt, md);
+  else storeEdge<f32>(tmp, row, 0, 1, nr, add);
+}
+
+/** 4 floats of C at `at` = (C +) v, then the fused output: the operations of storeRowFused on one vector. */
+@inline function storeVector(at: usize, v: v128, add: bool, epi: i32, bt: usize, md: usize): void {
+  if (add) v = f32x4.add(v128.load(at), v);
+  if (epi != 0) {
+    if (epi & BIAS) v = f32x4.add(v, v128.load(bt));
+    if (epi & RELU) v = v128.and(v, vpositive<f32>(v));
+    if (epi & MASK) v = v128.and(v, vpositive<f32>(v128.load(at + md)));
+  }
+  v128.store(at, v);
+}
+
+/**
+ * The same for a panel with at most 16 bytes of real columns (the last one of n = 50 or n = 10
+ * in float32), so that the panel's zero padding is not multiplied: 6 full rows, with 6
+ * independent accumulators (a 4-row tile's 4 leave the loop waiting on the add's latency).
+ * Rows 3-5 are read from a second pointer with the same offsets as rows 0-2, which keeps the
+ * loop's integer registers few enough that V8 recomputes none of them inside it.
+ */
+@inline function halfTile6<T>(
+  pa: usize, sa: usize, sp: usize, pb: usize, kc: i32,
+  ct: usize, ldc: usize, nr: i32, add: bool, tmp: usize, epi: i32, bt: usize, md: usize,
+): void {
+  let c0 = v128.splat<i32>(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+  const o2 = sa << 1;
+  let pa3 = pa + sa * 3;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    c0 = vmadd<T>(splat<T>(pa), b0, c0);
+    c1 = vmadd<T>(splat<T>(pa + sa), b0, c1);
+    c2 = vmadd<T>(splat<T>(pa + o2), b0, c2);
+    c3 = vmadd<T>(splat<T>(pa3), b0, c3);
+    c4 = vmadd<T>(splat<T>(pa3 + sa), b0, c4);
+    c5 = vmadd<T>(splat<T>(pa3 + o2), b0, c5);
+    pa += sp; pa3 += sp; pb += panelBytes<T>();
+  }
+  halfRow<T>(ct, c0, nr, add, tmp, epi, bt, md); ct += ldc;
+  halfRow<T>(ct, c1, nr, add, tmp, epi, bt, md); ct += ldc;
+  halfRow<T>(ct, c2, nr, add, tmp, epi, bt, md); ct += ldc;
+  halfRow<T>(ct, c3, nr, add, tmp, epi, bt, md); ct += ldc;
+  halfRow<T>(ct, c4, nr, add, tmp, epi, bt, md); ct += ldc;
+  halfRow<T>(ct, c5, nr, add, tmp, epi, bt, md);
+}
+
+/** The same for the last mr ≤ 4 rows: 4 accumulators, rows past the matrix (r ≥ mr) repeating its last row. */
 @inline function halfTile<T>(
   pa: usize, sa: usize, sp: usize, pb: usize, kc: i32,
   ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, tmp: usize, epi: i32, bt: usize, md: usize,
 ): void {
-  let c0 = v128.splat<i32>(0), c1 = v128.splat<i32>(0), c2 = v128.splat<i32>(0);
-  let c3 = v128.splat<i32>(0), c4 = v128.splat<i32>(0), c5 = v128.splat<i32>(0);
-  // Rows past the matrix (r ≥ mr) repeat its last row.
-  const o1 = rowOffset(1, mr, sa), o2 = rowOffset(2, mr, sa), o3 = rowOffset(3, mr, sa);
-  const o4 = rowOffset(4, mr, sa), o5 = rowOffset(5, mr, sa);
+  let c0 = v128.splat<i32>(0), c1 = c0, c2 = c0, c3 = c0;
+  const o1: usize = mr > 1 ? sa : 0;
+  const o2: usize = mr > 2 ? sa << 1 : o1;
+  const o3: usize = mr > 3 ? sa * 3 : o2;
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(pb);
     c0 = vmadd<T>(splat<T>(pa), b0, c0);
     c1 = vmadd<T>(splat<T>(pa + o1), b0, c1);
     c2 = vmadd<T>(splat<T>(pa + o2), b0, c2);
     c3 = vmadd<T>(splat<T>(pa + o3), b0, c3);
-    c4 = vmadd<T>(splat<T>(pa + o4), b0, c4);
-    c5 = vmadd<T>(splat<T>(pa + o5), b0, c5);
-    pa += sp; pb += 32;
+    pa += sp; pb += panelBytes<T>();
   }
   halfRow<T>(ct, c0, nr, add, tmp, epi, bt, md);
   if (mr > 1) halfRow<T>(ct + ldc, c1, nr, add, tmp, epi, bt, md);
   if (mr > 2) halfRow<T>(ct + 2 * ldc, c2, nr, add, tmp, epi, bt, md);
   if (mr > 3) halfRow<T>(ct + 3 * ldc, c3, nr, add, tmp, epi, bt, md);
-  if (mr > 4) halfRow<T>(ct + 4 * ldc, c4, nr, add, tmp, epi, bt, md);
-  if (mr > 5) halfRow<T>(ct + 5 * ldc, c5, nr, add, tmp, epi, bt, md);
-}
-
-/** The byte offset of row r of a tile of mr rows, rows r ≥ mr repeating the last one: min(r, mr − 1)·sa. */
-@inline function rowOffset(r: i32, mr: i32, sa: usize): usize {
-  return <usize>imin(r, mr - 1) * sa;
 }
 
 /** One row of a half tile (nr ≤ W/2 columns of v) stored through tmp, as storeEdge(Fused) does it. */
@@ -366,7 +472,7 @@ export function matmulPack(job: usize, chunk: i32): void {
     a3 = vmadd<f32>(v128.load(pa, 48), b0, a3);
     a4 = vmadd<f32>(v128.load(pa, 64), b0, a4);
     a5 = vmadd<f32>(v128.load(pa, 80), b0, a5);
-    pa += sp; pb += 32;
+    pa += sp; pb += panelBytes<f32>();
   }
   const l4 = ldc << 2;
   storeColumn(ct, ldc, a0, add); ct += l4;
@@ -386,7 +492,7 @@ export function matmulPack(job: usize, chunk: i32): void {
     av = v128.load(pa, 16); a1 = vmadd<f32>(av, b0, a1); e1 = vmadd<f32>(av, b1, e1);
     av = v128.load(pa, 32); a2 = vmadd<f32>(av, b0, a2); e2 = vmadd<f32>(av, b1, e2);
     av = v128.load(pa, 48); a3 = vmadd<f32>(av, b0, a3); e3 = vmadd<f32>(av, b1, e3);
-    pa += sp; pb += 32;
+    pa += sp; pb += panelBytes<f32>();
   }
   const l4 = ldc << 2;
   storeColumn(ct, ldc, a0, add); storeColumn(ct + 4, ldc, e0, add); ct += l4;
@@ -404,7 +510,7 @@ export function matmulPack(job: usize, chunk: i32): void {
     b = v128.load32_splat(pb, 4); e0 = vmadd<f32>(av, b, e0); e1 = vmadd<f32>(aw, b, e1);
     b = v128.load32_splat(pb, 8); f0 = vmadd<f32>(av, b, f0); f1 = vmadd<f32>(aw, b, f1);
     b = v128.load32_splat(pb, 12); g0 = vmadd<f32>(av, b, g0); g1 = vmadd<f32>(aw, b, g1);
-    pa += sp; pb += 32;
+    pa += sp; pb += panelBytes<f32>();
   }
   const l4 = ldc << 2;
   storeColumn(ct, ldc, a0, add); storeColumn(ct + l4, ldc, a1, add);
@@ -495,7 +601,8 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
 
 @inline function compute<T>(job: usize, chunk: i32, tmp: usize): void {
   const size = sizeof<T>();
-  const W = 32 / <i32>size;
+  const W = panelWidth<T>();
+  const PB = panelBytes<T>();
   const a = <usize>jobField(job, JOB_A);
   const c = <usize>jobField(job, JOB_C);
   const m = jobField(job, JOB_M);
@@ -504,7 +611,8 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
   const flags = jobField(job, JOB_FLAGS);
   const packed = <usize>jobField(job, JOB_PACKED);
   const KC = jobField(job, JOB_KC);
-  const MC = jobField(job, JOB_MC);
+  // Rows of an i block; with 3-row tiles, a multiple of 24 rows (whole 3-, 6-, 8-, 16- and 24-row tiles).
+  const MC = W == 12 ? imax(24, jobField(job, JOB_MC) / 24 * 24) : jobField(job, JOB_MC);
   const transA = (flags & 1) != 0;
   const accumulate = (flags & 4) != 0;
   // op(A)[i, p] sits at a + i·sa + p·sp.
@@ -535,10 +643,18 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
       for (let q = q0; q < q1; q++) {
         const j0 = q * W;
         const nr = imin(W, n - j0);
-        const pb = packed + ((<usize>q * <usize>k + <usize>pc) << 5);
+        const pb = packed + (<usize>q * <usize>k + <usize>pc) * PB;
         const bt = bias + <usize>j0 * size;
         let i = ic;
-        if (nr > W / 2) {
+        if (W == 12 && nr > 8) {
+          for (; i < ie; i += 3) {
+            const pa = a + <usize>i * sa + <usize>pc * sp;
+            const ct = c + <usize>i * ldc + <usize>j0 * size;
+            tile3x12(pa, sa, sp, pb, kc, ct, ldc, imin(3, ie - i), nr, add, tmp, epi, bt, md);
+          }
+          continue;
+        }
+        if (nr > 16 / <i32>size) {
           for (; i < ie; i += 4) {
             const pa = a + <usize>i * sa + <usize>pc * sp;
             const ct = c + <usize>i * ldc + <usize>j0 * size;
@@ -546,7 +662,7 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
           }
           continue;
         }
-        // A narrow panel (nr ≤ W/2): transposed column tiles where A is stored transposed, then
+        // A narrow panel (nr ≤ 16 bytes of columns): transposed column tiles where A is stored transposed, then
         // 6-row half tiles for the rest.
         if (sizeof<T>() == 4 && sa == size && epi == 0) {
           const pa0 = a + <usize>pc * sp;
@@ -555,10 +671,13 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
           else if (nr == 2) for (; i + 16 <= ie; i += 16) columnTile2(pa0 + <usize>i * sa, sp, pb, kc, c0 + <usize>i * ldc, ldc, add);
           else for (; i + 8 <= ie; i += 8) columnTile4(pa0 + <usize>i * sa, sp, pb, kc, c0 + <usize>i * ldc, ldc, nr, add);
         }
-        for (; i < ie; i += 6) {
+        for (; i + 6 <= ie; i += 6) {
           const pa = a + <usize>i * sa + <usize>pc * sp;
-          const ct = c + <usize>i * ldc + <usize>j0 * size;
-          halfTile<T>(pa, sa, sp, pb, kc, ct, ldc, imin(6, ie - i), nr, add, tmp, epi, bt, md);
+          halfTile6<T>(pa, sa, sp, pb, kc, c + <usize>i * ldc + <usize>j0 * size, ldc, nr, add, tmp, epi, bt, md);
+        }
+        for (; i < ie; i += 4) {
+          const pa = a + <usize>i * sa + <usize>pc * sp;
+          halfTile<T>(pa, sa, sp, pb, kc, c + <usize>i * ldc + <usize>j0 * size, ldc, imin(4, ie - i), nr, add, tmp, epi, bt, md);
         }
       }
     }
