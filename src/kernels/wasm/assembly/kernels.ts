@@ -255,7 +255,7 @@ export function matmulPack(job: usize, chunk: i32): void {
  */
 @inline function tile<T>(
   pa: usize, sa: usize, sp: usize, pb: usize, kc: i32,
-  ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, tmp: usize, epi: i32, bt: usize, md: usize,
+  ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, epi: i32, bt: usize, md: usize,
 ): void {
   const size = sizeof<T>();
   let c00 = v128.splat<i32>(0), c01 = v128.splat<i32>(0);
@@ -285,26 +285,9 @@ export function matmulPack(job: usize, chunk: i32): void {
       pa += sp; pb += panelBytes<T>();
     }
   }
-  if (epi != 0) {
-    if (mr == 4 && nr == 32 / <i32>size) {
-      // A full tile's fused output, row by row from the accumulators.
-      let r = ct;
-      storeRowFused<T>(r, c00, c01, add, epi, bt, md); r += ldc;
-      storeRowFused<T>(r, c10, c11, add, epi, bt, md); r += ldc;
-      storeRowFused<T>(r, c20, c21, add, epi, bt, md); r += ldc;
-      storeRowFused<T>(r, c30, c31, add, epi, bt, md);
-      return;
-    }
-    // An edge tile: spill, then add, bias, ReLU and mask element by element.
-    v128.store(tmp, c00); v128.store(tmp, c01, 16);
-    v128.store(tmp, c10, 32); v128.store(tmp, c11, 48);
-    v128.store(tmp, c20, 64); v128.store(tmp, c21, 80);
-    v128.store(tmp, c30, 96); v128.store(tmp, c31, 112);
-    storeEdgeFused<T>(tmp, ct, ldc, mr, nr, add, epi, bt, md);
-    return;
-  }
-  if (mr == 4 && nr == 32 / <i32>size) {
-    let r = ct;
+  let r = ct;
+  if (mr == 4 && nr == 32 / <i32>size && epi == 0) {
+    // A full tile with no fused output (most tiles): straight stores.
     if (add) {
       v128.store(r, vadd<T>(v128.load(r), c00)); v128.store(r, vadd<T>(v128.load(r, 16), c01), 16); r += ldc;
       v128.store(r, vadd<T>(v128.load(r), c10)); v128.store(r, vadd<T>(v128.load(r, 16), c11), 16); r += ldc;
@@ -318,12 +301,10 @@ export function matmulPack(job: usize, chunk: i32): void {
     }
     return;
   }
-  // An edge tile: spill the accumulators to tmp (4 rows × 32 bytes) and store the valid part.
-  v128.store(tmp, c00); v128.store(tmp, c01, 16);
-  v128.store(tmp, c10, 32); v128.store(tmp, c11, 48);
-  v128.store(tmp, c20, 64); v128.store(tmp, c21, 80);
-  v128.store(tmp, c30, 96); v128.store(tmp, c31, 112);
-  storeEdge<T>(tmp, ct, ldc, mr, nr, add);
+  storeRow<T>(r, c00, c01, nr, add, epi, bt, md);
+  if (mr > 1) { r += ldc; storeRow<T>(r, c10, c11, nr, add, epi, bt, md); }
+  if (mr > 2) { r += ldc; storeRow<T>(r, c20, c21, nr, add, epi, bt, md); }
+  if (mr > 3) { r += ldc; storeRow<T>(r, c30, c31, nr, add, epi, bt, md); }
 }
 
 /**
@@ -337,7 +318,7 @@ export function matmulPack(job: usize, chunk: i32): void {
  */
 @inline function tile3x12(
   pa: usize, sa: usize, sp: usize, pb: usize, kc: i32,
-  ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, tmp: usize, epi: i32, bt: usize, md: usize,
+  ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, epi: i32, bt: usize, md: usize,
 ): void {
   let c00 = v128.splat<i32>(0), c01 = c00, c02 = c00;
   let c10 = c00, c11 = c00, c12 = c00;
@@ -362,36 +343,66 @@ export function matmulPack(job: usize, chunk: i32): void {
       pa += sp; pb += 48;
     }
   }
-  storeRow12(ct, c00, c01, c02, nr, add, tmp, epi, bt, md);
-  if (mr > 1) storeRow12(ct + ldc, c10, c11, c12, nr, add, tmp, epi, bt, md);
-  if (mr > 2) storeRow12(ct + 2 * ldc, c20, c21, c22, nr, add, tmp, epi, bt, md);
+  if (mr == 3 && nr == 12 && epi == 0 && !add) {
+    // A full tile with no fused output, written: straight stores.
+    let r = ct;
+    v128.store(r, c00); v128.store(r, c01, 16); v128.store(r, c02, 32); r += ldc;
+    v128.store(r, c10); v128.store(r, c11, 16); v128.store(r, c12, 32); r += ldc;
+    v128.store(r, c20); v128.store(r, c21, 16); v128.store(r, c22, 32);
+    return;
+  }
+  storeRow12(ct, c00, c01, c02, nr, add, epi, bt, md);
+  if (mr > 1) storeRow12(ct + ldc, c10, c11, c12, nr, add, epi, bt, md);
+  if (mr > 2) storeRow12(ct + 2 * ldc, c20, c21, c22, nr, add, epi, bt, md);
+}
+
+/** One row of a 3×12 tile at `row`: its nr ≤ 12 columns, vector by vector (storeVector). */
+@inline function storeRow12(row: usize, v0: v128, v1: v128, v2: v128, nr: i32, add: bool, epi: i32, bt: usize, md: usize): void {
+  storeVector<f32>(row, v0, nr, add, epi, bt, md);
+  if (nr > 4) storeVector<f32>(row + 16, v1, nr - 4, add, epi, bt + 16, md);
+  if (nr > 8) storeVector<f32>(row + 32, v2, nr - 8, add, epi, bt + 32, md);
 }
 
 /**
- * One row of a 3×12 tile at `row`: the full row (nr = 12) by vectors, as storeRowFused (and
- * the plain store) do it; an edge row through tmp (48 bytes), as storeEdge(Fused).
+ * The first `cols` elements of a vector of C at `at` (all of it when cols ≥ its lanes):
+ * v = (C +) v, then the fused output `epi`: + bias (bt: the bias at this vector's first
+ * column), the ReLU, the mask (md: mask − C, in bytes). A partial vector is loaded and stored by
+ * lanes (load/store32_lane, 64_lane), never touching the elements past `cols`; every element
+ * goes through the same operations in the same order as in a full vector.
  */
-@inline function storeRow12(row: usize, v0: v128, v1: v128, v2: v128, nr: i32, add: bool, tmp: usize, epi: i32, bt: usize, md: usize): void {
-  if (nr == 12) {
-    storeVector(row, v0, add, epi, bt, md);
-    storeVector(row + 16, v1, add, epi, bt + 16, md);
-    storeVector(row + 32, v2, add, epi, bt + 32, md);
-    return;
+@inline function storeVector<T>(at: usize, v: v128, cols: i32, add: bool, epi: i32, bt: usize, md: usize): void {
+  const full = cols >= 16 / <i32>sizeof<T>();
+  if (add) v = vadd<T>(full ? v128.load(at) : loadPart<T>(at, cols), v);
+  if (epi != 0) {
+    if (epi & BIAS) v = vadd<T>(v, full ? v128.load(bt) : loadPart<T>(bt, cols));
+    if (epi & RELU) v = v128.and(v, vpositive<T>(v));
+    if (epi & MASK) v = v128.and(v, vpositive<T>(full ? v128.load(at + md) : loadPart<T>(at + md, cols)));
   }
-  v128.store(tmp, v0); v128.store(tmp, v1, 16); v128.store(tmp, v2, 32);
-  if (epi != 0) storeEdgeFused<f32>(tmp, row, 0, 1, nr, add, epi, bt, md);
-  else storeEdge<f32>(tmp, row, 0, 1, nr, add);
+  if (full) v128.store(at, v);
+  else storePart<T>(at, v, cols);
 }
 
-/** 4 floats of C at `at` = (C +) v, then the fused output: the operations of storeRowFused on one vector. */
-@inline function storeVector(at: usize, v: v128, add: bool, epi: i32, bt: usize, md: usize): void {
-  if (add) v = f32x4.add(v128.load(at), v);
-  if (epi != 0) {
-    if (epi & BIAS) v = f32x4.add(v, v128.load(bt));
-    if (epi & RELU) v = v128.and(v, vpositive<f32>(v));
-    if (epi & MASK) v = v128.and(v, vpositive<f32>(v128.load(at + md)));
+/** The first cols (1 to lanes − 1) elements at `at` in a vector's low lanes, the others 0. */
+@inline function loadPart<T>(at: usize, cols: i32): v128 {
+  if (sizeof<T>() == 8 || cols == 2) return v128.load64_zero(at);
+  if (cols == 1) return v128.load32_zero(at);
+  return v128.load32_lane(at, v128.load64_zero(at), 2, 8);
+}
+
+/** Stores the first cols (1 to lanes − 1) lanes of v at `at`. */
+@inline function storePart<T>(at: usize, v: v128, cols: i32): void {
+  if (sizeof<T>() == 8 || cols >= 2) v128.store64_lane(at, v, 0);
+  if (sizeof<T>() == 4 && cols != 2) {
+    if (cols == 1) v128.store32_lane(at, v, 0);
+    else v128.store32_lane(at, v, 2, 8);
   }
-  v128.store(at, v);
+}
+
+/** One row of a tile (two vectors: W = 32 bytes of columns) at `row`: its nr ≤ W columns, by storeVector. */
+@inline function storeRow<T>(row: usize, v0: v128, v1: v128, nr: i32, add: bool, epi: i32, bt: usize, md: usize): void {
+  const lanes = 16 / <i32>sizeof<T>();
+  storeVector<T>(row, v0, nr, add, epi, bt, md);
+  if (nr > lanes) storeVector<T>(row + 16, v1, nr - lanes, add, epi, bt + 16, md);
 }
 
 /**
@@ -403,7 +414,7 @@ export function matmulPack(job: usize, chunk: i32): void {
  */
 @inline function halfTile6<T>(
   pa: usize, sa: usize, sp: usize, pb: usize, kc: i32,
-  ct: usize, ldc: usize, nr: i32, add: bool, tmp: usize, epi: i32, bt: usize, md: usize,
+  ct: usize, ldc: usize, nr: i32, add: bool, epi: i32, bt: usize, md: usize,
 ): void {
   let c0 = v128.splat<i32>(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
   const o2 = sa << 1;
@@ -418,18 +429,28 @@ export function matmulPack(job: usize, chunk: i32): void {
     c5 = vmadd<T>(splat<T>(pa3 + o2), b0, c5);
     pa += sp; pa3 += sp; pb += panelBytes<T>();
   }
-  halfRow<T>(ct, c0, nr, add, tmp, epi, bt, md); ct += ldc;
-  halfRow<T>(ct, c1, nr, add, tmp, epi, bt, md); ct += ldc;
-  halfRow<T>(ct, c2, nr, add, tmp, epi, bt, md); ct += ldc;
-  halfRow<T>(ct, c3, nr, add, tmp, epi, bt, md); ct += ldc;
-  halfRow<T>(ct, c4, nr, add, tmp, epi, bt, md); ct += ldc;
-  halfRow<T>(ct, c5, nr, add, tmp, epi, bt, md);
+  if (sizeof<T>() == 4 && nr == 2 && epi == 0 && !add) {
+    // The last 2 columns of n = 50 or 10, written: one 64-bit lane per row.
+    v128.store64_lane(ct, c0, 0); ct += ldc;
+    v128.store64_lane(ct, c1, 0); ct += ldc;
+    v128.store64_lane(ct, c2, 0); ct += ldc;
+    v128.store64_lane(ct, c3, 0); ct += ldc;
+    v128.store64_lane(ct, c4, 0); ct += ldc;
+    v128.store64_lane(ct, c5, 0);
+    return;
+  }
+  storeVector<T>(ct, c0, nr, add, epi, bt, md); ct += ldc;
+  storeVector<T>(ct, c1, nr, add, epi, bt, md); ct += ldc;
+  storeVector<T>(ct, c2, nr, add, epi, bt, md); ct += ldc;
+  storeVector<T>(ct, c3, nr, add, epi, bt, md); ct += ldc;
+  storeVector<T>(ct, c4, nr, add, epi, bt, md); ct += ldc;
+  storeVector<T>(ct, c5, nr, add, epi, bt, md);
 }
 
 /** The same for the last mr ≤ 4 rows: 4 accumulators, rows past the matrix (r ≥ mr) repeating its last row. */
 @inline function halfTile<T>(
   pa: usize, sa: usize, sp: usize, pb: usize, kc: i32,
-  ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, tmp: usize, epi: i32, bt: usize, md: usize,
+  ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, epi: i32, bt: usize, md: usize,
 ): void {
   let c0 = v128.splat<i32>(0), c1 = c0, c2 = c0, c3 = c0;
   const o1: usize = mr > 1 ? sa : 0;
@@ -443,18 +464,12 @@ export function matmulPack(job: usize, chunk: i32): void {
     c3 = vmadd<T>(splat<T>(pa + o3), b0, c3);
     pa += sp; pb += panelBytes<T>();
   }
-  halfRow<T>(ct, c0, nr, add, tmp, epi, bt, md);
-  if (mr > 1) halfRow<T>(ct + ldc, c1, nr, add, tmp, epi, bt, md);
-  if (mr > 2) halfRow<T>(ct + 2 * ldc, c2, nr, add, tmp, epi, bt, md);
-  if (mr > 3) halfRow<T>(ct + 3 * ldc, c3, nr, add, tmp, epi, bt, md);
+  storeVector<T>(ct, c0, nr, add, epi, bt, md);
+  if (mr > 1) storeVector<T>(ct + ldc, c1, nr, add, epi, bt, md);
+  if (mr > 2) storeVector<T>(ct + 2 * ldc, c2, nr, add, epi, bt, md);
+  if (mr > 3) storeVector<T>(ct + 3 * ldc, c3, nr, add, epi, bt, md);
 }
 
-/** One row of a half tile (nr ≤ W/2 columns of v) stored through tmp, as storeEdge(Fused) does it. */
-@inline function halfRow<T>(row: usize, v: v128, nr: i32, add: bool, tmp: usize, epi: i32, bt: usize, md: usize): void {
-  v128.store(tmp, v);
-  if (epi != 0) storeEdgeFused<T>(tmp, row, 0, 1, nr, add, epi, bt, md);
-  else storeEdge<T>(tmp, row, 0, 1, nr, add);
-}
 
 // Narrow panels (at most 4 real columns) of a product whose A is stored transposed (sa = 4,
 // float32: a dW = xᵀ · dout): 4 adjacent rows of op(A) are one v128, so the tile is computed
@@ -531,75 +546,19 @@ export function matmulPack(job: usize, chunk: i32): void {
   store<f32>(ct, add ? load<f32>(ct) + v : v);
 }
 
-/** C[r, j] = tmp[r, j] (or +=) for r < mr, j < nr, with C's tile at ct; tmp rows are 32 bytes. */
-@inline function storeEdge<T>(tmp: usize, ct: usize, ldc: usize, mr: i32, nr: i32, add: bool): void {
-  for (let r = 0; r < mr; r++) {
-    const row = ct + <usize>r * ldc;
-    const t = tmp + (<usize>r << 5);
-    for (let j = 0; j < nr; j++) {
-      const o = <usize>j * sizeof<T>();
-      const v = load<T>(t + o);
-      store<T>(row + o, add ? load<T>(row + o) + v : v);
-    }
-  }
-}
-
-/**
- * One row of a full tile (two vectors v0, v1 at `row`) with the fused output: v = (C +) acc,
- * then + bias[j] (bt: the bias at the tile's first column), then the ReLU, then the mask
- * (md: mask − C, in bytes).
- */
-@inline function storeRowFused<T>(row: usize, v0: v128, v1: v128, add: bool, epi: i32, bt: usize, md: usize): void {
-  if (add) {
-    v0 = vadd<T>(v128.load(row), v0);
-    v1 = vadd<T>(v128.load(row, 16), v1);
-  }
-  if (epi & BIAS) {
-    v0 = vadd<T>(v0, v128.load(bt));
-    v1 = vadd<T>(v1, v128.load(bt, 16));
-  }
-  if (epi & RELU) {
-    v0 = v128.and(v0, vpositive<T>(v0));
-    v1 = v128.and(v1, vpositive<T>(v1));
-  }
-  if (epi & MASK) {
-    v0 = v128.and(v0, vpositive<T>(v128.load(row + md)));
-    v1 = v128.and(v1, vpositive<T>(v128.load(row + md, 16)));
-  }
-  v128.store(row, v0);
-  v128.store(row, v1, 16);
-}
-
-/** The same for an edge tile (mr rows, nr columns), one element at a time. */
-@inline function storeEdgeFused<T>(tmp: usize, ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, epi: i32, bt: usize, md: usize): void {
-  for (let r = 0; r < mr; r++) {
-    const row = ct + <usize>r * ldc;
-    const t = tmp + (<usize>r << 5);
-    for (let j = 0; j < nr; j++) {
-      const o = <usize>j * sizeof<T>();
-      let v = load<T>(t + o);
-      if (add) v = load<T>(row + o) + v;
-      if (epi & BIAS) v = v + load<T>(bt + o);
-      if ((epi & RELU) && !(v > 0)) v = 0;
-      if ((epi & MASK) && !(load<T>(row + md + o) > 0)) v = 0;
-      store<T>(row + o, v);
-    }
-  }
-}
-
 /**
  * Compute chunk `chunk` of C: a block of rows × a group of panels, blocked so that a kc×W slice
  * of a panel stays in L1 while the rows of an i block pass over it. `tmp` is 128 bytes of the
- * calling thread's own (for edge tiles).
+ * calling thread's own (unused now: edge tiles store their partial vectors by lanes).
  */
 export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
   const flags = jobField(job, JOB_FLAGS);
   if (flags & WINDOW) windowChunk(job, chunk);
-  else if (flags & FLOAT64) compute<f64>(job, chunk, tmp);
-  else compute<f32>(job, chunk, tmp);
+  else if (flags & FLOAT64) compute<f64>(job, chunk);
+  else compute<f32>(job, chunk);
 }
 
-@inline function compute<T>(job: usize, chunk: i32, tmp: usize): void {
+@inline function compute<T>(job: usize, chunk: i32): void {
   const size = sizeof<T>();
   const W = panelWidth<T>();
   const PB = panelBytes<T>();
@@ -650,7 +609,7 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
           for (; i < ie; i += 3) {
             const pa = a + <usize>i * sa + <usize>pc * sp;
             const ct = c + <usize>i * ldc + <usize>j0 * size;
-            tile3x12(pa, sa, sp, pb, kc, ct, ldc, imin(3, ie - i), nr, add, tmp, epi, bt, md);
+            tile3x12(pa, sa, sp, pb, kc, ct, ldc, imin(3, ie - i), nr, add, epi, bt, md);
           }
           continue;
         }
@@ -658,7 +617,7 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
           for (; i < ie; i += 4) {
             const pa = a + <usize>i * sa + <usize>pc * sp;
             const ct = c + <usize>i * ldc + <usize>j0 * size;
-            tile<T>(pa, sa, sp, pb, kc, ct, ldc, imin(4, ie - i), nr, add, tmp, epi, bt, md);
+            tile<T>(pa, sa, sp, pb, kc, ct, ldc, imin(4, ie - i), nr, add, epi, bt, md);
           }
           continue;
         }
@@ -673,11 +632,11 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
         }
         for (; i + 6 <= ie; i += 6) {
           const pa = a + <usize>i * sa + <usize>pc * sp;
-          halfTile6<T>(pa, sa, sp, pb, kc, c + <usize>i * ldc + <usize>j0 * size, ldc, nr, add, tmp, epi, bt, md);
+          halfTile6<T>(pa, sa, sp, pb, kc, c + <usize>i * ldc + <usize>j0 * size, ldc, nr, add, epi, bt, md);
         }
         for (; i < ie; i += 4) {
           const pa = a + <usize>i * sa + <usize>pc * sp;
-          halfTile<T>(pa, sa, sp, pb, kc, c + <usize>i * ldc + <usize>j0 * size, ldc, imin(4, ie - i), nr, add, tmp, epi, bt, md);
+          halfTile<T>(pa, sa, sp, pb, kc, c + <usize>i * ldc + <usize>j0 * size, ldc, imin(4, ie - i), nr, add, epi, bt, md);
         }
       }
     }
