@@ -44,6 +44,8 @@ const JOB_A = 0, JOB_B = 1, JOB_C = 2, JOB_M = 3, JOB_K = 4, JOB_N = 5, JOB_FLAG
 const JOB_KC = 8, JOB_MC = 9, JOB_PACK_CHUNKS = 10, JOB_ROW_CHUNKS = 11, JOB_PANEL_CHUNKS = 12;
 // The fused output of a product: pointers and flags, as JOB_BIAS, JOB_MASK, BIAS, RELU, MASK in assembly/kernels.ts.
 const JOB_BIAS = 13, JOB_MASK = 14, FUSE_BIAS = 32, FUSE_RELU = 64, FUSE_MASK = 128;
+/** Flag of a one-chunk product deeper than KC: B packed block by block as computed (PACK_BY_BLOCK in assembly/kernels.ts). */
+const PACK_BY_BLOCK = 256;
 // Window jobs (flag WINDOW): kernel, pointers, geometry, chunks, as JOB_WIN_* in assembly/kernels.ts.
 const WINDOW = 16, JOB_WIN_KERNEL = 16, JOB_WIN_P0 = 17, JOB_WIN_G = 20, JOB_WIN_CHUNKS = 30;
 const WIN_IM2COL = 0, WIN_COL2IM = 1, WIN_TRANSPOSE = 2, WIN_MAXPOOL = 3, WIN_RELU = 4, WIN_RELU_BACKWARD = 5, WIN_ADD_BIAS = 6, WIN_GATHER = 7;
@@ -305,6 +307,7 @@ export class WasmBackend implements Backend {
         }
       } else {
         job[JOB_PACK_CHUNKS] = job[JOB_ROW_CHUNKS] = job[JOB_PANEL_CHUNKS] = 1;
+        if (k > KC) job[JOB_FLAGS] |= PACK_BY_BLOCK;
         this.kernels.matmulPack(this.job, 0);
         this.kernels.matmulCompute(this.job, 0, this.tmp);
       }

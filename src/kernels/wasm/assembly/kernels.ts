@@ -34,7 +34,7 @@ const JOB_C: i32 = 2;
 const JOB_M: i32 = 3;
 const JOB_K: i32 = 4;
 const JOB_N: i32 = 5;
-const JOB_FLAGS: i32 = 6; // bit 0 transA, bit 1 transB, bit 2 accumulate, bit 3 float64
+const JOB_FLAGS: i32 = 6; // bit 0 transA, bit 1 transB, bit 2 accumulate, bit 3 float64 (others below)
 const JOB_PACKED: i32 = 7; // 32·k·⌈n/W⌉ bytes
 const JOB_KC: i32 = 8; // depth of a k block
 const JOB_MC: i32 = 9; // rows of an i block
@@ -50,6 +50,13 @@ const RELU: i32 = 64; // C = C > 0 ? C : 0 (relu)
 const MASK: i32 = 128;
 
 const FLOAT64: i32 = 8;
+/**
+ * Flag bit 8: one chunk (one thread) computes the whole product, deeper than a k block: each
+ * k block of op(B) is packed just before it is computed, into the first KC rows of every
+ * panel's place, so that the packed block stays in L2 instead of a whole packed B (a
+ * convolution's dW packs 57600 rows) going out to memory and back. Same values, same sums.
+ */
+const PACK_BY_BLOCK: i32 = 256;
 /**
  * Flag bit 4: not a product but a window kernel (im2col, col2im, transposeBatch, maxPoolForward)
  * run by the same threads, its compute chunks being ranges of independent outputs: fields below.
@@ -144,27 +151,38 @@ export function matmulPack(job: usize, chunk: i32): void {
 /** packed[q·k·W + p·W + jj] = op(B)[p, qW + jj] for the panels q of this chunk. */
 @inline function pack<T>(job: usize, chunk: i32): void {
   const W = panelWidth<T>();
+  const k = jobField(job, JOB_K);
+  const n = jobField(job, JOB_N);
+  // A product of one chunk deeper than a k block packs each block as it computes it (compute).
+  if (jobField(job, JOB_FLAGS) & PACK_BY_BLOCK) return;
+  const panels = (n + W - 1) / W;
+  const chunks = jobField(job, JOB_PACK_CHUNKS);
+  packPanels<T>(job, part(chunk, panels, chunks), part(chunk + 1, panels, chunks), 0, k, k);
+}
+
+/**
+ * Panels q0 ≤ q < q1 of op(B), depths p0 ≤ p < p1 only, each panel `ks` rows apart:
+ * packed[q·ks·W + (p − p0)·W + jj] = op(B)[p, qW + jj].
+ */
+@inline function packPanels<T>(job: usize, q0: i32, q1: i32, p0: i32, p1: i32, ks: i32): void {
+  const W = panelWidth<T>();
   const PB = panelBytes<T>();
   const b = <usize>jobField(job, JOB_B);
   const k = jobField(job, JOB_K);
   const n = jobField(job, JOB_N);
   const transB = (jobField(job, JOB_FLAGS) & 2) != 0;
   const packed = <usize>jobField(job, JOB_PACKED);
-  const panels = (n + W - 1) / W;
-  const chunks = jobField(job, JOB_PACK_CHUNKS);
-  const q0 = part(chunk, panels, chunks);
-  const q1 = part(chunk + 1, panels, chunks);
   const size = sizeof<T>();
   for (let q = q0; q < q1; q++) {
     const j0 = q * W;
     const nr = imin(W, n - j0);
-    let dst = packed + <usize>q * <usize>k * PB;
+    let dst = packed + <usize>q * <usize>ks * PB;
     if (!transB) {
       // op(B)[p, j] = b[p·n + j]: a panel row is PB contiguous bytes of a row of B.
-      let src = b + <usize>j0 * size;
       const ldb = <usize>n * size;
+      let src = b + <usize>j0 * size + <usize>p0 * ldb;
       if (nr == W) {
-        for (let p = 0; p < k; p++) {
+        for (let p = p0; p < p1; p++) {
           v128.store(dst, v128.load(src));
           v128.store(dst, v128.load(src, 16), 16);
           if (PB == 48) v128.store(dst, v128.load(src, 32), 32);
@@ -174,7 +192,7 @@ export function matmulPack(job: usize, chunk: i32): void {
       } else {
         // The last panel, nr < W columns: zero the row, then copy the nr real columns.
         const zero = v128.splat<i32>(0);
-        for (let p = 0; p < k; p++) {
+        for (let p = p0; p < p1; p++) {
           v128.store(dst, zero);
           v128.store(dst, zero, 16);
           if (PB == 48) v128.store(dst, zero, 32);
@@ -190,31 +208,32 @@ export function matmulPack(job: usize, chunk: i32): void {
       // op(B)[p, j] = b[j·k + p]: column jj of the panel is a contiguous row of B. In float32,
       // a full panel goes by 4 × 4 blocks transposed in registers (4 depths p of 8 rows of B
       // at a time), then the last k % 4 depths and any narrower panel element by element.
-      let p0 = 0;
+      let p = p0;
       if (sizeof<T>() == 4 && nr == W) {
         const ldb = <usize>k << 2;
         const r0 = b + <usize>j0 * ldb;
         const r4 = r0 + (ldb << 2);
-        for (; p0 + 4 <= k; p0 += 4) {
-          const o = <usize>p0 << 2;
+        for (; p + 4 <= p1; p += 4) {
+          const o = <usize>p << 2;
           transpose4(r0 + o, ldb, dst, PB);
           transpose4(r4 + o, ldb, dst + 16, PB);
           if (PB == 48) transpose4(r4 + (ldb << 2) + o, ldb, dst + 32, PB);
           dst += PB << 2;
         }
       }
-      if (p0 == k) continue;
+      if (p == p1) continue;
+      const pt = p; // the depths left, element by element
       for (let jj = 0; jj < W; jj++) {
         let d = dst + <usize>jj * size;
         if (jj < nr) {
-          let src = b + (<usize>(j0 + jj) * <usize>k + <usize>p0) * size;
-          for (let p = p0; p < k; p++) {
+          let src = b + (<usize>(j0 + jj) * <usize>k + <usize>pt) * size;
+          for (p = pt; p < p1; p++) {
             store<T>(d, load<T>(src));
             src += size;
             d += PB;
           }
         } else {
-          for (let p = p0; p < k; p++) {
+          for (p = pt; p < p1; p++) {
             store<T>(d, <T>0);
             d += PB;
           }
@@ -593,16 +612,19 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
   const fused = flags & (BIAS | RELU | MASK);
   const bias = <usize>jobField(job, JOB_BIAS);
   const md: usize = <usize>jobField(job, JOB_MASK) - c;
+  const byBlock = (flags & PACK_BY_BLOCK) != 0;
+  const ks: usize = byBlock ? <usize>KC : <usize>k; // rows between panels in packed
   for (let pc = 0; pc < k; pc += KC) {
     const kc = imin(KC, k - pc);
     const add = accumulate || pc > 0;
     const epi = pc + kc >= k ? fused : 0;
+    if (byBlock) packPanels<T>(job, q0, q1, pc, pc + kc, KC);
     for (let ic = r0; ic < r1; ic += MC) {
       const ie = imin(ic + MC, r1);
       for (let q = q0; q < q1; q++) {
         const j0 = q * W;
         const nr = imin(W, n - j0);
-        const pb = packed + (<usize>q * <usize>k + <usize>pc) * PB;
+        const pb = packed + (<usize>q * ks + (byBlock ? 0 : <usize>pc)) * PB;
         const bt = bias + <usize>j0 * size;
         let i = ic;
         if (W == 12 && nr > 8) {
