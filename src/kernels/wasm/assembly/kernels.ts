@@ -171,12 +171,30 @@ export function matmulPack(job: usize, chunk: i32): void {
   const k = jobField(job, JOB_K);
   const n = jobField(job, JOB_N);
   const transB = (jobField(job, JOB_FLAGS) & 2) != 0;
+  const transA = (jobField(job, JOB_FLAGS) & 1) != 0;
   const packed = <usize>jobField(job, JOB_PACKED);
   const size = sizeof<T>();
   for (let q = q0; q < q1; q++) {
     const j0 = q * W;
     const nr = imin(W, n - j0);
     let dst = packed + <usize>q * <usize>ks * PB;
+    if (dotPanel<T>(nr, transA)) {
+      // Column by column: column jj at dst + jj·ks·4, its depths contiguous (dotTile).
+      for (let jj = 0; jj < nr; jj++) {
+        const d = dst + (<usize>jj * <usize>ks << 2);
+        if (transB) {
+          memory.copy(d, b + ((<usize>(j0 + jj) * <usize>k + <usize>p0) << 2), <usize>(p1 - p0) << 2);
+        } else {
+          let src = b + ((<usize>p0 * <usize>n + <usize>(j0 + jj)) << 2);
+          const ldb = <usize>n << 2;
+          for (let p = p0; p < p1; p++) {
+            store<f32>(d + (<usize>(p - p0) << 2), load<f32>(src));
+            src += ldb;
+          }
+        }
+      }
+      continue;
+    }
     if (!transB) {
       // op(B)[p, j] = b[p·n + j]: a panel row is PB contiguous bytes of a row of B.
       const ldb = <usize>n * size;
@@ -466,6 +484,102 @@ export function matmulPack(job: usize, chunk: i32): void {
   storeVector<T>(ct, c5, nr, add, epi, bt, md);
 }
 
+/**
+ * Whether a narrow panel (1 or 2 real columns, float32) of a product whose A is not stored
+ * transposed is packed column by column and computed by dotTile: each C[i, j] a dot product
+ * of A's row i (contiguous) with op(B)'s column j (contiguous in the panel), by vectors of 4
+ * depths, with no zero padding multiplied (a half tile computes 4 columns for these 1 or 2).
+ */
+@inline function dotPanel<T>(nr: i32, transA: bool): bool {
+  return sizeof<T>() == 4 && nr <= 2 && !transA;
+}
+
+/**
+ * C[i + r, j] for r < rows (4 with 2 columns, 6 with 1: 8 or 6 independent accumulators) and
+ * the panel's nr columns (column j at pb + j·cs bytes), A's rows at pa + r·sa, depths kc:
+ *   acc[r, j][l] = Σ_{p ≡ l mod 4, p < kc − kc % 4} A[i + r, p] · B[p, j],
+ *   C[i + r, j] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + Σ_{p ≥ kc − kc % 4} A[i + r, p] · B[p, j] (in order),
+ * then (C +) and the fused output, as storeVector does them. The sum's order differs from the
+ * other tiles' (p in order): these columns agree with the reference within rounding, not bit for bit.
+ */
+@inline function dotTile(
+  pa: usize, sa: usize, pb: usize, cs: usize, kc: i32, rows: i32, nr: i32,
+  ct: usize, ldc: usize, add: bool, epi: i32, bt: usize, md: usize,
+): void {
+  const k4 = kc & ~3;
+  if (nr == 2 && rows == 4) {
+    let a0 = v128.splat<i32>(0), a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
+    const pa1 = pa + sa, pa2 = pa + (sa << 1), pa3 = pa + sa * 3, pc1 = pb + cs;
+    for (let p = 0; p < k4; p += 4) {
+      const o = <usize>p << 2;
+      const b0 = v128.load(pb + o), b1 = v128.load(pc1 + o);
+      let av = v128.load(pa + o); a0 = vmadd<f32>(av, b0, a0); e0 = vmadd<f32>(av, b1, e0);
+      av = v128.load(pa1 + o); a1 = vmadd<f32>(av, b0, a1); e1 = vmadd<f32>(av, b1, e1);
+      av = v128.load(pa2 + o); a2 = vmadd<f32>(av, b0, a2); e2 = vmadd<f32>(av, b1, e2);
+      av = v128.load(pa3 + o); a3 = vmadd<f32>(av, b0, a3); e3 = vmadd<f32>(av, b1, e3);
+    }
+    dotStore(pa, pb, k4, kc, a0, ct, add, epi, bt, md);
+    dotStore(pa, pc1, k4, kc, e0, ct + 4, add, epi, bt + 4, md);
+    dotStore(pa1, pb, k4, kc, a1, ct + ldc, add, epi, bt, md);
+    dotStore(pa1, pc1, k4, kc, e1, ct + ldc + 4, add, epi, bt + 4, md);
+    dotStore(pa2, pb, k4, kc, a2, ct + 2 * ldc, add, epi, bt, md);
+    dotStore(pa2, pc1, k4, kc, e2, ct + 2 * ldc + 4, add, epi, bt + 4, md);
+    dotStore(pa3, pb, k4, kc, a3, ct + 3 * ldc, add, epi, bt, md);
+    dotStore(pa3, pc1, k4, kc, e3, ct + 3 * ldc + 4, add, epi, bt + 4, md);
+    return;
+  }
+  if (nr == 1 && rows == 6) {
+    let a0 = v128.splat<i32>(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+    const pa3 = pa + sa * 3, o2 = sa << 1;
+    for (let p = 0; p < k4; p += 4) {
+      const o = <usize>p << 2;
+      const b0 = v128.load(pb + o);
+      a0 = vmadd<f32>(v128.load(pa + o), b0, a0);
+      a1 = vmadd<f32>(v128.load(pa + sa + o), b0, a1);
+      a2 = vmadd<f32>(v128.load(pa + o2 + o), b0, a2);
+      a3 = vmadd<f32>(v128.load(pa3 + o), b0, a3);
+      a4 = vmadd<f32>(v128.load(pa3 + sa + o), b0, a4);
+      a5 = vmadd<f32>(v128.load(pa3 + o2 + o), b0, a5);
+    }
+    dotStore(pa, pb, k4, kc, a0, ct, add, epi, bt, md);
+    dotStore(pa + sa, pb, k4, kc, a1, ct + ldc, add, epi, bt, md);
+    dotStore(pa + o2, pb, k4, kc, a2, ct + 2 * ldc, add, epi, bt, md);
+    dotStore(pa3, pb, k4, kc, a3, ct + 3 * ldc, add, epi, bt, md);
+    dotStore(pa3 + sa, pb, k4, kc, a4, ct + 4 * ldc, add, epi, bt, md);
+    dotStore(pa3 + o2, pb, k4, kc, a5, ct + 5 * ldc, add, epi, bt, md);
+    return;
+  }
+  // Fewer rows (the end of a row block): one row and column at a time.
+  for (let r = 0; r < rows; r++) {
+    const ar = pa + <usize>r * sa;
+    for (let j = 0; j < nr; j++) {
+      const bj = pb + <usize>j * cs;
+      let acc = v128.splat<i32>(0);
+      for (let p = 0; p < k4; p += 4) {
+        const o = <usize>p << 2;
+        acc = vmadd<f32>(v128.load(ar + o), v128.load(bj + o), acc);
+      }
+      dotStore(ar, bj, k4, kc, acc, ct + <usize>r * ldc + (<usize>j << 2), add, epi, bt + (<usize>j << 2), md);
+    }
+  }
+}
+
+/** One dot product's end: its lanes summed, the depths k4 ≤ p < kc added in order, then stored (dotTile). */
+@inline function dotStore(ar: usize, bj: usize, k4: i32, kc: i32, acc: v128, at: usize, add: bool, epi: i32, bt: usize, md: usize): void {
+  let v = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  for (let p = k4; p < kc; p++) {
+    const o = <usize>p << 2;
+    v += load<f32>(ar + o) * load<f32>(bj + o);
+  }
+  if (add) v = load<f32>(at) + v;
+  if (epi != 0) {
+    if (epi & BIAS) v = v + load<f32>(bt);
+    if ((epi & RELU) && !(v > 0)) v = 0;
+    if ((epi & MASK) && !(load<f32>(at + md) > 0)) v = 0;
+  }
+  store<f32>(at, v);
+}
+
 /** The same for the last mr ≤ 4 rows: 4 accumulators, rows past the matrix (r ≥ mr) repeating its last row. */
 @inline function halfTile<T>(
   pa: usize, sa: usize, sp: usize, pb: usize, kc: i32,
@@ -640,6 +754,18 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
             const pa = a + <usize>i * sa + <usize>pc * sp;
             const ct = c + <usize>i * ldc + <usize>j0 * size;
             tile<T>(pa, sa, sp, pb, kc, ct, ldc, imin(4, ie - i), nr, add, epi, bt, md);
+          }
+          continue;
+        }
+        if (dotPanel<T>(nr, transA)) {
+          // 1 or 2 columns packed column by column (pack): dot products along A's rows.
+          const pa0 = a + <usize>pc * sp;
+          const c0 = c + <usize>j0 * size;
+          const cs = ks << 2;
+          const pd = packed + <usize>q * ks * PB + (byBlock ? 0 : <usize>pc << 2); // depth pc of column 0
+          const rows = nr == 2 ? 4 : 6;
+          for (; i < ie; i += rows) {
+            dotTile(pa0 + <usize>i * sa, sa, pd, cs, kc, imin(rows, ie - i), nr, c0 + <usize>i * ldc, ldc, add, epi, bt, md);
           }
           continue;
         }
