@@ -309,6 +309,18 @@ export function matmulPack(job: usize, chunk: i32): void {
       av = splatAdjacent<T>(pa, 3); c30 = vmadd<T>(av, b0, c30); c31 = vmadd<T>(av, b1, c31);
       pa += sp; pb += panelBytes<T>();
     }
+  } else if (mr == 4) {
+    // Full rows apart (A not transposed): rows 2 and 3 from a second pointer with the offsets
+    // of rows 0 and 1, no select on mr in the loop (V8 recomputed such selects at every step).
+    let pa2 = pa + (sa << 1);
+    for (let p = 0; p < kc; p++) {
+      b0 = v128.load(pb); b1 = v128.load(pb, 16);
+      av = splat<T>(pa); c00 = vmadd<T>(av, b0, c00); c01 = vmadd<T>(av, b1, c01);
+      av = splat<T>(pa + sa); c10 = vmadd<T>(av, b0, c10); c11 = vmadd<T>(av, b1, c11);
+      av = splat<T>(pa2); c20 = vmadd<T>(av, b0, c20); c21 = vmadd<T>(av, b1, c21);
+      av = splat<T>(pa2 + sa); c30 = vmadd<T>(av, b0, c30); c31 = vmadd<T>(av, b1, c31);
+      pa += sp; pa2 += sp; pb += panelBytes<T>();
+    }
   } else {
     const o1: usize = mr > 1 ? sa : 0;
     const o2: usize = mr > 2 ? sa << 1 : o1;
@@ -367,6 +379,16 @@ export function matmulPack(job: usize, chunk: i32): void {
       av = v128.load32_splat(pa); c00 = vmadd<f32>(av, b0, c00); c01 = vmadd<f32>(av, b1, c01); c02 = vmadd<f32>(av, b2, c02);
       av = v128.load32_splat(pa, 4); c10 = vmadd<f32>(av, b0, c10); c11 = vmadd<f32>(av, b1, c11); c12 = vmadd<f32>(av, b2, c12);
       av = v128.load32_splat(pa, 8); c20 = vmadd<f32>(av, b0, c20); c21 = vmadd<f32>(av, b1, c21); c22 = vmadd<f32>(av, b2, c22);
+      pa += sp; pb += 48;
+    }
+  } else if (mr == 3) {
+    // Full rows apart (A not transposed): no select on mr in the loop (as tile).
+    const o2 = sa << 1;
+    for (let p = 0; p < kc; p++) {
+      b0 = v128.load(pb); b1 = v128.load(pb, 16); b2 = v128.load(pb, 32);
+      av = v128.load32_splat(pa); c00 = vmadd<f32>(av, b0, c00); c01 = vmadd<f32>(av, b1, c01); c02 = vmadd<f32>(av, b2, c02);
+      av = v128.load32_splat(pa + sa); c10 = vmadd<f32>(av, b0, c10); c11 = vmadd<f32>(av, b1, c11); c12 = vmadd<f32>(av, b2, c12);
+      av = v128.load32_splat(pa + o2); c20 = vmadd<f32>(av, b0, c20); c21 = vmadd<f32>(av, b1, c21); c22 = vmadd<f32>(av, b2, c22);
       pa += sp; pb += 48;
     }
   } else {
