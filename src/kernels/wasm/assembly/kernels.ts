@@ -765,9 +765,13 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
         let i = ic;
         if (W == 12 && nr > 8) {
           for (; i < ie; i += 3) {
-            const pa = a + <usize>i * sa + <usize>pc * sp;
-            const ct = c + <usize>i * ldc + <usize>j0 * size;
-            tile3x12(pa, sa, sp, pb, kc, ct, ldc, imin(3, ie - i), nr, add, epi, bt, md);
+            // The last 1 or 2 rows of the chunk, when C is written (not added to): a full tile
+            // ending there instead, whose first rows recompute and store again the same values
+            // (same products, same order) rather than a tile of repeated rows.
+            const i0 = ie - i < 3 && !add && ie - r0 >= 3 ? ie - 3 : i;
+            const pa = a + <usize>i0 * sa + <usize>pc * sp;
+            const ct = c + <usize>i0 * ldc + <usize>j0 * size;
+            tile3x12(pa, sa, sp, pb, kc, ct, ldc, imin(3, ie - i0), nr, add, epi, bt, md);
           }
           continue;
         }
