@@ -187,8 +187,9 @@ const kernelFile = (shared: boolean, relaxed: boolean): KernelFile =>
 
 /**
  * Whether to run the relaxed-SIMD build: per options.relaxedSimd; for 'auto', where it compiles
- * and the three products of an MNIST training step run at least 3% faster with it than with the
- * plain build (see relaxedIsFaster). Measured, not assumed: relaxed_madd is one fused multiply-add on
+ * and the three products of an MNIST training step run at least 1% faster with it than with the
+ * plain build (see relaxedIsFaster; the best of alternating trials, so where both builds are as
+ * fast either may win). Measured, not assumed: relaxed_madd is one fused multiply-add on
  * some cores and no gain (or a loss) on others.
  */
 async function useRelaxedSimd(platform: Platform, options: WasmBackendOptions): Promise<boolean> {
@@ -236,7 +237,7 @@ function relaxedMissing(want: boolean | 'auto', e: unknown): false {
 /** The trials' verdict per relaxed module (the modules are compiled once per file): measured once per process. */
 const verdicts = new WeakMap<WebAssembly.Module, boolean>();
 
-/** Best of 10 alternating trials on one thread (~15 ms): the relaxed build ≥ 3% faster on the MNIST products. */
+/** Best of 10 to 60 alternating trials on one thread (~10-40 ms): the relaxed build ≥ 1% faster on the MNIST products. */
 function relaxedIsFaster(plainModule: WebAssembly.Module, relaxedModule: WebAssembly.Module): boolean {
   let verdict = verdicts.get(relaxedModule);
   if (verdict === undefined) verdicts.set(relaxedModule, (verdict = measureRelaxed(plainModule, relaxedModule)));
@@ -246,10 +247,30 @@ function relaxedIsFaster(plainModule: WebAssembly.Module, relaxedModule: WebAsse
 function measureRelaxed(plainModule: WebAssembly.Module, relaxedModule: WebAssembly.Module): boolean {
   const trials = [trialBackend(plainModule), trialBackend(relaxedModule)];
   const best = [Infinity, Infinity];
-  for (let round = 0; round < 10; round++) {
-    for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) best[i] = Math.min(best[i], trials[i]());
+  // At least 10 rounds, then on until neither best has improved for 6 rounds (V8's optimised
+  // code may arrive late on a loaded machine: its compiler runs in the background), at most 60.
+  let lastGain = 0;
+  for (let round = 0; round < 60 && (round < 10 || round - lastGain < 6); round++) {
+    for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) {
+      const t = trials[i]();
+      if (t < 0.99 * best[i]) lastGain = round;
+      best[i] = Math.min(best[i], t);
+    }
   }
-  return best[1] < 0.97 * best[0];
+  return best[1] < 0.99 * best[0];
+}
+
+/**
+ * The process's CPU time in ms where the platform tells it (Node: not advanced while other
+ * processes hold the core, which a shared machine's wall clock is), else the wall clock.
+ */
+function clock(): () => number {
+  const cpuUsage = (globalThis as { process?: { cpuUsage?(): { user: number; system: number } } }).process?.cpuUsage;
+  if (typeof cpuUsage !== 'function') return () => performance.now();
+  return () => {
+    const u = cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
 }
 
 /**
@@ -276,10 +297,11 @@ function trialBackend(module: WebAssembly.Module): () => number {
     backend.matmul(d.data, w.data, out.data, rows, hidden, inputs, false, true, false); // dout · W1ᵀ
   };
   for (let i = 0; i < 20; i++) products(); // past V8's baseline tier
+  const now = clock();
   return () => {
-    const t = performance.now();
+    const t = now();
     products();
-    return performance.now() - t;
+    return now() - t;
   };
 }
 
