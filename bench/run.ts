@@ -30,7 +30,7 @@ import {
   RECIPE, batchSequence, initialWeights, loadBenchData, progress, settingsFor, totalIters,
   type ImplResult, type Workload,
 } from './shared.js';
-import { MNIST_SHAPE_KEYS } from './shared.js';
+import { CONV_SHAPE_KEYS, MNIST_SHAPE_KEYS } from './shared.js';
 import { benchConv, convTable, convTargetChecks, CONV_REFERENCE_ID, type ConvRun } from './conv.js';
 import { benchBookRun, bookRunTable, BOOK_RUN, type BookRunResult } from './bookRun.js';
 import { REFERENCE_ID, table, checkTargets, fullRunTable, matmulTable, memoryTable, targetTable, trainingTable } from './report.js';
@@ -363,11 +363,17 @@ say('The first three are the products of a training step: x·W1, dW1 = xᵀ·dou
 if (peaks) {
   const wasm1 = ours.find((r) => r.id === 'wasm-1t');
   const top = Math.max(peaks.plain ?? 0, peaks.fused ?? 0);
+  const relaxed1 = results.find((r) => r.id === 'wasm-relaxed-1t');
+  /** A row's GFLOPS as % of the peak: the MNIST products, then SimpleConvNet's. */
+  const pctOfPeak = (r: ImplResult, peak: number) => [MNIST_SHAPE_KEYS, CONV_SHAPE_KEYS]
+    .map((keys) => keys.filter((k) => r.matmul![k] !== undefined).map((k) => `${k} ${((100 * r.matmul![k]) / peak).toFixed(0)}%`).join(', '))
+    .filter(Boolean).join('; ');
   const fmtPeak = (g: number | null, err?: string) => (g === null ? `not measured (${err})` : `${g.toFixed(1)} GFLOPS`);
   say();
   say(`Peaks of 128-bit SIMD here, float32, 1 thread (12 independent f32x4 accumulators, best of samples): mul then add ${fmtPeak(peaks.plain, peaks.plainError)}; ` +
     `relaxed_madd ${fmtPeak(peaks.fused, peaks.fusedError)}` + (top > 0 && wasm1?.matmul
-      ? `. wasm 1 thread on the MNIST products: ${MNIST_SHAPE_KEYS.map((k) => `${k} ${((100 * wasm1.matmul![k]) / top).toFixed(0)}%`).join(', ')} of the higher peak (kernels built without relaxed SIMD).`
+      ? `. wasm 1 thread (${wasm1.label.includes('relaxed') ? 'relaxed' : 'plain'} SIMD build, as 'auto' picked): ${pctOfPeak(wasm1, top)} of the higher peak` +
+        (relaxed1?.matmul ? `; relaxed-SIMD build: ${pctOfPeak(relaxed1, top)}.` : '.')
       : '.') + ' A peak below a product\'s figure means the loop is latency-bound on this core or its samples were interrupted by other processes.');
 }
 

@@ -123,6 +123,11 @@ for (const backend of backends) {
         it(`matmul transA=${tA} transB=${tB} on odd sizes`, () => {
           const shapes: [number, number, number][] = [[1, 1, 1], [3, 7, 5], [7, 3, 50], [100, 784, 50], [13, 785, 9], [50, 1, 783], [2, 783, 3]];
           for (const m of SIZES.slice(0, 4)) shapes.push([m, 17, 33]);
+          // Narrow last panels (n % 8 in 1..4: the wasm kernels' column, half and dot tiles), m with
+          // whole tiles and a remainder, k = 1100 over two k blocks (accumulating in C). The wasm dot
+          // tiles (1 or 2 last columns, A not transposed) sum the depths in 4 interleaved partial
+          // sums, not in order: those columns meet the same tolerance, not bit for bit.
+          shapes.push([30, 1100, 25], [53, 40, 50], [19, 9, 11], [27, 13, 100], [45, 21, 2]);
           for (const [m, k, n] of shapes) {
             const a = rand(m * k, f64);
             const b = rand(k * n, f64);

@@ -14,6 +14,8 @@ import { ThreadPool, type MatmulKernels } from './threads.js';
 /** The exports of kernels.wasm; pointers are byte offsets into the memory. */
 export interface KernelExports extends MatmulKernels {
   heapBase(): number;
+  /** Columns of a packed float32 panel of B: 8, or 12 in the relaxed-SIMD build (its 3×12 micro-kernel). */
+  panelFloats(): number;
   addBias(x: number, bias: number, out: number, rows: number, cols: number): void;
   sumColumns(x: number, out: number, rows: number, cols: number): void;
   relu(x: number, out: number, n: number): void;
@@ -44,6 +46,8 @@ const JOB_A = 0, JOB_B = 1, JOB_C = 2, JOB_M = 3, JOB_K = 4, JOB_N = 5, JOB_FLAG
 const JOB_KC = 8, JOB_MC = 9, JOB_PACK_CHUNKS = 10, JOB_ROW_CHUNKS = 11, JOB_PANEL_CHUNKS = 12;
 // The fused output of a product: pointers and flags, as JOB_BIAS, JOB_MASK, BIAS, RELU, MASK in assembly/kernels.ts.
 const JOB_BIAS = 13, JOB_MASK = 14, FUSE_BIAS = 32, FUSE_RELU = 64, FUSE_MASK = 128;
+/** Flag of a one-chunk product deeper than KC: B packed block by block as computed (PACK_BY_BLOCK in assembly/kernels.ts). */
+const PACK_BY_BLOCK = 256;
 // Window jobs (flag WINDOW): kernel, pointers, geometry, chunks, as JOB_WIN_* in assembly/kernels.ts.
 const WINDOW = 16, JOB_WIN_KERNEL = 16, JOB_WIN_P0 = 17, JOB_WIN_G = 20, JOB_WIN_CHUNKS = 30;
 const WIN_IM2COL = 0, WIN_COL2IM = 1, WIN_TRANSPOSE = 2, WIN_MAXPOOL = 3, WIN_RELU = 4, WIN_RELU_BACKWARD = 5, WIN_ADD_BIAS = 6, WIN_GATHER = 7;
@@ -153,6 +157,8 @@ export class WasmBackend implements Backend {
   private scratchPtr = 0;
   private scratchBytes = 0;
   private readonly threadThreshold: number;
+  /** Columns of a packed float32 panel in this build of the kernels. */
+  private readonly panelFloats: number;
   /** Why the backend started on one thread although more were asked for (no shared memory, a browser's main thread, ...), or null. */
   readonly singleThreadReason: string | null;
   /** The build of the kernels in use: 'plain' SIMD or 'relaxed' SIMD (relaxed_madd in the products' micro-kernels). */
@@ -172,6 +178,7 @@ export class WasmBackend implements Backend {
     this.threadThreshold = config.threadThreshold;
     this.singleThreadReason = config.singleThreadReason ?? null;
     this.simd = config.simd ?? 'plain';
+    this.panelFloats = kernels.panelFloats();
     const collector = config.collector ?? null;
     const Registry = collector?.Registry ?? FinalizationRegistry;
     const registry = (this.registry = new Registry<number>((ptr) => heap.release(ptr)) as WasmBackend['registry']);
@@ -290,10 +297,10 @@ export class WasmBackend implements Backend {
       if (mask !== null) this.js.reluBackward(out, mask, out);
       return;
     }
-    // Panels are 32 bytes wide: 8 floats or 4 doubles.
-    const width = f64 ? 4 : 8;
+    // Panels are 32 bytes wide (8 floats or 4 doubles), or 48 (12 floats) in the relaxed-SIMD build.
+    const width = f64 ? 4 : this.panelFloats;
     const panels = Math.ceil(n / width);
-    const packedBytes = k * panels * 32;
+    const packedBytes = k * panels * width * (f64 ? 8 : 4);
     const arrays: Arg[] = [a, b, c];
     const lengths = [m * k, k * n, m * n];
     const modes = [IN, IN, accumulate ? INOUT : OUT];
@@ -340,6 +347,7 @@ export class WasmBackend implements Backend {
         }
       } else {
         job[JOB_PACK_CHUNKS] = job[JOB_ROW_CHUNKS] = job[JOB_PANEL_CHUNKS] = 1;
+        if (k > KC) job[JOB_FLAGS] |= PACK_BY_BLOCK;
         this.kernels.matmulPack(this.job, 0);
         this.kernels.matmulCompute(this.job, 0, this.tmp);
       }

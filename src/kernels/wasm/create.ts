@@ -187,8 +187,9 @@ const kernelFile = (shared: boolean, relaxed: boolean): KernelFile =>
 
 /**
  * Whether to run the relaxed-SIMD build: per options.relaxedSimd; for 'auto', where it compiles
- * and the MNIST product (100×784)·(784×50) runs at least 5% faster with it than with the plain
- * build (see relaxedIsFaster). Measured, not assumed: relaxed_madd is one fused multiply-add on
+ * and the three products of an MNIST training step run at least 1% faster with it than with the
+ * plain build (see relaxedIsFaster; the best of alternating trials, so where both builds are as
+ * fast either may win). Measured, not assumed: relaxed_madd is one fused multiply-add on
  * some cores and no gain (or a loss) on others.
  */
 async function useRelaxedSimd(platform: Platform, options: WasmBackendOptions): Promise<boolean> {
@@ -236,7 +237,7 @@ function relaxedMissing(want: boolean | 'auto', e: unknown): false {
 /** The trials' verdict per relaxed module (the modules are compiled once per file): measured once per process. */
 const verdicts = new WeakMap<WebAssembly.Module, boolean>();
 
-/** Best of 10 alternating trials on one thread (~15 ms): the relaxed build ≥ 5% faster on the MNIST product. */
+/** Best of 10 to 60 alternating trials on one thread (~10-40 ms): the relaxed build ≥ 1% faster on the MNIST products. */
 function relaxedIsFaster(plainModule: WebAssembly.Module, relaxedModule: WebAssembly.Module): boolean {
   let verdict = verdicts.get(relaxedModule);
   if (verdict === undefined) verdicts.set(relaxedModule, (verdict = measureRelaxed(plainModule, relaxedModule)));
@@ -246,28 +247,61 @@ function relaxedIsFaster(plainModule: WebAssembly.Module, relaxedModule: WebAsse
 function measureRelaxed(plainModule: WebAssembly.Module, relaxedModule: WebAssembly.Module): boolean {
   const trials = [trialBackend(plainModule), trialBackend(relaxedModule)];
   const best = [Infinity, Infinity];
-  for (let round = 0; round < 10; round++) {
-    for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) best[i] = Math.min(best[i], trials[i]());
+  // At least 10 rounds, then on until neither best has improved for 6 rounds (V8's optimised
+  // code may arrive late on a loaded machine: its compiler runs in the background), at most 60.
+  let lastGain = 0;
+  for (let round = 0; round < 60 && (round < 10 || round - lastGain < 6); round++) {
+    for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) {
+      const t = trials[i]();
+      if (t < 0.99 * best[i]) lastGain = round;
+      best[i] = Math.min(best[i], t);
+    }
   }
-  return best[1] < 0.95 * best[0];
+  return best[1] < 0.99 * best[0];
 }
 
-/** A one-thread backend on its own small memory, returning a timer of 3 MNIST products (ms). */
+/**
+ * The process's CPU time in ms where the platform tells it (Node: not advanced while other
+ * processes hold the core, which a shared machine's wall clock is), else the wall clock.
+ */
+function clock(): () => number {
+  const cpuUsage = (globalThis as { process?: { cpuUsage?(): { user: number; system: number } } }).process?.cpuUsage;
+  if (typeof cpuUsage !== 'function') return () => performance.now();
+  return () => {
+    const u = cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+}
+
+/**
+ * A one-thread backend on its own small memory, returning a timer (ms) of the three products of
+ * an MNIST training step, as the layers call them: x·W1 (100×784)·(784×50), dW1 = xᵀ·dout and
+ * dx = dout·W1ᵀ. (The builds differ most on the last two: one product alone can hide a gain.)
+ */
 function trialBackend(module: WebAssembly.Module): () => number {
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES });
   const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
   const heap = new Heap(memory, kernels.heapBase(), MAX_PAGES);
   const backend = new WasmBackend(kernels, heap, null, { name: 'trial', threadThreshold: Infinity, tmp: heap.alloc(TMP_BYTES_PER_THREAD) });
-  const [m, k, n] = [100, 784, 50];
-  const [a, b, c] = [backend.alloc(m * k, 'float32'), backend.alloc(k * n, 'float32'), backend.alloc(m * n, 'float32')];
-  a.data.forEach((_, i, d) => (d[i] = Math.sin(i)));
-  b.data.forEach((_, i, d) => (d[i] = Math.cos(i)));
-  const product = () => backend.matmul(a.data, b.data, c.data, m, k, n, false, false, false);
-  for (let i = 0; i < 20; i++) product(); // past V8's baseline tier
+  const [rows, inputs, hidden] = [100, 784, 50];
+  const x = backend.alloc(rows * inputs, 'float32');
+  const w = backend.alloc(inputs * hidden, 'float32');
+  const d = backend.alloc(rows * hidden, 'float32');
+  const out = backend.alloc(rows * inputs, 'float32'); // the largest result, dx: (100×784)
+  x.data.forEach((_, i, v) => (v[i] = Math.sin(i)));
+  w.data.forEach((_, i, v) => (v[i] = Math.cos(i)));
+  d.data.forEach((_, i, v) => (v[i] = Math.sin(0.5 * i)));
+  const products = () => {
+    backend.matmul(x.data, w.data, out.data, rows, inputs, hidden, false, false, false); // x · W1
+    backend.matmul(x.data, d.data, out.data, inputs, rows, hidden, true, false, false); // xᵀ · dout
+    backend.matmul(d.data, w.data, out.data, rows, hidden, inputs, false, true, false); // dout · W1ᵀ
+  };
+  for (let i = 0; i < 20; i++) products(); // past V8's baseline tier
+  const now = clock();
   return () => {
-    const t = performance.now();
-    for (let i = 0; i < 3; i++) product();
-    return performance.now() - t;
+    const t = now();
+    products();
+    return now() - t;
   };
 }
 

@@ -45,7 +45,7 @@ export function createWasmBackendSync(options: WasmBackendOptions = {}): WasmBac
 /**
  * The wasm backends the kernel test suite runs against: one thread (named 'wasm') and two
  * threads (named 'wasm-2t', so test titles tell them apart) of the plain SIMD build, and two
- * threads of the relaxed-SIMD build ('wasm-relaxed-2t') where the engine compiles it; the
+ * threads and one of the relaxed-SIMD build ('wasm-relaxed-2t', 'wasm-relaxed') where the engine compiles it; the
  * threaded ones with a threshold of 0 and no back-off so that the threaded path runs on every
  * size of the suite.
  */
@@ -57,9 +57,11 @@ export async function createTestBackends(): Promise<Backend[]> {
   // The relaxed-SIMD build, where this engine compiles it (Node 20 with the flag create.ts sets; Node 22+).
   try {
     list.push(await createWasmBackend({ threads: 2, name: 'wasm-relaxed-2t', threadThreshold: 0, threadBackOff: false, relaxedSimd: true }));
+    // and on one thread, where a product deeper than a k block packs B block by block
+    list.push(await createWasmBackend({ threads: 1, name: 'wasm-relaxed', relaxedSimd: true }));
   } catch (e) {
     if (process.env.CI === 'true') throw e;
-    console.warn(`wasm-relaxed-2t skipped: ${(e as Error).message}`);
+    console.warn(`wasm-relaxed-2t and wasm-relaxed skipped: ${(e as Error).message}`);
   }
   return list;
 }

@@ -34,7 +34,7 @@ const JOB_C: i32 = 2;
 const JOB_M: i32 = 3;
 const JOB_K: i32 = 4;
 const JOB_N: i32 = 5;
-const JOB_FLAGS: i32 = 6; // bit 0 transA, bit 1 transB, bit 2 accumulate, bit 3 float64
+const JOB_FLAGS: i32 = 6; // bit 0 transA, bit 1 transB, bit 2 accumulate, bit 3 float64 (others below)
 const JOB_PACKED: i32 = 7; // 32·k·⌈n/W⌉ bytes
 const JOB_KC: i32 = 8; // depth of a k block
 const JOB_MC: i32 = 9; // rows of an i block
@@ -50,6 +50,13 @@ const RELU: i32 = 64; // C = C > 0 ? C : 0 (relu)
 const MASK: i32 = 128;
 
 const FLOAT64: i32 = 8;
+/**
+ * Flag bit 8: one chunk (one thread) computes the whole product, deeper than a k block: each
+ * k block of op(B) is packed just before it is computed, into the first KC rows of every
+ * panel's place, so that the packed block stays in L2 instead of a whole packed B (a
+ * convolution's dW packs 57600 rows) going out to memory and back. Same values, same sums.
+ */
+const PACK_BY_BLOCK: i32 = 256;
 /**
  * Flag bit 4: not a product but a window kernel (im2col, col2im, transposeBatch, maxPoolForward)
  * run by the same threads, its compute chunks being ranges of independent outputs: fields below.
@@ -117,6 +124,22 @@ const ELEMENT_BLOCK: i32 = 4096;
   return sizeof<T>() == 8 ? f64x2.gt(v, f64x2.splat(0)) : f32x4.gt(v, f32x4.splat(0));
 }
 
+/**
+ * Columns of a packed panel of op(B): 8 floats or 4 doubles (32 bytes), except in the
+ * relaxed-SIMD build's float32, 12 floats (48 bytes) for the 3×12 micro-kernel (tile3x12).
+ */
+@inline function panelWidth<T>(): i32 {
+  return sizeof<T>() == 4 && RELAXED_SIMD ? 12 : 32 / <i32>sizeof<T>();
+}
+@inline function panelBytes<T>(): usize {
+  return <usize>panelWidth<T>() * sizeof<T>();
+}
+
+/** The float32 panel width of this build, for the JavaScript side's sizes (src/kernels/wasm/WasmBackend.ts). */
+export function panelFloats(): i32 {
+  return panelWidth<f32>();
+}
+
 /** Pack chunk `chunk` of op(B)'s panels. */
 export function matmulPack(job: usize, chunk: i32): void {
   const flags = jobField(job, JOB_FLAGS);
@@ -127,66 +150,134 @@ export function matmulPack(job: usize, chunk: i32): void {
 
 /** packed[q·k·W + p·W + jj] = op(B)[p, qW + jj] for the panels q of this chunk. */
 @inline function pack<T>(job: usize, chunk: i32): void {
-  const W = 32 / <i32>sizeof<T>();
+  const W = panelWidth<T>();
+  const k = jobField(job, JOB_K);
+  const n = jobField(job, JOB_N);
+  // A product of one chunk deeper than a k block packs each block as it computes it (compute).
+  if (jobField(job, JOB_FLAGS) & PACK_BY_BLOCK) return;
+  const panels = (n + W - 1) / W;
+  const chunks = jobField(job, JOB_PACK_CHUNKS);
+  packPanels<T>(job, part(chunk, panels, chunks), part(chunk + 1, panels, chunks), 0, k, k);
+}
+
+/**
+ * Panels q0 ≤ q < q1 of op(B), depths p0 ≤ p < p1 only, each panel `ks` rows apart:
+ * packed[q·ks·W + (p − p0)·W + jj] = op(B)[p, qW + jj].
+ */
+@inline function packPanels<T>(job: usize, q0: i32, q1: i32, p0: i32, p1: i32, ks: i32): void {
+  const W = panelWidth<T>();
+  const PB = panelBytes<T>();
   const b = <usize>jobField(job, JOB_B);
   const k = jobField(job, JOB_K);
   const n = jobField(job, JOB_N);
   const transB = (jobField(job, JOB_FLAGS) & 2) != 0;
+  const transA = (jobField(job, JOB_FLAGS) & 1) != 0;
   const packed = <usize>jobField(job, JOB_PACKED);
-  const panels = (n + W - 1) / W;
-  const chunks = jobField(job, JOB_PACK_CHUNKS);
-  const q0 = part(chunk, panels, chunks);
-  const q1 = part(chunk + 1, panels, chunks);
   const size = sizeof<T>();
   for (let q = q0; q < q1; q++) {
     const j0 = q * W;
     const nr = imin(W, n - j0);
-    let dst = packed + (<usize>q * <usize>k << 5);
+    let dst = packed + <usize>q * <usize>ks * PB;
+    if (dotPanel<T>(nr, transA)) {
+      // Column by column: column jj at dst + jj·ks·4, its depths contiguous (dotTile).
+      for (let jj = 0; jj < nr; jj++) {
+        const d = dst + (<usize>jj * <usize>ks << 2);
+        if (transB) {
+          memory.copy(d, b + ((<usize>(j0 + jj) * <usize>k + <usize>p0) << 2), <usize>(p1 - p0) << 2);
+        } else {
+          let src = b + ((<usize>p0 * <usize>n + <usize>(j0 + jj)) << 2);
+          const ldb = <usize>n << 2;
+          for (let p = p0; p < p1; p++) {
+            store<f32>(d + (<usize>(p - p0) << 2), load<f32>(src));
+            src += ldb;
+          }
+        }
+      }
+      continue;
+    }
     if (!transB) {
-      // op(B)[p, j] = b[p·n + j]: a panel row is 32 contiguous bytes of a row of B.
-      let src = b + <usize>j0 * size;
+      // op(B)[p, j] = b[p·n + j]: a panel row is PB contiguous bytes of a row of B.
       const ldb = <usize>n * size;
+      let src = b + <usize>j0 * size + <usize>p0 * ldb;
       if (nr == W) {
-        for (let p = 0; p < k; p++) {
+        for (let p = p0; p < p1; p++) {
           v128.store(dst, v128.load(src));
           v128.store(dst, v128.load(src, 16), 16);
+          if (PB == 48) v128.store(dst, v128.load(src, 32), 32);
           src += ldb;
-          dst += 32;
+          dst += PB;
         }
       } else {
         // The last panel, nr < W columns: zero the row, then copy the nr real columns.
         const zero = v128.splat<i32>(0);
-        for (let p = 0; p < k; p++) {
+        for (let p = p0; p < p1; p++) {
           v128.store(dst, zero);
           v128.store(dst, zero, 16);
+          if (PB == 48) v128.store(dst, zero, 32);
           for (let jj = 0; jj < nr; jj++) {
             const o = <usize>jj * size;
             store<T>(dst + o, load<T>(src + o));
           }
           src += ldb;
-          dst += 32;
+          dst += PB;
         }
       }
     } else {
-      // op(B)[p, j] = b[j·k + p]: column jj of the panel is a contiguous row of B.
+      // op(B)[p, j] = b[j·k + p]: column jj of the panel is a contiguous row of B. In float32,
+      // a full panel goes by 4 × 4 blocks transposed in registers (4 depths p of 8 rows of B
+      // at a time), then the last k % 4 depths and any narrower panel element by element.
+      let p = p0;
+      if (sizeof<T>() == 4 && nr == W) {
+        const ldb = <usize>k << 2;
+        const r0 = b + <usize>j0 * ldb;
+        const r4 = r0 + (ldb << 2);
+        for (; p + 4 <= p1; p += 4) {
+          const o = <usize>p << 2;
+          transpose4(r0 + o, ldb, dst, PB);
+          transpose4(r4 + o, ldb, dst + 16, PB);
+          if (PB == 48) transpose4(r4 + (ldb << 2) + o, ldb, dst + 32, PB);
+          dst += PB << 2;
+        }
+      }
+      if (p == p1) continue;
+      const pt = p; // the depths left, element by element
       for (let jj = 0; jj < W; jj++) {
         let d = dst + <usize>jj * size;
         if (jj < nr) {
-          let src = b + <usize>(j0 + jj) * <usize>k * size;
-          for (let p = 0; p < k; p++) {
+          let src = b + (<usize>(j0 + jj) * <usize>k + <usize>pt) * size;
+          for (p = pt; p < p1; p++) {
             store<T>(d, load<T>(src));
             src += size;
-            d += 32;
+            d += PB;
           }
         } else {
-          for (let p = 0; p < k; p++) {
+          for (p = pt; p < p1; p++) {
             store<T>(d, <T>0);
-            d += 32;
+            d += PB;
           }
         }
       }
     }
   }
+}
+
+/**
+ * Four rows of B (ld bytes apart from src: 4 columns of op(B)), 4 floats of each (4 depths),
+ * transposed into 4 panel rows of 16 bytes, PB bytes apart, from dst.
+ */
+@inline function transpose4(src: usize, ld: usize, dst: usize, PB: usize): void {
+  const r0 = v128.load(src);
+  const r1 = v128.load(src + ld);
+  const r2 = v128.load(src + (ld << 1));
+  const r3 = v128.load(src + ld * 3);
+  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5); // a0 b0 a1 b1
+  const t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7); // a2 b2 a3 b3
+  const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5); // c0 d0 c1 d1
+  const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7); // c2 d2 c3 d3
+  v128.store(dst, i32x4.shuffle(t0, t2, 0, 1, 4, 5)); // a0 b0 c0 d0
+  v128.store(dst + PB, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + (PB << 1), i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + PB * 3, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
 }
 
 /**
@@ -201,7 +292,7 @@ export function matmulPack(job: usize, chunk: i32): void {
  */
 @inline function tile<T>(
   pa: usize, sa: usize, sp: usize, pb: usize, kc: i32,
-  ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, tmp: usize, epi: i32, bt: usize, md: usize,
+  ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, epi: i32, bt: usize, md: usize,
 ): void {
   const size = sizeof<T>();
   let c00 = v128.splat<i32>(0), c01 = v128.splat<i32>(0);
@@ -216,7 +307,19 @@ export function matmulPack(job: usize, chunk: i32): void {
       av = splatAdjacent<T>(pa, 1); c10 = vmadd<T>(av, b0, c10); c11 = vmadd<T>(av, b1, c11);
       av = splatAdjacent<T>(pa, 2); c20 = vmadd<T>(av, b0, c20); c21 = vmadd<T>(av, b1, c21);
       av = splatAdjacent<T>(pa, 3); c30 = vmadd<T>(av, b0, c30); c31 = vmadd<T>(av, b1, c31);
-      pa += sp; pb += 32;
+      pa += sp; pb += panelBytes<T>();
+    }
+  } else if (mr == 4) {
+    // Full rows apart (A not transposed): rows 2 and 3 from a second pointer with the offsets
+    // of rows 0 and 1, no select on mr in the loop (V8 recomputed such selects at every step).
+    let pa2 = pa + (sa << 1);
+    for (let p = 0; p < kc; p++) {
+      b0 = v128.load(pb); b1 = v128.load(pb, 16);
+      av = splat<T>(pa); c00 = vmadd<T>(av, b0, c00); c01 = vmadd<T>(av, b1, c01);
+      av = splat<T>(pa + sa); c10 = vmadd<T>(av, b0, c10); c11 = vmadd<T>(av, b1, c11);
+      av = splat<T>(pa2); c20 = vmadd<T>(av, b0, c20); c21 = vmadd<T>(av, b1, c21);
+      av = splat<T>(pa2 + sa); c30 = vmadd<T>(av, b0, c30); c31 = vmadd<T>(av, b1, c31);
+      pa += sp; pa2 += sp; pb += panelBytes<T>();
     }
   } else {
     const o1: usize = mr > 1 ? sa : 0;
@@ -228,29 +331,12 @@ export function matmulPack(job: usize, chunk: i32): void {
       av = splat<T>(pa + o1); c10 = vmadd<T>(av, b0, c10); c11 = vmadd<T>(av, b1, c11);
       av = splat<T>(pa + o2); c20 = vmadd<T>(av, b0, c20); c21 = vmadd<T>(av, b1, c21);
       av = splat<T>(pa + o3); c30 = vmadd<T>(av, b0, c30); c31 = vmadd<T>(av, b1, c31);
-      pa += sp; pb += 32;
+      pa += sp; pb += panelBytes<T>();
     }
   }
-  if (epi != 0) {
-    if (mr == 4 && nr == 32 / <i32>size) {
-      // A full tile's fused output, row by row from the accumulators.
-      let r = ct;
-      storeRowFused<T>(r, c00, c01, add, epi, bt, md); r += ldc;
-      storeRowFused<T>(r, c10, c11, add, epi, bt, md); r += ldc;
-      storeRowFused<T>(r, c20, c21, add, epi, bt, md); r += ldc;
-      storeRowFused<T>(r, c30, c31, add, epi, bt, md);
-      return;
-    }
-    // An edge tile: spill, then add, bias, ReLU and mask element by element.
-    v128.store(tmp, c00); v128.store(tmp, c01, 16);
-    v128.store(tmp, c10, 32); v128.store(tmp, c11, 48);
-    v128.store(tmp, c20, 64); v128.store(tmp, c21, 80);
-    v128.store(tmp, c30, 96); v128.store(tmp, c31, 112);
-    storeEdgeFused<T>(tmp, ct, ldc, mr, nr, add, epi, bt, md);
-    return;
-  }
-  if (mr == 4 && nr == 32 / <i32>size) {
-    let r = ct;
+  let r = ct;
+  if (mr == 4 && nr == 32 / <i32>size && epi == 0) {
+    // A full tile with no fused output (most tiles): straight stores.
     if (add) {
       v128.store(r, vadd<T>(v128.load(r), c00)); v128.store(r, vadd<T>(v128.load(r, 16), c01), 16); r += ldc;
       v128.store(r, vadd<T>(v128.load(r), c10)); v128.store(r, vadd<T>(v128.load(r, 16), c11), 16); r += ldc;
@@ -264,23 +350,264 @@ export function matmulPack(job: usize, chunk: i32): void {
     }
     return;
   }
-  // An edge tile: spill the accumulators to tmp (4 rows × 32 bytes) and store the valid part.
-  v128.store(tmp, c00); v128.store(tmp, c01, 16);
-  v128.store(tmp, c10, 32); v128.store(tmp, c11, 48);
-  v128.store(tmp, c20, 64); v128.store(tmp, c21, 80);
-  v128.store(tmp, c30, 96); v128.store(tmp, c31, 112);
-  storeEdge<T>(tmp, ct, ldc, mr, nr, add);
+  storeRow<T>(r, c00, c01, nr, add, epi, bt, md);
+  if (mr > 1) { r += ldc; storeRow<T>(r, c10, c11, nr, add, epi, bt, md); }
+  if (mr > 2) { r += ldc; storeRow<T>(r, c20, c21, nr, add, epi, bt, md); }
+  if (mr > 3) { r += ldc; storeRow<T>(r, c30, c31, nr, add, epi, bt, md); }
 }
 
 /**
- * The same for a panel with at most W/2 real columns (the last one of n = 50 or n = 10 in
- * float32): a 4×(W/2) tile, so that half a panel of zero padding is not multiplied.
+ * The relaxed-SIMD build's float32 micro-kernel: a 3×12 tile of C in 9 v128 accumulators
+ * (3 rows × 3 vectors of a 48-byte panel), as tile. V8 loads every operand of a loop step
+ * before its first multiply-add, so a step holds its accumulators, its panel vectors and its
+ * splats of A at once: 9 + 3 + 3 = 15, the 16 xmm registers less V8's scratch, where a 4×8
+ * tile holds 8 + 2 + 4 and a 4×12 or 6×8 one would spill. 9 chains of fused multiply-adds
+ * (4 cycles' latency, 2 per cycle) keep both FMA units busy, which 8 only just do. The plain
+ * build keeps 4×8: its multiply and add need one more register for the product.
  */
+@inline function tile3x12(
+  pa: usize, sa: usize, sp: usize, pb: usize, kc: i32,
+  ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, epi: i32, bt: usize, md: usize,
+): void {
+  let c00 = v128.splat<i32>(0), c01 = c00, c02 = c00;
+  let c10 = c00, c11 = c00, c12 = c00;
+  let c20 = c00, c21 = c00, c22 = c00;
+  let b0: v128, b1: v128, b2: v128, av: v128;
+  if (sa == 4 && mr == 3) {
+    for (let p = 0; p < kc; p++) {
+      b0 = v128.load(pb); b1 = v128.load(pb, 16); b2 = v128.load(pb, 32);
+      av = v128.load32_splat(pa); c00 = vmadd<f32>(av, b0, c00); c01 = vmadd<f32>(av, b1, c01); c02 = vmadd<f32>(av, b2, c02);
+      av = v128.load32_splat(pa, 4); c10 = vmadd<f32>(av, b0, c10); c11 = vmadd<f32>(av, b1, c11); c12 = vmadd<f32>(av, b2, c12);
+      av = v128.load32_splat(pa, 8); c20 = vmadd<f32>(av, b0, c20); c21 = vmadd<f32>(av, b1, c21); c22 = vmadd<f32>(av, b2, c22);
+      pa += sp; pb += 48;
+    }
+  } else if (mr == 3) {
+    // Full rows apart (A not transposed): no select on mr in the loop (as tile).
+    const o2 = sa << 1;
+    for (let p = 0; p < kc; p++) {
+      b0 = v128.load(pb); b1 = v128.load(pb, 16); b2 = v128.load(pb, 32);
+      av = v128.load32_splat(pa); c00 = vmadd<f32>(av, b0, c00); c01 = vmadd<f32>(av, b1, c01); c02 = vmadd<f32>(av, b2, c02);
+      av = v128.load32_splat(pa + sa); c10 = vmadd<f32>(av, b0, c10); c11 = vmadd<f32>(av, b1, c11); c12 = vmadd<f32>(av, b2, c12);
+      av = v128.load32_splat(pa + o2); c20 = vmadd<f32>(av, b0, c20); c21 = vmadd<f32>(av, b1, c21); c22 = vmadd<f32>(av, b2, c22);
+      pa += sp; pb += 48;
+    }
+  } else {
+    const o1: usize = mr > 1 ? sa : 0;
+    const o2: usize = mr > 2 ? sa << 1 : o1;
+    for (let p = 0; p < kc; p++) {
+      b0 = v128.load(pb); b1 = v128.load(pb, 16); b2 = v128.load(pb, 32);
+      av = v128.load32_splat(pa); c00 = vmadd<f32>(av, b0, c00); c01 = vmadd<f32>(av, b1, c01); c02 = vmadd<f32>(av, b2, c02);
+      av = v128.load32_splat(pa + o1); c10 = vmadd<f32>(av, b0, c10); c11 = vmadd<f32>(av, b1, c11); c12 = vmadd<f32>(av, b2, c12);
+      av = v128.load32_splat(pa + o2); c20 = vmadd<f32>(av, b0, c20); c21 = vmadd<f32>(av, b1, c21); c22 = vmadd<f32>(av, b2, c22);
+      pa += sp; pb += 48;
+    }
+  }
+  if (mr == 3 && nr == 12 && epi == 0 && !add) {
+    // A full tile with no fused output, written: straight stores.
+    let r = ct;
+    v128.store(r, c00); v128.store(r, c01, 16); v128.store(r, c02, 32); r += ldc;
+    v128.store(r, c10); v128.store(r, c11, 16); v128.store(r, c12, 32); r += ldc;
+    v128.store(r, c20); v128.store(r, c21, 16); v128.store(r, c22, 32);
+    return;
+  }
+  storeRow12(ct, c00, c01, c02, nr, add, epi, bt, md);
+  if (mr > 1) storeRow12(ct + ldc, c10, c11, c12, nr, add, epi, bt, md);
+  if (mr > 2) storeRow12(ct + 2 * ldc, c20, c21, c22, nr, add, epi, bt, md);
+}
+
+/** One row of a 3×12 tile at `row`: its nr ≤ 12 columns, vector by vector (storeVector). */
+@inline function storeRow12(row: usize, v0: v128, v1: v128, v2: v128, nr: i32, add: bool, epi: i32, bt: usize, md: usize): void {
+  storeVector<f32>(row, v0, nr, add, epi, bt, md);
+  if (nr > 4) storeVector<f32>(row + 16, v1, nr - 4, add, epi, bt + 16, md);
+  if (nr > 8) storeVector<f32>(row + 32, v2, nr - 8, add, epi, bt + 32, md);
+}
+
+/**
+ * The first `cols` elements of a vector of C at `at` (all of it when cols ≥ its lanes):
+ * v = (C +) v, then the fused output `epi`: + bias (bt: the bias at this vector's first
+ * column), the ReLU, the mask (md: mask − C, in bytes). A partial vector is loaded and stored by
+ * lanes (load/store32_lane, 64_lane), never touching the elements past `cols`; every element
+ * goes through the same operations in the same order as in a full vector.
+ */
+@inline function storeVector<T>(at: usize, v: v128, cols: i32, add: bool, epi: i32, bt: usize, md: usize): void {
+  const full = cols >= 16 / <i32>sizeof<T>();
+  if (add) v = vadd<T>(full ? v128.load(at) : loadPart<T>(at, cols), v);
+  if (epi != 0) {
+    if (epi & BIAS) v = vadd<T>(v, full ? v128.load(bt) : loadPart<T>(bt, cols));
+    if (epi & RELU) v = v128.and(v, vpositive<T>(v));
+    if (epi & MASK) v = v128.and(v, vpositive<T>(full ? v128.load(at + md) : loadPart<T>(at + md, cols)));
+  }
+  if (full) v128.store(at, v);
+  else storePart<T>(at, v, cols);
+}
+
+/** The first cols (1 to lanes − 1) elements at `at` in a vector's low lanes, the others 0. */
+@inline function loadPart<T>(at: usize, cols: i32): v128 {
+  if (sizeof<T>() == 8 || cols == 2) return v128.load64_zero(at);
+  if (cols == 1) return v128.load32_zero(at);
+  return v128.load32_lane(at, v128.load64_zero(at), 2, 8);
+}
+
+/** Stores the first cols (1 to lanes − 1) lanes of v at `at`. */
+@inline function storePart<T>(at: usize, v: v128, cols: i32): void {
+  if (sizeof<T>() == 8 || cols >= 2) v128.store64_lane(at, v, 0);
+  if (sizeof<T>() == 4 && cols != 2) {
+    if (cols == 1) v128.store32_lane(at, v, 0);
+    else v128.store32_lane(at, v, 2, 8);
+  }
+}
+
+/** One row of a tile (two vectors: W = 32 bytes of columns) at `row`: its nr ≤ W columns, by storeVector. */
+@inline function storeRow<T>(row: usize, v0: v128, v1: v128, nr: i32, add: bool, epi: i32, bt: usize, md: usize): void {
+  const lanes = 16 / <i32>sizeof<T>();
+  storeVector<T>(row, v0, nr, add, epi, bt, md);
+  if (nr > lanes) storeVector<T>(row + 16, v1, nr - lanes, add, epi, bt + 16, md);
+}
+
+/**
+ * The same for a panel with at most 16 bytes of real columns (the last one of n = 50 or n = 10
+ * in float32), so that the panel's zero padding is not multiplied: 6 full rows, with 6
+ * independent accumulators (a 4-row tile's 4 leave the loop waiting on the add's latency).
+ * Rows 3-5 are read from a second pointer with the same offsets as rows 0-2, which keeps the
+ * loop's integer registers few enough that V8 recomputes none of them inside it.
+ */
+@inline function halfTile6<T>(
+  pa: usize, sa: usize, sp: usize, pb: usize, kc: i32,
+  ct: usize, ldc: usize, nr: i32, add: bool, epi: i32, bt: usize, md: usize,
+): void {
+  let c0 = v128.splat<i32>(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+  const o2 = sa << 1;
+  let pa3 = pa + sa * 3;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    c0 = vmadd<T>(splat<T>(pa), b0, c0);
+    c1 = vmadd<T>(splat<T>(pa + sa), b0, c1);
+    c2 = vmadd<T>(splat<T>(pa + o2), b0, c2);
+    c3 = vmadd<T>(splat<T>(pa3), b0, c3);
+    c4 = vmadd<T>(splat<T>(pa3 + sa), b0, c4);
+    c5 = vmadd<T>(splat<T>(pa3 + o2), b0, c5);
+    pa += sp; pa3 += sp; pb += panelBytes<T>();
+  }
+  if (sizeof<T>() == 4 && nr == 2 && epi == 0 && !add) {
+    // The last 2 columns of n = 50 or 10, written: one 64-bit lane per row.
+    v128.store64_lane(ct, c0, 0); ct += ldc;
+    v128.store64_lane(ct, c1, 0); ct += ldc;
+    v128.store64_lane(ct, c2, 0); ct += ldc;
+    v128.store64_lane(ct, c3, 0); ct += ldc;
+    v128.store64_lane(ct, c4, 0); ct += ldc;
+    v128.store64_lane(ct, c5, 0);
+    return;
+  }
+  storeVector<T>(ct, c0, nr, add, epi, bt, md); ct += ldc;
+  storeVector<T>(ct, c1, nr, add, epi, bt, md); ct += ldc;
+  storeVector<T>(ct, c2, nr, add, epi, bt, md); ct += ldc;
+  storeVector<T>(ct, c3, nr, add, epi, bt, md); ct += ldc;
+  storeVector<T>(ct, c4, nr, add, epi, bt, md); ct += ldc;
+  storeVector<T>(ct, c5, nr, add, epi, bt, md);
+}
+
+/**
+ * Whether a narrow panel (1 or 2 real columns, float32) of a product whose A is not stored
+ * transposed is packed column by column and computed by dotTile: each C[i, j] a dot product
+ * of A's row i (contiguous) with op(B)'s column j (contiguous in the panel), by vectors of 4
+ * depths, with no zero padding multiplied (a half tile computes 4 columns for these 1 or 2).
+ */
+@inline function dotPanel<T>(nr: i32, transA: bool): bool {
+  return sizeof<T>() == 4 && nr <= 2 && !transA;
+}
+
+/**
+ * C[i + r, j] for r < rows (4 with 2 columns, 6 with 1: 8 or 6 independent accumulators) and
+ * the panel's nr columns (column j at pb + j·cs bytes), A's rows at pa + r·sa, depths kc:
+ *   acc[r, j][l] = Σ_{p ≡ l mod 4, p < kc − kc % 4} A[i + r, p] · B[p, j],
+ *   C[i + r, j] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + Σ_{p ≥ kc − kc % 4} A[i + r, p] · B[p, j] (in order),
+ * then (C +) and the fused output, as storeVector does them. The sum's order differs from the
+ * other tiles' (p in order): these columns agree with the reference within rounding, not bit for bit.
+ */
+@inline function dotTile(
+  pa: usize, sa: usize, pb: usize, cs: usize, kc: i32, rows: i32, nr: i32,
+  ct: usize, ldc: usize, add: bool, epi: i32, bt: usize, md: usize,
+): void {
+  const k4 = kc & ~3;
+  if (nr == 2 && rows == 4) {
+    let a0 = v128.splat<i32>(0), a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
+    const pa1 = pa + sa, pa2 = pa + (sa << 1), pa3 = pa + sa * 3, pc1 = pb + cs;
+    for (let p = 0; p < k4; p += 4) {
+      const o = <usize>p << 2;
+      const b0 = v128.load(pb + o), b1 = v128.load(pc1 + o);
+      let av = v128.load(pa + o); a0 = vmadd<f32>(av, b0, a0); e0 = vmadd<f32>(av, b1, e0);
+      av = v128.load(pa1 + o); a1 = vmadd<f32>(av, b0, a1); e1 = vmadd<f32>(av, b1, e1);
+      av = v128.load(pa2 + o); a2 = vmadd<f32>(av, b0, a2); e2 = vmadd<f32>(av, b1, e2);
+      av = v128.load(pa3 + o); a3 = vmadd<f32>(av, b0, a3); e3 = vmadd<f32>(av, b1, e3);
+    }
+    dotStore(pa, pb, k4, kc, a0, ct, add, epi, bt, md);
+    dotStore(pa, pc1, k4, kc, e0, ct + 4, add, epi, bt + 4, md);
+    dotStore(pa1, pb, k4, kc, a1, ct + ldc, add, epi, bt, md);
+    dotStore(pa1, pc1, k4, kc, e1, ct + ldc + 4, add, epi, bt + 4, md);
+    dotStore(pa2, pb, k4, kc, a2, ct + 2 * ldc, add, epi, bt, md);
+    dotStore(pa2, pc1, k4, kc, e2, ct + 2 * ldc + 4, add, epi, bt + 4, md);
+    dotStore(pa3, pb, k4, kc, a3, ct + 3 * ldc, add, epi, bt, md);
+    dotStore(pa3, pc1, k4, kc, e3, ct + 3 * ldc + 4, add, epi, bt + 4, md);
+    return;
+  }
+  if (nr == 1 && rows == 6) {
+    let a0 = v128.splat<i32>(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+    const pa3 = pa + sa * 3, o2 = sa << 1;
+    for (let p = 0; p < k4; p += 4) {
+      const o = <usize>p << 2;
+      const b0 = v128.load(pb + o);
+      a0 = vmadd<f32>(v128.load(pa + o), b0, a0);
+      a1 = vmadd<f32>(v128.load(pa + sa + o), b0, a1);
+      a2 = vmadd<f32>(v128.load(pa + o2 + o), b0, a2);
+      a3 = vmadd<f32>(v128.load(pa3 + o), b0, a3);
+      a4 = vmadd<f32>(v128.load(pa3 + sa + o), b0, a4);
+      a5 = vmadd<f32>(v128.load(pa3 + o2 + o), b0, a5);
+    }
+    dotStore(pa, pb, k4, kc, a0, ct, add, epi, bt, md);
+    dotStore(pa + sa, pb, k4, kc, a1, ct + ldc, add, epi, bt, md);
+    dotStore(pa + o2, pb, k4, kc, a2, ct + 2 * ldc, add, epi, bt, md);
+    dotStore(pa3, pb, k4, kc, a3, ct + 3 * ldc, add, epi, bt, md);
+    dotStore(pa3 + sa, pb, k4, kc, a4, ct + 4 * ldc, add, epi, bt, md);
+    dotStore(pa3 + o2, pb, k4, kc, a5, ct + 5 * ldc, add, epi, bt, md);
+    return;
+  }
+  // Fewer rows (the end of a row block): one row and column at a time.
+  for (let r = 0; r < rows; r++) {
+    const ar = pa + <usize>r * sa;
+    for (let j = 0; j < nr; j++) {
+      const bj = pb + <usize>j * cs;
+      let acc = v128.splat<i32>(0);
+      for (let p = 0; p < k4; p += 4) {
+        const o = <usize>p << 2;
+        acc = vmadd<f32>(v128.load(ar + o), v128.load(bj + o), acc);
+      }
+      dotStore(ar, bj, k4, kc, acc, ct + <usize>r * ldc + (<usize>j << 2), add, epi, bt + (<usize>j << 2), md);
+    }
+  }
+}
+
+/** One dot product's end: its lanes summed, the depths k4 ≤ p < kc added in order, then stored (dotTile). */
+@inline function dotStore(ar: usize, bj: usize, k4: i32, kc: i32, acc: v128, at: usize, add: bool, epi: i32, bt: usize, md: usize): void {
+  let v = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  for (let p = k4; p < kc; p++) {
+    const o = <usize>p << 2;
+    v += load<f32>(ar + o) * load<f32>(bj + o);
+  }
+  if (add) v = load<f32>(at) + v;
+  if (epi != 0) {
+    if (epi & BIAS) v = v + load<f32>(bt);
+    if ((epi & RELU) && !(v > 0)) v = 0;
+    if ((epi & MASK) && !(load<f32>(at + md) > 0)) v = 0;
+  }
+  store<f32>(at, v);
+}
+
+/** The same for the last mr ≤ 4 rows: 4 accumulators, rows past the matrix (r ≥ mr) repeating its last row. */
 @inline function halfTile<T>(
   pa: usize, sa: usize, sp: usize, pb: usize, kc: i32,
-  ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, tmp: usize, epi: i32, bt: usize, md: usize,
+  ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, epi: i32, bt: usize, md: usize,
 ): void {
-  let c0 = v128.splat<i32>(0), c1 = v128.splat<i32>(0), c2 = v128.splat<i32>(0), c3 = v128.splat<i32>(0);
+  let c0 = v128.splat<i32>(0), c1 = c0, c2 = c0, c3 = c0;
   const o1: usize = mr > 1 ? sa : 0;
   const o2: usize = mr > 2 ? sa << 1 : o1;
   const o3: usize = mr > 3 ? sa * 3 : o2;
@@ -290,111 +617,106 @@ export function matmulPack(job: usize, chunk: i32): void {
     c1 = vmadd<T>(splat<T>(pa + o1), b0, c1);
     c2 = vmadd<T>(splat<T>(pa + o2), b0, c2);
     c3 = vmadd<T>(splat<T>(pa + o3), b0, c3);
-    pa += sp; pb += 32;
+    pa += sp; pb += panelBytes<T>();
   }
-  v128.store(tmp, c0); v128.store(tmp, c1, 32); v128.store(tmp, c2, 64); v128.store(tmp, c3, 96);
-  if (epi != 0) storeEdgeFused<T>(tmp, ct, ldc, mr, nr, add, epi, bt, md);
-  else storeEdge<T>(tmp, ct, ldc, mr, nr, add);
+  storeVector<T>(ct, c0, nr, add, epi, bt, md);
+  if (mr > 1) storeVector<T>(ct + ldc, c1, nr, add, epi, bt, md);
+  if (mr > 2) storeVector<T>(ct + 2 * ldc, c2, nr, add, epi, bt, md);
+  if (mr > 3) storeVector<T>(ct + 3 * ldc, c3, nr, add, epi, bt, md);
 }
 
-/**
- * A panel with one real column (n = 25 = 3·8 + 1: a convolution's dW), float32, A stored
- * transposed so that the tile's 4 rows are adjacent: one vector holds the 4 rows,
- *   acc[r] = Σ_p op(A)[i+r, p] · panel[p, 0],
- * the same products summed in the same order as halfTile's first lane, for a quarter of the work.
- */
-@inline function columnTile(pa: usize, sp: usize, pb: usize, kc: i32, ct: usize, ldc: usize, add: bool): void {
-  let acc = v128.splat<i32>(0);
+
+// Narrow panels (at most 4 real columns) of a product whose A is stored transposed (sa = 4,
+// float32: a dW = xᵀ · dout): 4 adjacent rows of op(A) are one v128, so the tile is computed
+// transposed, acc[g, j][l] = Σ_p op(A)[i + 4g + l, p] · panel[p, j] (the panel's element
+// splat), only the real columns, each sum the same products in the same order as tile's lanes.
+
+/** One real column (n = 25 = 3·8 + 1: a convolution's dW): 24 rows in 6 accumulators. */
+@inline function columnTile1(pa: usize, sp: usize, pb: usize, kc: i32, ct: usize, ldc: usize, add: bool): void {
+  let a0 = v128.splat<i32>(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
   for (let p = 0; p < kc; p++) {
-    acc = vmadd<f32>(v128.load(pa), v128.load32_splat(pb), acc);
-    pa += sp; pb += 32;
+    const b0 = v128.load32_splat(pb);
+    a0 = vmadd<f32>(v128.load(pa), b0, a0);
+    a1 = vmadd<f32>(v128.load(pa, 16), b0, a1);
+    a2 = vmadd<f32>(v128.load(pa, 32), b0, a2);
+    a3 = vmadd<f32>(v128.load(pa, 48), b0, a3);
+    a4 = vmadd<f32>(v128.load(pa, 64), b0, a4);
+    a5 = vmadd<f32>(v128.load(pa, 80), b0, a5);
+    pa += sp; pb += panelBytes<f32>();
   }
-  const r0 = f32x4.extract_lane(acc, 0), r1 = f32x4.extract_lane(acc, 1);
-  const r2 = f32x4.extract_lane(acc, 2), r3 = f32x4.extract_lane(acc, 3);
-  if (add) {
-    store<f32>(ct, load<f32>(ct) + r0);
-    store<f32>(ct + ldc, load<f32>(ct + ldc) + r1);
-    store<f32>(ct + 2 * ldc, load<f32>(ct + 2 * ldc) + r2);
-    store<f32>(ct + 3 * ldc, load<f32>(ct + 3 * ldc) + r3);
-  } else {
-    store<f32>(ct, r0);
-    store<f32>(ct + ldc, r1);
-    store<f32>(ct + 2 * ldc, r2);
-    store<f32>(ct + 3 * ldc, r3);
-  }
+  const l4 = ldc << 2;
+  storeColumn(ct, ldc, a0, add); ct += l4;
+  storeColumn(ct, ldc, a1, add); ct += l4;
+  storeColumn(ct, ldc, a2, add); ct += l4;
+  storeColumn(ct, ldc, a3, add); ct += l4;
+  storeColumn(ct, ldc, a4, add); ct += l4;
+  storeColumn(ct, ldc, a5, add);
 }
 
-/** C[r, j] = tmp[r, j] (or +=) for r < mr, j < nr, with C's tile at ct; tmp rows are 32 bytes. */
-@inline function storeEdge<T>(tmp: usize, ct: usize, ldc: usize, mr: i32, nr: i32, add: bool): void {
-  for (let r = 0; r < mr; r++) {
-    const row = ct + <usize>r * ldc;
-    const t = tmp + (<usize>r << 5);
-    for (let j = 0; j < nr; j++) {
-      const o = <usize>j * sizeof<T>();
-      const v = load<T>(t + o);
-      store<T>(row + o, add ? load<T>(row + o) + v : v);
-    }
+/** Two real columns (n = 50 = 6·8 + 2, n = 10): 16 rows in 8 accumulators. */
+@inline function columnTile2(pa: usize, sp: usize, pb: usize, kc: i32, ct: usize, ldc: usize, add: bool): void {
+  let a0 = v128.splat<i32>(0), a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load32_splat(pb), b1 = v128.load32_splat(pb, 4);
+    let av = v128.load(pa); a0 = vmadd<f32>(av, b0, a0); e0 = vmadd<f32>(av, b1, e0);
+    av = v128.load(pa, 16); a1 = vmadd<f32>(av, b0, a1); e1 = vmadd<f32>(av, b1, e1);
+    av = v128.load(pa, 32); a2 = vmadd<f32>(av, b0, a2); e2 = vmadd<f32>(av, b1, e2);
+    av = v128.load(pa, 48); a3 = vmadd<f32>(av, b0, a3); e3 = vmadd<f32>(av, b1, e3);
+    pa += sp; pb += panelBytes<f32>();
   }
+  const l4 = ldc << 2;
+  storeColumn(ct, ldc, a0, add); storeColumn(ct + 4, ldc, e0, add); ct += l4;
+  storeColumn(ct, ldc, a1, add); storeColumn(ct + 4, ldc, e1, add); ct += l4;
+  storeColumn(ct, ldc, a2, add); storeColumn(ct + 4, ldc, e2, add); ct += l4;
+  storeColumn(ct, ldc, a3, add); storeColumn(ct + 4, ldc, e3, add);
 }
 
-/**
- * One row of a full tile (two vectors v0, v1 at `row`) with the fused output: v = (C +) acc,
- * then + bias[j] (bt: the bias at the tile's first column), then the ReLU, then the mask
- * (md: mask − C, in bytes).
- */
-@inline function storeRowFused<T>(row: usize, v0: v128, v1: v128, add: bool, epi: i32, bt: usize, md: usize): void {
-  if (add) {
-    v0 = vadd<T>(v128.load(row), v0);
-    v1 = vadd<T>(v128.load(row, 16), v1);
+/** Three or four real columns (n = 100 = 12·8 + 4): 8 rows in 8 accumulators; nr columns stored. */
+@inline function columnTile4(pa: usize, sp: usize, pb: usize, kc: i32, ct: usize, ldc: usize, nr: i32, add: bool): void {
+  let a0 = v128.splat<i32>(0), a1 = a0, e0 = a0, e1 = a0, f0 = a0, f1 = a0, g0 = a0, g1 = a0;
+  for (let p = 0; p < kc; p++) {
+    const av = v128.load(pa), aw = v128.load(pa, 16);
+    let b = v128.load32_splat(pb); a0 = vmadd<f32>(av, b, a0); a1 = vmadd<f32>(aw, b, a1);
+    b = v128.load32_splat(pb, 4); e0 = vmadd<f32>(av, b, e0); e1 = vmadd<f32>(aw, b, e1);
+    b = v128.load32_splat(pb, 8); f0 = vmadd<f32>(av, b, f0); f1 = vmadd<f32>(aw, b, f1);
+    b = v128.load32_splat(pb, 12); g0 = vmadd<f32>(av, b, g0); g1 = vmadd<f32>(aw, b, g1);
+    pa += sp; pb += panelBytes<f32>();
   }
-  if (epi & BIAS) {
-    v0 = vadd<T>(v0, v128.load(bt));
-    v1 = vadd<T>(v1, v128.load(bt, 16));
-  }
-  if (epi & RELU) {
-    v0 = v128.and(v0, vpositive<T>(v0));
-    v1 = v128.and(v1, vpositive<T>(v1));
-  }
-  if (epi & MASK) {
-    v0 = v128.and(v0, vpositive<T>(v128.load(row + md)));
-    v1 = v128.and(v1, vpositive<T>(v128.load(row + md, 16)));
-  }
-  v128.store(row, v0);
-  v128.store(row, v1, 16);
+  const l4 = ldc << 2;
+  storeColumn(ct, ldc, a0, add); storeColumn(ct + l4, ldc, a1, add);
+  storeColumn(ct + 4, ldc, e0, add); storeColumn(ct + 4 + l4, ldc, e1, add);
+  storeColumn(ct + 8, ldc, f0, add); storeColumn(ct + 8 + l4, ldc, f1, add);
+  if (nr > 3) { storeColumn(ct + 12, ldc, g0, add); storeColumn(ct + 12 + l4, ldc, g1, add); }
 }
 
-/** The same for an edge tile (mr rows, nr columns), one element at a time. */
-@inline function storeEdgeFused<T>(tmp: usize, ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, epi: i32, bt: usize, md: usize): void {
-  for (let r = 0; r < mr; r++) {
-    const row = ct + <usize>r * ldc;
-    const t = tmp + (<usize>r << 5);
-    for (let j = 0; j < nr; j++) {
-      const o = <usize>j * sizeof<T>();
-      let v = load<T>(t + o);
-      if (add) v = load<T>(row + o) + v;
-      if (epi & BIAS) v = v + load<T>(bt + o);
-      if ((epi & RELU) && !(v > 0)) v = 0;
-      if ((epi & MASK) && !(load<T>(row + md + o) > 0)) v = 0;
-      store<T>(row + o, v);
-    }
-  }
+/** C[r, 0] = v[r] (or +=) for the 4 rows r of a column vector v, rows ldc bytes apart from ct. */
+@inline function storeColumn(ct: usize, ldc: usize, v: v128, add: bool): void {
+  storeElement(ct, f32x4.extract_lane(v, 0), add);
+  storeElement(ct + ldc, f32x4.extract_lane(v, 1), add);
+  storeElement(ct + 2 * ldc, f32x4.extract_lane(v, 2), add);
+  storeElement(ct + 3 * ldc, f32x4.extract_lane(v, 3), add);
+}
+
+@inline function storeElement(ct: usize, v: f32, add: bool): void {
+  store<f32>(ct, add ? load<f32>(ct) + v : v);
 }
 
 /**
  * Compute chunk `chunk` of C: a block of rows × a group of panels, blocked so that a kc×W slice
  * of a panel stays in L1 while the rows of an i block pass over it. `tmp` is 128 bytes of the
- * calling thread's own (for edge tiles).
+ * calling thread's own (unused now: edge tiles store their partial vectors by lanes).
  */
 export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
   const flags = jobField(job, JOB_FLAGS);
   if (flags & WINDOW) windowChunk(job, chunk);
-  else if (flags & FLOAT64) compute<f64>(job, chunk, tmp);
-  else compute<f32>(job, chunk, tmp);
+  else if (flags & FLOAT64) compute<f64>(job, chunk);
+  else compute<f32>(job, chunk);
 }
 
-@inline function compute<T>(job: usize, chunk: i32, tmp: usize): void {
+@inline function compute<T>(job: usize, chunk: i32): void {
   const size = sizeof<T>();
-  const W = 32 / <i32>size;
+  const W = panelWidth<T>();
+  const PB = panelBytes<T>();
   const a = <usize>jobField(job, JOB_A);
   const c = <usize>jobField(job, JOB_C);
   const m = jobField(job, JOB_M);
@@ -403,7 +725,8 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
   const flags = jobField(job, JOB_FLAGS);
   const packed = <usize>jobField(job, JOB_PACKED);
   const KC = jobField(job, JOB_KC);
-  const MC = jobField(job, JOB_MC);
+  // Rows of an i block; with 3-row tiles, a multiple of 24 rows (whole 3-, 6-, 8-, 16- and 24-row tiles).
+  const MC = W == 12 ? imax(24, jobField(job, JOB_MC) / 24 * 24) : jobField(job, JOB_MC);
   const transA = (flags & 1) != 0;
   const accumulate = (flags & 4) != 0;
   // op(A)[i, p] sits at a + i·sa + p·sp.
@@ -425,24 +748,69 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
   const fused = flags & (BIAS | RELU | MASK);
   const bias = <usize>jobField(job, JOB_BIAS);
   const md: usize = <usize>jobField(job, JOB_MASK) - c;
+  const byBlock = (flags & PACK_BY_BLOCK) != 0;
+  const ks: usize = byBlock ? <usize>KC : <usize>k; // rows between panels in packed
   for (let pc = 0; pc < k; pc += KC) {
     const kc = imin(KC, k - pc);
     const add = accumulate || pc > 0;
     const epi = pc + kc >= k ? fused : 0;
+    if (byBlock) packPanels<T>(job, q0, q1, pc, pc + kc, KC);
     for (let ic = r0; ic < r1; ic += MC) {
       const ie = imin(ic + MC, r1);
       for (let q = q0; q < q1; q++) {
         const j0 = q * W;
         const nr = imin(W, n - j0);
-        const pb = packed + ((<usize>q * <usize>k + <usize>pc) << 5);
+        const pb = packed + (<usize>q * ks + (byBlock ? 0 : <usize>pc)) * PB;
         const bt = bias + <usize>j0 * size;
-        for (let i = ic; i < ie; i += 4) {
-          const mr = imin(4, ie - i);
+        let i = ic;
+        if (W == 12 && nr > 8) {
+          for (; i < ie; i += 3) {
+            // The last 1 or 2 rows of the chunk, when C is written (not added to): a full tile
+            // ending there instead, whose first rows recompute and store again the same values
+            // (same products, same order) rather than a tile of repeated rows.
+            const i0 = ie - i < 3 && !add && ie - r0 >= 3 ? ie - 3 : i;
+            const pa = a + <usize>i0 * sa + <usize>pc * sp;
+            const ct = c + <usize>i0 * ldc + <usize>j0 * size;
+            tile3x12(pa, sa, sp, pb, kc, ct, ldc, imin(3, ie - i0), nr, add, epi, bt, md);
+          }
+          continue;
+        }
+        if (nr > 16 / <i32>size) {
+          for (; i < ie; i += 4) {
+            const pa = a + <usize>i * sa + <usize>pc * sp;
+            const ct = c + <usize>i * ldc + <usize>j0 * size;
+            tile<T>(pa, sa, sp, pb, kc, ct, ldc, imin(4, ie - i), nr, add, epi, bt, md);
+          }
+          continue;
+        }
+        if (dotPanel<T>(nr, transA)) {
+          // 1 or 2 columns packed column by column (pack): dot products along A's rows.
+          const pa0 = a + <usize>pc * sp;
+          const c0 = c + <usize>j0 * size;
+          const cs = ks << 2;
+          const pd = packed + <usize>q * ks * PB + (byBlock ? 0 : <usize>pc << 2); // depth pc of column 0
+          const rows = nr == 2 ? 4 : 6;
+          for (; i < ie; i += rows) {
+            dotTile(pa0 + <usize>i * sa, sa, pd, cs, kc, imin(rows, ie - i), nr, c0 + <usize>i * ldc, ldc, add, epi, bt, md);
+          }
+          continue;
+        }
+        // A narrow panel (nr ≤ 16 bytes of columns): transposed column tiles where A is stored transposed, then
+        // 6-row half tiles for the rest.
+        if (sizeof<T>() == 4 && sa == size && epi == 0) {
+          const pa0 = a + <usize>pc * sp;
+          const c0 = c + <usize>j0 * size;
+          if (nr == 1) for (; i + 24 <= ie; i += 24) columnTile1(pa0 + <usize>i * sa, sp, pb, kc, c0 + <usize>i * ldc, ldc, add);
+          else if (nr == 2) for (; i + 16 <= ie; i += 16) columnTile2(pa0 + <usize>i * sa, sp, pb, kc, c0 + <usize>i * ldc, ldc, add);
+          else for (; i + 8 <= ie; i += 8) columnTile4(pa0 + <usize>i * sa, sp, pb, kc, c0 + <usize>i * ldc, ldc, nr, add);
+        }
+        for (; i + 6 <= ie; i += 6) {
           const pa = a + <usize>i * sa + <usize>pc * sp;
-          const ct = c + <usize>i * ldc + <usize>j0 * size;
-          if (nr > W / 2) tile<T>(pa, sa, sp, pb, kc, ct, ldc, mr, nr, add, tmp, epi, bt, md);
-          else if (sizeof<T>() == 4 && nr == 1 && mr == 4 && sa == size && epi == 0) columnTile(pa, sp, pb, kc, ct, ldc, add);
-          else halfTile<T>(pa, sa, sp, pb, kc, ct, ldc, mr, nr, add, tmp, epi, bt, md);
+          halfTile6<T>(pa, sa, sp, pb, kc, c + <usize>i * ldc + <usize>j0 * size, ldc, nr, add, epi, bt, md);
+        }
+        for (; i < ie; i += 4) {
+          const pa = a + <usize>i * sa + <usize>pc * sp;
+          halfTile<T>(pa, sa, sp, pb, kc, c + <usize>i * ldc + <usize>j0 * size, ldc, imin(4, ie - i), nr, add, epi, bt, md);
         }
       }
     }

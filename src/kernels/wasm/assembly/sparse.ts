@@ -14,6 +14,14 @@
 // So for a finite B the result is the product's, bit for bit; B with an Inf or NaN (0 · Inf is
 // NaN) is refused (the return value) for the caller to run the plain product. A second entry
 // file of the module (scripts/build-wasm.mjs), beside kernels.ts.
+//
+// The exception: where the blocked product's last panel has only 1 or 2 columns (kernels.ts's
+// dotPanel: n = 50 and n = 10 in the plain build, n = 50 in the relaxed one), it computes them as
+// dot products along A's rows with 4 partial sums (dotTile), and so does this kernel there, over
+// every p, in the same order: 2 of 50 columns, no zeros skipped.
+
+/** The float32 panel width of the blocked product in this build (kernels.ts's panelWidth). */
+const BLOCKED_W: i32 = RELAXED_SIMD ? 12 : 8;
 
 /** c + a · b as kernels.ts's vmadd<f32>: a multiply then an add, or relaxed_madd in the relaxed-SIMD build. */
 @inline function vmadd(a: v128, b: v128, c: v128): v128 {
@@ -55,6 +63,15 @@ export function matmulSkipZeros(a: usize, lda: i32, b: usize, c: usize, m: i32, 
   const packed = work;
   const list = packed + (<usize>panels * <usize>k << 6);
   if (!packB(b, packed, k, n, panels)) return 0;
+  // The last columns that the blocked product computes as dot products (see the top), B's
+  // column j contiguous at cols + (j − ns)·k·4.
+  const last = n - BLOCKED_W * ((n - 1) / BLOCKED_W);
+  const ns = last <= 2 ? n - last : n;
+  const cols = list + ((<usize>k + 4) << 2);
+  for (let j = ns; j < n; j++) {
+    const d = cols + (<usize>(j - ns) * <usize>k << 2);
+    for (let p = 0; p < k; p++) store<f32>(d + (<usize>p << 2), load<f32>(b + ((<usize>p * <usize>n + <usize>j) << 2)));
+  }
   const sa = <usize>lda << 2;
   const ldc = <usize>n << 2;
   const zero = f32x4.splat(0);
@@ -82,9 +99,16 @@ export function matmulSkipZeros(a: usize, lda: i32, b: usize, c: usize, m: i32, 
       }
     }
     const ct = c + <usize>i * ldc;
+    for (let j = ns; j < n; j++) {
+      const bj = cols + (<usize>(j - ns) * <usize>k << 2);
+      const bt = bias + (<usize>j << 2);
+      dotColumn(r0, bj, k, ct + (<usize>j << 2), bt, bias != 0, relu != 0);
+      if (two) dotColumn(r0 + o1, bj, k, ct + ldc + (<usize>j << 2), bt, bias != 0, relu != 0);
+    }
     for (let q = 0; q < panels; q++) {
       const j0 = q << 4;
-      const nr = imin(16, n - j0);
+      const nr = imin(16, n - j0 < ns - j0 ? n - j0 : ns - j0);
+      if (nr <= 0) break;
       const pb = packed + (<usize>q * <usize>k << 6);
       const cq = ct + (<usize>j0 << 2);
       const bt = bias + (<usize>j0 << 2);
@@ -95,9 +119,31 @@ export function matmulSkipZeros(a: usize, lda: i32, b: usize, c: usize, m: i32, 
   return 1;
 }
 
-/** Bytes of `work` for matmulSkipZeros(…, k, n, …). */
+/** Bytes of `work` for matmulSkipZeros(…, k, n, …): packed B, the tile's p, the dot-product columns. */
 export function sparseWorkBytes(k: i32, n: i32): i32 {
-  return (((n + 15) >> 4) * k << 6) + ((k + 4) << 2);
+  return (((n + 15) >> 4) * k << 6) + ((k + 4) << 2) + ((2 * k) << 2);
+}
+
+/**
+ * C[i, j] = A[i, :] · B[:, j] as kernels.ts's dotTile and dotStore sum it: 4 partial sums over
+ * p ≡ l mod 4 for p < k − k % 4 (vmadd), ((s0 + s1) + (s2 + s3)), then the last p in order; then
+ * + bias[j] and the ReLU.
+ */
+@inline function dotColumn(ar: usize, bj: usize, k: i32, at: usize, bt: usize, hasBias: bool, relu: bool): void {
+  const k4 = k & ~3;
+  let acc = v128.splat<i32>(0);
+  for (let p = 0; p < k4; p += 4) {
+    const o = <usize>p << 2;
+    acc = vmadd(v128.load(ar + o), v128.load(bj + o), acc);
+  }
+  let v = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  for (let p = k4; p < k; p++) {
+    const o = <usize>p << 2;
+    v += load<f32>(ar + o) * load<f32>(bj + o);
+  }
+  if (hasBias) v = v + load<f32>(bt);
+  if (relu && !(v > 0)) v = 0;
+  store<f32>(at, v);
 }
 
 @inline function imin(a: i32, b: i32): i32 {
