@@ -320,11 +320,19 @@ for (const threads of [1, 2]) {
 }
 
 describe('wasm backend: the product with A\'s zeros skipped (sparseA)', () => {
-  /** The backend with matmulSkipZeros counted (its exports object is frozen: a copy with the kernel wrapped). */
+  /**
+   * The backend with the zero-skipping kernel's runs counted: matmulSkipZeros on one thread, its
+   * B packing (sparsePrepare) before the row pairs go to the threads (the exports object is
+   * frozen: a copy with the kernels wrapped).
+   */
   const counted = (backend: WasmBackend) => {
     const k = backend.kernels;
     const calls = { n: 0 };
-    (backend as { kernels: unknown }).kernels = { ...k, matmulSkipZeros: (...args: Parameters<typeof k.matmulSkipZeros>) => (calls.n++, k.matmulSkipZeros(...args)) };
+    (backend as { kernels: unknown }).kernels = {
+      ...k,
+      matmulSkipZeros: (...args: Parameters<typeof k.matmulSkipZeros>) => (calls.n++, k.matmulSkipZeros(...args)),
+      sparsePrepare: (...args: Parameters<typeof k.sparsePrepare>) => (calls.n++, k.sparsePrepare(...args)),
+    };
     return calls;
   };
   /** An m×k image-like A: each row non-zero only in `band` of its k columns. */

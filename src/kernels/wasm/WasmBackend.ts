@@ -35,7 +35,8 @@ export interface KernelExports extends MatmulKernels {
   maxPoolBackward(dout: number, argMax: number, dx: number, outputs: number, size: number): void;
   gatherRows(src: number, index: number, out: number, count: number, cols: number): void;
   matmulSkipZeros(a: number, lda: number, b: number, c: number, m: number, k: number, n: number, bias: number, relu: number, work: number): number;
-  sparseWorkBytes(k: number, n: number): number;
+  sparseWorkBytes(k: number, n: number, lists: number): number;
+  sparsePrepare(b: number, k: number, n: number, work: number): number;
 }
 
 /** A ConvGeometry as the kernels take it: batch, channels, height, width, filterH, filterW, stride, pad, outH, outW. */
@@ -50,7 +51,7 @@ const JOB_BIAS = 13, JOB_MASK = 14, FUSE_BIAS = 32, FUSE_RELU = 64, FUSE_MASK = 
 const PACK_BY_BLOCK = 256;
 // Window jobs (flag WINDOW): kernel, pointers, geometry, chunks, as JOB_WIN_* in assembly/kernels.ts.
 const WINDOW = 16, JOB_WIN_KERNEL = 16, JOB_WIN_P0 = 17, JOB_WIN_G = 20, JOB_WIN_CHUNKS = 30;
-const WIN_IM2COL = 0, WIN_COL2IM = 1, WIN_TRANSPOSE = 2, WIN_MAXPOOL = 3, WIN_RELU = 4, WIN_RELU_BACKWARD = 5, WIN_ADD_BIAS = 6, WIN_GATHER = 7;
+const WIN_IM2COL = 0, WIN_COL2IM = 1, WIN_TRANSPOSE = 2, WIN_MAXPOOL = 3, WIN_RELU = 4, WIN_RELU_BACKWARD = 5, WIN_ADD_BIAS = 6, WIN_GATHER = 7, WIN_SKIP_ZEROS = 8;
 /** Elements per unit of an element-wise window job: ELEMENT_BLOCK in assembly/kernels.ts. */
 const ELEMENT_BLOCK = 4096;
 const JOB_BYTES = 128;
@@ -70,13 +71,17 @@ const SMALL_PACKED_BYTES = 1 << 20;
 /** With threads, chunks per thread: enough to even out a late or slower thread. */
 const CHUNKS_PER_THREAD = 4;
 /**
- * The product with A's zeros skipped (assembly/sparse.ts, one thread) multiplies the p where one
- * of a tile's SPARSE_TILE_ROWS rows of A is non-zero; it runs where that share of the p
- * (tileDensity) is below SPARSE_SPEED / threads. Measured on the 2-core test machine (1 thread,
- * 784×50 products of 1,000–4,000 rows): 0.94× the blocked product's time at a share of 0.66
- * (Fashion-MNIST), 0.6× at 0.29 (MNIST digits); against 2 threads the digits are about even.
+ * The product with A's zeros skipped (assembly/sparse.ts; B packed once, then pairs of rows on
+ * the threads the blocked product would get) multiplies the p where one of a tile's
+ * SPARSE_TILE_ROWS rows of A is non-zero; it runs where that share of the p (tileDensity) is
+ * below SPARSE_SPEED. Measured on the 2-core test machine (1 thread, 784×50 products of
+ * 1,000–4,000 rows): 0.94× the blocked product's time at a share of 0.66 (Fashion-MNIST), 0.6×
+ * at 0.29 (MNIST digits). On 2 threads the blocked product scales better (accuracy passes,
+ * 1 → 2 threads, no back-off): Fashion-MNIST 58.3 ms skipping zeros against 51.3 blocked,
+ * digits 7.3 against 11.4; hence a lower limit there, SPARSE_SPEED_THREADS.
  */
 const SPARSE_SPEED = 0.85;
+const SPARSE_SPEED_THREADS = 0.55;
 /** Rows of A per tile of the zero-skipping product (assembly/sparse.ts). */
 const SPARSE_TILE_ROWS = 2;
 /** Tiles of A sampled for tileDensity (evenly spaced). */
@@ -262,13 +267,22 @@ export class WasmBackend implements Backend {
     if (bias !== null) need('matmulFused', 'bias', bias, n);
     const pool = this.pool;
     const threads = pool && 2 * m * k * n >= this.threadThreshold && pool.useThreads() ? pool.threads : 1;
-    if (tileDensity(a, m, k) * threads >= SPARSE_SPEED) return false;
+    if (tileDensity(a, m, k) >= (threads > 1 ? SPARSE_SPEED_THREADS : SPARSE_SPEED)) return false;
+    const chunks = Math.min((m + 1) >> 1, CHUNKS_PER_THREAD * threads);
     const arrays: Arg[] = [a, b, c];
     const lengths = [m * k, k * n, m * n];
     const modes = [IN, IN, OUT];
     if (bias !== null) arrays.push(bias), lengths.push(n), modes.push(IN);
-    return this.withArgs(arrays, lengths, modes, this.kernels.sparseWorkBytes(k, n), (p, work) =>
-      this.kernels.matmulSkipZeros(p[0], k, p[1], p[2], m, k, n, bias !== null ? p[3] : 0, relu ? 1 : 0, work) !== 0);
+    return this.withArgs(arrays, lengths, modes, this.kernels.sparseWorkBytes(k, n, chunks), (p, work) => {
+      const biasPtr = bias !== null ? p[3] : 0;
+      if (threads === 1) return this.kernels.matmulSkipZeros(p[0], k, p[1], p[2], m, k, n, biasPtr, relu ? 1 : 0, work) !== 0;
+      // B packed once here, then pairs of rows shared out to the threads, each chunk with its own list of p
+      if (this.kernels.sparsePrepare(p[1], k, n, work) === 0) return false;
+      if (!this.windowJob(WIN_SKIP_ZEROS, [p[0], p[2], work], [m, k, n, biasPtr, relu ? 1 : 0, 0, 0, 0, 0, 0], (m + 1) >> 1, m * k * n / 4, chunks)) {
+        this.kernels.matmulSkipZeros(p[0], k, p[1], p[2], m, k, n, biasPtr, relu ? 1 : 0, work);
+      }
+      return true;
+    });
   }
 
   private product(
@@ -567,7 +581,7 @@ export class WasmBackend implements Backend {
    * threadThreshold / 8 as the break-even: these kernels do about one load and store per element
    * where a product does 2·k FLOPs). Returns false, having done nothing, otherwise.
    */
-  private windowJob(kernel: number, ptrs: number[], geometry: GeometryArgs, units: number, elements: number): boolean {
+  private windowJob(kernel: number, ptrs: number[], geometry: GeometryArgs, units: number, elements: number, maxChunks = Infinity): boolean {
     const pool = this.pool;
     if (!pool || units < 2 || elements * 8 < this.threadThreshold || !pool.useThreads()) return false;
     const job = this.jobFields();
@@ -575,7 +589,7 @@ export class WasmBackend implements Backend {
     job[JOB_WIN_KERNEL] = kernel;
     for (let i = 0; i < 3; i++) job[JOB_WIN_P0 + i] = ptrs[i] ?? 0;
     for (let i = 0; i < 10; i++) job[JOB_WIN_G + i] = geometry[i];
-    const chunks = (job[JOB_WIN_CHUNKS] = Math.min(units, CHUNKS_PER_THREAD * pool.threads));
+    const chunks = (job[JOB_WIN_CHUNKS] = Math.min(units, CHUNKS_PER_THREAD * pool.threads, maxChunks));
     try {
       // one empty pack chunk, then the kernel's chunks; `elements` stands for the FLOPs of the timeout
       pool.matmul(this.kernels, this.job, 1, chunks, this.tmp, elements);

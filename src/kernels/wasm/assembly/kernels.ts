@@ -7,6 +7,8 @@
 //
 // Build: node scripts/build-wasm.mjs (asc -O3 --runtime stub --importMemory --enable simd).
 
+import { sparsePreparedBytes, sparseRows } from './sparse';
+
 /** First byte after this module's static data: the JavaScript allocator starts above it. */
 export function heapBase(): usize {
   return __heap_base;
@@ -76,6 +78,7 @@ const WIN_RELU: i32 = 4; // element-wise kernels, in blocks of ELEMENT_BLOCK ele
 const WIN_RELU_BACKWARD: i32 = 5;
 const WIN_ADD_BIAS: i32 = 6; // by rows: g0 = rows, g1 = cols
 const WIN_GATHER: i32 = 7; // gatherRows by rows: g0 = count, g1 = cols
+const WIN_SKIP_ZEROS: i32 = 8; // the product with A's zeros skipped (sparse.ts), by pairs of rows
 /** Elements per unit of an element-wise window job (a multiple of 4: the vector loops see whole vectors). */
 const ELEMENT_BLOCK: i32 = 4096;
 
@@ -1381,5 +1384,13 @@ function windowChunk(job: usize, chunk: i32): void {
   } else if (kernel == WIN_MAXPOOL) {
     const units = batch * g1; // planes (n, c)
     maxPoolPlanes(p0, p1, p2, g2, W, fh, fw, stride, pad, outH, outW, part(chunk, units, chunks), part(chunk + 1, units, chunks));
+  } else if (kernel == WIN_SKIP_ZEROS) {
+    // g0 = m, g1 = k, g2 = n, g3 = bias (0: none), g4 = relu; p0 = A, p1 = C, p2 = B prepared
+    // by sparsePrepare, then one list of p per chunk; units: pairs of rows
+    const pairs = (batch + 1) >> 1;
+    const i0 = part(chunk, pairs, chunks) << 1;
+    const i1 = imin(batch, part(chunk + 1, pairs, chunks) << 1);
+    const list = p2 + <usize>sparsePreparedBytes(g1, g2) + (<usize>chunk * <usize>(g1 + 4) << 2);
+    if (i1 > i0) sparseRows(p0, g1, p1, g1, g2, <usize>W, fh, p2, i0, i1, list);
   }
 }

@@ -53,31 +53,64 @@ function initCompact(): void {
 /**
  * C (m×n, row stride n) = A (m×k, rows `lda` floats apart) · B (k×n) with A's zeros skipped,
  * then + bias (if `bias` ≠ 0), then the ReLU (if `relu`). `work` is scratch of
- * sparseWorkBytes(k, n) bytes. Returns 1, or 0 (nothing written) when B holds an Inf or a NaN.
+ * sparseWorkBytes(k, n, 1) bytes. Returns 1, or 0 (nothing written) when B holds an Inf or a NaN.
  */
 export function matmulSkipZeros(a: usize, lda: i32, b: usize, c: usize, m: i32, k: i32, n: i32, bias: usize, relu: i32, work: usize): i32 {
+  if (!sparsePrepare(b, k, n, work)) return 0;
+  sparseRows(a, lda, c, k, n, bias, relu, work, 0, m, work + <usize>sparsePreparedBytes(k, n));
+  return 1;
+}
+
+/** Bytes of `work` for `lists` row ranges at once (threads): B as sparsePrepare lays it out, then each range's list of p. */
+export function sparseWorkBytes(k: i32, n: i32, lists: i32): i32 {
+  return sparsePreparedBytes(k, n) + lists * ((k + 4) << 2);
+}
+
+/** Bytes of B as sparsePrepare lays it out: panels of 16 columns, then the dot-product columns. */
+export function sparsePreparedBytes(k: i32, n: i32): i32 {
+  return ((((n + 15) >> 4) * k) << 6) + ((2 * k) << 2);
+}
+
+/** The first of the columns that the blocked product computes as dot products (see the top); n if none. */
+@inline function dotStart(n: i32): i32 {
+  const last = n - BLOCKED_W * ((n - 1) / BLOCKED_W);
+  return last <= 2 ? n - last : n;
+}
+
+/**
+ * B (k×n) into `work` for sparseRows: packed in panels of 16 columns (k rows of 64 bytes each,
+ * zero-padded past n), then the dot-product columns, each contiguous. 0 when B holds an Inf or NaN.
+ */
+export function sparsePrepare(b: usize, k: i32, n: i32, work: usize): i32 {
   if (!compactReady) initCompact();
   const panels = (n + 15) >> 4;
-  // work: B packed in panels of 16 columns (k rows of 64 bytes each), zero-padded past n, then
-  // the p of one tile (k + 4: a group's store may run 3 past the count).
-  const packed = work;
-  const list = packed + (<usize>panels * <usize>k << 6);
-  if (!packB(b, packed, k, n, panels)) return 0;
-  // The last columns that the blocked product computes as dot products (see the top), B's
-  // column j contiguous at cols + (j − ns)·k·4.
-  const last = n - BLOCKED_W * ((n - 1) / BLOCKED_W);
-  const ns = last <= 2 ? n - last : n;
-  const cols = list + ((<usize>k + 4) << 2);
+  if (!packB(b, work, k, n, panels)) return 0;
+  const ns = dotStart(n);
+  const cols = work + (<usize>panels * <usize>k << 6);
   for (let j = ns; j < n; j++) {
     const d = cols + (<usize>(j - ns) * <usize>k << 2);
     for (let p = 0; p < k; p++) store<f32>(d + (<usize>p << 2), load<f32>(b + ((<usize>p * <usize>n + <usize>j) << 2)));
   }
+  return 1;
+}
+
+/**
+ * Rows i0 ≤ i < i1 of C (i0 even: tiles are pairs of rows, as from row 0) from B as sparsePrepare
+ * left it in `work`; `list` is this call's own (k + 4)·4 bytes of scratch (the p of one tile), so
+ * that threads can run disjoint row ranges at once.
+ */
+export function sparseRows(a: usize, lda: i32, c: usize, k: i32, n: i32, bias: usize, relu: i32, work: usize, i0: i32, i1: i32, list: usize): void {
+  if (!compactReady) initCompact();
+  const panels = (n + 15) >> 4;
+  const packed = work;
+  const ns = dotStart(n);
+  const cols = work + (<usize>panels * <usize>k << 6);
   const sa = <usize>lda << 2;
   const ldc = <usize>n << 2;
   const zero = f32x4.splat(0);
   const four = i32x4.splat(4);
-  for (let i = 0; i < m; i += 2) {
-    const two = m - i > 1;
+  for (let i = i0; i < i1; i += 2) {
+    const two = i1 - i > 1;
     const r0 = a + <usize>i * sa;
     const o1: usize = two ? sa : 0; // a last odd row is its own pair
     // The p where a row of the tile is non-zero, in order: vector compares, then a shuffle that packs them.
@@ -107,7 +140,7 @@ export function matmulSkipZeros(a: usize, lda: i32, b: usize, c: usize, m: i32, 
     }
     for (let q = 0; q < panels; q++) {
       const j0 = q << 4;
-      const nr = imin(16, n - j0 < ns - j0 ? n - j0 : ns - j0);
+      const nr = imin(16, ns - j0);
       if (nr <= 0) break;
       const pb = packed + (<usize>q * <usize>k << 6);
       const cq = ct + (<usize>j0 << 2);
@@ -116,12 +149,6 @@ export function matmulSkipZeros(a: usize, lda: i32, b: usize, c: usize, m: i32, 
       else tile1(r0, o1, pb, list, cnt, cq, ldc, two, nr, bt, bias != 0, relu != 0);
     }
   }
-  return 1;
-}
-
-/** Bytes of `work` for matmulSkipZeros(…, k, n, …): packed B, the tile's p, the dot-product columns. */
-export function sparseWorkBytes(k: i32, n: i32): i32 {
-  return (((n + 15) >> 4) * k << 6) + ((k + 4) << 2) + ((2 * k) << 2);
 }
 
 /**
