@@ -65,6 +65,20 @@ export interface Backend {
     transA: boolean, transB: boolean, fused: FusedOutput,
   ): void;
 
+  /**
+   * A batch of products, as `matmul` on the slices X_i = x[i·strideX …] for i < batch (a stride
+   * of 0: the same matrix for every i): C_i = op(A_i) · op(B_i), then C_i[r, j] += rowBias[r]
+   * when rowBias is given (length m). With strideC = 0 the products are summed in order into one
+   * C (C += op(A_0)·op(B_0), then op(A_1)·op(B_1), … as accumulating matmul calls; C is first
+   * zeroed unless `accumulate`). A convolution per image: out_n = W_col · col_nᵀ + b,
+   * dW = Σ_n dout_n · col_n, dcol_n = dout_nᵀ · W_col.
+   */
+  matmulBatch(
+    a: FloatArray, b: FloatArray, c: FloatArray, batch: number, strides: BatchStrides,
+    m: number, k: number, n: number,
+    transA: boolean, transB: boolean, accumulate: boolean, rowBias: FloatArray | null,
+  ): void;
+
   /** out[i, j] = x[i, j] + bias[j] for a rows×cols matrix. `out` may be `x`. */
   addBias(x: FloatArray, bias: FloatArray, out: FloatArray, rows: number, cols: number): void;
 
@@ -144,6 +158,13 @@ export interface Backend {
 
   /** dx is zeroed, then dx[argMax[i]] += dout[i] for every output i whose max is not padding. */
   maxPoolBackward(dout: FloatArray, argMax: Int32Array, dx: FloatArray, g: ConvGeometry): void;
+}
+
+/** Elements between the matrices of a `matmulBatch` (0: one matrix for all, or C summed). */
+export interface BatchStrides {
+  readonly a: number;
+  readonly b: number;
+  readonly c: number;
 }
 
 /** What `matmulFused` applies to a product's output (see there); every field optional. */

@@ -1,4 +1,4 @@
-import type { Backend, ConvGeometry, DType, FloatArray, FusedOutput, Storage } from '../Backend.js';
+import type { Backend, BatchStrides, ConvGeometry, DType, FloatArray, FusedOutput, Storage } from '../Backend.js';
 
 /** Storage of the reference backend: a plain typed array on the JavaScript heap. */
 class ArrayStorage implements Storage {
@@ -60,6 +60,22 @@ export class JsBackend implements Backend {
         let s = 0;
         for (let p = 0; p < k; p++) s += a[p * m + i] * b[j * k + p];
         c[i * n + j] += s;
+      }
+    }
+  }
+
+  /** The reference of the batched product: one `matmul` per slice, then the row bias. */
+  matmulBatch(
+    a: FloatArray, b: FloatArray, c: FloatArray, batch: number, strides: BatchStrides,
+    m: number, k: number, n: number,
+    transA: boolean, transB: boolean, accumulate: boolean, rowBias: FloatArray | null,
+  ): void {
+    if (strides.c === 0 && !accumulate) c.fill(0, 0, m * n);
+    for (let i = 0; i < batch; i++) {
+      const ci = c.subarray(i * strides.c, i * strides.c + m * n);
+      this.matmul(a.subarray(i * strides.a), b.subarray(i * strides.b), ci, m, k, n, transA, transB, strides.c === 0 || accumulate);
+      if (rowBias) {
+        for (let r = 0; r < m; r++) for (let j = 0; j < n; j++) ci[r * n + j] += rowBias[r];
       }
     }
   }

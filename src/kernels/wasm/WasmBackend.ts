@@ -6,7 +6,7 @@
  * of convolution and pooling) run in wasm for float32, and their float64 forms (gradient checks,
  * exact book reproductions: small and rare) in the reference TypeScript.
  */
-import type { Backend, ConvGeometry, DType, FloatArray, FusedOutput, Storage } from '../Backend.js';
+import type { Backend, BatchStrides, ConvGeometry, DType, FloatArray, FusedOutput, Storage } from '../Backend.js';
 import { JsBackend } from '../reference/JsBackend.js';
 import { type Collector, Heap } from './Heap.js';
 import { ThreadPool, type MatmulKernels } from './threads.js';
@@ -44,7 +44,7 @@ const JOB_KC = 8, JOB_MC = 9, JOB_PACK_CHUNKS = 10, JOB_ROW_CHUNKS = 11, JOB_PAN
 const JOB_BIAS = 13, JOB_MASK = 14, FUSE_BIAS = 32, FUSE_RELU = 64, FUSE_MASK = 128;
 // Window jobs (flag WINDOW): kernel, pointers, geometry, chunks, as JOB_WIN_* in assembly/kernels.ts.
 const WINDOW = 16, JOB_WIN_KERNEL = 16, JOB_WIN_P0 = 17, JOB_WIN_G = 20, JOB_WIN_CHUNKS = 30;
-const WIN_IM2COL = 0, WIN_COL2IM = 1, WIN_TRANSPOSE = 2, WIN_MAXPOOL = 3, WIN_RELU = 4, WIN_RELU_BACKWARD = 5, WIN_ADD_BIAS = 6, WIN_GATHER = 7;
+const WIN_IM2COL = 0, WIN_COL2IM = 1, WIN_TRANSPOSE = 2, WIN_MAXPOOL = 3, WIN_RELU = 4, WIN_RELU_BACKWARD = 5, WIN_ADD_BIAS = 6, WIN_GATHER = 7, WIN_MATMUL_BATCH = 8;
 /** Elements per unit of an element-wise window job: ELEMENT_BLOCK in assembly/kernels.ts. */
 const ELEMENT_BLOCK = 4096;
 const JOB_BYTES = 128;
@@ -222,6 +222,70 @@ export class WasmBackend implements Backend {
     transA: boolean, transB: boolean, fused: FusedOutput,
   ): void {
     this.product('matmulFused', a, b, c, m, k, n, transA, transB, false, fused);
+  }
+
+  /**
+   * One window job of single-chunk products (matmulBatchChunk in assembly/kernels.ts): ranges of
+   * the images on each thread, or, when C is summed, groups of C's panels, each thread running
+   * every image in order, so the sums are those of a loop of matmul calls, bit for bit.
+   */
+  matmulBatch(
+    a: FloatArray, b: FloatArray, c: FloatArray, batch: number, strides: BatchStrides,
+    m: number, k: number, n: number,
+    transA: boolean, transB: boolean, accumulate: boolean, rowBias: FloatArray | null,
+  ): void {
+    const f64 = a instanceof Float64Array;
+    if (a.constructor !== b.constructor || a.constructor !== c.constructor || (rowBias !== null && rowBias.constructor !== a.constructor)) {
+      throw new TypeError('wasm matmulBatch: A, B, C (and rowBias) must all be Float32Array or all Float64Array');
+    }
+    const summed = strides.c === 0;
+    if (!counts(batch, strides.a, strides.b, strides.c, m, k, n) || (summed && rowBias !== null) || batch === 0 || m === 0 || n === 0 || k === 0) {
+      return this.js.matmulBatch(a, b, c, batch, strides, m, k, n, transA, transB, accumulate, rowBias);
+    }
+    const lengths = [(batch - 1) * strides.a + m * k, (batch - 1) * strides.b + k * n, (batch - 1) * strides.c + m * n];
+    need('matmulBatch', 'A', a, lengths[0]);
+    need('matmulBatch', 'B', b, lengths[1]);
+    need('matmulBatch', 'C', c, lengths[2]);
+    if (rowBias !== null) need('matmulBatch', 'rowBias', rowBias, m);
+    const panels = Math.ceil(n / (f64 ? 4 : 8));
+    const packBytes = roundUp(k * panels * 32);
+    const pool = this.pool;
+    const flops = 2 * batch * m * k * n;
+    const threaded = pool !== null && flops >= this.threadThreshold && pool.useThreads();
+    const chunks = !threaded ? 1 : Math.min(summed ? panels : batch, CHUNKS_PER_THREAD * pool.threads);
+    const arrays: Arg[] = [a, b, c];
+    const modes = [IN, IN, summed && accumulate ? INOUT : OUT];
+    if (rowBias !== null) arrays.push(rowBias), lengths.push(m), modes.push(IN);
+    // Workspace: a job block per chunk, then the packed panels (one set per chunk, or one shared).
+    const subBytes = roundUp(chunks * JOB_BYTES);
+    this.withArgs(arrays, lengths, modes, subBytes + packBytes * (summed ? 1 : chunks), (p, extra) => {
+      const job = this.jobFields();
+      job[JOB_A] = p[0];
+      job[JOB_B] = p[1];
+      job[JOB_C] = p[2];
+      job[JOB_M] = m;
+      job[JOB_K] = k;
+      job[JOB_N] = n;
+      job[JOB_FLAGS] = WINDOW | (transA ? 1 : 0) | (transB ? 2 : 0) | (accumulate ? 4 : 0) | (f64 ? 8 : 0);
+      job[JOB_KC] = KC;
+      job[JOB_MC] = MC;
+      job[JOB_WIN_KERNEL] = WIN_MATMUL_BATCH;
+      job[JOB_WIN_P0] = extra;
+      job[JOB_WIN_P0 + 1] = extra + subBytes;
+      job[JOB_WIN_P0 + 2] = rowBias !== null ? p[3] : 0;
+      const g: number[] = [batch, strides.a, strides.b, strides.c, packBytes];
+      for (let i = 0; i < 5; i++) job[JOB_WIN_G + i] = g[i];
+      job[JOB_WIN_CHUNKS] = chunks;
+      if (!threaded) return this.kernels.matmulCompute(this.job, 0, this.tmp);
+      try {
+        pool!.matmul(this.kernels, this.job, 1, chunks, this.tmp, flops);
+      } catch (e) {
+        // A worker that timed out may still be writing packed panels: give it the old scratch.
+        this.scratchPtr = 0;
+        this.scratchBytes = 0;
+        throw e;
+      }
+    });
   }
 
   private product(

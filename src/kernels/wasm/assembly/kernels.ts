@@ -69,6 +69,10 @@ const WIN_RELU: i32 = 4; // element-wise kernels, in blocks of ELEMENT_BLOCK ele
 const WIN_RELU_BACKWARD: i32 = 5;
 const WIN_ADD_BIAS: i32 = 6; // by rows: g0 = rows, g1 = cols
 const WIN_GATHER: i32 = 7; // gatherRows by rows: g0 = count, g1 = cols
+// matmulBatch: the product fields 0..9 of the job are the first product's; P0 = a 128-byte
+// job block per chunk, P1 = packed panels (g4 bytes per chunk, or shared when C is summed),
+// P2 = row bias or 0; g0 = batch, g1..g3 = strides of A, B, C in elements (g3 = 0: C summed).
+const WIN_MATMUL_BATCH: i32 = 8;
 /** Elements per unit of an element-wise window job (a multiple of 4: the vector loops see whole vectors). */
 const ELEMENT_BLOCK: i32 = 4096;
 
@@ -387,7 +391,7 @@ export function matmulPack(job: usize, chunk: i32): void {
  */
 export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
   const flags = jobField(job, JOB_FLAGS);
-  if (flags & WINDOW) windowChunk(job, chunk);
+  if (flags & WINDOW) windowChunk(job, chunk, tmp);
   else if (flags & FLOAT64) compute<f64>(job, chunk, tmp);
   else compute<f32>(job, chunk, tmp);
 }
@@ -968,7 +972,7 @@ export function gatherRows(src: usize, index: usize, out: usize, count: i32, col
 }
 
 /** Compute chunk `chunk` of a window job: a near-equal part of its independent units. */
-function windowChunk(job: usize, chunk: i32): void {
+function windowChunk(job: usize, chunk: i32, tmp: usize): void {
   const kernel = jobField(job, JOB_WIN_KERNEL);
   const p0 = <usize>jobField(job, JOB_WIN_P0);
   const p1 = <usize>jobField(job, JOB_WIN_P1);
@@ -1010,8 +1014,76 @@ function windowChunk(job: usize, chunk: i32): void {
     const r0 = part(chunk, batch, chunks);
     const r1 = part(chunk + 1, batch, chunks);
     gatherRows(p0, p1 + (<usize>r0 << 2), p2 + (<usize>r0 * <usize>g1 << 2), r1 - r0, g1);
+  } else if (kernel == WIN_MATMUL_BATCH) {
+    matmulBatchChunk(job, p0 + (<usize>chunk << 7), p1, p2, batch, g1, g2, W, fh, chunk, chunks, tmp);
   } else if (kernel == WIN_MAXPOOL) {
     const units = batch * g1; // planes (n, c)
     maxPoolPlanes(p0, p1, p2, g2, W, fh, fw, stride, pad, outH, outW, part(chunk, units, chunks), part(chunk + 1, units, chunks));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batched products (a convolution per image: out_n = W_col · col_nᵀ, dW = Σ_n dout_n · col_n).
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Chunk `chunk` of a batched product, run as a series of one-chunk products through its own job
+ * block `sub`: with C per image (strideC > 0) the chunks are ranges of images, each packing its
+ * B_i into its own `packBytes` of `packed`; with C summed (strideC = 0) every chunk runs all the
+ * images, in order, on its own group of C's panels (C += A_i · B_i), so no two threads write one
+ * element and each element's sums run in the order of a loop of single products.
+ */
+function matmulBatchChunk(
+  job: usize, sub: usize, packed: usize, rowBias: usize, batch: i32,
+  strideA: i32, strideB: i32, strideC: i32, packBytes: i32, chunk: i32, chunks: i32, tmp: usize,
+): void {
+  for (let f = 0; f < JOB_MC + 1; f++) store<i32>(sub + (<usize>f << 2), jobField(job, f));
+  const flags = jobField(job, JOB_FLAGS) & 15; // transA, transB, accumulate, float64
+  const size: usize = flags & FLOAT64 ? 8 : 4;
+  const a = <usize>jobField(job, JOB_A);
+  const b = <usize>jobField(job, JOB_B);
+  const c = <usize>jobField(job, JOB_C);
+  const m = jobField(job, JOB_M);
+  const n = jobField(job, JOB_N);
+  const summed = strideC == 0;
+  const i0 = summed ? 0 : part(chunk, batch, chunks);
+  const i1 = summed ? batch : part(chunk + 1, batch, chunks);
+  const q = summed ? chunk : 0; // the pack and compute chunk of each product
+  store<i32>(sub + (<usize>JOB_PACKED << 2), <i32>(summed ? packed : packed + <usize>chunk * <usize>packBytes));
+  store<i32>(sub + (<usize>JOB_PACK_CHUNKS << 2), summed ? chunks : 1);
+  store<i32>(sub + (<usize>JOB_ROW_CHUNKS << 2), 1);
+  store<i32>(sub + (<usize>JOB_PANEL_CHUNKS << 2), summed ? chunks : 1);
+  for (let i = i0; i < i1; i++) {
+    const ci = c + <usize>i * <usize>strideC * size;
+    store<i32>(sub + (<usize>JOB_A << 2), <i32>(a + <usize>i * <usize>strideA * size));
+    store<i32>(sub + (<usize>JOB_B << 2), <i32>(b + <usize>i * <usize>strideB * size));
+    store<i32>(sub + (<usize>JOB_C << 2), <i32>ci);
+    store<i32>(sub + (<usize>JOB_FLAGS << 2), summed && i > 0 ? flags | 4 : flags);
+    matmulPack(sub, q);
+    matmulCompute(sub, q, tmp);
+    if (rowBias != 0) {
+      if (size == 8) addRowBias<f64>(ci, rowBias, m, n);
+      else addRowBias<f32>(ci, rowBias, m, n);
+    }
+  }
+}
+
+/** c[r, j] += bias[r] for an m×n matrix: the same addition as addBias, along the other axis. */
+function addRowBias<T>(c: usize, bias: usize, m: i32, n: i32): void {
+  const size = <usize>sizeof<T>();
+  const v = sizeof<T>() == 8 ? n & ~1 : n & ~3;
+  for (let r = 0; r < m; r++) {
+    const br = load<T>(bias + <usize>r * size);
+    const bv = sizeof<T>() == 8 ? f64x2.splat(<f64>br) : f32x4.splat(<f32>br);
+    let j = 0;
+    for (; j < v; j += 16 / <i32>size) {
+      const p = c + <usize>j * size;
+      v128.store(p, vadd<T>(v128.load(p), bv));
+    }
+    for (; j < n; j++) {
+      const p = c + <usize>j * size;
+      store<T>(p, load<T>(p) + br);
+    }
+    c += <usize>n * size;
   }
 }
