@@ -1,5 +1,5 @@
 import { Tensor } from '../tensor/Tensor.js';
-import { matmulBatch } from '../tensor/ops.js';
+import { matmul, matmulBatch, sumColumns } from '../tensor/ops.js';
 import { col2im, convGeometry, im2col, reuseView } from '../tensor/conv.js';
 import { ShapeError, fmtShape } from '../tensor/ShapeError.js';
 import type { Layer } from './Layer.js';
@@ -15,7 +15,7 @@ import type { Layer } from './Layer.js';
  *   db = Σ dout,  dW = (colᵀ · dout)ᵀ = doutᵀ · col,  dcol = dout · W_col,  dx = col2im(dcol).
  * Here each image n is one product, so that the output comes out in the book's (N, FN, outH, outW)
  * order with no transpose: out_n = W_col · col_nᵀ + b, and with dout_n (FN, outH·outW),
- *   db = Σ_n dout_n · 1,  dW = Σ_n dout_n · col_n,  dcol_n = dout_nᵀ · W_col.
+ *   db = (Σ_n dout_n) · 1,  dW = Σ_n dout_n · col_n,  dcol_n = dout_nᵀ · W_col.
  *
  * @example
  * const conv = new Convolution(W, b, 1, 0);  // W: (30, 1, 5, 5), b: (30)
@@ -38,6 +38,9 @@ export class Convolution implements Layer {
   private out4: Tensor | null = null;
   private dout3: Tensor | null = null;
   private ones: Tensor | null = null;
+  private doutRows: Tensor | null = null;
+  private dbSum: Tensor | null = null;
+  private dbSum2: Tensor | null = null;
   private dbCol: Tensor | null = null;
   private dWCol: Tensor | null = null;
   private dcol: Tensor | null = null;
@@ -100,7 +103,10 @@ export class Convolution implements Layer {
     if (!this.ones || this.ones.size !== P || this.ones.dtype !== dout.dtype || this.ones.backend !== dout.backend) {
       this.ones = Tensor.from(new Array<number>(P).fill(1), [P, 1], { dtype: dout.dtype, backend: dout.backend });
     }
-    this.dbCol = matmulBatch(d, this.ones, { sum: true, out: this.dbCol }); //      db = Σ_n dout_n · 1
+    this.doutRows = reuseView(this.doutRows, dout, [N, FN * P]);
+    this.dbSum = sumColumns(this.doutRows, this.dbSum); //                           Σ_n dout_n, (FN·outH·outW)
+    this.dbSum2 = reuseView(this.dbSum2, this.dbSum, [FN, P]);
+    this.dbCol = matmul(this.dbSum2, this.ones, { out: this.dbCol }); //            db = (Σ_n dout_n) · 1
     this.db = reuseView(this.db, this.dbCol, this.b.shape);
     this.dWCol = matmulBatch(d, this.col3, { sum: true, out: this.dWCol }); //      dW = Σ_n dout_n · col_n
     this.dW = reuseView(this.dW, this.dWCol, this.W.shape);

@@ -252,7 +252,8 @@ export class WasmBackend implements Backend {
     const pool = this.pool;
     const flops = 2 * batch * m * k * n;
     const threaded = pool !== null && flops >= this.threadThreshold && pool.useThreads();
-    const chunks = !threaded ? 1 : Math.min(summed ? panels : batch, CHUNKS_PER_THREAD * pool.threads);
+    // Summed: one group of panels per thread (each chunk reads every A_i once).
+    const chunks = !threaded ? 1 : summed ? Math.min(panels, pool.threads) : Math.min(batch, CHUNKS_PER_THREAD * pool.threads);
     const arrays: Arg[] = [a, b, c];
     const modes = [IN, IN, summed && accumulate ? INOUT : OUT];
     if (rowBias !== null) arrays.push(rowBias), lengths.push(m), modes.push(IN);
