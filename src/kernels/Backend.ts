@@ -68,7 +68,7 @@ export interface Backend {
   /**
    * A batch of products, as `matmul` on the slices X_i = x[i·strideX …] for i < batch (a stride
    * of 0: the same matrix for every i): C_i = op(A_i) · op(B_i), then C_i[r, j] += rowBias[r]
-   * when rowBias is given (length m). With strideC = 0 the products are summed in order into one
+   * when rowBias is given (length m), then C_i = max(0, C_i) with `relu` (as relu). With strideC = 0 the products are summed in order into one
    * C (C += op(A_0)·op(B_0), then op(A_1)·op(B_1), … as accumulating matmul calls; C is first
    * zeroed unless `accumulate`). A convolution per image: out_n = W_col · col_nᵀ + b,
    * dW = Σ_n dout_n · col_n, dcol_n = dout_nᵀ · W_col.
@@ -76,7 +76,7 @@ export interface Backend {
   matmulBatch(
     a: FloatArray, b: FloatArray, c: FloatArray, batch: number, strides: BatchStrides,
     m: number, k: number, n: number,
-    transA: boolean, transB: boolean, accumulate: boolean, rowBias: FloatArray | null,
+    transA: boolean, transB: boolean, accumulate: boolean, rowBias: FloatArray | null, relu: boolean,
   ): void;
 
   /** out[i, j] = x[i, j] + bias[j] for a rows×cols matrix. `out` may be `x`. */

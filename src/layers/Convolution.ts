@@ -3,6 +3,7 @@ import { matmul, matmulBatch, sumColumns } from '../tensor/ops.js';
 import { col2im, convGeometry, im2col, reuseView } from '../tensor/conv.js';
 import { ShapeError, fmtShape } from '../tensor/ShapeError.js';
 import type { Layer } from './Layer.js';
+import type { Relu } from './Relu.js';
 
 /**
  * The convolution layer (the book's `Convolution`, chapter 7): FN filters W (FN, C, FH, FW)
@@ -65,6 +66,20 @@ export class Convolution implements Layer {
 
   /** (N, C, H, W) → (N, FN, outH, outW): out_n = W_col · col_nᵀ + b, image by image. */
   forward(x: Tensor): Tensor {
+    return this.convolve(x, false);
+  }
+
+  /**
+   * relu.forward(this.forward(x)) in one pass, max(0, W_col · col_nᵀ + b), stored as the Relu's
+   * output so that its backward works as usual (the same numbers, bit for bit). This layer's own
+   * output is then not kept apart: nothing in backward needs it.
+   */
+  forwardRelu(x: Tensor, relu: Relu): Tensor {
+    relu.out = this.convolve(x, true);
+    return relu.out;
+  }
+
+  private convolve(x: Tensor, relu: boolean): Tensor {
     const [FN, C, FH, FW] = this.W.shape;
     if (x.ndim !== 4) {
       throw new ShapeError(`Convolution: input must be 4-D (N, C, H, W), got shape ${fmtShape(x.shape)} (W shape ${fmtShape(this.W.shape)})`);
@@ -81,7 +96,7 @@ export class Convolution implements Layer {
     this.col3 = reuseView(this.col3, this.col, [N, outH * outW, C * FH * FW]); //    col_n: (outH·outW, C·FH·FW)
     // The book's (col · W_colᵀ + b).reshape(N, outH, outW, −1).transpose(0, 3, 1, 2), each image's
     // rows already in the output's order: out_n (FN, outH·outW) = W_col · col_nᵀ + b (b[f] on row f)
-    this.out = matmulBatch(this.wCol, this.col3, { transB: true, rowBias: this.b, out: this.out });
+    this.out = matmulBatch(this.wCol, this.col3, { transB: true, rowBias: this.b, relu, out: this.out });
     this.out4 = reuseView(this.out4, this.out, [N, FN, outH, outW]);
     return this.out4;
   }

@@ -138,6 +138,8 @@ export interface MatmulBatchOptions {
   out?: Tensor | null;
   /** Then add rowBias[r] to row r of every C_i (m elements; not with `sum`). */
   rowBias?: Tensor | null;
+  /** Then max(0, ·) (not with `sum`): a convolution followed by a Relu. */
+  relu?: boolean;
   /** C = Σ_i op(A_i) · op(B_i), (m, n). */
   sum?: boolean;
   /** With `sum`: add the sum to `out` instead of overwriting it. */
@@ -147,12 +149,12 @@ export interface MatmulBatchOptions {
 /**
  * A product per matrix of a batch: C_i = op(A_i) · op(B_i) for A (batch, ·, ·) and B (batch, ·, ·);
  * a 2-D A or B is the same matrix for every i. Bit-identical to a loop of matmul calls (summed
- * in that order with `sum`, row bias added afterwards as its own addition).
+ * in that order with `sum`), then the row bias as its own addition, then relu.
  * @example matmulBatch(Wcol, col3, { transB: true, rowBias: b }) // out_n = W_col · col_nᵀ + b
  * @example matmulBatch(dout3, col3, { sum: true })               // dW = Σ_n dout_n · col_n
  */
 export function matmulBatch(a: Tensor, b: Tensor, options: MatmulBatchOptions = {}): Tensor {
-  const { transA = false, transB = false, rowBias = null, sum = false } = options;
+  const { transA = false, transB = false, rowBias = null, relu = false, sum = false } = options;
   const op = 'matmulBatch';
   for (const [name, t] of [['A', a], ['B', b]] as const) {
     if (t.ndim !== 2 && t.ndim !== 3) throw new ShapeError(`${op}: ${name} must be 2-D or 3-D (batch, rows, cols), got shape ${fmtShape(t.shape)}`);
@@ -175,6 +177,7 @@ export function matmulBatch(a: Tensor, b: Tensor, options: MatmulBatchOptions = 
     if (rowBias.size !== m) throw new ShapeError(`${op}: rowBias has ${rowBias.size} elements but the products have ${m} rows (rowBias shape ${fmtShape(rowBias.shape)})`);
     checkDtypes(op, a, rowBias);
   }
+  if (relu && sum) throw new ShapeError(`${op}: relu is not applied to a sum`);
   if (options.accumulate && !sum) throw new ShapeError(`${op}: accumulate is only for sum`);
   const shape = sum ? [m, n] : [batch, m, n];
   let out: Tensor;
@@ -187,7 +190,7 @@ export function matmulBatch(a: Tensor, b: Tensor, options: MatmulBatchOptions = 
   }
   checkDtypes(op, a, out);
   const strides = { a: a.ndim === 3 ? m * k : 0, b: b.ndim === 3 ? k * n : 0, c: sum ? 0 : m * n };
-  a.backend.matmulBatch(a.data, b.data, out.data, batch, strides, m, k, n, transA, transB, options.accumulate ?? false, rowBias?.data ?? null);
+  a.backend.matmulBatch(a.data, b.data, out.data, batch, strides, m, k, n, transA, transB, options.accumulate ?? false, rowBias?.data ?? null, relu);
   return out;
 }
 

@@ -193,7 +193,7 @@ for (const backend of backends) {
         assert.deepEqual(c.data, expected, 'matmulFused on resident storage');
       });
 
-      it('matmulBatch (per matrix, summed, shared A or B, row bias) is bit-identical to a loop of matmul calls', () => {
+      it('matmulBatch (per matrix, summed, shared A or B, row bias, ReLU) is bit-identical to a loop of matmul calls', () => {
         const make = (n: number) => (f64 ? new Float64Array(n) : new Float32Array(n));
         // a convolution's three products (30 filters 5×5, 24×24 outputs), odd sizes, a k beyond one k block
         const shapes: [number, number, number][] = [[30, 25, 576], [30, 576, 25], [576, 30, 25], [3, 7, 5], [7, 3, 50], [5, 1030, 9], [1, 1, 1]];
@@ -201,12 +201,13 @@ for (const backend of backends) {
           for (const batch of [1, 3]) {
             for (const [tA, tB] of [[false, true], [false, false], [true, false]] as const) {
               for (const [shareA, shareB] of [[true, false], [false, true], [false, false]]) {
-                for (const mode of ['each', 'bias', 'sum', 'sum+'] as const) {
+                for (const mode of ['each', 'bias', 'bias+relu', 'relu', 'sum', 'sum+'] as const) {
                   const what = `matmulBatch ${mode} ${batch}×${m}×${k}×${n} tA=${tA} tB=${tB} shared A ${shareA} B ${shareB}`;
                   const strides = { a: shareA ? 0 : m * k, b: shareB ? 0 : k * n, c: mode.startsWith('sum') ? 0 : m * n };
                   const a = rand((shareA ? 1 : batch) * m * k, f64);
                   const b = rand((shareB ? 1 : batch) * k * n, f64);
-                  const rowBias = mode === 'bias' ? rand(m, f64) : null;
+                  const rowBias = mode.startsWith('bias') ? rand(m, f64) : null;
+                  const relu = mode.endsWith('relu');
                   const cLength = strides.c === 0 ? m * n : batch * m * n;
                   const start = mode === 'sum+' ? rand(cLength, f64) : make(cLength).fill(123); // overwritten unless accumulating
                   const expected = Float64Array.from(start) as FloatArray;
@@ -218,10 +219,11 @@ for (const backend of backends) {
                     backend.matmul(ai, bi, ci, m, k, n, tA, tB, mode === 'sum+' || (mode === 'sum' && i > 0));
                     // the row bias after the product, as its own addition
                     if (rowBias) for (let e = 0; e < m * n; e++) ci[e] += rowBias[Math.floor(e / n)];
+                    if (relu) backend.relu(ci, ci);
                   }
                   const c = Float64Array.from(start) as FloatArray;
                   const got = f64 ? c : Float32Array.from(c);
-                  backend.matmulBatch(a, b, got, batch, strides, m, k, n, tA, tB, mode === 'sum+', rowBias);
+                  backend.matmulBatch(a, b, got, batch, strides, m, k, n, tA, tB, mode === 'sum+', rowBias, relu);
                   assert.deepEqual(got, want, `${what}: not bit-identical to a loop of matmul calls`);
                   // and the formula, in float64, written out here
                   const ref = Float64Array.from(mode === 'sum+' ? start : make(cLength));
@@ -229,6 +231,7 @@ for (const backend of backends) {
                     const prod = refMatmul(a.subarray(i * strides.a), b.subarray(i * strides.b), m, k, n, tA, tB);
                     for (let e = 0; e < m * n; e++) ref[i * strides.c + e] += prod[e] + (rowBias ? rowBias[Math.floor(e / n)] : 0);
                   }
+                  if (relu) ref.forEach((v, e) => (ref[e] = v > 0 ? v : 0));
                   close(got, ref, tol * Math.sqrt(batch * k + 2), what);
                 }
               }

@@ -6,6 +6,7 @@ import { col2im, convOutputSize, im2col, maxPool, transposeBatch } from '../../s
 import { Convolution } from '../../src/layers/Convolution.js';
 import { Pooling } from '../../src/layers/Pooling.js';
 import { Flatten } from '../../src/layers/Flatten.js';
+import { Relu } from '../../src/layers/Relu.js';
 import { numericalGradient } from '../../src/functions/numericalGradient.js';
 import { Random } from '../../src/random.js';
 import { allBackends } from '../kernels/backends.js';
@@ -242,6 +243,28 @@ for (const backend of backends) {
       assert.throws(() => new Convolution(W, b).backward(randn([1, 30, 24, 24], rng, backend)), /Convolution: backward called before forward/);
       conv.forward(randn([2, 1, 28, 28], rng, backend));
       assert.throws(() => conv.backward(randn([2, 30, 24, 23], rng, backend)), /Convolution: dout has shape \[2,30,24,23\] but the output was \[2,30,24,24\]/);
+    });
+  });
+
+  describe(`Convolution fused with its Relu (backend ${backend.name})`, () => {
+    it('forwardRelu is bit-identical to relu.forward(conv.forward(x)), float32 and float64, and Relu.backward uses it', () => {
+      const rng = new Random(23);
+      for (const dtype of ['float32', 'float64'] as const) {
+        const as = (t: Tensor): Tensor => t.clone({ dtype });
+        const [W, b, x] = [as(randn([5, 2, 3, 3], rng, backend)), as(randn([5], rng, backend)), as(randn([3, 2, 9, 8], rng, backend))];
+        const [plain, fused] = [new Convolution(W, b, 1, 1), new Convolution(W, b, 1, 1)];
+        const [relu1, relu2] = [new Relu(), new Relu()];
+        const expected = relu1.forward(plain.forward(x));
+        const got = fused.forwardRelu(x, relu2);
+        assert.equal(got, relu2.out);
+        assert.deepEqual(got.shape, expected.shape);
+        assert.deepEqual(Array.from(got.data), Array.from(expected.data), `${dtype} forwardRelu`);
+        assert.ok(Array.from(got.data).some((v) => v === 0) && Array.from(got.data).some((v) => v > 0));
+        const g = as(randn([...got.shape], rng, backend));
+        const [d1, d2] = [plain.backward(relu1.backward(g)), fused.backward(relu2.backward(g))];
+        assert.deepEqual(Array.from(d2.data), Array.from(d1.data), `${dtype} dx through the fused Relu`);
+        assert.deepEqual(Array.from(fused.dW!.data), Array.from(plain.dW!.data), `${dtype} dW`);
+      }
     });
   });
 

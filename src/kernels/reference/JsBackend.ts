@@ -64,11 +64,11 @@ export class JsBackend implements Backend {
     }
   }
 
-  /** The reference of the batched product: one `matmul` per slice, then the row bias. */
+  /** The reference of the batched product: one `matmul` per slice, then the row bias, then relu. */
   matmulBatch(
     a: FloatArray, b: FloatArray, c: FloatArray, batch: number, strides: BatchStrides,
     m: number, k: number, n: number,
-    transA: boolean, transB: boolean, accumulate: boolean, rowBias: FloatArray | null,
+    transA: boolean, transB: boolean, accumulate: boolean, rowBias: FloatArray | null, relu: boolean,
   ): void {
     if (strides.c === 0 && !accumulate) c.fill(0, 0, m * n);
     for (let i = 0; i < batch; i++) {
@@ -77,6 +77,7 @@ export class JsBackend implements Backend {
       if (rowBias) {
         for (let r = 0; r < m; r++) for (let j = 0; j < n; j++) ci[r * n + j] += rowBias[r];
       }
+      if (relu) this.relu(ci, ci);
     }
   }
 

@@ -232,15 +232,15 @@ export class WasmBackend implements Backend {
   matmulBatch(
     a: FloatArray, b: FloatArray, c: FloatArray, batch: number, strides: BatchStrides,
     m: number, k: number, n: number,
-    transA: boolean, transB: boolean, accumulate: boolean, rowBias: FloatArray | null,
+    transA: boolean, transB: boolean, accumulate: boolean, rowBias: FloatArray | null, relu: boolean,
   ): void {
     const f64 = a instanceof Float64Array;
     if (a.constructor !== b.constructor || a.constructor !== c.constructor || (rowBias !== null && rowBias.constructor !== a.constructor)) {
       throw new TypeError('wasm matmulBatch: A, B, C (and rowBias) must all be Float32Array or all Float64Array');
     }
     const summed = strides.c === 0;
-    if (!counts(batch, strides.a, strides.b, strides.c, m, k, n) || (summed && rowBias !== null) || batch === 0 || m === 0 || n === 0 || k === 0) {
-      return this.js.matmulBatch(a, b, c, batch, strides, m, k, n, transA, transB, accumulate, rowBias);
+    if (!counts(batch, strides.a, strides.b, strides.c, m, k, n) || (summed && (rowBias !== null || relu)) || batch === 0 || m === 0 || n === 0 || k === 0) {
+      return this.js.matmulBatch(a, b, c, batch, strides, m, k, n, transA, transB, accumulate, rowBias, relu);
     }
     const lengths = [(batch - 1) * strides.a + m * k, (batch - 1) * strides.b + k * n, (batch - 1) * strides.c + m * n];
     need('matmulBatch', 'A', a, lengths[0]);
@@ -274,8 +274,8 @@ export class WasmBackend implements Backend {
       job[JOB_WIN_P0] = extra;
       job[JOB_WIN_P0 + 1] = extra + subBytes;
       job[JOB_WIN_P0 + 2] = rowBias !== null ? p[3] : 0;
-      const g: number[] = [batch, strides.a, strides.b, strides.c, packBytes];
-      for (let i = 0; i < 5; i++) job[JOB_WIN_G + i] = g[i];
+      const g: number[] = [batch, strides.a, strides.b, strides.c, packBytes, relu ? 1 : 0];
+      for (let i = 0; i < 6; i++) job[JOB_WIN_G + i] = g[i];
       job[JOB_WIN_CHUNKS] = chunks;
       if (!threaded) return this.kernels.matmulCompute(this.job, 0, this.tmp);
       try {

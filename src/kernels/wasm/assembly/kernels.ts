@@ -71,7 +71,8 @@ const WIN_ADD_BIAS: i32 = 6; // by rows: g0 = rows, g1 = cols
 const WIN_GATHER: i32 = 7; // gatherRows by rows: g0 = count, g1 = cols
 // matmulBatch: the product fields 0..9 of the job are the first product's; P0 = a 128-byte
 // job block per chunk, P1 = packed panels (g4 bytes per chunk, or shared when C is summed),
-// P2 = row bias or 0; g0 = batch, g1..g3 = strides of A, B, C in elements (g3 = 0: C summed).
+// P2 = row bias or 0; g0 = batch, g1..g3 = strides of A, B, C in elements (g3 = 0: C summed),
+// g5 = 1: then C = max(0, C) (relu).
 const WIN_MATMUL_BATCH: i32 = 8;
 /** Elements per unit of an element-wise window job (a multiple of 4: the vector loops see whole vectors). */
 const ELEMENT_BLOCK: i32 = 4096;
@@ -1015,7 +1016,7 @@ function windowChunk(job: usize, chunk: i32, tmp: usize): void {
     const r1 = part(chunk + 1, batch, chunks);
     gatherRows(p0, p1 + (<usize>r0 << 2), p2 + (<usize>r0 * <usize>g1 << 2), r1 - r0, g1);
   } else if (kernel == WIN_MATMUL_BATCH) {
-    matmulBatchChunk(job, p0 + (<usize>chunk << 7), p1, p2, batch, g1, g2, W, fh, chunk, chunks, tmp);
+    matmulBatchChunk(job, p0 + (<usize>chunk << 7), p1, p2, fw != 0, batch, g1, g2, W, fh, chunk, chunks, tmp);
   } else if (kernel == WIN_MAXPOOL) {
     const units = batch * g1; // planes (n, c)
     maxPoolPlanes(p0, p1, p2, g2, W, fh, fw, stride, pad, outH, outW, part(chunk, units, chunks), part(chunk + 1, units, chunks));
@@ -1034,7 +1035,7 @@ function windowChunk(job: usize, chunk: i32, tmp: usize): void {
  * element and each element's sums run in the order of a loop of single products.
  */
 function matmulBatchChunk(
-  job: usize, sub: usize, packed: usize, rowBias: usize, batch: i32,
+  job: usize, sub: usize, packed: usize, rowBias: usize, relu: bool, batch: i32,
   strideA: i32, strideB: i32, strideC: i32, packBytes: i32, chunk: i32, chunks: i32, tmp: usize,
 ): void {
   for (let f = 0; f < JOB_MC + 1; f++) store<i32>(sub + (<usize>f << 2), jobField(job, f));
@@ -1061,28 +1062,37 @@ function matmulBatchChunk(
     store<i32>(sub + (<usize>JOB_FLAGS << 2), summed && i > 0 ? flags | 4 : flags);
     matmulPack(sub, q);
     matmulCompute(sub, q, tmp);
-    if (rowBias != 0) {
-      if (size == 8) addRowBias<f64>(ci, rowBias, m, n);
-      else addRowBias<f32>(ci, rowBias, m, n);
+    if (rowBias != 0 || relu) {
+      if (size == 8) addRowBias<f64>(ci, rowBias, relu, m, n);
+      else addRowBias<f32>(ci, rowBias, relu, m, n);
     }
   }
 }
 
-/** c[r, j] += bias[r] for an m×n matrix: the same addition as addBias, along the other axis. */
-function addRowBias<T>(c: usize, bias: usize, m: i32, n: i32): void {
+/**
+ * c[r, j] += bias[r] for an m×n matrix (no bias: bias = 0, nothing added), then c = max(0, c)
+ * with `relu`: the same arithmetic as addBias along the other axis, then relu.
+ */
+function addRowBias<T>(c: usize, bias: usize, relu: bool, m: i32, n: i32): void {
   const size = <usize>sizeof<T>();
   const v = sizeof<T>() == 8 ? n & ~1 : n & ~3;
   for (let r = 0; r < m; r++) {
-    const br = load<T>(bias + <usize>r * size);
+    const br = bias != 0 ? load<T>(bias + <usize>r * size) : <T>0;
     const bv = sizeof<T>() == 8 ? f64x2.splat(<f64>br) : f32x4.splat(<f32>br);
     let j = 0;
     for (; j < v; j += 16 / <i32>size) {
       const p = c + <usize>j * size;
-      v128.store(p, vadd<T>(v128.load(p), bv));
+      let x = v128.load(p);
+      if (bias != 0) x = vadd<T>(x, bv);
+      if (relu) x = v128.and(x, vpositive<T>(x));
+      v128.store(p, x);
     }
     for (; j < n; j++) {
       const p = c + <usize>j * size;
-      store<T>(p, load<T>(p) + br);
+      let x = load<T>(p);
+      if (bias != 0) x += br;
+      if (relu) x = x > 0 ? x : <T>0;
+      store<T>(p, x);
     }
     c += <usize>n * size;
   }
