@@ -156,8 +156,12 @@ export interface Backend {
    */
   maxPoolForward(x: FloatArray, out: FloatArray, argMax: Int32Array, g: ConvGeometry): void;
 
-  /** dx is zeroed, then dx[argMax[i]] += dout[i] for every output i whose max is not padding. */
-  maxPoolBackward(dout: FloatArray, argMax: Int32Array, dx: FloatArray, g: ConvGeometry): void;
+  /**
+   * dx is zeroed, then dx[argMax[i]] += dout[i] for every output i whose max is not padding; with
+   * a `mask` (a ReLU's output laid out as dx: the pooling's own input), only where mask > 0, the
+   * ReLU's backward fused in (bit-identical to reluBackward(dx, mask) afterwards).
+   */
+  maxPoolBackward(dout: FloatArray, argMax: Int32Array, dx: FloatArray, g: ConvGeometry, mask?: FloatArray | null): void;
 }
 
 /** Elements between the matrices of a `matmulBatch` (0: one matrix for all, or C summed). */

@@ -204,8 +204,7 @@ export class SimpleConvNet {
     let dout = this.lastLayer.backward(1); // backward, dout = 1
     dout = Affine2.backwardRelu(dout, Relu2); // Affine2 then Relu2: the mask fused into dout · W3ᵀ
     dout = Affine1.backward(dout);
-    dout = Pool1.backward(dout);
-    dout = Relu1.backward(dout);
+    dout = Pool1.backwardRelu(dout, Relu1); // Pool1 then Relu1: the mask fused into the scatter
     // The input gradient of the first layer is never used: skip its dcol product and col2im.
     Conv1.backward(dout, { inputGradient: false });
     return { W1: Conv1.dW!, b1: Conv1.db!, W2: Affine1.dW!, b2: Affine1.db!, W3: Affine2.dW!, b3: Affine2.db! };

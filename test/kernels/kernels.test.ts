@@ -452,6 +452,32 @@ for (const backend of backends) {
           close(dx, e, tol * 4, `maxPoolBackward ${JSON.stringify(g)}`);
         }
       });
+
+      it('maxPoolBackward with a ReLU mask is bit-identical to maxPoolBackward then reluBackward', () => {
+        // the book's 2×2 pooling of a (100, 30, 24, 24) convolution (large enough for the threads), and the odd geometries
+        const book = { batch: 100, channels: 30, height: 24, width: 24, filterH: 2, filterW: 2, stride: 2, pad: 0, outH: 12, outW: 12 };
+        for (const g of [...GEOMETRIES, book]) {
+          const size = g.batch * g.channels * g.height * g.width;
+          const x = rand(size, f64).map((v) => (v < -0.5 ? 0 : v)); // a ReLU's output... with negatives and NaN kept as masks
+          x[1] = NaN;
+          x[2] = -1;
+          const outputs = g.batch * g.channels * g.outH * g.outW;
+          const argMax = Int32Array.from(refMaxPool(x, g).arg);
+          argMax[0] = 1; argMax[1] = 2; // maxima on the NaN and on a negative: masked
+          const dout = rand(outputs, f64);
+          const make = () => (f64 ? new Float64Array(size) : new Float32Array(size)).fill(123);
+          const expected = make();
+          backend.maxPoolBackward(dout, argMax, expected, g);
+          backend.reluBackward(expected, x, expected);
+          const dx = make();
+          backend.maxPoolBackward(dout, argMax, dx, g, x);
+          assert.deepEqual(dx, expected, `maxPoolBackward with a mask ${JSON.stringify(g)}`);
+          // and the formula written out
+          const e = new Float64Array(size);
+          argMax.forEach((k, i) => { if (k >= 0 && x[k] > 0) e[k] += dout[i]; });
+          close(dx, e, tol * 4, `maxPoolBackward with a mask ${JSON.stringify(g)}: formula`);
+        }
+      });
     });
   }
 }

@@ -268,6 +268,26 @@ for (const backend of backends) {
     });
   });
 
+  describe(`Pooling fused with the Relu it pools (backend ${backend.name})`, () => {
+    it('backwardRelu is bit-identical to relu.backward(pool.backward(dout)), float32 and float64; another Relu is refused', () => {
+      const rng = new Random(24);
+      for (const dtype of ['float32', 'float64'] as const) {
+        for (const [P, stride, pad] of [[2, 2, 0], [3, 2, 1]]) {
+          const x = randn([2, 3, 9, 8], rng, backend).clone({ dtype });
+          const [relu, pool] = [new Relu(), new Pooling(P, P, stride, pad)];
+          const out = pool.forward(relu.forward(x));
+          const g = randn([...out.shape], rng, backend).clone({ dtype });
+          const expected = Array.from(relu.backward(pool.backward(g)).data);
+          assert.ok(expected.some((v) => v === 0) && expected.some((v) => v !== 0));
+          assert.deepEqual(Array.from(pool.backwardRelu(g, relu).data), expected, `${dtype} ${P} ${stride} ${pad}`);
+          const other = new Relu();
+          other.forward(x);
+          assert.throws(() => pool.backwardRelu(g, other), /did not produce this layer's input/);
+        }
+      }
+    });
+  });
+
   describe(`Pooling and Flatten (float64, backend ${backend.name})`, () => {
     const rng = new Random(23);
 

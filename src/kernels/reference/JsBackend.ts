@@ -287,11 +287,12 @@ export class JsBackend implements Backend {
     }
   }
 
-  maxPoolBackward(dout: FloatArray, argMax: Int32Array, dx: FloatArray, g: ConvGeometry): void {
+  maxPoolBackward(dout: FloatArray, argMax: Int32Array, dx: FloatArray, g: ConvGeometry, mask: FloatArray | null = null): void {
     dx.fill(0, 0, g.batch * g.channels * g.height * g.width);
     const outputs = g.batch * g.channels * g.outH * g.outW;
     for (let i = 0; i < outputs; i++) {
-      if (argMax[i] >= 0) dx[argMax[i]] += dout[i]; // += : overlapping windows may share a max
+      // += : overlapping windows may share a max; a masked pixel (ReLU output ≤ 0) stays 0
+      if (argMax[i] >= 0 && (mask === null || mask[argMax[i]] > 0)) dx[argMax[i]] += dout[i];
     }
   }
 }

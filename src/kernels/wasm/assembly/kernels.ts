@@ -74,6 +74,8 @@ const WIN_GATHER: i32 = 7; // gatherRows by rows: g0 = count, g1 = cols
 // P2 = row bias or 0; g0 = batch, g1..g3 = strides of A, B, C in elements (g3 = 0: C summed),
 // g5 = 1: then C = max(0, C) (relu).
 const WIN_MATMUL_BATCH: i32 = 8;
+const WIN_MAXPOOL_BACKWARD: i32 = 9; // by planes (n, c); P3 = the ReLU mask or 0
+const JOB_WIN_P3: i32 = 31;
 /** Elements per unit of an element-wise window job (a multiple of 4: the vector loops see whole vectors). */
 const ELEMENT_BLOCK: i32 = 4096;
 
@@ -951,11 +953,20 @@ function maxPoolPlanes(
  * dx = 0, then dx[argMax[i]] += dout[i] in order of i, for every i whose argMax lies in
  * 0..size−1 (−1, a padding cell, is skipped, as is any index outside dx).
  */
-export function maxPoolBackward(dout: usize, argMax: usize, dx: usize, outputs: i32, size: i32): void {
-  memory.fill(dx, 0, <usize>size << 2);
-  for (let i = 0; i < outputs; i++) {
+export function maxPoolBackward(dout: usize, argMax: usize, dx: usize, outputs: i32, size: i32, mask: usize): void {
+  maxPoolBackwardRange(dout, argMax, dx, mask, 0, outputs, 0, size);
+}
+
+/**
+ * dx[e0..e1) = 0, then dx[argMax[i]] += dout[i] for the outputs i0 ≤ i < i1 whose maximum lies
+ * in e0..e1 (a plane's outputs keep their maxima in its plane), and, with a mask (a ReLU's
+ * output laid out as dx), only where mask > 0: reluBackward of the sum, addend by addend.
+ */
+function maxPoolBackwardRange(dout: usize, argMax: usize, dx: usize, mask: usize, i0: i32, i1: i32, e0: i32, e1: i32): void {
+  memory.fill(dx + (<usize>e0 << 2), 0, <usize>(e1 - e0) << 2);
+  for (let i = i0; i < i1; i++) {
     const k = load<i32>(argMax + (<usize>i << 2));
-    if (<u32>k < <u32>size) {
+    if (<u32>(k - e0) < <u32>(e1 - e0) && (mask == 0 || load<f32>(mask + (<usize>k << 2)) > 0)) {
       const d = dx + (<usize>k << 2);
       store<f32>(d, load<f32>(d) + load<f32>(dout + (<usize>i << 2)));
     }
@@ -1017,6 +1028,13 @@ function windowChunk(job: usize, chunk: i32, tmp: usize): void {
     gatherRows(p0, p1 + (<usize>r0 << 2), p2 + (<usize>r0 * <usize>g1 << 2), r1 - r0, g1);
   } else if (kernel == WIN_MATMUL_BATCH) {
     matmulBatchChunk(job, p0 + (<usize>chunk << 7), p1, p2, fw != 0, batch, g1, g2, W, fh, chunk, chunks, tmp);
+  } else if (kernel == WIN_MAXPOOL_BACKWARD) {
+    const units = batch * g1; // planes (n, c)
+    const q0 = part(chunk, units, chunks);
+    const q1 = part(chunk + 1, units, chunks);
+    const outs = outH * outW;
+    const size = g2 * W;
+    maxPoolBackwardRange(p0, p1, p2, <usize>jobField(job, JOB_WIN_P3), q0 * outs, q1 * outs, q0 * size, q1 * size);
   } else if (kernel == WIN_MAXPOOL) {
     const units = batch * g1; // planes (n, c)
     maxPoolPlanes(p0, p1, p2, g2, W, fh, fw, stride, pad, outH, outW, part(chunk, units, chunks), part(chunk + 1, units, chunks));
