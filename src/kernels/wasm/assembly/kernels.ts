@@ -966,9 +966,13 @@ function maxPoolBackwardRange(dout: usize, argMax: usize, dx: usize, mask: usize
   memory.fill(dx + (<usize>e0 << 2), 0, <usize>(e1 - e0) << 2);
   for (let i = i0; i < i1; i++) {
     const k = load<i32>(argMax + (<usize>i << 2));
-    if (<u32>(k - e0) < <u32>(e1 - e0) && (mask == 0 || load<f32>(mask + (<usize>k << 2)) > 0)) {
+    if (<u32>(k - e0) < <u32>(e1 - e0)) {
       const d = dx + (<usize>k << 2);
-      store<f32>(d, load<f32>(d) + load<f32>(dout + (<usize>i << 2)));
+      let v = load<f32>(dout + (<usize>i << 2));
+      // masked: add +0 (without a branch: the mask is as random as the data), leaving dx[k] = +0
+      // as reluBackward would, since a pixel's addends are all masked or none
+      if (mask != 0) v = select<f32>(v, 0, load<f32>(mask + (<usize>k << 2)) > 0);
+      store<f32>(d, load<f32>(d) + v);
     }
   }
 }
