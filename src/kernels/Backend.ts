@@ -157,7 +157,8 @@ export interface Backend {
   maxPoolForward(x: FloatArray, out: FloatArray, argMax: Int32Array, g: ConvGeometry): void;
 
   /**
-   * dx is zeroed, then dx[argMax[i]] += dout[i] for every output i whose max is not padding; with
+   * dx is zeroed, then dx[argMax[i]] += dout[i] for every output i whose max is not padding
+   * (argMax as maxPoolForward gives it: each index inside its own window); with
    * a `mask` (a ReLU's output laid out as dx: the pooling's own input), only where mask > 0, the
    * ReLU's backward fused in (bit-identical to reluBackward(dx, mask) afterwards).
    */

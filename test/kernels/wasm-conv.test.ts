@@ -168,6 +168,26 @@ for (const threads of [1, 2]) {
       assert.ok(guard.data.every((v) => v === 5) && after.data.every((v) => v === 5));
     });
 
+    it('maxPoolBackward on the book\'s 2×2 pooling, with and without a mask, also when an arg max lies outside its window or plane', () => {
+      const g = geometry(100, 30, 24, 24, 2, 2, 2, 0); // large enough for the threads
+      const size = 100 * 30 * 24 * 24;
+      const x = values(size, true);
+      const [out, argMax] = [new Float32Array(size / 4), new Int32Array(size / 4)];
+      js.maxPoolForward(x, out, argMax, g);
+      const dout = values(size / 4, true);
+      for (const stray of [false, true]) {
+        const arg = Int32Array.from(argMax);
+        if (stray) [arg[5], arg[700]] = [3, size - 1]; // another window of its plane; the last plane
+        for (const mask of [null, x]) {
+          const expected = new Float32Array(size);
+          js.maxPoolBackward(dout, arg, expected, g, mask);
+          const dx = new Float32Array(size).fill(9);
+          wasm.maxPoolBackward(dout, arg, dx, g, mask);
+          sameBits(dx, expected, `maxPoolBackward stray ${stray} mask ${mask !== null}`);
+        }
+      }
+    });
+
     it('relu, reluBackward and addBias on arrays large enough to be shared out among threads', () => {
       for (const n of [3 * 4096 + 5, 8 * 4096, 20000]) {
         const x = values(n, true);

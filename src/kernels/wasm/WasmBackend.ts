@@ -30,7 +30,7 @@ export interface KernelExports extends MatmulKernels {
   col2im(col: number, x: number, ...geometry: GeometryArgs): void;
   transposeBatch(x: number, out: number, batch: number, rows: number, cols: number): void;
   maxPoolForward(x: number, out: number, argMax: number, ...geometry: GeometryArgs): void;
-  maxPoolBackward(dout: number, argMax: number, dx: number, outputs: number, size: number, mask: number): void;
+  maxPoolBackward(dout: number, argMax: number, dx: number, mask: number, ...geometry: GeometryArgs): void;
   gatherRows(src: number, index: number, out: number, count: number, cols: number): void;
 }
 
@@ -44,7 +44,7 @@ const JOB_KC = 8, JOB_MC = 9, JOB_PACK_CHUNKS = 10, JOB_ROW_CHUNKS = 11, JOB_PAN
 const JOB_BIAS = 13, JOB_MASK = 14, FUSE_BIAS = 32, FUSE_RELU = 64, FUSE_MASK = 128;
 // Window jobs (flag WINDOW): kernel, pointers, geometry, chunks, as JOB_WIN_* in assembly/kernels.ts.
 const WINDOW = 16, JOB_WIN_KERNEL = 16, JOB_WIN_P0 = 17, JOB_WIN_G = 20, JOB_WIN_CHUNKS = 30;
-const WIN_IM2COL = 0, WIN_COL2IM = 1, WIN_TRANSPOSE = 2, WIN_MAXPOOL = 3, WIN_RELU = 4, WIN_RELU_BACKWARD = 5, WIN_ADD_BIAS = 6, WIN_GATHER = 7, WIN_MATMUL_BATCH = 8, WIN_MAXPOOL_BACKWARD = 9, JOB_WIN_P3 = 31;
+const WIN_IM2COL = 0, WIN_COL2IM = 1, WIN_TRANSPOSE = 2, WIN_MAXPOOL = 3, WIN_RELU = 4, WIN_RELU_BACKWARD = 5, WIN_ADD_BIAS = 6, WIN_GATHER = 7, WIN_MATMUL_BATCH = 8, WIN_MAXPOOL_BACKWARD = 9, JOB_WIN_P3 = 31, JOB_WIN_STRAY = 15;
 /** Elements per unit of an element-wise window job: ELEMENT_BLOCK in assembly/kernels.ts. */
 const ELEMENT_BLOCK = 4096;
 const JOB_BYTES = 128;
@@ -681,9 +681,11 @@ export class WasmBackend implements Backend {
     const arrays: Arg[] = [dout, argMax, dx];
     if (mask !== null) arrays.push(mask);
     this.withArgs(arrays, [outputs, outputs, size, size], [IN, IN, OUT, IN], 0, (p) => {
-      // planes (n, c) on the threads: each plane's maxima lie in its own plane of dx
-      if (!this.windowJob(WIN_MAXPOOL_BACKWARD, p, args, g.batch * g.channels, size)) {
-        this.kernels.maxPoolBackward(p[0], p[1], p[2], outputs, size, mask !== null ? p[3] : 0);
+      // planes (n, c) on the threads: each plane's maxima lie in its own plane of dx (else a chunk
+      // sets JOB_WIN_STRAY, and the one-thread kernel redoes it with the plain scatter)
+      this.jobFields()[JOB_WIN_STRAY] = 0;
+      if (!this.windowJob(WIN_MAXPOOL_BACKWARD, p, args, g.batch * g.channels, size) || this.jobFields()[JOB_WIN_STRAY] !== 0) {
+        this.kernels.maxPoolBackward(p[0], p[1], p[2], mask !== null ? p[3] : 0, ...args);
       }
     });
   }

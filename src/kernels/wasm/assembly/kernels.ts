@@ -74,7 +74,8 @@ const WIN_GATHER: i32 = 7; // gatherRows by rows: g0 = count, g1 = cols
 // P2 = row bias or 0; g0 = batch, g1..g3 = strides of A, B, C in elements (g3 = 0: C summed),
 // g5 = 1: then C = max(0, C) (relu).
 const WIN_MATMUL_BATCH: i32 = 8;
-const WIN_MAXPOOL_BACKWARD: i32 = 9; // by planes (n, c); P3 = the ReLU mask or 0
+const WIN_MAXPOOL_BACKWARD: i32 = 9; // by planes (n, c); P3 = the ReLU mask or 0; sets JOB_WIN_STRAY
+const JOB_WIN_STRAY: i32 = 15; // set to 1 by a chunk that met an arg max outside its window or plane
 const JOB_WIN_P3: i32 = 31;
 /** Elements per unit of an element-wise window job (a multiple of 4: the vector loops see whole vectors). */
 const ELEMENT_BLOCK: i32 = 4096;
@@ -953,8 +954,86 @@ function maxPoolPlanes(
  * dx = 0, then dx[argMax[i]] += dout[i] in order of i, for every i whose argMax lies in
  * 0..size−1 (−1, a padding cell, is skipped, as is any index outside dx).
  */
-export function maxPoolBackward(dout: usize, argMax: usize, dx: usize, outputs: i32, size: i32, mask: usize): void {
-  maxPoolBackwardRange(dout, argMax, dx, mask, 0, outputs, 0, size);
+export function maxPoolBackward(
+  dout: usize, argMax: usize, dx: usize, mask: usize, batch: i32, channels: i32, H: i32, W: i32,
+  fh: i32, fw: i32, stride: i32, pad: i32, outH: i32, outW: i32,
+): void {
+  const planes = batch * channels;
+  if (!maxPoolBackwardPlanes(dout, argMax, dx, mask, H, W, fh, fw, stride, pad, outH, outW, 0, planes)) {
+    // an arg max that maxPoolForward would not have given: the plain scatter over all of dx
+    maxPoolBackwardRange(dout, argMax, dx, mask, 0, planes * outH * outW, 0, planes * H * W);
+  }
+}
+
+/**
+ * maxPoolBackward for the planes (n, c) = q of q0 ≤ q < q1 (q = n·C + c). Returns false when an
+ * arg max lies outside its plane (or, on the book's 2×2 path, outside its window): dx is then
+ * not the reference's, and the caller redoes it with the plain scatter.
+ */
+function maxPoolBackwardPlanes(
+  dout: usize, argMax: usize, dx: usize, mask: usize, H: i32, W: i32,
+  fh: i32, fw: i32, stride: i32, pad: i32, outH: i32, outW: i32, q0: i32, q1: i32,
+): bool {
+  const outs = outH * outW;
+  // The book's pooling, 2×2 windows with stride 2 tiling the whole image: every dx element is
+  // written once, in place of the zero fill and the scatter.
+  if (!(fh == 2 && fw == 2 && stride == 2 && pad == 0 && 2 * outH == H && 2 * outW == W)) {
+    return maxPoolBackwardRange(dout, argMax, dx, mask, q0 * outs, q1 * outs, q0 * H * W, q1 * H * W);
+  }
+  let found = v128.splat<i32>(-1); // lanes stay all ones while every arg max lies in its window
+  let foundTail = true;
+  const zero = f32x4.splat(0);
+  const ow4 = outW & ~3;
+  const lanes = i32x4(0, 1, 2, 3);
+  let o: i32 = q0 * outs;
+  for (let plane = q0; plane < q1; plane++) {
+    for (let oy = 0; oy < outH; oy++) {
+      const top = plane * H * W + 2 * oy * W; // index of the window row y = 2·oy
+      let ox = 0;
+      for (; ox < ow4; ox += 4) {
+        const dv = v128.load(dout + (<usize>(o + ox) << 2));
+        const kv = v128.load(argMax + (<usize>(o + ox) << 2));
+        // dx columns 2·ox … 2·ox + 7 of both rows: outputs ox, ox, ox + 1, ox + 1 | ox + 2, …, ox + 3
+        const vl = i32x4.shuffle(dv, dv, 0, 0, 1, 1), vr = i32x4.shuffle(dv, dv, 2, 2, 3, 3);
+        const kl = i32x4.shuffle(kv, kv, 0, 0, 1, 1), kr = i32x4.shuffle(kv, kv, 2, 2, 3, 3);
+        const q = i32x4.add(i32x4.splat(top + 2 * ox), lanes);
+        const l = v128.or(
+          poolScatter4(dx, mask, top + 2 * ox, q, vl, kl, zero),
+          poolScatter4(dx, mask, top + W + 2 * ox, i32x4.add(q, i32x4.splat(W)), vl, kl, zero));
+        const r = v128.or(
+          poolScatter4(dx, mask, top + 2 * ox + 4, i32x4.add(q, i32x4.splat(4)), vr, kr, zero),
+          poolScatter4(dx, mask, top + W + 2 * ox + 4, i32x4.add(q, i32x4.splat(W + 4)), vr, kr, zero));
+        // lanes (0, 1) and (2, 3) are one output's two columns: found where either matched
+        const both = i32x4.shuffle(l, r, 0, 2, 4, 6);
+        found = v128.and(found, v128.or(both, i32x4.shuffle(l, r, 1, 3, 5, 7)));
+      }
+      for (; ox < outW; ox++) {
+        const v = load<f32>(dout + (<usize>(o + ox) << 2));
+        const k = load<i32>(argMax + (<usize>(o + ox) << 2));
+        let hit = false;
+        for (let cell = 0; cell < 4; cell++) {
+          const e = top + (cell >> 1) * W + 2 * ox + (cell & 1);
+          hit = hit || e == k;
+          const keep = e == k && (mask == 0 || load<f32>(mask + (<usize>e << 2)) > 0);
+          store<f32>(dx + (<usize>e << 2), <f32>0 + (keep ? v : <f32>0));
+        }
+        foundTail = foundTail && hit;
+      }
+      o += outW;
+    }
+  }
+  return foundTail && i32x4.all_true(found);
+}
+
+/**
+ * dx[e … e + 3] = 0 + (q == k and mask > 0 ? v : 0), lane by lane: the zero fill, the scatter's
+ * single addition to +0 (so a −0 becomes +0, as there), and the ReLU's mask. Returns q == k.
+ */
+@inline function poolScatter4(dx: usize, mask: usize, e: i32, q: v128, v: v128, k: v128, zero: v128): v128 {
+  const hit = i32x4.eq(q, k);
+  const keep = mask != 0 ? v128.and(hit, f32x4.gt(v128.load(mask + (<usize>e << 2)), zero)) : hit;
+  v128.store(dx + (<usize>e << 2), f32x4.add(zero, v128.and(v, keep)));
+  return hit;
 }
 
 /**
@@ -962,10 +1041,12 @@ export function maxPoolBackward(dout: usize, argMax: usize, dx: usize, outputs: 
  * in e0..e1 (a plane's outputs keep their maxima in its plane), and, with a mask (a ReLU's
  * output laid out as dx), only where mask > 0: reluBackward of the sum, addend by addend.
  */
-function maxPoolBackwardRange(dout: usize, argMax: usize, dx: usize, mask: usize, i0: i32, i1: i32, e0: i32, e1: i32): void {
+function maxPoolBackwardRange(dout: usize, argMax: usize, dx: usize, mask: usize, i0: i32, i1: i32, e0: i32, e1: i32): bool {
   memory.fill(dx + (<usize>e0 << 2), 0, <usize>(e1 - e0) << 2);
+  let stray = false; // an arg max outside e0..e1 (not padding's −1)
   for (let i = i0; i < i1; i++) {
     const k = load<i32>(argMax + (<usize>i << 2));
+    stray = stray || (k != -1 && <u32>(k - e0) >= <u32>(e1 - e0));
     if (<u32>(k - e0) < <u32>(e1 - e0)) {
       const d = dx + (<usize>k << 2);
       let v = load<f32>(dout + (<usize>i << 2));
@@ -975,6 +1056,7 @@ function maxPoolBackwardRange(dout: usize, argMax: usize, dx: usize, mask: usize
       store<f32>(d, load<f32>(d) + v);
     }
   }
+  return !stray;
 }
 
 /** out[i, :] = src[index[i], :] for `count` rows of `cols` floats; indices already checked. */
@@ -1036,9 +1118,9 @@ function windowChunk(job: usize, chunk: i32, tmp: usize): void {
     const units = batch * g1; // planes (n, c)
     const q0 = part(chunk, units, chunks);
     const q1 = part(chunk + 1, units, chunks);
-    const outs = outH * outW;
-    const size = g2 * W;
-    maxPoolBackwardRange(p0, p1, p2, <usize>jobField(job, JOB_WIN_P3), q0 * outs, q1 * outs, q0 * size, q1 * size);
+    if (!maxPoolBackwardPlanes(p0, p1, p2, <usize>jobField(job, JOB_WIN_P3), g2, W, fh, fw, stride, pad, outH, outW, q0, q1)) {
+      store<i32>(job + (<usize>JOB_WIN_STRAY << 2), 1);
+    }
   } else if (kernel == WIN_MAXPOOL) {
     const units = batch * g1; // planes (n, c)
     maxPoolPlanes(p0, p1, p2, g2, W, fh, fw, stride, pad, outH, outW, part(chunk, units, chunks), part(chunk + 1, units, chunks));
