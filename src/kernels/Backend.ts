@@ -167,8 +167,11 @@ export interface Backend {
 
 /** Elements between the matrices of a `matmulBatch` (0: one matrix for all, or C summed). */
 export interface BatchStrides {
+  /** From A_i to A_(i+1); 0: one A for all. */
   readonly a: number;
+  /** From B_i to B_(i+1); 0: one B for all. */
   readonly b: number;
+  /** From C_i to C_(i+1); 0: one C, the sum. */
   readonly c: number;
 }
 

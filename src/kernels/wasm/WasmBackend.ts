@@ -260,16 +260,7 @@ export class WasmBackend implements Backend {
     // Workspace: a job block per chunk, then the packed panels (one set per chunk, or one shared).
     const subBytes = roundUp(chunks * JOB_BYTES);
     this.withArgs(arrays, lengths, modes, subBytes + packBytes * (summed ? 1 : chunks), (p, extra) => {
-      const job = this.jobFields();
-      job[JOB_A] = p[0];
-      job[JOB_B] = p[1];
-      job[JOB_C] = p[2];
-      job[JOB_M] = m;
-      job[JOB_K] = k;
-      job[JOB_N] = n;
-      job[JOB_FLAGS] = WINDOW | (transA ? 1 : 0) | (transB ? 2 : 0) | (accumulate ? 4 : 0) | (f64 ? 8 : 0);
-      job[JOB_KC] = KC;
-      job[JOB_MC] = MC;
+      const job = productFields(this.jobFields(), p, m, k, n, WINDOW | productFlags(transA, transB, accumulate, f64));
       job[JOB_WIN_KERNEL] = WIN_MATMUL_BATCH;
       job[JOB_WIN_P0] = extra;
       job[JOB_WIN_P0 + 1] = extra + subBytes;
@@ -325,20 +316,11 @@ export class WasmBackend implements Backend {
     if (bias !== null) arrays.push(bias), lengths.push(n), modes.push(IN);
     if (mask !== null) arrays.push(mask), lengths.push(m * n), modes.push(IN);
     this.withArgs(arrays, lengths, modes, packedBytes, (p, packed) => {
-      const job = this.jobFields();
+      const job = productFields(this.jobFields(), p, m, k, n, productFlags(transA, transB, accumulate, f64) |
+        (bias !== null ? FUSE_BIAS : 0) | (relu ? FUSE_RELU : 0) | (mask !== null ? FUSE_MASK : 0));
       job[JOB_BIAS] = bias !== null ? p[3] : 0;
       job[JOB_MASK] = mask !== null ? p[bias !== null ? 4 : 3] : 0;
-      job[JOB_A] = p[0];
-      job[JOB_B] = p[1];
-      job[JOB_C] = p[2];
-      job[JOB_M] = m;
-      job[JOB_K] = k;
-      job[JOB_N] = n;
-      job[JOB_FLAGS] = (transA ? 1 : 0) | (transB ? 2 : 0) | (accumulate ? 4 : 0) | (f64 ? 8 : 0) |
-        (bias !== null ? FUSE_BIAS : 0) | (relu ? FUSE_RELU : 0) | (mask !== null ? FUSE_MASK : 0);
       job[JOB_PACKED] = packed;
-      job[JOB_KC] = KC;
-      job[JOB_MC] = MC;
       const tiles = Math.ceil(m / 4);
       const flops = 2 * m * k * n;
       const pool = this.pool;
@@ -689,6 +671,25 @@ export class WasmBackend implements Backend {
       }
     });
   }
+}
+
+/** A product's fields of the job block: A, B, C at p[0..2], its sizes, flags, and the blocking. */
+function productFields(job: Int32Array, p: number[], m: number, k: number, n: number, flags: number): Int32Array {
+  job[JOB_A] = p[0];
+  job[JOB_B] = p[1];
+  job[JOB_C] = p[2];
+  job[JOB_M] = m;
+  job[JOB_K] = k;
+  job[JOB_N] = n;
+  job[JOB_FLAGS] = flags;
+  job[JOB_KC] = KC;
+  job[JOB_MC] = MC;
+  return job;
+}
+
+/** Flag bits 0..3 of a product: transA, transB, accumulate, float64. */
+function productFlags(transA: boolean, transB: boolean, accumulate: boolean, f64: boolean): number {
+  return (transA ? 1 : 0) | (transB ? 2 : 0) | (accumulate ? 4 : 0) | (f64 ? 8 : 0);
 }
 
 /** True when the first `length` elements of a and b share memory. */
