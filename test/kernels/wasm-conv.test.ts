@@ -40,6 +40,8 @@ const GEOMETRIES: ConvGeometry[] = [
   geometry(2, 3, 8, 8, 3, 3, 2, 0), //   convolution 3×3 stride 2 on 8×8 → 3×3
   geometry(1, 2, 9, 7, 2, 2, 2, 1), //   padded pooling, partial windows
   geometry(2, 2, 10, 13, 5, 4, 3, 2),
+  geometry(2, 2, 10, 12, 3, 8, 1, 0), // im2col rows 8 wide: two whole vectors
+  geometry(2, 1, 9, 11, 2, 7, 2, 1), //  7 wide, overlapping vectors, windows in and out of the padding
 ];
 
 /** Random values with some ties, zeros of both signs and a few NaN. */

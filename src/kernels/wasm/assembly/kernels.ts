@@ -729,12 +729,31 @@ function im2colRows(
     const image = x + <usize>n * <usize>channels * plane;
     {
       const y0 = oy * stride - pad;
+      // Windows 4 to 8 wide whose rows all lie in the image: each row is two v128 copies, the
+      // second overlapping the first where fw < 8 (the same floats written twice).
+      const rowsInside = y0 >= 0 && y0 + fh <= H && fw >= 4 && fw <= 8;
+      const last = <usize>(fw - 4) << 2;
       for (let ox = 0; ox < outW; ox++) {
         const x0 = ox * stride - pad;
         // The window's columns inside the image: kx in [k0, k1).
         const k0 = imin(fw, imax(0, -x0));
         const k1 = imax(k0, imin(fw, W - x0));
         const inside = k0 == 0 && k1 == fw;
+        if (rowsInside && inside) {
+          let p = image + ((<usize>y0 * <usize>W + <usize>x0) << 2);
+          const ld = <usize>W << 2;
+          for (let c = 0; c < channels; c++) {
+            let src = p;
+            for (let ky = 0; ky < fh; ky++) {
+              v128.store(o, v128.load(src));
+              v128.store(o + last, v128.load(src + last));
+              src += ld;
+              o += rowBytes;
+            }
+            p += plane;
+          }
+          continue;
+        }
         let p = image;
         for (let c = 0; c < channels; c++) {
           for (let ky = 0; ky < fh; ky++) {
