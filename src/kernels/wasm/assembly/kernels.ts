@@ -73,8 +73,8 @@ const WIN_GATHER: i32 = 7; // gatherRows by rows: g0 = count, g1 = cols
 // job block per chunk, P1 = packed panels (g4 bytes per chunk, or shared when C is summed),
 // P2 = row bias or 0; g0 = batch, g1..g3 = strides of A, B, C in elements (g3 = 0: C summed),
 // g5 = 1: then C = max(0, C) (relu).
-const WIN_MATMUL_BATCH: i32 = 8;
-const WIN_MAXPOOL_BACKWARD: i32 = 9; // by planes (n, c); P3 = the ReLU mask or 0; sets JOB_WIN_STRAY
+const WIN_MATMUL_BATCH: i32 = 9; // (8: kept free for main's WIN_SKIP_ZEROS)
+const WIN_MAXPOOL_BACKWARD: i32 = 10; // by planes (n, c); P3 = the ReLU mask or 0; sets JOB_WIN_STRAY
 const JOB_WIN_STRAY: i32 = 15; // set to 1 by a chunk that met an arg max outside its window or plane
 const JOB_WIN_P3: i32 = 31;
 /** Elements per unit of an element-wise window job (a multiple of 4: the vector loops see whole vectors). */
