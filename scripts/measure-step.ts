@@ -86,7 +86,10 @@ function instrument(backend: WasmBackend): Map<string, { ms: number; calls: numb
     (backend as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
       // products by shape: m×k×n, with ᵀ on a transposed operand
       const fused = name === 'matmulFused' ? (args[8] as { bias?: unknown; relu?: boolean; mask?: unknown }) : null;
-      const key = name !== 'matmul' && name !== 'matmulFused' ? name : `${name} ${args[3]}×${args[4]}×${args[5]}${args[6] ? ' Aᵀ' : ''}${args[7] ? ' Bᵀ' : ''}` +
+      // a batched product: batch × (m×k×n), Σ when summed, +b with a row bias
+      const batched = name === 'matmulBatch' ? { strides: args[4] as { c: number }, rowBias: args[11], relu: args[12] } : null;
+      const key = batched ? `${name} ${args[3]}×(${args[5]}×${args[6]}×${args[7]})${args[8] ? ' Aᵀ' : ''}${args[9] ? ' Bᵀ' : ''}${batched.strides.c === 0 ? ' Σ' : ''}${batched.rowBias ? ' +b' : ''}${batched.relu ? ' relu' : ''}`
+        : name !== 'matmul' && name !== 'matmulFused' ? name : `${name} ${args[3]}×${args[4]}×${args[5]}${args[6] ? ' Aᵀ' : ''}${args[7] ? ' Bᵀ' : ''}` +
         (fused ? `${fused.bias ? ' +b' : ''}${fused.relu ? ' relu' : ''}${fused.mask ? ' mask' : ''}` : '');
       let entry = totals.get(key);
       if (!entry) totals.set(key, (entry = { ms: 0, calls: 0 }));

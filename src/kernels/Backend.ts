@@ -65,6 +65,20 @@ export interface Backend {
     transA: boolean, transB: boolean, fused: FusedOutput,
   ): void;
 
+  /**
+   * A batch of products, as `matmul` on the slices X_i = x[i·strideX …] for i < batch (a stride
+   * of 0: the same matrix for every i): C_i = op(A_i) · op(B_i), then C_i[r, j] += rowBias[r]
+   * when rowBias is given (length m), then C_i = max(0, C_i) with `relu` (as relu). With strideC = 0 the products are summed in order into one
+   * C (C += op(A_0)·op(B_0), then op(A_1)·op(B_1), … as accumulating matmul calls; C is first
+   * zeroed unless `accumulate`). A convolution per image: out_n = W_col · col_nᵀ + b,
+   * dW = Σ_n dout_n · col_n, dcol_n = dout_nᵀ · W_col.
+   */
+  matmulBatch(
+    a: FloatArray, b: FloatArray, c: FloatArray, batch: number, strides: BatchStrides,
+    m: number, k: number, n: number,
+    transA: boolean, transB: boolean, accumulate: boolean, rowBias: FloatArray | null, relu: boolean,
+  ): void;
+
   /** out[i, j] = x[i, j] + bias[j] for a rows×cols matrix. `out` may be `x`. */
   addBias(x: FloatArray, bias: FloatArray, out: FloatArray, rows: number, cols: number): void;
 
@@ -142,8 +156,23 @@ export interface Backend {
    */
   maxPoolForward(x: FloatArray, out: FloatArray, argMax: Int32Array, g: ConvGeometry): void;
 
-  /** dx is zeroed, then dx[argMax[i]] += dout[i] for every output i whose max is not padding. */
-  maxPoolBackward(dout: FloatArray, argMax: Int32Array, dx: FloatArray, g: ConvGeometry): void;
+  /**
+   * dx is zeroed, then dx[argMax[i]] += dout[i] for every output i whose max is not padding
+   * (argMax as maxPoolForward gives it: each index inside its own window); with
+   * a `mask` (a ReLU's output laid out as dx: the pooling's own input), only where mask > 0, the
+   * ReLU's backward fused in (bit-identical to reluBackward(dx, mask) afterwards).
+   */
+  maxPoolBackward(dout: FloatArray, argMax: Int32Array, dx: FloatArray, g: ConvGeometry, mask?: FloatArray | null): void;
+}
+
+/** Elements between the matrices of a `matmulBatch` (0: one matrix for all, or C summed). */
+export interface BatchStrides {
+  /** From A_i to A_(i+1); 0: one A for all. */
+  readonly a: number;
+  /** From B_i to B_(i+1); 0: one B for all. */
+  readonly b: number;
+  /** From C_i to C_(i+1); 0: one C, the sum. */
+  readonly c: number;
 }
 
 /** What `matmulFused` applies to a product's output (see there); every field optional. */

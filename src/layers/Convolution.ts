@@ -1,8 +1,9 @@
-import type { Tensor } from '../tensor/Tensor.js';
-import { addBias, matmul, sumColumns } from '../tensor/ops.js';
-import { col2im, convGeometry, im2col, reuseView, transposeBatch } from '../tensor/conv.js';
+import { Tensor } from '../tensor/Tensor.js';
+import { matmul, matmulBatch, sumColumns } from '../tensor/ops.js';
+import { col2im, convGeometry, im2col, reuseView } from '../tensor/conv.js';
 import { ShapeError, fmtShape } from '../tensor/ShapeError.js';
 import type { Layer } from './Layer.js';
+import type { Relu } from './Relu.js';
 
 /**
  * The convolution layer (the book's `Convolution`, chapter 7): FN filters W (FN, C, FH, FW)
@@ -13,6 +14,9 @@ import type { Layer } from './Layer.js';
  * As in the book, im2col turns the windows into rows of `col`, so the layer is an affine layer
  * on those rows: out = col · W_colᵀ + b, with W_col = W viewed as (FN, C·FH·FW). Backward:
  *   db = Σ dout,  dW = (colᵀ · dout)ᵀ = doutᵀ · col,  dcol = dout · W_col,  dx = col2im(dcol).
+ * Here each image n is one product, so that the output comes out in the book's (N, FN, outH, outW)
+ * order with no transpose: out_n = W_col · col_nᵀ + b, and with dout_n (FN, outH·outW),
+ *   db = (Σ_n dout_n) · 1,  dW = Σ_n dout_n · col_n,  dcol_n = dout_nᵀ · W_col.
  *
  * @example
  * const conv = new Convolution(W, b, 1, 0);  // W: (30, 1, 5, 5), b: (30)
@@ -30,15 +34,18 @@ export class Convolution implements Layer {
   db: Tensor | null = null;
   // Layer-owned buffers (and views of them), reused while the shapes stay the same.
   private wCol: Tensor | null = null;
-  private colOut: Tensor | null = null;
-  private colOut3: Tensor | null = null;
+  private col3: Tensor | null = null;
   private out: Tensor | null = null;
   private out4: Tensor | null = null;
   private dout3: Tensor | null = null;
-  private doutT: Tensor | null = null;
-  private doutT2: Tensor | null = null;
+  private ones: Tensor | null = null;
+  private doutRows: Tensor | null = null;
+  private dbSum: Tensor | null = null;
+  private dbSum2: Tensor | null = null;
+  private dbCol: Tensor | null = null;
   private dWCol: Tensor | null = null;
   private dcol: Tensor | null = null;
+  private dcol2: Tensor | null = null;
   private dx: Tensor | null = null;
 
   /**
@@ -57,8 +64,22 @@ export class Convolution implements Layer {
     }
   }
 
-  /** (N, C, H, W) → (N, FN, outH, outW): out = col · W_colᵀ + b. */
+  /** (N, C, H, W) → (N, FN, outH, outW): out_n = W_col · col_nᵀ + b, image by image. */
   forward(x: Tensor): Tensor {
+    return this.convolve(x, false);
+  }
+
+  /**
+   * relu.forward(this.forward(x)) in one pass, max(0, W_col · col_nᵀ + b), stored as the Relu's
+   * output so that its backward works as usual (the same numbers, bit for bit). This layer's own
+   * output is then not kept apart: nothing in backward needs it.
+   */
+  forwardRelu(x: Tensor, relu: Relu): Tensor {
+    relu.out = this.convolve(x, true);
+    return relu.out;
+  }
+
+  private convolve(x: Tensor, relu: boolean): Tensor {
     const [FN, C, FH, FW] = this.W.shape;
     if (x.ndim !== 4) {
       throw new ShapeError(`Convolution: input must be 4-D (N, C, H, W), got shape ${fmtShape(x.shape)} (W shape ${fmtShape(this.W.shape)})`);
@@ -72,11 +93,10 @@ export class Convolution implements Layer {
     this.x = x;
     this.wCol = reuseView(this.wCol, this.W, [FN, C * FH * FW]);
     this.col = im2col(x, FH, FW, this.stride, this.pad, this.col); //               (N·outH·outW, C·FH·FW)
-    this.colOut = matmul(this.col, this.wCol, { transB: true, out: this.colOut }); // col · W_colᵀ
-    addBias(this.colOut, this.b, this.colOut); //                                      + b
-    // (N, outH·outW, FN) → (N, FN, outH·outW): the book's transpose(0, 3, 1, 2)
-    this.colOut3 = reuseView(this.colOut3, this.colOut, [N, outH * outW, FN]);
-    this.out = transposeBatch(this.colOut3, this.out);
+    this.col3 = reuseView(this.col3, this.col, [N, outH * outW, C * FH * FW]); //    col_n: (outH·outW, C·FH·FW)
+    // The book's (col · W_colᵀ + b).reshape(N, outH, outW, −1).transpose(0, 3, 1, 2), each image's
+    // rows already in the output's order: out_n (FN, outH·outW) = W_col · col_nᵀ + b (b[f] on row f)
+    this.out = matmulBatch(this.wCol, this.col3, { transB: true, rowBias: this.b, relu, out: this.out });
     this.out4 = reuseView(this.out4, this.out, [N, FN, outH, outW]);
     return this.out4;
   }
@@ -86,23 +106,30 @@ export class Convolution implements Layer {
   /** With `inputGradient: false`, only dW and db: a first layer's dx is never used. */
   backward(dout: Tensor, options: { inputGradient: false }): null;
   backward(dout: Tensor, options?: { inputGradient: boolean }): Tensor | null {
-    if (!this.x || !this.col || !this.out4 || !this.wCol) throw new Error('Convolution: backward called before forward');
+    if (!this.x || !this.col3 || !this.out4 || !this.wCol) throw new Error('Convolution: backward called before forward');
     const [N, FN, outH, outW] = this.out4.shape;
     if (dout.size !== this.out4.size) {
       throw new ShapeError(`Convolution: dout has shape ${fmtShape(dout.shape)} but the output was ${fmtShape(this.out4.shape)}`);
     }
-    // (N, FN, outH·outW) → (N·outH·outW, FN): the book's dout.transpose(0, 2, 3, 1).reshape(-1, FN)
-    this.dout3 = reuseView(this.dout3, dout, [N, FN, outH * outW]);
-    this.doutT = transposeBatch(this.dout3, this.doutT);
-    this.doutT2 = reuseView(this.doutT2, this.doutT, [N * outH * outW, FN]);
-    const d = this.doutT2;
-    this.db = sumColumns(d, this.db); //                                            db = Σ dout
-    this.dWCol = matmul(d, this.col, { transA: true, out: this.dWCol }); //         dW = doutᵀ · col
+    // dout_n (FN, outH·outW): the book's dout.transpose(0, 2, 3, 1).reshape(-1, FN) is dout_nᵀ stacked
+    const P = outH * outW;
+    this.dout3 = reuseView(this.dout3, dout, [N, FN, P]);
+    const d = this.dout3;
+    if (!this.ones || this.ones.size !== P || this.ones.dtype !== dout.dtype || this.ones.backend !== dout.backend) {
+      this.ones = Tensor.from(new Array<number>(P).fill(1), [P, 1], { dtype: dout.dtype, backend: dout.backend });
+    }
+    this.doutRows = reuseView(this.doutRows, dout, [N, FN * P]);
+    this.dbSum = sumColumns(this.doutRows, this.dbSum); //                           Σ_n dout_n, (FN·outH·outW)
+    this.dbSum2 = reuseView(this.dbSum2, this.dbSum, [FN, P]);
+    this.dbCol = matmul(this.dbSum2, this.ones, { out: this.dbCol }); //            db = (Σ_n dout_n) · 1
+    this.db = reuseView(this.db, this.dbCol, this.b.shape);
+    this.dWCol = matmulBatch(d, this.col3, { sum: true, out: this.dWCol }); //      dW = Σ_n dout_n · col_n
     this.dW = reuseView(this.dW, this.dWCol, this.W.shape);
     if (options?.inputGradient === false) return null;
-    this.dcol = matmul(d, this.wCol, { out: this.dcol }); //                        dcol = dout · W_col
+    this.dcol = matmulBatch(d, this.wCol, { transA: true, out: this.dcol }); //    dcol_n = dout_nᵀ · W_col
+    this.dcol2 = reuseView(this.dcol2, this.dcol, this.col!.shape);
     const [, , FH, FW] = this.W.shape;
-    this.dx = col2im(this.dcol, this.x.shape, FH, FW, this.stride, this.pad, this.dx); // dx = col2im(dcol)
+    this.dx = col2im(this.dcol2, this.x.shape, FH, FW, this.stride, this.pad, this.dx); // dx = col2im(dcol)
     return this.dx;
   }
 }

@@ -2,6 +2,7 @@ import type { Tensor } from '../tensor/Tensor.js';
 import { convGeometry, maxPool, maxPoolBackward } from '../tensor/conv.js';
 import { ShapeError, fmtShape } from '../tensor/ShapeError.js';
 import type { Layer } from './Layer.js';
+import type { Relu } from './Relu.js';
 
 /**
  * Max pooling (the book's `Pooling`, chapter 7): the largest value of each poolH×poolW window,
@@ -50,13 +51,26 @@ export class Pooling implements Layer {
 
   /** Each dout element goes to where its window's maximum was; 0 elsewhere. */
   backward(dout: Tensor): Tensor {
+    return this.scatter(dout, null); // dx[argMax[i]] += dout[i]
+  }
+
+  /**
+   * relu.backward(this.backward(dout)) in one pass, where `relu` is the Relu whose output this
+   * layer pooled: dx[argMax[i]] += dout[i] only where that output is > 0 (bit-identical to the
+   * two calls). Returns the gradient at the Relu's input.
+   */
+  backwardRelu(dout: Tensor, relu: Relu): Tensor {
+    if (this.x && relu.out !== this.x) throw new Error('Pooling.backwardRelu: the Relu did not produce this layer\'s input');
+    return this.scatter(dout, this.x); // dx[argMax[i]] += dout[i] where x[argMax[i]] > 0
+  }
+
+  private scatter(dout: Tensor, mask: Tensor | null): Tensor {
     if (!this.x || !this.out || !this.argMax) throw new Error('Pooling: backward called before forward');
     if (dout.size !== this.out.size) {
       throw new ShapeError(`Pooling: dout has shape ${fmtShape(dout.shape)} but the output was ${fmtShape(this.out.shape)}`);
     }
     const d = dout.ndim === 4 ? dout : dout.reshape(this.out.shape);
-    // dx[argMax[i]] += dout[i]
-    this.dx = maxPoolBackward(d, this.argMax, this.x.shape, this.poolH, this.poolW, this.stride, this.pad, this.dx);
+    this.dx = maxPoolBackward(d, this.argMax, this.x.shape, this.poolH, this.poolW, this.stride, this.pad, this.dx, mask);
     return this.dx;
   }
 }

@@ -196,14 +196,15 @@ export class SimpleConvNet {
    * The returned tensors belong to the layers and are overwritten by the next call.
    */
   gradient(x: Tensor, t: Targets): SimpleConvParams {
-    this.loss(x, t); // forward
     const { Conv1, Relu1, Pool1, Affine1, Relu2, Affine2 } = this.layers;
+    // forward, as loss(x, t), with Conv1 and Relu1, and Affine1 and Relu2, each in one fused
+    // product, and the loss's backward computed with the softmax (the same numbers, bit for bit)
+    const h = Affine1.forwardRelu(Pool1.forward(Conv1.forwardRelu(this.images(x), Relu1)), Relu2);
+    this.lastLayer.forwardWithGradient(Affine2.forward(h), t);
     let dout = this.lastLayer.backward(1); // backward, dout = 1
-    dout = Affine2.backward(dout);
-    dout = Relu2.backward(dout);
+    dout = Affine2.backwardRelu(dout, Relu2); // Affine2 then Relu2: the mask fused into dout · W3ᵀ
     dout = Affine1.backward(dout);
-    dout = Pool1.backward(dout);
-    dout = Relu1.backward(dout);
+    dout = Pool1.backwardRelu(dout, Relu1); // Pool1 then Relu1: the mask fused into the scatter
     // The input gradient of the first layer is never used: skip its dcol product and col2im.
     Conv1.backward(dout, { inputGradient: false });
     return { W1: Conv1.dW!, b1: Conv1.db!, W2: Affine1.dW!, b2: Affine1.db!, W3: Affine2.dW!, b3: Affine2.db! };

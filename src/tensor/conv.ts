@@ -145,7 +145,8 @@ export function maxPool(
 
 /**
  * The backward pass of max pooling: each dout element goes to the input position that was its
- * window's maximum (summed where windows share one); every other position gets 0.
+ * window's maximum (summed where windows share one); every other position gets 0. With `mask`
+ * (the ReLU output that was pooled), also 0 where mask ≤ 0: the ReLU's backward in the same pass.
  *
  * @example
  * const { out, argMax } = maxPool(x, 2, 2);                // x: (1, 1, 2, 2) = [[1, 3], [2, 0]]
@@ -153,7 +154,7 @@ export function maxPool(
  */
 export function maxPoolBackward(
   dout: Tensor, argMax: Int32Array, inputShape: readonly number[],
-  poolH: number, poolW: number, stride = 2, pad = 0, dx?: Tensor | null,
+  poolH: number, poolW: number, stride = 2, pad = 0, dx?: Tensor | null, mask?: Tensor | null,
 ): Tensor {
   const g = convGeometry(inputShape, poolH, poolW, stride, pad, 'maxPoolBackward');
   const outShape = [g.batch, g.channels, g.outH, g.outW];
@@ -163,8 +164,11 @@ export function maxPoolBackward(
   if (argMax.length !== dout.size) {
     throw new ShapeError(`maxPoolBackward: argMax has ${argMax.length} entries for ${dout.size} outputs`);
   }
+  if (mask && !sameShape(mask.shape, inputShape)) {
+    throw new ShapeError(`maxPoolBackward: mask has shape ${fmtShape(mask.shape)} but the input was ${fmtShape(inputShape)}`);
+  }
   const d = reuse(dx, inputShape, dout);
-  dout.backend.maxPoolBackward(dout.data, argMax, d.data, g);
+  dout.backend.maxPoolBackward(dout.data, argMax, d.data, g, mask?.data ?? null);
   return d;
 }
 

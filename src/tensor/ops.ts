@@ -130,6 +130,72 @@ export function matmulFused(a: Tensor, b: Tensor, options: MatmulFusedOptions = 
   return out;
 }
 
+/** Transposes, the output, the row bias and summing for matmulBatch. */
+export interface MatmulBatchOptions {
+  /** Use A_iᵀ: each A_i is stored k×m. */
+  transA?: boolean;
+  /** Use B_iᵀ: each B_i is stored n×k. */
+  transB?: boolean;
+  /** Write here: (batch, m, n), or (m, n) with `sum`. */
+  out?: Tensor | null;
+  /** Then add rowBias[r] to row r of every C_i (m elements; not with `sum`). */
+  rowBias?: Tensor | null;
+  /** Then max(0, ·) (not with `sum`): a convolution followed by a Relu. */
+  relu?: boolean;
+  /** C = Σ_i op(A_i) · op(B_i), (m, n). */
+  sum?: boolean;
+  /** With `sum`: add the sum to `out` instead of overwriting it. */
+  accumulate?: boolean;
+}
+
+/**
+ * A product per matrix of a batch: C_i = op(A_i) · op(B_i) for A (batch, ·, ·) and B (batch, ·, ·);
+ * a 2-D A or B is the same matrix for every i. Bit-identical to a loop of matmul calls (summed
+ * in that order with `sum`), then the row bias as its own addition, then relu.
+ * @example matmulBatch(Wcol, col3, { transB: true, rowBias: b }) // out_n = W_col · col_nᵀ + b
+ * @example matmulBatch(dout3, col3, { sum: true })               // dW = Σ_n dout_n · col_n
+ */
+export function matmulBatch(a: Tensor, b: Tensor, options: MatmulBatchOptions = {}): Tensor {
+  const { transA = false, transB = false, rowBias = null, relu = false, sum = false } = options;
+  const op = 'matmulBatch';
+  for (const [name, t] of [['A', a], ['B', b]] as const) {
+    if (t.ndim !== 2 && t.ndim !== 3) throw new ShapeError(`${op}: ${name} must be 2-D or 3-D (batch, rows, cols), got shape ${fmtShape(t.shape)}`);
+  }
+  checkDtypes(op, a, b);
+  if (a.ndim === 2 && b.ndim === 2) throw new ShapeError(`${op}: A or B must be 3-D (batch, rows, cols), got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  if (a.ndim === 3 && b.ndim === 3 && a.shape[0] !== b.shape[0]) {
+    throw new ShapeError(`${op}: batches differ: A has shape ${fmtShape(a.shape)}, B ${fmtShape(b.shape)}`);
+  }
+  const batch = a.ndim === 3 ? a.shape[0] : b.shape[0];
+  const [a0, a1] = a.shape.slice(-2);
+  const [b0, b1] = b.shape.slice(-2);
+  const [m, k] = transA ? [a1, a0] : [a0, a1];
+  const [k2, n] = transB ? [b1, b0] : [b0, b1];
+  if (k !== k2) {
+    throw new ShapeError(`${op}: inner dimensions differ: op(A_i) is ${m}×${k}, op(B_i) is ${k2}×${n} (A shape ${fmtShape(a.shape)}${transA ? 'ᵀ' : ''}, B shape ${fmtShape(b.shape)}${transB ? 'ᵀ' : ''})`);
+  }
+  if (rowBias) {
+    if (sum) throw new ShapeError(`${op}: rowBias is not applied to a sum`);
+    if (rowBias.size !== m) throw new ShapeError(`${op}: rowBias has ${rowBias.size} elements but the products have ${m} rows (rowBias shape ${fmtShape(rowBias.shape)})`);
+    checkDtypes(op, a, rowBias);
+  }
+  if (relu && sum) throw new ShapeError(`${op}: relu is not applied to a sum`);
+  if (options.accumulate && !sum) throw new ShapeError(`${op}: accumulate is only for sum`);
+  const shape = sum ? [m, n] : [batch, m, n];
+  let out: Tensor;
+  if (options.accumulate) {
+    if (!options.out) throw new ShapeError(`${op}: accumulate needs an out tensor`);
+    needShape(op, 'out', options.out, shape);
+    out = options.out;
+  } else {
+    out = reuseOutput(options.out, shape, a);
+  }
+  checkDtypes(op, a, out);
+  const strides = { a: a.ndim === 3 ? m * k : 0, b: b.ndim === 3 ? k * n : 0, c: sum ? 0 : m * n };
+  a.backend.matmulBatch(a.data, b.data, out.data, batch, strides, m, k, n, transA, transB, options.accumulate ?? false, rowBias?.data ?? null, relu);
+  return out;
+}
+
 /** x + b, with the bias row b (length cols) added to every row of x. */
 export function addBias(x: Tensor, b: Tensor, out?: Tensor | null): Tensor {
   need2d('addBias', 'x', x);

@@ -230,6 +230,53 @@ for (const backend of backends) {
         }
       });
 
+      it('matmulBatch (per matrix, summed, shared A or B, row bias, ReLU) is bit-identical to a loop of matmul calls', () => {
+        const make = (n: number) => (f64 ? new Float64Array(n) : new Float32Array(n));
+        // a convolution's three products (30 filters 5×5, 24×24 outputs), odd sizes, a k beyond one k block
+        const shapes: [number, number, number][] = [[30, 25, 576], [30, 576, 25], [576, 30, 25], [3, 7, 5], [7, 3, 50], [5, 1030, 9], [1, 1, 1]];
+        for (const [m, k, n] of shapes) {
+          for (const batch of [1, 3]) {
+            for (const [tA, tB] of [[false, true], [false, false], [true, false]] as const) {
+              for (const [shareA, shareB] of [[true, false], [false, true], [false, false]]) {
+                for (const mode of ['each', 'bias', 'bias+relu', 'relu', 'sum', 'sum+'] as const) {
+                  const what = `matmulBatch ${mode} ${batch}×${m}×${k}×${n} tA=${tA} tB=${tB} shared A ${shareA} B ${shareB}`;
+                  const strides = { a: shareA ? 0 : m * k, b: shareB ? 0 : k * n, c: mode.startsWith('sum') ? 0 : m * n };
+                  const a = rand((shareA ? 1 : batch) * m * k, f64);
+                  const b = rand((shareB ? 1 : batch) * k * n, f64);
+                  const rowBias = mode.startsWith('bias') ? rand(m, f64) : null;
+                  const relu = mode.endsWith('relu');
+                  const cLength = strides.c === 0 ? m * n : batch * m * n;
+                  const start = mode === 'sum+' ? rand(cLength, f64) : make(cLength).fill(123); // overwritten unless accumulating
+                  const expected = Float64Array.from(start) as FloatArray;
+                  const want = f64 ? expected : Float32Array.from(expected);
+                  for (let i = 0; i < batch; i++) {
+                    const ci = want.subarray(i * strides.c, i * strides.c + m * n);
+                    const ai = a.subarray(i * strides.a, i * strides.a + m * k);
+                    const bi = b.subarray(i * strides.b, i * strides.b + k * n);
+                    backend.matmul(ai, bi, ci, m, k, n, tA, tB, mode === 'sum+' || (mode === 'sum' && i > 0));
+                    // the row bias after the product, as its own addition
+                    if (rowBias) for (let e = 0; e < m * n; e++) ci[e] += rowBias[Math.floor(e / n)];
+                    if (relu) backend.relu(ci, ci);
+                  }
+                  const c = Float64Array.from(start) as FloatArray;
+                  const got = f64 ? c : Float32Array.from(c);
+                  backend.matmulBatch(a, b, got, batch, strides, m, k, n, tA, tB, mode === 'sum+', rowBias, relu);
+                  assert.deepEqual(got, want, `${what}: not bit-identical to a loop of matmul calls`);
+                  // and the formula, in float64, written out here
+                  const ref = Float64Array.from(mode === 'sum+' ? start : make(cLength));
+                  for (let i = 0; i < batch; i++) {
+                    const prod = refMatmul(a.subarray(i * strides.a), b.subarray(i * strides.b), m, k, n, tA, tB);
+                    for (let e = 0; e < m * n; e++) ref[i * strides.c + e] += prod[e] + (rowBias ? rowBias[Math.floor(e / n)] : 0);
+                  }
+                  if (relu) ref.forEach((v, e) => (ref[e] = v > 0 ? v : 0));
+                  close(got, ref, tol * Math.sqrt(batch * k + 2), what);
+                }
+              }
+            }
+          }
+        }
+      });
+
       it('addBias and sumColumns', () => {
         for (const rows of [1, 3, 100]) for (const cols of SIZES) {
           const x = rand(rows * cols, f64);
@@ -440,6 +487,32 @@ for (const backend of backends) {
           const e = new Float64Array(x.length);
           arg.forEach((k, i) => { if (k >= 0) e[k] += dout[i]; });
           close(dx, e, tol * 4, `maxPoolBackward ${JSON.stringify(g)}`);
+        }
+      });
+
+      it('maxPoolBackward with a ReLU mask is bit-identical to maxPoolBackward then reluBackward', () => {
+        // the book's 2×2 pooling of a (100, 30, 24, 24) convolution (large enough for the threads), and the odd geometries
+        const book = { batch: 100, channels: 30, height: 24, width: 24, filterH: 2, filterW: 2, stride: 2, pad: 0, outH: 12, outW: 12 };
+        for (const g of [...GEOMETRIES, book]) {
+          const size = g.batch * g.channels * g.height * g.width;
+          const x = rand(size, f64).map((v) => (v < -0.5 ? 0 : v)); // a ReLU's output... with negatives and NaN kept as masks
+          x[1] = NaN;
+          x[2] = -1;
+          const outputs = g.batch * g.channels * g.outH * g.outW;
+          const argMax = Int32Array.from(refMaxPool(x, g).arg);
+          argMax[0] = 1; argMax[1] = 2; // maxima on the NaN and on a negative: masked
+          const dout = rand(outputs, f64);
+          const make = () => (f64 ? new Float64Array(size) : new Float32Array(size)).fill(123);
+          const expected = make();
+          backend.maxPoolBackward(dout, argMax, expected, g);
+          backend.reluBackward(expected, x, expected);
+          const dx = make();
+          backend.maxPoolBackward(dout, argMax, dx, g, x);
+          assert.deepEqual(dx, expected, `maxPoolBackward with a mask ${JSON.stringify(g)}`);
+          // and the formula written out
+          const e = new Float64Array(size);
+          argMax.forEach((k, i) => { if (k >= 0 && x[k] > 0) e[k] += dout[i]; });
+          close(dx, e, tol * 4, `maxPoolBackward with a mask ${JSON.stringify(g)}: formula`);
         }
       });
     });

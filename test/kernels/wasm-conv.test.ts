@@ -40,6 +40,8 @@ const GEOMETRIES: ConvGeometry[] = [
   geometry(2, 3, 8, 8, 3, 3, 2, 0), //   convolution 3×3 stride 2 on 8×8 → 3×3
   geometry(1, 2, 9, 7, 2, 2, 2, 1), //   padded pooling, partial windows
   geometry(2, 2, 10, 13, 5, 4, 3, 2),
+  geometry(2, 2, 10, 12, 3, 8, 1, 0), // im2col rows 8 wide: two whole vectors
+  geometry(2, 1, 9, 11, 2, 7, 2, 1), //  7 wide, overlapping vectors, windows in and out of the padding
 ];
 
 /** Random values with some ties, zeros of both signs and a few NaN. */
@@ -166,6 +168,26 @@ for (const threads of [1, 2]) {
       wasm.maxPoolBackward(Float32Array.of(1, 2, 3, 4), Int32Array.of(-1, 16, 1 << 20, 3), dx.data as Float32Array, g);
       assert.deepEqual([...dx.data], [0, 0, 0, 4, ...new Array(12).fill(0)]);
       assert.ok(guard.data.every((v) => v === 5) && after.data.every((v) => v === 5));
+    });
+
+    it('maxPoolBackward on the book\'s 2×2 pooling, with and without a mask, also when an arg max lies outside its window or plane', () => {
+      const g = geometry(100, 30, 24, 24, 2, 2, 2, 0); // large enough for the threads
+      const size = 100 * 30 * 24 * 24;
+      const x = values(size, true);
+      const [out, argMax] = [new Float32Array(size / 4), new Int32Array(size / 4)];
+      js.maxPoolForward(x, out, argMax, g);
+      const dout = values(size / 4, true);
+      for (const stray of [false, true]) {
+        const arg = Int32Array.from(argMax);
+        if (stray) [arg[5], arg[700]] = [3, size - 1]; // another window of its plane; the last plane
+        for (const mask of [null, x]) {
+          const expected = new Float32Array(size);
+          js.maxPoolBackward(dout, arg, expected, g, mask);
+          const dx = new Float32Array(size).fill(9);
+          wasm.maxPoolBackward(dout, arg, dx, g, mask);
+          sameBits(dx, expected, `maxPoolBackward stray ${stray} mask ${mask !== null}`);
+        }
+      }
     });
 
     it('relu, reluBackward and addBias on arrays large enough to be shared out among threads', () => {

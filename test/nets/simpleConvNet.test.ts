@@ -93,6 +93,23 @@ for (const backend of backends) {
       assert.ok(largest > 0.05, `the gradients are not trivially small (largest ${largest})`);
     });
 
+    it('gradient (Conv1 + Relu1 and Affine1 + Relu2 fused) is bit-identical to the layers one by one, in float32', () => {
+      const data = toLabeledData(subset(digits.test, range(8)), { backend });
+      const net = new SimpleConvNet([1, 28, 28], { filterNum: 4 }, 12, 10, 0.1, { seed: 7, backend });
+      const grads = net.gradient(data.x, data.labels);
+      const got = Object.fromEntries(SimpleConvNet.paramNames.map((k) => [k, Array.from(grads[k].data)]));
+      const lossGot = net.lastLayer.loss;
+      // the book's gradient(): loss(x, t), then every layer's backward in reverse order
+      const loss = net.loss(data.x, data.labels);
+      const { Conv1, Relu1, Pool1, Affine1, Relu2, Affine2 } = net.layers;
+      let dout = net.lastLayer.backward(1);
+      for (const layer of [Affine2, Relu2, Affine1, Pool1, Relu1]) dout = layer.backward(dout);
+      Conv1.backward(dout);
+      assert.equal(lossGot, loss);
+      const expected = { W1: Conv1.dW!, b1: Conv1.db!, W2: Affine1.dW!, b2: Affine1.db!, W3: Affine2.dW!, b3: Affine2.db! };
+      for (const k of SimpleConvNet.paramNames) assert.deepEqual(got[k], Array.from(expected[k].data), k);
+    });
+
     it('takes rows of pixels (N, 784) as well as images (N, 1, 28, 28), with the same scores', () => {
       const data = toLabeledData(subset(digits.test, range(5)), { backend });
       const net = new SimpleConvNet([1, 28, 28], { filterNum: 3 }, 10, 10, 0.1, { seed: 6, backend });

@@ -1,4 +1,4 @@
-import type { Backend, ConvGeometry, DType, FloatArray, FusedOutput, Storage } from '../Backend.js';
+import type { Backend, BatchStrides, ConvGeometry, DType, FloatArray, FusedOutput, Storage } from '../Backend.js';
 
 /** Storage of the reference backend: a plain typed array on the JavaScript heap. */
 class ArrayStorage implements Storage {
@@ -61,6 +61,23 @@ export class JsBackend implements Backend {
         for (let p = 0; p < k; p++) s += a[p * m + i] * b[j * k + p];
         c[i * n + j] += s;
       }
+    }
+  }
+
+  /** The reference of the batched product: one `matmul` per slice, then the row bias, then relu. */
+  matmulBatch(
+    a: FloatArray, b: FloatArray, c: FloatArray, batch: number, strides: BatchStrides,
+    m: number, k: number, n: number,
+    transA: boolean, transB: boolean, accumulate: boolean, rowBias: FloatArray | null, relu: boolean,
+  ): void {
+    if (strides.c === 0 && !accumulate) c.fill(0, 0, m * n);
+    for (let i = 0; i < batch; i++) {
+      const ci = c.subarray(i * strides.c, i * strides.c + m * n);
+      this.matmul(a.subarray(i * strides.a), b.subarray(i * strides.b), ci, m, k, n, transA, transB, strides.c === 0 || accumulate);
+      if (rowBias) {
+        for (let r = 0; r < m; r++) for (let j = 0; j < n; j++) ci[r * n + j] += rowBias[r];
+      }
+      if (relu) this.relu(ci, ci);
     }
   }
 
@@ -270,11 +287,12 @@ export class JsBackend implements Backend {
     }
   }
 
-  maxPoolBackward(dout: FloatArray, argMax: Int32Array, dx: FloatArray, g: ConvGeometry): void {
+  maxPoolBackward(dout: FloatArray, argMax: Int32Array, dx: FloatArray, g: ConvGeometry, mask: FloatArray | null = null): void {
     dx.fill(0, 0, g.batch * g.channels * g.height * g.width);
     const outputs = g.batch * g.channels * g.outH * g.outW;
     for (let i = 0; i < outputs; i++) {
-      if (argMax[i] >= 0) dx[argMax[i]] += dout[i]; // += : overlapping windows may share a max
+      // += : overlapping windows may share a max; a masked pixel (ReLU output ≤ 0) stays 0
+      if (argMax[i] >= 0 && (mask === null || mask[argMax[i]] > 0)) dx[argMax[i]] += dout[i];
     }
   }
 }

@@ -6,7 +6,7 @@
  * of convolution and pooling) run in wasm for float32, and their float64 forms (gradient checks,
  * exact book reproductions: small and rare) in the reference TypeScript.
  */
-import type { Backend, ConvGeometry, DType, FloatArray, FusedOutput, Storage } from '../Backend.js';
+import type { Backend, BatchStrides, ConvGeometry, DType, FloatArray, FusedOutput, Storage } from '../Backend.js';
 import { JsBackend } from '../reference/JsBackend.js';
 import { type Collector, Heap } from './Heap.js';
 import { ThreadPool, type MatmulKernels } from './threads.js';
@@ -32,7 +32,7 @@ export interface KernelExports extends MatmulKernels {
   col2im(col: number, x: number, ...geometry: GeometryArgs): void;
   transposeBatch(x: number, out: number, batch: number, rows: number, cols: number): void;
   maxPoolForward(x: number, out: number, argMax: number, ...geometry: GeometryArgs): void;
-  maxPoolBackward(dout: number, argMax: number, dx: number, outputs: number, size: number): void;
+  maxPoolBackward(dout: number, argMax: number, dx: number, mask: number, ...geometry: GeometryArgs): void;
   gatherRows(src: number, index: number, out: number, count: number, cols: number): void;
   matmulSkipZeros(a: number, lda: number, b: number, c: number, m: number, k: number, n: number, bias: number, relu: number, work: number): number;
   sparseWorkBytes(k: number, n: number, lists: number): number;
@@ -51,7 +51,7 @@ const JOB_BIAS = 13, JOB_MASK = 14, FUSE_BIAS = 32, FUSE_RELU = 64, FUSE_MASK = 
 const PACK_BY_BLOCK = 256;
 // Window jobs (flag WINDOW): kernel, pointers, geometry, chunks, as JOB_WIN_* in assembly/kernels.ts.
 const WINDOW = 16, JOB_WIN_KERNEL = 16, JOB_WIN_P0 = 17, JOB_WIN_G = 20, JOB_WIN_CHUNKS = 30;
-const WIN_IM2COL = 0, WIN_COL2IM = 1, WIN_TRANSPOSE = 2, WIN_MAXPOOL = 3, WIN_RELU = 4, WIN_RELU_BACKWARD = 5, WIN_ADD_BIAS = 6, WIN_GATHER = 7, WIN_SKIP_ZEROS = 8;
+const WIN_IM2COL = 0, WIN_COL2IM = 1, WIN_TRANSPOSE = 2, WIN_MAXPOOL = 3, WIN_RELU = 4, WIN_RELU_BACKWARD = 5, WIN_ADD_BIAS = 6, WIN_GATHER = 7, WIN_SKIP_ZEROS = 8, WIN_MATMUL_BATCH = 9, WIN_MAXPOOL_BACKWARD = 10, JOB_WIN_P3 = 31, JOB_WIN_STRAY = 15;
 /** Elements per unit of an element-wise window job: ELEMENT_BLOCK in assembly/kernels.ts. */
 const ELEMENT_BLOCK = 4096;
 const JOB_BYTES = 128;
@@ -285,6 +285,64 @@ export class WasmBackend implements Backend {
     });
   }
 
+  /**
+   * One window job of single-chunk products (matmulBatchChunk in assembly/kernels.ts): ranges of
+   * the images on each thread, or, when C is summed, groups of C's panels, each thread running
+   * every image in order, so the sums are those of a loop of matmul calls, bit for bit.
+   */
+  matmulBatch(
+    a: FloatArray, b: FloatArray, c: FloatArray, batch: number, strides: BatchStrides,
+    m: number, k: number, n: number,
+    transA: boolean, transB: boolean, accumulate: boolean, rowBias: FloatArray | null, relu: boolean,
+  ): void {
+    const f64 = a instanceof Float64Array;
+    if (a.constructor !== b.constructor || a.constructor !== c.constructor || (rowBias !== null && rowBias.constructor !== a.constructor)) {
+      throw new TypeError('wasm matmulBatch: A, B, C (and rowBias) must all be Float32Array or all Float64Array');
+    }
+    const summed = strides.c === 0;
+    if (!counts(batch, strides.a, strides.b, strides.c, m, k, n) || (summed && (rowBias !== null || relu)) || batch === 0 || m === 0 || n === 0 || k === 0) {
+      return this.js.matmulBatch(a, b, c, batch, strides, m, k, n, transA, transB, accumulate, rowBias, relu);
+    }
+    const lengths = [(batch - 1) * strides.a + m * k, (batch - 1) * strides.b + k * n, (batch - 1) * strides.c + m * n];
+    need('matmulBatch', 'A', a, lengths[0]);
+    need('matmulBatch', 'B', b, lengths[1]);
+    need('matmulBatch', 'C', c, lengths[2]);
+    if (rowBias !== null) need('matmulBatch', 'rowBias', rowBias, m);
+    // each chunk's packed panels as the product lays them out: 8 floats or 4 doubles wide, 12 floats in the relaxed-SIMD build
+    const width = f64 ? 4 : this.panelFloats;
+    const panels = Math.ceil(n / width);
+    const packBytes = roundUp(k * panels * width * (f64 ? 8 : 4));
+    const pool = this.pool;
+    const flops = 2 * batch * m * k * n;
+    const threaded = pool !== null && flops >= this.threadThreshold && pool.useThreads();
+    // Summed: one group of panels per thread (each chunk reads every A_i once).
+    const chunks = !threaded ? 1 : summed ? Math.min(panels, pool.threads) : Math.min(batch, CHUNKS_PER_THREAD * pool.threads);
+    const arrays: Arg[] = [a, b, c];
+    const modes = [IN, IN, summed && accumulate ? INOUT : OUT];
+    if (rowBias !== null) arrays.push(rowBias), lengths.push(m), modes.push(IN);
+    // Workspace: a job block per chunk, then the packed panels (one set per chunk, or one shared).
+    const subBytes = roundUp(chunks * JOB_BYTES);
+    this.withArgs(arrays, lengths, modes, subBytes + packBytes * (summed ? 1 : chunks), (p, extra) => {
+      const job = productFields(this.jobFields(), p, m, k, n, WINDOW | productFlags(transA, transB, accumulate, f64));
+      job[JOB_WIN_KERNEL] = WIN_MATMUL_BATCH;
+      job[JOB_WIN_P0] = extra;
+      job[JOB_WIN_P0 + 1] = extra + subBytes;
+      job[JOB_WIN_P0 + 2] = rowBias !== null ? p[3] : 0;
+      const g: number[] = [batch, strides.a, strides.b, strides.c, packBytes, relu ? 1 : 0];
+      for (let i = 0; i < 6; i++) job[JOB_WIN_G + i] = g[i];
+      job[JOB_WIN_CHUNKS] = chunks;
+      if (!threaded) return this.kernels.matmulCompute(this.job, 0, this.tmp);
+      try {
+        pool!.matmul(this.kernels, this.job, 1, chunks, this.tmp, flops);
+      } catch (e) {
+        // A worker that timed out may still be writing packed panels: give it the old scratch.
+        this.scratchPtr = 0;
+        this.scratchBytes = 0;
+        throw e;
+      }
+    });
+  }
+
   private product(
     kernel: string, a: FloatArray, b: FloatArray, c: FloatArray,
     m: number, k: number, n: number,
@@ -321,20 +379,11 @@ export class WasmBackend implements Backend {
     if (bias !== null) arrays.push(bias), lengths.push(n), modes.push(IN);
     if (mask !== null) arrays.push(mask), lengths.push(m * n), modes.push(IN);
     this.withArgs(arrays, lengths, modes, packedBytes, (p, packed) => {
-      const job = this.jobFields();
+      const job = productFields(this.jobFields(), p, m, k, n, productFlags(transA, transB, accumulate, f64) |
+        (bias !== null ? FUSE_BIAS : 0) | (relu ? FUSE_RELU : 0) | (mask !== null ? FUSE_MASK : 0));
       job[JOB_BIAS] = bias !== null ? p[3] : 0;
       job[JOB_MASK] = mask !== null ? p[bias !== null ? 4 : 3] : 0;
-      job[JOB_A] = p[0];
-      job[JOB_B] = p[1];
-      job[JOB_C] = p[2];
-      job[JOB_M] = m;
-      job[JOB_K] = k;
-      job[JOB_N] = n;
-      job[JOB_FLAGS] = (transA ? 1 : 0) | (transB ? 2 : 0) | (accumulate ? 4 : 0) | (f64 ? 8 : 0) |
-        (bias !== null ? FUSE_BIAS : 0) | (relu ? FUSE_RELU : 0) | (mask !== null ? FUSE_MASK : 0);
       job[JOB_PACKED] = packed;
-      job[JOB_KC] = KC;
-      job[JOB_MC] = MC;
       const tiles = Math.ceil(m / 4);
       const flops = 2 * m * k * n;
       const pool = this.pool;
@@ -588,6 +637,7 @@ export class WasmBackend implements Backend {
     job[JOB_FLAGS] = WINDOW;
     job[JOB_WIN_KERNEL] = kernel;
     for (let i = 0; i < 3; i++) job[JOB_WIN_P0 + i] = ptrs[i] ?? 0;
+    job[JOB_WIN_P3] = ptrs[3] ?? 0;
     for (let i = 0; i < 10; i++) job[JOB_WIN_G + i] = geometry[i];
     const chunks = (job[JOB_WIN_CHUNKS] = Math.min(units, CHUNKS_PER_THREAD * pool.threads, maxChunks));
     try {
@@ -662,9 +712,10 @@ export class WasmBackend implements Backend {
     });
   }
 
-  maxPoolBackward(dout: FloatArray, argMax: Int32Array, dx: FloatArray, g: ConvGeometry): void {
-    if (!(dout instanceof Float32Array) || !(dx instanceof Float32Array) || geometryArgs(g) === null) {
-      return this.js.maxPoolBackward(dout, argMax, dx, g);
+  maxPoolBackward(dout: FloatArray, argMax: Int32Array, dx: FloatArray, g: ConvGeometry, mask: FloatArray | null = null): void {
+    const args = geometryArgs(g);
+    if (!(dout instanceof Float32Array) || !(dx instanceof Float32Array) || args === null || (mask !== null && !(mask instanceof Float32Array))) {
+      return this.js.maxPoolBackward(dout, argMax, dx, g, mask);
     }
     const size = imageSize(g);
     const outputs = g.batch * g.channels * g.outH * g.outW;
@@ -672,9 +723,37 @@ export class WasmBackend implements Backend {
     need('maxPoolBackward', 'argMax', argMax, outputs);
     need('maxPoolBackward', 'dx', dx, size);
     if (size === 0) return;
-    this.withArgs([dout, argMax, dx], [outputs, outputs, size], [IN, IN, OUT], 0, (p) =>
-      this.kernels.maxPoolBackward(p[0], p[1], p[2], outputs, size));
+    if (mask !== null) need('maxPoolBackward', 'mask', mask, size);
+    const arrays: Arg[] = [dout, argMax, dx];
+    if (mask !== null) arrays.push(mask);
+    this.withArgs(arrays, [outputs, outputs, size, size], [IN, IN, OUT, IN], 0, (p) => {
+      // planes (n, c) on the threads: each plane's maxima lie in its own plane of dx (else a chunk
+      // sets JOB_WIN_STRAY, and the one-thread kernel redoes it with the plain scatter)
+      this.jobFields()[JOB_WIN_STRAY] = 0;
+      if (!this.windowJob(WIN_MAXPOOL_BACKWARD, p, args, g.batch * g.channels, size) || this.jobFields()[JOB_WIN_STRAY] !== 0) {
+        this.kernels.maxPoolBackward(p[0], p[1], p[2], mask !== null ? p[3] : 0, ...args);
+      }
+    });
   }
+}
+
+/** A product's fields of the job block: A, B, C at p[0..2], its sizes, flags, and the blocking. */
+function productFields(job: Int32Array, p: number[], m: number, k: number, n: number, flags: number): Int32Array {
+  job[JOB_A] = p[0];
+  job[JOB_B] = p[1];
+  job[JOB_C] = p[2];
+  job[JOB_M] = m;
+  job[JOB_K] = k;
+  job[JOB_N] = n;
+  job[JOB_FLAGS] = flags;
+  job[JOB_KC] = KC;
+  job[JOB_MC] = MC;
+  return job;
+}
+
+/** Flag bits 0..3 of a product: transA, transB, accumulate, float64. */
+function productFlags(transA: boolean, transB: boolean, accumulate: boolean, f64: boolean): number {
+  return (transA ? 1 : 0) | (transB ? 2 : 0) | (accumulate ? 4 : 0) | (f64 ? 8 : 0);
 }
 
 /** True when the first `length` elements of a and b share memory. */

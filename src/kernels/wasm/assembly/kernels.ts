@@ -79,6 +79,14 @@ const WIN_RELU_BACKWARD: i32 = 5;
 const WIN_ADD_BIAS: i32 = 6; // by rows: g0 = rows, g1 = cols
 const WIN_GATHER: i32 = 7; // gatherRows by rows: g0 = count, g1 = cols
 const WIN_SKIP_ZEROS: i32 = 8; // the product with A's zeros skipped (sparse.ts), by pairs of rows
+// matmulBatch: the product fields 0..9 of the job are the first product's; P0 = a 128-byte
+// job block per chunk, P1 = packed panels (g4 bytes per chunk, or shared when C is summed),
+// P2 = row bias or 0; g0 = batch, g1..g3 = strides of A, B, C in elements (g3 = 0: C summed),
+// g5 = 1: then C = max(0, C) (relu).
+const WIN_MATMUL_BATCH: i32 = 9;
+const WIN_MAXPOOL_BACKWARD: i32 = 10; // by planes (n, c); P3 = the ReLU mask or 0; sets JOB_WIN_STRAY
+const JOB_WIN_STRAY: i32 = 15; // set to 1 by a chunk that met an arg max outside its window or plane
+const JOB_WIN_P3: i32 = 31;
 /** Elements per unit of an element-wise window job (a multiple of 4: the vector loops see whole vectors). */
 const ELEMENT_BLOCK: i32 = 4096;
 
@@ -711,7 +719,7 @@ export function matmulPack(job: usize, chunk: i32): void {
  */
 export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
   const flags = jobField(job, JOB_FLAGS);
-  if (flags & WINDOW) windowChunk(job, chunk);
+  if (flags & WINDOW) windowChunk(job, chunk, tmp);
   else if (flags & FLOAT64) compute<f64>(job, chunk);
   else compute<f32>(job, chunk);
 }
@@ -1092,12 +1100,31 @@ function im2colRows(
     const image = x + <usize>n * <usize>channels * plane;
     {
       const y0 = oy * stride - pad;
+      // Windows 4 to 8 wide whose rows all lie in the image: each row is two v128 copies, the
+      // second overlapping the first where fw < 8 (the same floats written twice).
+      const rowsInside = y0 >= 0 && y0 + fh <= H && fw >= 4 && fw <= 8;
+      const last = <usize>(fw - 4) << 2;
       for (let ox = 0; ox < outW; ox++) {
         const x0 = ox * stride - pad;
         // The window's columns inside the image: kx in [k0, k1).
         const k0 = imin(fw, imax(0, -x0));
         const k1 = imax(k0, imin(fw, W - x0));
         const inside = k0 == 0 && k1 == fw;
+        if (rowsInside && inside) {
+          let p = image + ((<usize>y0 * <usize>W + <usize>x0) << 2);
+          const ld = <usize>W << 2;
+          for (let c = 0; c < channels; c++) {
+            let src = p;
+            for (let ky = 0; ky < fh; ky++) {
+              v128.store(o, v128.load(src));
+              v128.store(o + last, v128.load(src + last));
+              src += ld;
+              o += rowBytes;
+            }
+            p += plane;
+          }
+          continue;
+        }
         let p = image;
         for (let c = 0; c < channels; c++) {
           for (let ky = 0; ky < fh; ky++) {
@@ -1317,15 +1344,109 @@ function maxPoolPlanes(
  * dx = 0, then dx[argMax[i]] += dout[i] in order of i, for every i whose argMax lies in
  * 0..size−1 (−1, a padding cell, is skipped, as is any index outside dx).
  */
-export function maxPoolBackward(dout: usize, argMax: usize, dx: usize, outputs: i32, size: i32): void {
-  memory.fill(dx, 0, <usize>size << 2);
-  for (let i = 0; i < outputs; i++) {
-    const k = load<i32>(argMax + (<usize>i << 2));
-    if (<u32>k < <u32>size) {
-      const d = dx + (<usize>k << 2);
-      store<f32>(d, load<f32>(d) + load<f32>(dout + (<usize>i << 2)));
+export function maxPoolBackward(
+  dout: usize, argMax: usize, dx: usize, mask: usize, batch: i32, channels: i32, H: i32, W: i32,
+  fh: i32, fw: i32, stride: i32, pad: i32, outH: i32, outW: i32,
+): void {
+  const planes = batch * channels;
+  if (!maxPoolBackwardPlanes(dout, argMax, dx, mask, H, W, fh, fw, stride, pad, outH, outW, 0, planes)) {
+    // an arg max that maxPoolForward would not have given: the plain scatter over all of dx
+    maxPoolBackwardRange(dout, argMax, dx, mask, 0, planes * outH * outW, 0, planes * H * W);
+  }
+}
+
+/**
+ * maxPoolBackward for the planes (n, c) = q of q0 ≤ q < q1 (q = n·C + c). Returns false when an
+ * arg max lies outside its plane (or, on the book's 2×2 path, outside its window): dx is then
+ * not the reference's, and the caller redoes it with the plain scatter.
+ */
+function maxPoolBackwardPlanes(
+  dout: usize, argMax: usize, dx: usize, mask: usize, H: i32, W: i32,
+  fh: i32, fw: i32, stride: i32, pad: i32, outH: i32, outW: i32, q0: i32, q1: i32,
+): bool {
+  const outs = outH * outW;
+  // The book's pooling, 2×2 windows with stride 2 tiling the whole image: every dx element is
+  // written once, in place of the zero fill and the scatter.
+  if (!(fh == 2 && fw == 2 && stride == 2 && pad == 0 && 2 * outH == H && 2 * outW == W)) {
+    return maxPoolBackwardRange(dout, argMax, dx, mask, q0 * outs, q1 * outs, q0 * H * W, q1 * H * W);
+  }
+  let found = v128.splat<i32>(-1); // lanes stay all ones while every arg max lies in its window
+  let foundTail = true;
+  const zero = f32x4.splat(0);
+  const ow4 = outW & ~3;
+  const lanes = i32x4(0, 1, 2, 3);
+  let o: i32 = q0 * outs;
+  for (let plane = q0; plane < q1; plane++) {
+    for (let oy = 0; oy < outH; oy++) {
+      const top = plane * H * W + 2 * oy * W; // index of the window row y = 2·oy
+      let ox = 0;
+      for (; ox < ow4; ox += 4) {
+        const dv = v128.load(dout + (<usize>(o + ox) << 2));
+        const kv = v128.load(argMax + (<usize>(o + ox) << 2));
+        // dx columns 2·ox … 2·ox + 7 of both rows: outputs ox, ox, ox + 1, ox + 1 | ox + 2, …, ox + 3
+        const vl = i32x4.shuffle(dv, dv, 0, 0, 1, 1), vr = i32x4.shuffle(dv, dv, 2, 2, 3, 3);
+        const kl = i32x4.shuffle(kv, kv, 0, 0, 1, 1), kr = i32x4.shuffle(kv, kv, 2, 2, 3, 3);
+        const q = i32x4.add(i32x4.splat(top + 2 * ox), lanes);
+        const l = v128.or(
+          poolScatter4(dx, mask, top + 2 * ox, q, vl, kl, zero),
+          poolScatter4(dx, mask, top + W + 2 * ox, i32x4.add(q, i32x4.splat(W)), vl, kl, zero));
+        const r = v128.or(
+          poolScatter4(dx, mask, top + 2 * ox + 4, i32x4.add(q, i32x4.splat(4)), vr, kr, zero),
+          poolScatter4(dx, mask, top + W + 2 * ox + 4, i32x4.add(q, i32x4.splat(W + 4)), vr, kr, zero));
+        // lanes (0, 1) and (2, 3) are one output's two columns: found where either matched
+        const both = i32x4.shuffle(l, r, 0, 2, 4, 6);
+        found = v128.and(found, v128.or(both, i32x4.shuffle(l, r, 1, 3, 5, 7)));
+      }
+      for (; ox < outW; ox++) {
+        const v = load<f32>(dout + (<usize>(o + ox) << 2));
+        const k = load<i32>(argMax + (<usize>(o + ox) << 2));
+        let hit = false;
+        for (let cell = 0; cell < 4; cell++) {
+          const e = top + (cell >> 1) * W + 2 * ox + (cell & 1);
+          hit = hit || e == k;
+          const keep = e == k && (mask == 0 || load<f32>(mask + (<usize>e << 2)) > 0);
+          store<f32>(dx + (<usize>e << 2), <f32>0 + (keep ? v : <f32>0));
+        }
+        foundTail = foundTail && hit;
+      }
+      o += outW;
     }
   }
+  return foundTail && i32x4.all_true(found);
+}
+
+/**
+ * dx[e … e + 3] = 0 + (q == k and mask > 0 ? v : 0), lane by lane: the zero fill, the scatter's
+ * single addition to +0 (so a −0 becomes +0, as there), and the ReLU's mask. Returns q == k.
+ */
+@inline function poolScatter4(dx: usize, mask: usize, e: i32, q: v128, v: v128, k: v128, zero: v128): v128 {
+  const hit = i32x4.eq(q, k);
+  const keep = mask != 0 ? v128.and(hit, f32x4.gt(v128.load(mask + (<usize>e << 2)), zero)) : hit;
+  v128.store(dx + (<usize>e << 2), f32x4.add(zero, v128.and(v, keep)));
+  return hit;
+}
+
+/**
+ * dx[e0..e1) = 0, then dx[argMax[i]] += dout[i] for the outputs i0 ≤ i < i1 whose maximum lies
+ * in e0..e1 (a plane's outputs keep their maxima in its plane), and, with a mask (a ReLU's
+ * output laid out as dx), only where mask > 0: reluBackward of the sum, addend by addend.
+ */
+function maxPoolBackwardRange(dout: usize, argMax: usize, dx: usize, mask: usize, i0: i32, i1: i32, e0: i32, e1: i32): bool {
+  memory.fill(dx + (<usize>e0 << 2), 0, <usize>(e1 - e0) << 2);
+  let stray = false; // an arg max outside e0..e1 (not padding's −1)
+  for (let i = i0; i < i1; i++) {
+    const k = load<i32>(argMax + (<usize>i << 2));
+    stray = stray || (k != -1 && <u32>(k - e0) >= <u32>(e1 - e0));
+    if (<u32>(k - e0) < <u32>(e1 - e0)) {
+      const d = dx + (<usize>k << 2);
+      let v = load<f32>(dout + (<usize>i << 2));
+      // masked: add +0 (without a branch: the mask is as random as the data), leaving dx[k] = +0
+      // as reluBackward would, since a pixel's addends are all masked or none
+      if (mask != 0) v = select<f32>(v, 0, load<f32>(mask + (<usize>k << 2)) > 0);
+      store<f32>(d, load<f32>(d) + v);
+    }
+  }
+  return !stray;
 }
 
 /** out[i, :] = src[index[i], :] for `count` rows of `cols` floats; indices already checked. */
@@ -1339,7 +1460,7 @@ export function gatherRows(src: usize, index: usize, out: usize, count: i32, col
 }
 
 /** Compute chunk `chunk` of a window job: a near-equal part of its independent units. */
-function windowChunk(job: usize, chunk: i32): void {
+function windowChunk(job: usize, chunk: i32, tmp: usize): void {
   const kernel = jobField(job, JOB_WIN_KERNEL);
   const p0 = <usize>jobField(job, JOB_WIN_P0);
   const p1 = <usize>jobField(job, JOB_WIN_P1);
@@ -1381,6 +1502,15 @@ function windowChunk(job: usize, chunk: i32): void {
     const r0 = part(chunk, batch, chunks);
     const r1 = part(chunk + 1, batch, chunks);
     gatherRows(p0, p1 + (<usize>r0 << 2), p2 + (<usize>r0 * <usize>g1 << 2), r1 - r0, g1);
+  } else if (kernel == WIN_MATMUL_BATCH) {
+    matmulBatchChunk(job, p0 + (<usize>chunk << 7), p1, p2, fw != 0, batch, g1, g2, W, fh, chunk, chunks, tmp);
+  } else if (kernel == WIN_MAXPOOL_BACKWARD) {
+    const units = batch * g1; // planes (n, c)
+    const q0 = part(chunk, units, chunks);
+    const q1 = part(chunk + 1, units, chunks);
+    if (!maxPoolBackwardPlanes(p0, p1, p2, <usize>jobField(job, JOB_WIN_P3), g2, W, fh, fw, stride, pad, outH, outW, q0, q1)) {
+      store<i32>(job + (<usize>JOB_WIN_STRAY << 2), 1);
+    }
   } else if (kernel == WIN_MAXPOOL) {
     const units = batch * g1; // planes (n, c)
     maxPoolPlanes(p0, p1, p2, g2, W, fh, fw, stride, pad, outH, outW, part(chunk, units, chunks), part(chunk + 1, units, chunks));
@@ -1392,5 +1522,80 @@ function windowChunk(job: usize, chunk: i32): void {
     const i1 = imin(batch, part(chunk + 1, pairs, chunks) << 1);
     const list = p2 + <usize>sparsePreparedBytes(g1, g2) + (<usize>chunk * <usize>(g1 + 4) << 2);
     if (i1 > i0) sparseRows(p0, g1, p1, g1, g2, <usize>W, fh, p2, i0, i1, list);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batched products (a convolution per image: out_n = W_col · col_nᵀ, dW = Σ_n dout_n · col_n).
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Chunk `chunk` of a batched product, run as a series of one-chunk products through its own job
+ * block `sub`: with C per image (strideC > 0) the chunks are ranges of images, each packing its
+ * B_i into its own `packBytes` of `packed`; with C summed (strideC = 0) every chunk runs all the
+ * images, in order, on its own group of C's panels (C += A_i · B_i), so no two threads write one
+ * element and each element's sums run in the order of a loop of single products.
+ */
+function matmulBatchChunk(
+  job: usize, sub: usize, packed: usize, rowBias: usize, relu: bool, batch: i32,
+  strideA: i32, strideB: i32, strideC: i32, packBytes: i32, chunk: i32, chunks: i32, tmp: usize,
+): void {
+  for (let f = 0; f < JOB_MC + 1; f++) store<i32>(sub + (<usize>f << 2), jobField(job, f));
+  const flags = jobField(job, JOB_FLAGS) & 15; // transA, transB, accumulate, float64
+  const size: usize = flags & FLOAT64 ? 8 : 4;
+  const a = <usize>jobField(job, JOB_A);
+  const b = <usize>jobField(job, JOB_B);
+  const c = <usize>jobField(job, JOB_C);
+  const m = jobField(job, JOB_M);
+  const n = jobField(job, JOB_N);
+  const summed = strideC == 0;
+  const i0 = summed ? 0 : part(chunk, batch, chunks);
+  const i1 = summed ? batch : part(chunk + 1, batch, chunks);
+  const q = summed ? chunk : 0; // the pack and compute chunk of each product
+  store<i32>(sub + (<usize>JOB_PACKED << 2), <i32>(summed ? packed : packed + <usize>chunk * <usize>packBytes));
+  store<i32>(sub + (<usize>JOB_PACK_CHUNKS << 2), summed ? chunks : 1);
+  store<i32>(sub + (<usize>JOB_ROW_CHUNKS << 2), 1);
+  store<i32>(sub + (<usize>JOB_PANEL_CHUNKS << 2), summed ? chunks : 1);
+  for (let i = i0; i < i1; i++) {
+    const ci = c + <usize>i * <usize>strideC * size;
+    store<i32>(sub + (<usize>JOB_A << 2), <i32>(a + <usize>i * <usize>strideA * size));
+    store<i32>(sub + (<usize>JOB_B << 2), <i32>(b + <usize>i * <usize>strideB * size));
+    store<i32>(sub + (<usize>JOB_C << 2), <i32>ci);
+    store<i32>(sub + (<usize>JOB_FLAGS << 2), summed && i > 0 ? flags | 4 : flags);
+    matmulPack(sub, q);
+    matmulCompute(sub, q, tmp);
+    if (rowBias != 0 || relu) {
+      if (size == 8) addRowBias<f64>(ci, rowBias, relu, m, n);
+      else addRowBias<f32>(ci, rowBias, relu, m, n);
+    }
+  }
+}
+
+/**
+ * c[r, j] += bias[r] for an m×n matrix (no bias: bias = 0, nothing added), then c = max(0, c)
+ * with `relu`: the same arithmetic as addBias along the other axis, then relu.
+ */
+function addRowBias<T>(c: usize, bias: usize, relu: bool, m: i32, n: i32): void {
+  const size = <usize>sizeof<T>();
+  const v = sizeof<T>() == 8 ? n & ~1 : n & ~3;
+  for (let r = 0; r < m; r++) {
+    const br = bias != 0 ? load<T>(bias + <usize>r * size) : <T>0;
+    const bv = sizeof<T>() == 8 ? f64x2.splat(<f64>br) : f32x4.splat(<f32>br);
+    let j = 0;
+    for (; j < v; j += 16 / <i32>size) {
+      const p = c + <usize>j * size;
+      let x = v128.load(p);
+      if (bias != 0) x = vadd<T>(x, bv);
+      if (relu) x = v128.and(x, vpositive<T>(x));
+      v128.store(p, x);
+    }
+    for (; j < n; j++) {
+      const p = c + <usize>j * size;
+      let x = load<T>(p);
+      if (bias != 0) x += br;
+      if (relu) x = x > 0 ? x : <T>0;
+      store<T>(p, x);
+    }
+    c += <usize>n * size;
   }
 }
