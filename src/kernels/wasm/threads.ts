@@ -62,6 +62,34 @@ export function claim(ctl: Int32Array, slot: number, tag: number, total: number)
   }
 }
 
+/**
+ * Runs pack chunks of the job tagged `tag` until none is left to claim; the thread that
+ * finishes the last one opens the compute chunks. The caller's thread and the workers run this
+ * same small function once per job, so V8 optimizes it as an ordinary call (not only by
+ * on-stack replacement inside a long loop).
+ */
+export function packChunks(kernels: MatmulKernels, ctl: Int32Array, tag: number, job: number, total: number): void {
+  for (let c = claim(ctl, PACK, tag, total); c >= 0; c = claim(ctl, PACK, tag, total)) {
+    kernels.matmulPack(job, c);
+    if (Atomics.add(ctl, PACKED, 1) === total - 1) {
+      Atomics.store(ctl, WORK, tag << 16);
+      Atomics.notify(ctl, WORK);
+    }
+  }
+}
+
+/**
+ * Runs compute chunks of the job tagged `tag` until none is left to claim. A worker passes
+ * `notify`: the caller's thread may be napping on DONE.
+ */
+export function computeChunks(kernels: MatmulKernels, ctl: Int32Array, tag: number, job: number, total: number, tmp: number, notify: boolean): void {
+  for (let c = claim(ctl, WORK, tag, total); c >= 0; c = claim(ctl, WORK, tag, total)) {
+    kernels.matmulCompute(job, c, tmp);
+    Atomics.add(ctl, DONE, 1);
+    if (notify) Atomics.notify(ctl, DONE);
+  }
+}
+
 /** A worker thread of the wasm backend failed; the product that saw it did not complete. */
 export class WasmWorkerError extends Error {
   constructor(message: string) {
@@ -140,6 +168,7 @@ export class ThreadPool {
   ) {
     this.ctl = new Int32Array(memory.buffer, control, controlBytes(workers.length + 1) / 4);
     for (const [i, w] of workers.entries()) w.onFailure((what) => this.fail(`worker thread ${i + 1} ${what}`));
+    this.prime();
   }
 
   /**
@@ -222,20 +251,10 @@ export class ThreadPool {
     const deadline = start + this.options.timeoutMs + flops / 1e6;
     let waited = 0;
     try {
-      let c: number;
-      while ((c = claim(ctl, PACK, tag, packTotal)) >= 0) {
-        kernels.matmulPack(job, c);
-        if (Atomics.add(ctl, PACKED, 1) === packTotal - 1) {
-          Atomics.store(ctl, WORK, tag << 16);
-          Atomics.notify(ctl, WORK);
-        }
-      }
-      waited += this.waitWhile(WORK, (w) => w >>> 16 !== tag, deadline);
-      while ((c = claim(ctl, WORK, tag, workTotal)) >= 0) {
-        kernels.matmulCompute(job, c, tmp);
-        Atomics.add(ctl, DONE, 1);
-      }
-      waited += this.waitWhile(DONE, (d) => d !== workTotal, deadline);
+      packChunks(kernels, ctl, tag, job, packTotal);
+      waited += this.waitUntil(ctl, WORK, 16, tag, deadline); // the compute chunks are open
+      computeChunks(kernels, ctl, tag, job, workTotal, tmp, false);
+      waited += this.waitUntil(ctl, DONE, 0, workTotal, deadline); // every compute chunk is done
     } catch (e) {
       // A worker may still be inside this job: never reuse the pool after a failure here.
       if (!(e instanceof WasmWorkerError)) {
@@ -274,28 +293,47 @@ export class ThreadPool {
   }
 
   /**
-   * Waits while `pending(ctl[slot])`: spins first, then naps in 50 µs Atomics.waits (woken
-   * early by the workers' notify) so that a worker sharing this core with us can run. Checks
-   * now and then that no worker has died and the deadline has not passed. Returns the time
-   * waited in ms (0 when there was nothing to wait for).
+   * Waits until `ctl[slot] >>> shift` is `want` (no closure: one call shape, which V8 optimizes
+   * early and keeps): spins first, then naps in 50 µs Atomics.waits (woken early by the
+   * workers' notify) so that a worker sharing this core with us can run. Checks now and then
+   * that no worker has died and the deadline has not passed. Returns the time waited in ms (0
+   * when there was nothing to wait for).
    */
-  private waitWhile(slot: number, pending: (value: number) => boolean, deadline: number): number {
-    const ctl = this.view();
-    if (!pending(Atomics.load(ctl, slot))) return 0;
+  private waitUntil(ctl: Int32Array, slot: number, shift: number, want: number, deadline: number): number {
+    let v = Atomics.load(ctl, slot);
+    if (v >>> shift === want) return 0;
     const start = performance.now();
     let nap = false;
-    for (let i = 1, v: number; pending((v = Atomics.load(ctl, slot))); i++) {
-      if (nap) Atomics.wait(ctl, slot, v, 0.05);
-      else if ((i & 255) !== 0) continue;
-      const now = performance.now();
-      nap = canWait && now - start > SPIN_MS;
-      this.checkWorkers();
-      if (this.failure === undefined && now > deadline) {
-        this.fail('a worker thread did not finish its part of a matrix product in time');
-      }
-      if (this.failure !== undefined) this.raise();
+    for (let i = 0; v >>> shift !== want; i++, v = Atomics.load(ctl, slot)) {
+      if (nap || (i & 255) === 0) nap = this.pause(ctl, slot, v, nap, start, deadline);
     }
     return performance.now() - start;
+  }
+
+  /**
+   * One step of a wait that began at `start`: a 50 µs nap on ctl[slot] (while it holds `v`)
+   * when `nap`; a check that no worker has died and the deadline has not passed; returns
+   * whether to nap from now on. Primed at start (see prime).
+   */
+  private pause(ctl: Int32Array, slot: number, v: number, nap: boolean, start: number, deadline: number): boolean {
+    if (nap) Atomics.wait(ctl, slot, v, 0.05);
+    const now = performance.now();
+    this.checkWorkers();
+    if (this.failure === undefined && now > deadline) {
+      this.fail('a worker thread did not finish its part of a matrix product in time');
+    }
+    if (this.failure !== undefined) this.raise();
+    return canWait && now - start > SPIN_MS;
+  }
+
+  /**
+   * Runs every call of the waits once, so that V8's optimized code for them has seen each:
+   * it drops optimized code that reaches a call it never saw run, and a nap or a check that
+   * comes only after a few hundred products would otherwise cost a deopt each time.
+   */
+  private prime(): void {
+    const ctl = this.view();
+    this.pause(ctl, SEQ, -1, canWait, performance.now(), Infinity); // SEQ never holds −1: no wait
   }
 
   /** Notices a worker that has thrown or exited (it says so in its slot of the control block). */
