@@ -15,8 +15,8 @@
  * a browser bundle never sees.
  */
 import {
-  CMD, CMD_CRASH, CMD_EXIT, JOB, PACK, PACK_TOTAL, SEQ, SPIN_MS, WORK, WORK_TOTAL,
-  claim, computeChunks, controlBytes, failSlot, packChunks, readySlot, type MatmulKernels, type WorkerData,
+  CMD, CMD_CRASH, CMD_EXIT, CMD_STARVE, JOB, PACK, PACK_TOTAL, SEQ, SPIN_MS, STARVE_MS, WORK, WORK_TOTAL,
+  claim, computeChunks, controlBytes, failSlot, packChunk, packChunks, readySlot, type MatmulKernels, type WorkerData,
 } from './threads.js';
 
 /** What the worker needs from its host: Node's parentPort or a browser worker's global scope. */
@@ -49,7 +49,7 @@ if (nodeThreads && !nodeThreads.isMainThread && nodeThreads.parentPort) {
 }
 
 /**
- * Joins the pool's products until CMD_EXIT (or a CMD_CRASH test hook). The loop only waits and
+ * Joins the pool's products until CMD_EXIT (or a CMD_CRASH test hook; CMD_STARVE delays it). The loop only waits and
  * dispatches: each job runs in runJob, and the waits are small functions of their own, so that
  * V8 optimizes them as ordinary calls after a few jobs rather than waiting to replace this
  * never-returning frame on the stack.
@@ -80,12 +80,22 @@ function serve({ module, memory, control, tmp, thread, threads, spin }: WorkerDa
       return;
     }
     try {
+      if (cmd === CMD_STARVE && thread === 1) starve(kernels, ctl, seen);
       runJob(kernels, ctl, seen, tmp);
     } catch (e) {
       Atomics.store(ctl, fail, 1);
       host.postMessage({ error: String((e as Error)?.stack ?? e) });
     }
   }
+}
+
+/** The CMD_STARVE test hook: claim a pack chunk, hold it STARVE_MS ms, then pack it. */
+function starve(kernels: MatmulKernels, ctl: Int32Array, seq: number): void {
+  const [tag, job, total] = [seq & 0x7fff, Atomics.load(ctl, JOB), Atomics.load(ctl, PACK_TOTAL)];
+  const c = claim(ctl, PACK, tag, total);
+  if (c < 0) return;
+  Atomics.wait(ctl, SEQ, seq, Atomics.load(ctl, STARVE_MS)); // sleeps: SEQ stays seq until this job is done
+  packChunk(kernels, ctl, tag, job, total, c);
 }
 
 /**

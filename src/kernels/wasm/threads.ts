@@ -29,10 +29,11 @@ import { canWait } from './support.js';
 
 // Control block layout, in i32 slots; words written by different threads on separate 64-byte lines.
 export const SEQ = 0; // job number, bumped by the caller's thread to publish a job
-export const CMD = 1; // CMD_MATMUL, CMD_EXIT or CMD_CRASH
+export const CMD = 1; // CMD_MATMUL, CMD_EXIT, or a test hook: CMD_CRASH, CMD_STARVE
 export const JOB = 2; // byte address of the job block
 export const PACK_TOTAL = 3; // pack chunks of this job
 export const WORK_TOTAL = 4; // compute chunks of this job
+export const STARVE_MS = 5; // CMD_STARVE: how long the worker holds its chunk
 export const PACK = 16; // claim word of the pack chunks: tag << 16 | next
 export const WORK = 32; // claim word of the compute chunks; CLOSED until every pack chunk is done
 export const PACKED = 48; // pack chunks done
@@ -52,6 +53,7 @@ export const controlBytes = (threads: number) => 64 * (5 + threads);
 export const CMD_MATMUL = 0;
 export const CMD_EXIT = 1;
 export const CMD_CRASH = 2; // test hook: a worker exits as soon as it has claimed a chunk
+export const CMD_STARVE = 3; // test hook: worker 1 claims the first pack chunk and holds it for STARVE_MS ms, as a starved core would
 
 /** Claims the next of `total` chunks from the claim word at `slot` if it still holds `tag`; −1 when none is left. */
 export function claim(ctl: Int32Array, slot: number, tag: number, total: number): number {
@@ -69,12 +71,15 @@ export function claim(ctl: Int32Array, slot: number, tag: number, total: number)
  * on-stack replacement inside a long loop).
  */
 export function packChunks(kernels: MatmulKernels, ctl: Int32Array, tag: number, job: number, total: number): void {
-  for (let c = claim(ctl, PACK, tag, total); c >= 0; c = claim(ctl, PACK, tag, total)) {
-    kernels.matmulPack(job, c);
-    if (Atomics.add(ctl, PACKED, 1) === total - 1) {
-      Atomics.store(ctl, WORK, tag << 16);
-      Atomics.notify(ctl, WORK);
-    }
+  for (let c = claim(ctl, PACK, tag, total); c >= 0; c = claim(ctl, PACK, tag, total)) packChunk(kernels, ctl, tag, job, total, c);
+}
+
+/** Pack chunk `c` (claimed) of the job tagged `tag`; opens the compute chunks if it is the last to finish. */
+export function packChunk(kernels: MatmulKernels, ctl: Int32Array, tag: number, job: number, total: number, c: number): void {
+  kernels.matmulPack(job, c);
+  if (Atomics.add(ctl, PACKED, 1) === total - 1) {
+    Atomics.store(ctl, WORK, tag << 16);
+    Atomics.notify(ctl, WORK);
   }
 }
 
@@ -149,6 +154,8 @@ export interface ThreadPoolOptions {
 export class ThreadPool {
   /** Test hook: from the next product on, the first worker to claim a chunk exits, as a crash would. */
   crashNext = false;
+  /** Test hook: while > 0, in each product worker 1 claims the first pack chunk and holds it for this many ms (a starved core). */
+  starveMs = 0;
   private seq = 0;
   private failure: string | undefined;
   private closed = false;
@@ -243,7 +250,8 @@ export class ThreadPool {
     Atomics.store(ctl, JOB, job);
     Atomics.store(ctl, PACK_TOTAL, packTotal);
     Atomics.store(ctl, WORK_TOTAL, workTotal);
-    Atomics.store(ctl, CMD, this.crashNext ? CMD_CRASH : CMD_MATMUL);
+    Atomics.store(ctl, STARVE_MS, this.starveMs);
+    Atomics.store(ctl, CMD, this.crashNext ? CMD_CRASH : this.starveMs > 0 ? CMD_STARVE : CMD_MATMUL);
     Atomics.store(ctl, SEQ, seq);
     Atomics.notify(ctl, SEQ); // ~40 ns when nobody sleeps
     // Even a worker a thousand times slower than expected answers long before this.
@@ -251,6 +259,8 @@ export class ThreadPool {
     const deadline = start + this.options.timeoutMs + flops / 1e6;
     let waited = 0;
     try {
+      // The CMD_STARVE hook: let the worker claim the first pack chunk.
+      if (this.starveMs > 0) waited += this.waitUntil(ctl, PACK, 0, (tag << 16) | 1, deadline);
       packChunks(kernels, ctl, tag, job, packTotal);
       waited += this.waitUntil(ctl, WORK, 16, tag, deadline); // the compute chunks are open
       computeChunks(kernels, ctl, tag, job, workTotal, tmp, false);
