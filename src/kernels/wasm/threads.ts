@@ -47,6 +47,11 @@ const CLOSED = -1; // a claim word no tag matches (tags are 15 bits)
  * ~25 µs, only happens when a thread is really late.
  */
 export const SPIN_MS = 0.5;
+/**
+ * Calls that prime a wait function (see ThreadPool.prime): more than the 8 calls after which V8
+ * gives a function the feedback vector in which its calls are recorded.
+ */
+export const PRIME_CALLS = 16;
 /** Bytes of the control block for `threads` threads (the caller's included). */
 export const controlBytes = (threads: number) => 64 * (5 + threads);
 
@@ -343,7 +348,7 @@ export class ThreadPool {
    */
   private prime(): void {
     const ctl = this.view();
-    this.pause(ctl, SEQ, -1, canWait, performance.now(), Infinity); // SEQ never holds −1: no wait
+    for (let i = 0; i < PRIME_CALLS; i++) this.pause(ctl, SEQ, -1, canWait, performance.now(), Infinity); // SEQ never holds −1: no wait
   }
 
   /** Notices a worker that has thrown or exited (it says so in its slot of the control block). */
