@@ -342,13 +342,23 @@ export class ThreadPool {
   }
 
   /**
-   * Runs every call of the waits once, so that V8's optimized code for them has seen each:
-   * it drops optimized code that reaches a call it never saw run, and a nap or a check that
-   * comes only after a few hundred products would otherwise cost a deopt each time.
+   * Runs every call of the waits and of the back-off, so that V8 optimizes them having seen
+   * each: optimized code that reaches a call it has no feedback for deoptimizes, and in Node 20
+   * went on doing so each time rather than being replaced (the worker's first sleep, before
+   * priming: 1,233 deopts in 3,000 products), so a nap or a back-off that comes only after a few
+   * hundred products would cost a deopt every time.
    */
   private prime(): void {
     const ctl = this.view();
-    for (let i = 0; i < PRIME_CALLS; i++) this.pause(ctl, SEQ, -1, canWait, performance.now(), Infinity); // SEQ never holds −1: no wait
+    for (let i = 0; i < PRIME_CALLS; i++) {
+      this.pause(ctl, SEQ, -1, canWait, performance.now(), Infinity); // SEQ never holds −1: no wait
+      // the back-off's rare paths too (a back-off, then a good product)
+      this.noteWait(1, 1);
+      this.noteWait(1, 1);
+      this.useThreads();
+      this.noteWait(0, 1);
+    }
+    this.starved = this.skipUntil = this.penaltyMs = 0;
   }
 
   /** Notices a worker that has thrown or exited (it says so in its slot of the control block). */
