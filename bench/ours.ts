@@ -261,6 +261,16 @@ export function benchUserLoop(backend: WasmBackend, label: string, w: Workload):
   };
 }
 
+/**
+ * settings.engineWarmup untimed steps on a throwaway copy of the net (the shared batches, in a
+ * cycle): the engine reaches steady state while the timed net keeps the shared trajectory.
+ */
+function engineWarmup(backend: Backend, train: LabeledData, w: Workload): void {
+  const stepper = new Stepper(makeNet(backend, w.init), train);
+  const iters = totalIters(w.settings), B = RECIPE.batchSize;
+  for (let i = 0; i < w.settings.engineWarmup; i++) stepper.step(w.batches.subarray((i % iters) * B, ((i % iters) + 1) * B));
+}
+
 /** Training step and accuracy pass of this project's TwoLayerNet on one backend. */
 export function benchTraining(backend: Backend, label: string, id: string, threads: number, w: Workload): ImplResult {
   const s = w.settings;
@@ -270,6 +280,7 @@ export function benchTraining(backend: Backend, label: string, id: string, threa
   const net = makeNet(backend, w.init);
   const stepper = new Stepper(net, train);
   const batch = (i: number) => w.batches.subarray(i * B, (i + 1) * B);
+  if (backend.name !== 'js') engineWarmup(backend, train, w);
 
   let i = 0;
   for (; i < s.warmup; i++) stepper.step(batch(i));

@@ -127,6 +127,7 @@ export function checkTargets(results: ImplResult[], ours: ImplResult[], full: Fu
       const value = r.matmul['1000^3'] / wasm1.matmul['1000^3'];
       out.push({ target: '2 threads ≥1.7× one thread on (1000×1000)²', impl: r.id, value, threshold: 1.7, unit: '×', pass: value >= 1.7, against: wasm1.id });
     }
+    if (r.threads > 1 && r.id === `wasm-${r.threads}t` && wasm1?.stepMs !== undefined) ratio('2 threads ≥1.7× one thread, training step', r, wasm1, 'stepMs', 1.7);
     if (full) {
       const js = full.find((f) => f.backend === 'js');
       const mine = full.find((f) => f.backend !== 'js' && f.threads === r.threads && r.id.startsWith('wasm'));

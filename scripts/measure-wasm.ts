@@ -2,7 +2,7 @@
  * Matrix-product throughput of the wasm backend (1 and 2 threads) against the js backend, in
  * GFLOPS (2·m·k·n per product), median of repeated timings. A measurement, not a test.
  *
- * Usage: node --import tsx scripts/measure-wasm.ts [--quick] [--copy] [--threshold] [--step [convnet|twolayer]] [--kernels]
+ * Usage: node --import tsx scripts/measure-wasm.ts [--quick] [--copy] [--threshold] [--step [convnet|twolayer]] [--kernels] [--warmup]
  *   --quick      fewer repeats
  *   --copy       also time the copy path (plain Float32Arrays outside the wasm memory)
  *   --threshold  time 1 against 2 threads on growing products, to place threadThreshold
@@ -10,6 +10,8 @@
  *                SGD step) of SimpleConvNet (30 filters 5×5, hidden 100) and TwoLayerNet
  *                (784-50-10) on wasm 1 and 2 threads; `--step convnet` or `--step twolayer` for one
  *   --kernels    with --step: also the time per step spent in each kernel (1 and 2 threads)
+ *   --warmup     µs per (100×784)·(784×50) product, by hundreds, from a new backend's first
+ *                product (1 and 2 threads, a fresh process for each): how soon the pool pays
  */
 import type { Backend, FloatArray } from '../src/kernels/Backend.js';
 import { JsBackend } from '../src/kernels/reference/JsBackend.js';
@@ -82,6 +84,34 @@ if (stepArg >= 0) {
     quick,
     kernels: process.argv.includes('--kernels'),
   });
+  process.exit(0);
+}
+
+if (process.argv.includes('--warmup')) {
+  // One backend per process: the JIT's state is per process, and what is measured is its start.
+  const { execFileSync } = await import('node:child_process');
+  const child = process.argv.indexOf('--warmup-child');
+  if (child >= 0) {
+    const threads = Number(process.argv[child + 1]);
+    const backend = await createWasmBackend({ threads });
+    const s = SHAPES[0];
+    const [a, b, c] = [filled(backend, s.m * s.k, true), filled(backend, s.k * s.n, true), filled(backend, s.m * s.n, true)];
+    const hundreds: string[] = [];
+    for (let h = 0; h < (quick ? 10 : 30); h++) {
+      const t = performance.now();
+      for (let i = 0; i < 100; i++) backend.matmul(a(), b(), c(), s.m, s.k, s.n, false, false, false);
+      hundreds.push(((performance.now() - t) * 10).toFixed(0));
+    }
+    console.log(`  ${threads} thread${threads > 1 ? 's' : ' '}: ${hundreds.join(' ')}`);
+    await backend.close();
+  } else {
+    console.log(`µs per ${SHAPES[0].label} product, mean of each hundred from the backend's first product:`);
+    for (const threads of [1, 2, 1, 2]) {
+      const args = [...process.execArgv, process.argv[1], '--warmup', '--warmup-child', String(threads), ...(quick ? ['--quick'] : [])];
+      process.stdout.write(execFileSync(process.execPath, args, { encoding: 'utf8' }));
+    }
+    console.log(`Load average at the end: ${loadavg()}.`);
+  }
   process.exit(0);
 }
 

@@ -461,6 +461,47 @@ describe('wasm backend threads', () => {
     assert.match((error as Error).message, /worker thread 1 (exited|crashed)/);
     assert.equal(backend.threads, 1);
   });
+
+  it('a starved worker makes the products step back to one thread for a while, then return to two', async () => {
+    const backend = await createWasmBackend({ threads: 2 });
+    const pool = backend.pool!;
+    const [m, k, n] = [64, 256, 64]; // 2 MFLOP: above the threads threshold
+    const a = randomArray(m * k);
+    const b = randomArray(k * n);
+    const expected = new Float32Array(m * n);
+    one.matmul(a, b, expected, m, k, n, false, false, false);
+    // The worker holds a chunk for 20 ms in each product: the caller spends most of each
+    // product waiting, and after two in a row it stops using threads.
+    pool.starveMs = 20;
+    for (let i = 0; i < 2; i++) {
+      const c = new Float32Array(m * n);
+      backend.matmul(a, b, c, m, k, n, false, false, false);
+      assert.deepEqual(c, expected);
+    }
+    pool.starveMs = 0;
+    assert.equal(pool.useThreads(), false, 'still on two threads after products that waited on a starved worker');
+    assert.equal(backend.threads, 2); // stepping back is not a failure
+    const c = new Float32Array(m * n);
+    backend.matmul(a, b, c, m, k, n, false, false, false); // one thread meanwhile
+    assert.deepEqual(c, expected);
+    await new Promise((r) => setTimeout(r, 100)); // the first back-off lasts 25 ms
+    assert.equal(pool.useThreads(), true);
+    backend.matmul(a, b, c, m, k, n, false, false, false);
+    assert.deepEqual(c, expected);
+    await backend.close();
+  });
+
+  it('with threadBackOff: false, a starved worker does not stop the products using it', async () => {
+    const backend = await createWasmBackend({ threads: 2, threadBackOff: false });
+    const [m, k, n] = [64, 256, 64];
+    const a = randomArray(m * k);
+    const b = randomArray(k * n);
+    const c = new Float32Array(m * n);
+    backend.pool!.starveMs = 20;
+    for (let i = 0; i < 5; i++) backend.matmul(a, b, c, m, k, n, false, false, false);
+    assert.equal(backend.pool!.useThreads(), true);
+    await backend.close();
+  });
 });
 
 function closeTo(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number): void {

@@ -15,8 +15,8 @@
  * a browser bundle never sees.
  */
 import {
-  CMD, CMD_CRASH, CMD_EXIT, DONE, JOB, PACK, PACKED, PACK_TOTAL, SEQ, SPIN_MS, WORK, WORK_TOTAL,
-  claim, controlBytes, failSlot, readySlot, type MatmulKernels, type WorkerData,
+  CMD, CMD_CRASH, CMD_EXIT, CMD_STARVE, JOB, PACK, PACK_TOTAL, PRIME_CALLS, SEQ, SPIN_MS, STARVE_MS, WORK, WORK_TOTAL,
+  claim, computeChunks, controlBytes, failSlot, packChunk, packChunks, readySlot, type MatmulKernels, type WorkerData,
 } from './threads.js';
 
 /** What the worker needs from its host: Node's parentPort or a browser worker's global scope. */
@@ -48,7 +48,12 @@ if (nodeThreads && !nodeThreads.isMainThread && nodeThreads.parentPort) {
   scope.onmessageerror = () => scope.postMessage({ error: 'the kernel module or the shared memory could not be received' });
 }
 
-/** Joins the pool's products until CMD_EXIT (or a CMD_CRASH test hook). */
+/**
+ * Joins the pool's products until CMD_EXIT (or a CMD_CRASH test hook; CMD_STARVE delays it). The loop only waits and
+ * dispatches: each job runs in runJob, and the waits are small functions of their own, so that
+ * V8 optimizes them as ordinary calls after a few jobs rather than waiting to replace this
+ * never-returning frame on the stack.
+ */
 function serve({ module, memory, control, tmp, thread, threads, spin }: WorkerData, host: Host): void {
   let kernels: MatmulKernels;
   try {
@@ -58,55 +63,93 @@ function serve({ module, memory, control, tmp, thread, threads, spin }: WorkerDa
     return;
   }
   const ctl = new Int32Array(memory.buffer, control, controlBytes(threads) / 4);
-  const FAIL = failSlot(thread);
-  /** Every pack chunk is done: the compute chunks may be claimed. */
-  const open = (tag: number): void => {
-    Atomics.store(ctl, WORK, tag << 16);
-    Atomics.notify(ctl, WORK);
-  };
+  const fail = failSlot(thread);
   let seen = Atomics.load(ctl, SEQ);
+  // Every call of the waits run (SEQ never holds −1, so neither waits), more times than V8
+  // calls a function before it gives it a feedback vector to record what its calls are.
+  for (let i = 0; i < PRIME_CALLS; i++) {
+    nextJob(ctl, -1, 0);
+    waitOpen(ctl, 0x8000, -1); // no tag: returns after one pause, the job −1 being over
+    pause(ctl, SEQ, -1, true, performance.now());
+  }
   Atomics.store(ctl, readySlot(thread), 1);
   Atomics.notify(ctl, readySlot(thread)); // a caller creating the backend synchronously waits on this
   host.postMessage('ready');
   for (;;) {
-    // Spin a while for the next job (a wake-up from Atomics.wait costs ~25 µs), then sleep.
-    let seq = Atomics.load(ctl, SEQ);
-    for (let i = 0; seq === seen && i < spin; i++) seq = Atomics.load(ctl, SEQ);
-    while (seq === seen) {
-      Atomics.wait(ctl, SEQ, seen);
-      seq = Atomics.load(ctl, SEQ);
-    }
-    seen = seq;
+    seen = nextJob(ctl, seen, spin);
     const cmd = Atomics.load(ctl, CMD);
     if (cmd === CMD_EXIT) return;
-    const tag = seq & 0x7fff;
-    const job = Atomics.load(ctl, JOB);
-    const packTotal = Atomics.load(ctl, PACK_TOTAL);
-    const workTotal = Atomics.load(ctl, WORK_TOTAL);
+    if (cmd === CMD_CRASH && claim(ctl, PACK, seen & 0x7fff, Atomics.load(ctl, PACK_TOTAL)) >= 0) {
+      Atomics.store(ctl, fail, 2); // as an exit: the caller stops waiting on this thread
+      return;
+    }
     try {
-      let c: number;
-      while ((c = claim(ctl, PACK, tag, packTotal)) >= 0) {
-        if (cmd === CMD_CRASH) {
-          Atomics.store(ctl, FAIL, 2); // as an exit: the caller stops waiting on this thread
-          return;
-        }
-        kernels.matmulPack(job, c);
-        if (Atomics.add(ctl, PACKED, 1) === packTotal - 1) open(tag);
-      }
-      // Wait for pack chunks other threads are finishing, unless the job is already over;
-      // after a spin, in naps of 50 µs that let a thread sharing this core run.
-      for (let i = 0, w, t0 = performance.now(), nap = false; (w = Atomics.load(ctl, WORK)) >>> 16 !== tag && Atomics.load(ctl, SEQ) === seq; i++) {
-        if (nap) Atomics.wait(ctl, WORK, w, 0.05);
-        else if ((i & 255) === 255) nap = performance.now() - t0 > SPIN_MS;
-      }
-      while ((c = claim(ctl, WORK, tag, workTotal)) >= 0) {
-        kernels.matmulCompute(job, c, tmp);
-        Atomics.add(ctl, DONE, 1);
-        Atomics.notify(ctl, DONE);
-      }
+      if (cmd === CMD_STARVE && thread === 1) starve(kernels, ctl, seen);
+      runJob(kernels, ctl, seen, tmp);
     } catch (e) {
-      Atomics.store(ctl, FAIL, 1);
+      Atomics.store(ctl, fail, 1);
       host.postMessage({ error: String((e as Error)?.stack ?? e) });
     }
   }
+}
+
+/** The CMD_STARVE test hook: claim a pack chunk, hold it STARVE_MS ms, then pack it. */
+function starve(kernels: MatmulKernels, ctl: Int32Array, seq: number): void {
+  const [tag, job, total] = [seq & 0x7fff, Atomics.load(ctl, JOB), Atomics.load(ctl, PACK_TOTAL)];
+  const c = claim(ctl, PACK, tag, total);
+  if (c < 0) return;
+  Atomics.wait(ctl, SEQ, seq, Atomics.load(ctl, STARVE_MS)); // sleeps: SEQ stays seq until this job is done
+  packChunk(kernels, ctl, tag, job, total, c);
+}
+
+/**
+ * The next job number after `seen`: spins a while (a wake-up from Atomics.wait costs ~25 µs),
+ * then sleeps. With `seen` −1 (no job number) and no spin it returns at once, having passed
+ * every call in it once: serve primes it so, because V8 drops an optimized function that
+ * reaches a call it never saw run (a deopt at every sleep otherwise).
+ */
+function nextJob(ctl: Int32Array, seen: number, spin: number): number {
+  for (let i = 0; i < spin; i++) {
+    const seq = Atomics.load(ctl, SEQ);
+    if (seq !== seen) return seq;
+  }
+  for (;;) {
+    Atomics.wait(ctl, SEQ, seen); // 'not-equal' at once when a job has come
+    const seq = Atomics.load(ctl, SEQ);
+    if (seq !== seen) return seq;
+  }
+}
+
+/** This thread's part of job `seq`: pack chunks, then (once every pack chunk is done) compute chunks. */
+function runJob(kernels: MatmulKernels, ctl: Int32Array, seq: number, tmp: number): void {
+  const tag = seq & 0x7fff;
+  const job = Atomics.load(ctl, JOB);
+  packChunks(kernels, ctl, tag, job, Atomics.load(ctl, PACK_TOTAL));
+  if (waitOpen(ctl, tag, seq)) computeChunks(kernels, ctl, tag, job, Atomics.load(ctl, WORK_TOTAL), tmp, true);
+}
+
+/**
+ * Waits for pack chunks other threads are finishing; false if the job is over first (the caller
+ * has published another). Spins, then naps (see pause).
+ */
+function waitOpen(ctl: Int32Array, tag: number, seq: number): boolean {
+  let w = Atomics.load(ctl, WORK);
+  if (w >>> 16 === tag) return true;
+  const t0 = performance.now();
+  let nap = false;
+  for (let i = 0; w >>> 16 !== tag; i++, w = Atomics.load(ctl, WORK)) {
+    if (nap || (i & 255) === 0) nap = pause(ctl, WORK, w, nap, t0);
+    if (Atomics.load(ctl, SEQ) !== seq) return false;
+  }
+  return true;
+}
+
+/**
+ * One step of a wait that began at `t0`: a 50 µs nap on ctl[slot] (while it holds `v`) when
+ * `nap`, which lets a thread sharing this core run; returns whether the wait is long enough to
+ * nap from now on. Primed by serve (every call in it run once) for the reason nextJob is.
+ */
+function pause(ctl: Int32Array, slot: number, v: number, nap: boolean, t0: number): boolean {
+  if (nap) Atomics.wait(ctl, slot, v, 0.05);
+  return performance.now() - t0 > SPIN_MS;
 }

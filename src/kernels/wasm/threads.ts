@@ -29,10 +29,11 @@ import { canWait } from './support.js';
 
 // Control block layout, in i32 slots; words written by different threads on separate 64-byte lines.
 export const SEQ = 0; // job number, bumped by the caller's thread to publish a job
-export const CMD = 1; // CMD_MATMUL, CMD_EXIT or CMD_CRASH
+export const CMD = 1; // CMD_MATMUL, CMD_EXIT, or a test hook: CMD_CRASH, CMD_STARVE
 export const JOB = 2; // byte address of the job block
 export const PACK_TOTAL = 3; // pack chunks of this job
 export const WORK_TOTAL = 4; // compute chunks of this job
+export const STARVE_MS = 5; // CMD_STARVE: how long the worker holds its chunk
 export const PACK = 16; // claim word of the pack chunks: tag << 16 | next
 export const WORK = 32; // claim word of the compute chunks; CLOSED until every pack chunk is done
 export const PACKED = 48; // pack chunks done
@@ -46,12 +47,18 @@ const CLOSED = -1; // a claim word no tag matches (tags are 15 bits)
  * ~25 µs, only happens when a thread is really late.
  */
 export const SPIN_MS = 0.5;
+/**
+ * Calls that prime a wait function (see ThreadPool.prime): more than the 8 calls after which V8
+ * gives a function the feedback vector in which its calls are recorded.
+ */
+export const PRIME_CALLS = 16;
 /** Bytes of the control block for `threads` threads (the caller's included). */
 export const controlBytes = (threads: number) => 64 * (5 + threads);
 
 export const CMD_MATMUL = 0;
 export const CMD_EXIT = 1;
 export const CMD_CRASH = 2; // test hook: a worker exits as soon as it has claimed a chunk
+export const CMD_STARVE = 3; // test hook: worker 1 claims the first pack chunk and holds it for STARVE_MS ms, as a starved core would
 
 /** Claims the next of `total` chunks from the claim word at `slot` if it still holds `tag`; −1 when none is left. */
 export function claim(ctl: Int32Array, slot: number, tag: number, total: number): number {
@@ -59,6 +66,37 @@ export function claim(ctl: Int32Array, slot: number, tag: number, total: number)
     const v = Atomics.load(ctl, slot);
     if (v >>> 16 !== tag || (v & 0xffff) >= total) return -1;
     if (Atomics.compareExchange(ctl, slot, v, v + 1) === v) return v & 0xffff;
+  }
+}
+
+/**
+ * Runs pack chunks of the job tagged `tag` until none is left to claim; the thread that
+ * finishes the last one opens the compute chunks. The caller's thread and the workers run this
+ * same small function once per job, so V8 optimizes it as an ordinary call (not only by
+ * on-stack replacement inside a long loop).
+ */
+export function packChunks(kernels: MatmulKernels, ctl: Int32Array, tag: number, job: number, total: number): void {
+  for (let c = claim(ctl, PACK, tag, total); c >= 0; c = claim(ctl, PACK, tag, total)) packChunk(kernels, ctl, tag, job, total, c);
+}
+
+/** Pack chunk `c` (claimed) of the job tagged `tag`; opens the compute chunks if it is the last to finish. */
+export function packChunk(kernels: MatmulKernels, ctl: Int32Array, tag: number, job: number, total: number, c: number): void {
+  kernels.matmulPack(job, c);
+  if (Atomics.add(ctl, PACKED, 1) === total - 1) {
+    Atomics.store(ctl, WORK, tag << 16);
+    Atomics.notify(ctl, WORK);
+  }
+}
+
+/**
+ * Runs compute chunks of the job tagged `tag` until none is left to claim. A worker passes
+ * `notify`: the caller's thread may be napping on DONE.
+ */
+export function computeChunks(kernels: MatmulKernels, ctl: Int32Array, tag: number, job: number, total: number, tmp: number, notify: boolean): void {
+  for (let c = claim(ctl, WORK, tag, total); c >= 0; c = claim(ctl, WORK, tag, total)) {
+    kernels.matmulCompute(job, c, tmp);
+    Atomics.add(ctl, DONE, 1);
+    if (notify) Atomics.notify(ctl, DONE);
   }
 }
 
@@ -121,6 +159,8 @@ export interface ThreadPoolOptions {
 export class ThreadPool {
   /** Test hook: from the next product on, the first worker to claim a chunk exits, as a crash would. */
   crashNext = false;
+  /** Test hook: while > 0, in each product worker 1 claims the first pack chunk and holds it for this many ms (a starved core). */
+  starveMs = 0;
   private seq = 0;
   private failure: string | undefined;
   private closed = false;
@@ -140,6 +180,7 @@ export class ThreadPool {
   ) {
     this.ctl = new Int32Array(memory.buffer, control, controlBytes(workers.length + 1) / 4);
     for (const [i, w] of workers.entries()) w.onFailure((what) => this.fail(`worker thread ${i + 1} ${what}`));
+    this.prime();
   }
 
   /**
@@ -214,7 +255,8 @@ export class ThreadPool {
     Atomics.store(ctl, JOB, job);
     Atomics.store(ctl, PACK_TOTAL, packTotal);
     Atomics.store(ctl, WORK_TOTAL, workTotal);
-    Atomics.store(ctl, CMD, this.crashNext ? CMD_CRASH : CMD_MATMUL);
+    Atomics.store(ctl, STARVE_MS, this.starveMs);
+    Atomics.store(ctl, CMD, this.crashNext ? CMD_CRASH : this.starveMs > 0 ? CMD_STARVE : CMD_MATMUL);
     Atomics.store(ctl, SEQ, seq);
     Atomics.notify(ctl, SEQ); // ~40 ns when nobody sleeps
     // Even a worker a thousand times slower than expected answers long before this.
@@ -222,20 +264,12 @@ export class ThreadPool {
     const deadline = start + this.options.timeoutMs + flops / 1e6;
     let waited = 0;
     try {
-      let c: number;
-      while ((c = claim(ctl, PACK, tag, packTotal)) >= 0) {
-        kernels.matmulPack(job, c);
-        if (Atomics.add(ctl, PACKED, 1) === packTotal - 1) {
-          Atomics.store(ctl, WORK, tag << 16);
-          Atomics.notify(ctl, WORK);
-        }
-      }
-      waited += this.waitWhile(WORK, (w) => w >>> 16 !== tag, deadline);
-      while ((c = claim(ctl, WORK, tag, workTotal)) >= 0) {
-        kernels.matmulCompute(job, c, tmp);
-        Atomics.add(ctl, DONE, 1);
-      }
-      waited += this.waitWhile(DONE, (d) => d !== workTotal, deadline);
+      // The CMD_STARVE hook: let the worker claim the first pack chunk.
+      if (this.starveMs > 0) waited += this.waitUntil(ctl, PACK, 0, (tag << 16) | 1, deadline);
+      packChunks(kernels, ctl, tag, job, packTotal);
+      waited += this.waitUntil(ctl, WORK, 16, tag, deadline); // the compute chunks are open
+      computeChunks(kernels, ctl, tag, job, workTotal, tmp, false);
+      waited += this.waitUntil(ctl, DONE, 0, workTotal, deadline); // every compute chunk is done
     } catch (e) {
       // A worker may still be inside this job: never reuse the pool after a failure here.
       if (!(e instanceof WasmWorkerError)) {
@@ -274,28 +308,57 @@ export class ThreadPool {
   }
 
   /**
-   * Waits while `pending(ctl[slot])`: spins first, then naps in 50 µs Atomics.waits (woken
-   * early by the workers' notify) so that a worker sharing this core with us can run. Checks
-   * now and then that no worker has died and the deadline has not passed. Returns the time
-   * waited in ms (0 when there was nothing to wait for).
+   * Waits until `ctl[slot] >>> shift` is `want` (no closure: one call shape, which V8 optimizes
+   * early and keeps): spins first, then naps in 50 µs Atomics.waits (woken early by the
+   * workers' notify) so that a worker sharing this core with us can run. Checks now and then
+   * that no worker has died and the deadline has not passed. Returns the time waited in ms (0
+   * when there was nothing to wait for).
    */
-  private waitWhile(slot: number, pending: (value: number) => boolean, deadline: number): number {
-    const ctl = this.view();
-    if (!pending(Atomics.load(ctl, slot))) return 0;
+  private waitUntil(ctl: Int32Array, slot: number, shift: number, want: number, deadline: number): number {
+    let v = Atomics.load(ctl, slot);
+    if (v >>> shift === want) return 0;
     const start = performance.now();
     let nap = false;
-    for (let i = 1, v: number; pending((v = Atomics.load(ctl, slot))); i++) {
-      if (nap) Atomics.wait(ctl, slot, v, 0.05);
-      else if ((i & 255) !== 0) continue;
-      const now = performance.now();
-      nap = canWait && now - start > SPIN_MS;
-      this.checkWorkers();
-      if (this.failure === undefined && now > deadline) {
-        this.fail('a worker thread did not finish its part of a matrix product in time');
-      }
-      if (this.failure !== undefined) this.raise();
+    for (let i = 0; v >>> shift !== want; i++, v = Atomics.load(ctl, slot)) {
+      if (nap || (i & 255) === 0) nap = this.pause(ctl, slot, v, nap, start, deadline);
     }
     return performance.now() - start;
+  }
+
+  /**
+   * One step of a wait that began at `start`: a 50 µs nap on ctl[slot] (while it holds `v`)
+   * when `nap`; a check that no worker has died and the deadline has not passed; returns
+   * whether to nap from now on. Primed at start (see prime).
+   */
+  private pause(ctl: Int32Array, slot: number, v: number, nap: boolean, start: number, deadline: number): boolean {
+    if (nap) Atomics.wait(ctl, slot, v, 0.05);
+    const now = performance.now();
+    this.checkWorkers();
+    if (this.failure === undefined && now > deadline) {
+      this.fail('a worker thread did not finish its part of a matrix product in time');
+    }
+    if (this.failure !== undefined) this.raise();
+    return canWait && now - start > SPIN_MS;
+  }
+
+  /**
+   * Runs every call of the waits and of the back-off, so that V8 optimizes them having seen
+   * each: optimized code that reaches a call it has no feedback for deoptimizes, and in Node 20
+   * went on doing so each time rather than being replaced (the worker's first sleep, before
+   * priming: 1,233 deopts in 3,000 products), so a nap or a back-off that comes only after a few
+   * hundred products would cost a deopt every time.
+   */
+  private prime(): void {
+    const ctl = this.view();
+    for (let i = 0; i < PRIME_CALLS; i++) {
+      this.pause(ctl, SEQ, -1, canWait, performance.now(), Infinity); // SEQ never holds −1: no wait
+      // the back-off's rare paths too (a back-off, then a good product)
+      this.noteWait(1, 1);
+      this.noteWait(1, 1);
+      this.useThreads();
+      this.noteWait(0, 1);
+    }
+    this.starved = this.skipUntil = this.penaltyMs = 0;
   }
 
   /** Notices a worker that has thrown or exited (it says so in its slot of the control block). */
