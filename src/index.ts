@@ -8,7 +8,7 @@
  * digits and WebAssembly kernels by default. New exports go here if they run in a browser,
  * in src/node.ts if they need Node.
  */
-export type { Backend, ConvGeometry, DType, FloatArray, FusedOutput, Storage } from './kernels/Backend.js';
+export type { Backend, BatchStrides, ConvGeometry, DType, FloatArray, FusedOutput, Storage } from './kernels/Backend.js';
 export { JsBackend } from './kernels/reference/JsBackend.js';
 export { getBackend, setBackend, registerBackend, listBackends } from './kernels/registry.js';
 
