@@ -404,6 +404,9 @@ export class WasmBackend implements Backend {
         if (packedBytes < SMALL_PACKED_BYTES) {
           rowChunks = Math.min(tiles, Math.max(chunks, Math.min(MAX_CHUNKS_PER_THREAD * pool.threads, Math.ceil(flops / CHUNK_FLOPS))));
         }
+        // The relaxed-SIMD build's float32 tiles are 3 rows: a chunk of one 4-row tile would run two
+        // (the second overlapping), 1.5× the work; chunks of at least 3 tiles (12 rows) waste none or little.
+        if (!f64 && width === 12) rowChunks = Math.max(1, Math.min(rowChunks, Math.floor(tiles / 3)));
         let panelChunks = Math.min(panels, Math.ceil(chunks / rowChunks));
         if (tiles < 4 * rowChunks && packedBytes >= SMALL_PACKED_BYTES) {
           [rowChunks, panelChunks] = fewerPasses(tiles, panels, chunks, pool.threads, m * k * (f64 ? 8 : 4), packedBytes);
