@@ -216,6 +216,18 @@ def scaled(data, dtype):
     return data[key]
 
 
+
+def timed_passes(accuracy_pass, warmup, runs):
+    """ms of each of `runs` timed calls of accuracy_pass() after `warmup` untimed ones, and the last call's result."""
+    for _ in range(warmup):
+        accuracy_pass()
+    ms, result = [], None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        result = accuracy_pass()
+        ms.append((time.perf_counter() - t0) * 1000)
+    return ms, result
+
 def run_variant(name, data, manifest):
     dtype, skip = VARIANTS[name]
     classes = manifest['outputSize']
@@ -256,13 +268,7 @@ def run_variant(name, data, manifest):
     def accuracy_pass():
         return net.accuracy(x_train, t_train), net.accuracy(x_test, t_test)
 
-    for _ in range(manifest['evalWarmup']):
-        accuracy_pass()
-    eval_ms = []
-    for _ in range(manifest['evalRuns']):
-        t0 = time.perf_counter()
-        train_acc, test_acc = accuracy_pass()
-        eval_ms.append((time.perf_counter() - t0) * 1000)
+    eval_ms, (train_acc, test_acc) = timed_passes(accuracy_pass, manifest['evalWarmup'], manifest['evalRuns'])
     return {
         'variant': name,
         'dtype': np.dtype(dtype).name,
