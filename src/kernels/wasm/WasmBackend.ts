@@ -34,9 +34,10 @@ export interface KernelExports extends MatmulKernels {
   maxPoolForward(x: number, out: number, argMax: number, ...geometry: GeometryArgs): void;
   maxPoolBackward(dout: number, argMax: number, dx: number, mask: number, ...geometry: GeometryArgs): void;
   gatherRows(src: number, index: number, out: number, count: number, cols: number): void;
-  matmulSkipZeros(a: number, lda: number, b: number, c: number, m: number, k: number, n: number, bias: number, relu: number, work: number): number;
   sparseWorkBytes(k: number, n: number, lists: number): number;
+  sparsePreparedBytes(k: number, n: number): number;
   sparsePrepare(b: number, k: number, n: number, work: number): number;
+  sparseRows(a: number, lda: number, c: number, k: number, n: number, bias: number, relu: number, work: number, i0: number, i1: number, list: number): void;
 }
 
 /** A ConvGeometry as the kernels take it: batch, channels, height, width, filterH, filterW, stride, pad, outH, outW. */
@@ -282,12 +283,12 @@ export class WasmBackend implements Backend {
     const modes = [IN, IN, OUT];
     if (bias !== null) arrays.push(bias), lengths.push(n), modes.push(IN);
     return this.withArgs(arrays, lengths, modes, this.kernels.sparseWorkBytes(k, n, chunks), (p, work) => {
-      const biasPtr = bias !== null ? p[3] : 0;
-      if (threads === 1) return this.kernels.matmulSkipZeros(p[0], k, p[1], p[2], m, k, n, biasPtr, relu ? 1 : 0, work) !== 0;
-      // B packed once here, then pairs of rows shared out to the threads, each chunk with its own list of p
+      const [biasPtr, reluFlag] = [bias !== null ? p[3] : 0, relu ? 1 : 0];
+      // B packed once here, then pairs of rows shared out to the threads (each chunk with its own
+      // list of p), or all rows on this thread
       if (this.kernels.sparsePrepare(p[1], k, n, work) === 0) return false;
-      if (!this.windowJob(WIN_SKIP_ZEROS, [p[0], p[2], work], [m, k, n, biasPtr, relu ? 1 : 0, 0, 0, 0, 0, 0], (m + 1) >> 1, m * k * n / 4, chunks)) {
-        this.kernels.matmulSkipZeros(p[0], k, p[1], p[2], m, k, n, biasPtr, relu ? 1 : 0, work);
+      if (threads === 1 || !this.windowJob(WIN_SKIP_ZEROS, [p[0], p[2], work], [m, k, n, biasPtr, reluFlag, 0, 0, 0, 0, 0], (m + 1) >> 1, m * k * n / 4, chunks)) {
+        this.kernels.sparseRows(p[0], k, p[2], k, n, biasPtr, reluFlag, work, 0, m, work + this.kernels.sparsePreparedBytes(k, n));
       }
       return true;
     });
@@ -316,10 +317,9 @@ export class WasmBackend implements Backend {
     need('matmulBatch', 'B', b, lengths[1]);
     need('matmulBatch', 'C', c, lengths[2]);
     if (rowBias !== null) need('matmulBatch', 'rowBias', rowBias, m);
-    // each chunk's packed panels as the product lays them out: 8 floats or 4 doubles wide, 12 floats in the relaxed-SIMD build
-    const width = f64 ? 4 : this.panelFloats;
-    const panels = Math.ceil(n / width);
-    const packBytes = roundUp(k * panels * width * (f64 ? 8 : 4));
+    // each chunk's packed panels, as the product lays them out
+    const { panels, bytes } = this.packedPanels(k, n, f64);
+    const packBytes = roundUp(bytes);
     const pool = this.pool;
     const flops = 2 * batch * m * k * n;
     const threaded = pool !== null && flops >= this.threadThreshold && pool.useThreads();
@@ -351,6 +351,16 @@ export class WasmBackend implements Backend {
     });
   }
 
+  /**
+   * op(B) (k × n) packed as the kernels lay it out: panels 32 bytes wide (8 floats or 4 doubles),
+   * or 48 (12 floats) in the relaxed-SIMD build's float32: the width, how many panels, their bytes.
+   */
+  private packedPanels(k: number, n: number, f64: boolean): { width: number; panels: number; bytes: number } {
+    const width = f64 ? 4 : this.panelFloats;
+    const panels = Math.ceil(n / width);
+    return { width, panels, bytes: k * panels * width * (f64 ? 8 : 4) };
+  }
+
   private product(
     kernel: string, a: FloatArray, b: FloatArray, c: FloatArray,
     m: number, k: number, n: number,
@@ -377,10 +387,7 @@ export class WasmBackend implements Backend {
       if (mask !== null) this.js.reluBackward(out, mask, out);
       return;
     }
-    // Panels are 32 bytes wide (8 floats or 4 doubles), or 48 (12 floats) in the relaxed-SIMD build.
-    const width = f64 ? 4 : this.panelFloats;
-    const panels = Math.ceil(n / width);
-    const packedBytes = k * panels * width * (f64 ? 8 : 4);
+    const { width, panels, bytes: packedBytes } = this.packedPanels(k, n, f64);
     const arrays: Arg[] = [a, b, c];
     const lengths = [m * k, k * n, m * n];
     const modes = [IN, IN, accumulate ? INOUT : OUT];

@@ -12,7 +12,7 @@
 // adds nothing: A[i, p] · B[p, j] is ±0 for a finite B, and acc + ±0 = acc (acc starts at +0 and
 // a sum never rounds to −0 ... an FMA's tiny product can, which changes the sign of a zero only).
 // So for a finite B the result is the product's, bit for bit; B with an Inf or NaN (0 · Inf is
-// NaN) is refused (the return value) for the caller to run the plain product. A second entry
+// NaN) is refused (sparsePrepare's return value) for the caller to run the plain product. A second entry
 // file of the module (scripts/build-wasm.mjs), beside kernels.ts.
 //
 // The exception: where the blocked product's last panel has only 1 or 2 columns (kernels.ts's
@@ -51,17 +51,12 @@ function initCompact(): void {
 }
 
 /**
- * C (m×n, row stride n) = A (m×k, rows `lda` floats apart) · B (k×n) with A's zeros skipped,
- * then + bias (if `bias` ≠ 0), then the ReLU (if `relu`). `work` is scratch of
- * sparseWorkBytes(k, n, 1) bytes. Returns 1, or 0 (nothing written) when B holds an Inf or a NaN.
+ * C (m×n, row stride n) = A (m×k, rows `lda` floats apart) · B (k×n) with A's zeros skipped, then
+ * + bias (if `bias` ≠ 0), then the ReLU (if `relu`): sparsePrepare(B) into `work` (0: B holds an
+ * Inf or NaN, nothing written), then sparseRows over row ranges, on one thread or several.
+ * Bytes of `work` for `lists` row ranges at once: B as sparsePrepare lays it out, then each
+ * range's list of p.
  */
-export function matmulSkipZeros(a: usize, lda: i32, b: usize, c: usize, m: i32, k: i32, n: i32, bias: usize, relu: i32, work: usize): i32 {
-  if (!sparsePrepare(b, k, n, work)) return 0;
-  sparseRows(a, lda, c, k, n, bias, relu, work, 0, m, work + <usize>sparsePreparedBytes(k, n));
-  return 1;
-}
-
-/** Bytes of `work` for `lists` row ranges at once (threads): B as sparsePrepare lays it out, then each range's list of p. */
 export function sparseWorkBytes(k: i32, n: i32, lists: i32): i32 {
   return sparsePreparedBytes(k, n) + lists * ((k + 4) << 2);
 }
