@@ -142,7 +142,7 @@ export function onnxModel(net: Exportable, options: ExportOnnxOptions = {}): Mod
         // touching the padding and the lowest float32 elsewhere. (Not a Pad node of zeros before
         // the MaxPool: onnxruntime 1.30's PadFusion folds that into the MaxPool's pads, dropping
         // the zeros.)
-        const mask = paddingMask(shape[1], shape[2], o.kernel, o.stride, o.pad); // shape: the input's (C, H, W)
+        const mask = paddingMask(shape[1], shape[2], outShape[1], outShape[2], o.kernel, o.stride, o.pad); // shape: the input's (C, H, W)
         emit('MaxPool', `${o.name}_window`, [current], outShape, attributes);
         return emit('Max', o.name, [current, initializer({ name: `${o.name}_padding`, tensor: { shape: outShape.slice(1), data: mask } })], outShape, [], output);
       }
@@ -187,9 +187,7 @@ function floatTensor(name: string, dims: readonly number[], data: ArrayLike<numb
  * (outH, outW): 0 where a pooling window reaches into the zero padding (the zeros' share of
  * its maximum), the lowest float32 elsewhere (no share).
  */
-function paddingMask(H: number, W: number, kernel: readonly [number, number], stride: number, pad: number): Float32Array {
-  const outH = Math.floor((H + 2 * pad - kernel[0]) / stride) + 1;
-  const outW = Math.floor((W + 2 * pad - kernel[1]) / stride) + 1;
+function paddingMask(H: number, W: number, outH: number, outW: number, kernel: readonly [number, number], stride: number, pad: number): Float32Array {
   const touches = (o: number, k: number, n: number): boolean => o * stride - pad < 0 || o * stride - pad + k > n;
   const mask = new Float32Array(outH * outW);
   for (let oy = 0; oy < outH; oy++) {
