@@ -102,37 +102,15 @@ export function sparseRows(a: usize, lda: i32, c: usize, k: i32, n: i32, bias: u
   const cols = work + (<usize>panels * <usize>k << 6);
   const sa = <usize>lda << 2;
   const ldc = <usize>n << 2;
-  const zero = f32x4.splat(0);
-  const four = i32x4.splat(4);
   for (let i = i0; i < i1; i += 2) {
     const two = i1 - i > 1;
     const r0 = a + <usize>i * sa;
     const o1: usize = two ? sa : 0; // a last odd row is its own pair
-    // The p where a row of the tile is non-zero, in order: vector compares, then a shuffle that packs them.
-    let cnt = 0;
-    let pv = i32x4(0, 1, 2, 3);
-    let p = 0;
-    for (; p + 4 <= k; p += 4) {
-      const o = <usize>p << 2;
-      const mask = i32x4.bitmask(v128.or(f32x4.ne(v128.load(r0 + o), zero), f32x4.ne(v128.load(r0 + o1 + o), zero)));
-      v128.store(list + (<usize>cnt << 2), i8x16.swizzle(pv, v128.load(COMPACT + (<usize>mask << 4))));
-      cnt += popcnt<i32>(mask);
-      pv = i32x4.add(pv, four);
-    }
-    for (; p < k; p++) {
-      const o = <usize>p << 2;
-      if (load<f32>(r0 + o) != 0 || load<f32>(r0 + o1 + o) != 0) {
-        store<i32>(list + (<usize>cnt << 2), p);
-        cnt++;
-      }
-    }
     const ct = c + <usize>i * ldc;
-    for (let j = ns; j < n; j++) {
-      const bj = cols + (<usize>(j - ns) * <usize>k << 2);
-      const bt = bias + (<usize>j << 2);
-      dotColumn(r0, bj, k, ct + (<usize>j << 2), bt, bias != 0, relu != 0);
-      if (two) dotColumn(r0 + o1, bj, k, ct + ldc + (<usize>j << 2), bt, bias != 0, relu != 0);
-    }
+    // the dot-product columns (at most 2), both rows at once: 4 independent sums in flight
+    if (ns < n) dotColumns(r0, o1, cols, k, n - ns, ct + (<usize>ns << 2), ldc, two, bias + (<usize>ns << 2), bias != 0, relu != 0);
+    // the other columns in tiles of the pair, over the p where one of its rows is non-zero
+    const cnt = nonZeros(r0, r0 + o1, k, list);
     for (let q = 0; q < panels; q++) {
       const j0 = q << 4;
       const nr = imin(16, ns - j0);
@@ -147,17 +125,61 @@ export function sparseRows(a: usize, lda: i32, c: usize, k: i32, n: i32, bias: u
 }
 
 /**
- * C[i, j] = A[i, :] · B[:, j] as kernels.ts's dotTile and dotStore sum it: 4 partial sums over
- * p ≡ l mod 4 for p < k − k % 4 (vmadd), ((s0 + s1) + (s2 + s3)), then the last p in order; then
- * + bias[j] and the ReLU.
+ * The p where row x or row y (k floats each; the same row for one) is non-zero, in order, into
+ * `list`; returns how many: vector compares, then a shuffle that packs them.
  */
-@inline function dotColumn(ar: usize, bj: usize, k: i32, at: usize, bt: usize, hasBias: bool, relu: bool): void {
+@inline function nonZeros(x: usize, y: usize, k: i32, list: usize): i32 {
+  const zero = f32x4.splat(0);
+  const four = i32x4.splat(4);
+  let cnt = 0;
+  let pv = i32x4(0, 1, 2, 3);
+  let p = 0;
+  for (; p + 4 <= k; p += 4) {
+    const o = <usize>p << 2;
+    const mask = i32x4.bitmask(v128.or(f32x4.ne(v128.load(x + o), zero), f32x4.ne(v128.load(y + o), zero)));
+    v128.store(list + (<usize>cnt << 2), i8x16.swizzle(pv, v128.load(COMPACT + (<usize>mask << 4))));
+    cnt += popcnt<i32>(mask);
+    pv = i32x4.add(pv, four);
+  }
+  for (; p < k; p++) {
+    const o = <usize>p << 2;
+    if (load<f32>(x + o) != 0 || load<f32>(y + o) != 0) {
+      store<i32>(list + (<usize>cnt << 2), p);
+      cnt++;
+    }
+  }
+  return cnt;
+}
+
+/**
+ * C[i + r, ns + j] = A[i + r, :] · B[:, ns + j] for the tile's rows r (2 if `two`) and the
+ * `cnt` (1 or 2) dot-product columns, each as kernels.ts's dotTile and dotStore sum it: 4 partial
+ * sums over p ≡ l mod 4 for p < k − k % 4 (vmadd), ((s0 + s1) + (s2 + s3)), then the last p in
+ * order; then + bias and the ReLU. The up to 4 sums run side by side (one sum alone waits on
+ * each multiply-add's latency: it took 40% of a digits product's time); each keeps its own order.
+ */
+@inline function dotColumns(r0: usize, o1: usize, cols: usize, k: i32, cnt: i32, ct: usize, ldc: usize, two: bool, bt: usize, hasBias: bool, relu: bool): void {
   const k4 = k & ~3;
-  let acc = v128.splat<i32>(0);
+  const b0 = cols, b1 = cnt > 1 ? cols + (<usize>k << 2) : cols; // a lone column is summed twice, stored once
+  const r1 = r0 + o1;
+  let a00 = v128.splat<i32>(0), a01 = v128.splat<i32>(0), a10 = v128.splat<i32>(0), a11 = v128.splat<i32>(0);
   for (let p = 0; p < k4; p += 4) {
     const o = <usize>p << 2;
-    acc = vmadd(v128.load(ar + o), v128.load(bj + o), acc);
+    const x0 = v128.load(r0 + o), x1 = v128.load(r1 + o);
+    const y0 = v128.load(b0 + o), y1 = v128.load(b1 + o);
+    a00 = vmadd(x0, y0, a00); a01 = vmadd(x0, y1, a01);
+    a10 = vmadd(x1, y0, a10); a11 = vmadd(x1, y1, a11);
   }
+  dotStore(a00, r0, b0, k4, k, ct, bt, hasBias, relu);
+  if (cnt > 1) dotStore(a01, r0, b1, k4, k, ct + 4, bt + 4, hasBias, relu);
+  if (two) {
+    dotStore(a10, r1, b0, k4, k, ct + ldc, bt, hasBias, relu);
+    if (cnt > 1) dotStore(a11, r1, b1, k4, k, ct + ldc + 4, bt + 4, hasBias, relu);
+  }
+}
+
+/** One dot product's end: its 4 partial sums added pairwise, the last p, the bias, the ReLU. */
+@inline function dotStore(acc: v128, ar: usize, bj: usize, k4: i32, k: i32, at: usize, bt: usize, hasBias: bool, relu: bool): void {
   let v = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
   for (let p = k4; p < k; p++) {
     const o = <usize>p << 2;
