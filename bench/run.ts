@@ -341,7 +341,7 @@ if (userLoop) {
     `${userLoop.reclaims} reclaims of dropped blocks during the timed runs (${(userLoop.reclaimMs / Math.max(1, userLoop.reclaims)).toFixed(1)} ms each), ` +
     `wasm memory ${fmtMiB(userLoop.wasmMemoryStartBytes)} MB with the data and nets, ${fmtMiB(userLoop.wasmMemoryBytes)} MB at the end.`);
 }
-say('Accuracy pass: ours 4,000-row chunks (TwoLayerNet.accuracy: fused products; x·W1 skips zero pixels on one thread where the tiles\' density makes that faster, src/kernels/wasm/assembly/sparse.ts); NumPy and TF.js each set at once (the book\'s accuracy()).');
+say('Accuracy pass: ours 4,000-row chunks (TwoLayerNet.accuracy: fused products; x·W1 skips zero pixels, on 1 or 2 threads, where fewer than 75% of the p are non-zero in a pair of rows, src/kernels/wasm/assembly/sparse.ts); NumPy and TF.js each set at once (the book\'s accuracy()).');
 if (tfjsRun && Object.values(tfjsRun.gradients).some((g) => g.used === 'auto')) {
   say('tf.valueAndGrads differentiates log(y + 1e-7) exactly rather than using the book\'s (y − t)/N: its accuracies may differ in the 4th digit.');
 }
