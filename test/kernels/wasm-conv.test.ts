@@ -225,16 +225,23 @@ for (const threads of [1, 2]) {
     });
 
     it('gatherRows in the wasm memory copies the rows the reference copies', () => {
+      // rows shorter than a 64-byte line, whole lines, lines and a rest; counts with and without
+      // a last group of fewer than 4 rows (the kernel copies 4 rows side by side)
+      for (const [rows, cols, count] of [[50, 13, 40], [50, 16, 41], [30, 784, 100], [9, 21, 7], [5, 37, 3]]) {
+        const src = wasm.alloc(rows * cols, 'float32');
+        src.data.set(values(rows * cols, true));
+        const index = Int32Array.from({ length: count }, () => rng.int(rows));
+        index[0] = rows - 1;
+        const out = wasm.alloc(count * cols + 16, 'float32');
+        out.data.fill(9);
+        const expected = new Float32Array(count * cols + 16).fill(9);
+        js.gatherRows(src.data, index, expected, cols);
+        wasm.gatherRows(src.data, index, out.data, cols);
+        sameBits(out.data as Float32Array, expected, `gatherRows ${count} of ${rows}×${cols}`);
+      }
       const [rows, cols] = [50, 13];
       const src = wasm.alloc(rows * cols, 'float32');
       src.data.set(values(rows * cols, true));
-      const index = Int32Array.from({ length: 40 }, () => rng.int(rows));
-      index[0] = rows - 1;
-      const out = wasm.alloc(40 * cols, 'float32');
-      const expected = new Float32Array(40 * cols);
-      js.gatherRows(src.data, index, expected, cols);
-      wasm.gatherRows(src.data, index, out.data, cols);
-      sameBits(out.data as Float32Array, expected, 'gatherRows');
       // an index outside src: the reference's partial copy, no write outside out
       const bad = Int32Array.of(3, rows, -1);
       const small = wasm.alloc(3 * cols, 'float32');

