@@ -226,8 +226,8 @@ for (const threads of [1, 2]) {
 
     it('gatherRows in the wasm memory copies the rows the reference copies', () => {
       // rows shorter than a 64-byte line, whole lines, lines and a rest; counts with and without
-      // a last group of fewer than 4 rows (the kernel copies 4 rows side by side)
-      for (const [rows, cols, count] of [[50, 13, 40], [50, 16, 41], [30, 784, 100], [9, 21, 7], [5, 37, 3]]) {
+      // groups of 8 and 4 rows and single rows (the kernel copies 8, then 4 rows side by side)
+      for (const [rows, cols, count] of [[50, 13, 40], [50, 16, 41], [30, 784, 100], [9, 21, 7], [5, 37, 3], [20, 21, 19], [12, 37, 13]]) {
         const src = wasm.alloc(rows * cols, 'float32');
         src.data.set(values(rows * cols, true));
         const index = Int32Array.from({ length: count }, () => rng.int(rows));
