@@ -375,6 +375,27 @@ describe('wasm backend: the product with A\'s zeros skipped (sparseA)', () => {
   }
 });
 
+describe('wasm backend: the relaxed-SIMD build or the plain one', () => {
+  it("relaxedSimd true gives the relaxed build, false the plain one, 'auto' one of the two (its trial's verdict, kept for the process), all within rounding of the reference", async () => {
+    const [m, k, n] = [37, 300, 29];
+    const a = randomArray(m * k), b = randomArray(k * n);
+    const expected = new Float32Array(m * n);
+    new JsBackend().matmul(a, b, expected, m, k, n, false, false, false);
+    const builds: string[] = [];
+    for (const relaxedSimd of [true, false, 'auto', 'auto'] as const) {
+      const backend = await createWasmBackend({ threads: 1, relaxedSimd });
+      builds.push(backend.simd);
+      const c = new Float32Array(m * n);
+      backend.matmul(a, b, c, m, k, n, false, false, false);
+      for (let i = 0; i < c.length; i++) assert.ok(Math.abs(c[i] - expected[i]) <= 1e-5 * (1 + Math.abs(expected[i])), `relaxedSimd ${relaxedSimd}: C[${i}] ${c[i]} against ${expected[i]}`);
+      await backend.close();
+    }
+    assert.deepEqual(builds.slice(0, 2), ['relaxed', 'plain']);
+    assert.ok(builds[2] === 'relaxed' || builds[2] === 'plain');
+    assert.equal(builds[3], builds[2], "the trial runs once per process: a second 'auto' backend gets the same build");
+  });
+});
+
 describe('wasm backend threads', () => {
   const shapes: [string, number, number, number, boolean, boolean][] = [
     ['(100×784)·(784×50)', 100, 784, 50, false, false],

@@ -85,16 +85,19 @@ export function fileInFolder(file: string, folder: string | URL, base?: string):
 const cache = new Map<string, Promise<WebAssembly.Module>>();
 const compiled = new Map<string, WebAssembly.Module>();
 
+/** How a module's bytes are compiled: WebAssembly.compile, or a platform's own way (Node's eager compile). */
+export type Compile = (bytes: BufferSource) => WebAssembly.Module | Promise<WebAssembly.Module>;
+
 /**
- * The module compiled from the bytes `read` gives, compiled once per `key` (its URL). A failed
- * load is forgotten, so a later call (after `npm run build:wasm`) tries again.
+ * The module compiled from the bytes `read` gives, compiled once per `key` (its URL) by
+ * `compile`. A failed load is forgotten, so a later call (after `npm run build:wasm`) tries again.
  */
-export function compileOnce(key: string, read: () => Promise<BufferSource>): Promise<WebAssembly.Module> {
+export function compileOnce(key: string, read: () => Promise<BufferSource>, compile: Compile = (bytes) => WebAssembly.compile(bytes)): Promise<WebAssembly.Module> {
   const done = compiled.get(key);
   if (done) return Promise.resolve(done);
   let p = cache.get(key);
   if (!p) {
-    p = read().then((bytes) => WebAssembly.compile(bytes));
+    p = read().then(compile);
     p.then((m) => compiled.set(key, m), () => cache.delete(key));
     cache.set(key, p);
   }
@@ -105,8 +108,8 @@ export function compileOnce(key: string, read: () => Promise<BufferSource>): Pro
  * As compileOnce, synchronously: `new WebAssembly.Module`, which Node and workers allow for any
  * size (a browser's main thread only for tiny modules).
  */
-export function compileOnceSync(key: string, read: () => BufferSource): WebAssembly.Module {
+export function compileOnceSync(key: string, read: () => BufferSource, compile: (bytes: BufferSource) => WebAssembly.Module = (bytes) => new WebAssembly.Module(bytes)): WebAssembly.Module {
   let m = compiled.get(key);
-  if (!m) compiled.set(key, (m = new WebAssembly.Module(read())));
+  if (!m) compiled.set(key, (m = compile(read())));
   return m;
 }
