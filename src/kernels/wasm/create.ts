@@ -103,6 +103,7 @@ export async function createBackend(platform: Platform, options: WasmBackendOpti
   const parts = layOut(memory, (await WebAssembly.instantiate(module, { env: { memory } })).exports, plan.threads);
   let pool: ThreadPool | null = null;
   if (parts.control !== null) {
+    tierUp(module);
     try {
       pool = await ThreadPool.start(platform.spawnWorker, module, memory, parts.control, parts.tmp, plan.threads, poolOptions(options));
     } catch (e) {
@@ -125,6 +126,7 @@ export function createBackendSync(platform: SyncPlatform, options: WasmBackendOp
   const module = platform.loadModule(kernelFile(plan.threads > 1, relaxed), options.wasmBaseUrl);
   const memory = newMemory(plan.threads);
   const parts = layOut(memory, new WebAssembly.Instance(module, { env: { memory } }).exports, plan.threads);
+  if (parts.control !== null) tierUp(module);
   const pool = parts.control === null ? null
     : ThreadPool.startSync(platform.spawnWorker, module, memory, parts.control, parts.tmp, plan.threads, poolOptions(options));
   return finish(parts, pool, plan.reason, options, relaxed, platform);
@@ -277,12 +279,13 @@ function clock(): () => number {
 }
 
 /**
- * A one-thread backend on its own small memory, returning a timer (ms) of the three products of
- * an MNIST training step, as the layers call them: x·W1 (100×784)·(784×50), dW1 = xᵀ·dout and
- * dx = dout·W1ᵀ. (The builds differ most on the last two: one product alone can hide a gain.)
+ * The three products of an MNIST training step, as the layers call them: x·W1 (100×784)·(784×50),
+ * dW1 = xᵀ·dout and dx = dout·W1ᵀ (the builds differ most on the last two: one product alone can
+ * hide a gain), on a one-thread backend of `module` over its own small memory (shared where the
+ * module imports a shared one). Returns a function running the three once.
  */
-function trialBackend(module: WebAssembly.Module): () => number {
-  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES });
+function mnistProducts(module: WebAssembly.Module, shared: boolean): () => void {
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared });
   const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
   const heap = new Heap(memory, kernels.heapBase(), MAX_PAGES);
   const backend = new WasmBackend(kernels, heap, null, { name: 'trial', threadThreshold: Infinity, tmp: heap.alloc(TMP_BYTES_PER_THREAD) });
@@ -294,11 +297,16 @@ function trialBackend(module: WebAssembly.Module): () => number {
   x.data.forEach((_, i, v) => (v[i] = Math.sin(i)));
   w.data.forEach((_, i, v) => (v[i] = Math.cos(i)));
   d.data.forEach((_, i, v) => (v[i] = Math.sin(0.5 * i)));
-  const products = () => {
+  return () => {
     backend.matmul(x.data, w.data, out.data, rows, inputs, hidden, false, false, false); // x · W1
     backend.matmul(x.data, d.data, out.data, inputs, rows, hidden, true, false, false); // xᵀ · dout
     backend.matmul(d.data, w.data, out.data, rows, hidden, inputs, false, true, false); // dout · W1ᵀ
   };
+}
+
+/** A timer (ms) of mnistProducts on a one-thread backend of `module` (a plain memory's), after 5 untimed runs. */
+function trialBackend(module: WebAssembly.Module): () => number {
+  const products = mnistProducts(module, false);
   for (let i = 0; i < 5; i++) products(); // V8 moves the kernels to its optimising compiler (the rounds wait for it)
   const now = clock();
   return () => {
@@ -306,6 +314,20 @@ function trialBackend(module: WebAssembly.Module): () => number {
     products();
     return now() - t;
   };
+}
+
+/**
+ * Before the thread pool starts: the products of mnistProducts twice on this thread, with the
+ * thread pool's module. V8 runs a module's new functions on baseline (Liftoff) code and compiles
+ * the hot ones for its optimising compiler in the background, once they have run enough; the
+ * optimized code then serves every thread. Run here, that compile overlaps the workers' start
+ * (~50 ms, this thread waiting), instead of the first products on two threads, where both cores
+ * are busy: the first 100 (100×784)·(784×50) products on 2 threads took 40-60 ms without it,
+ * ~15 ms with it (80 µs each once optimized).
+ */
+function tierUp(module: WebAssembly.Module): void {
+  const products = mnistProducts(module, true);
+  for (let i = 0; i < 2; i++) products();
 }
 
 /**
