@@ -101,9 +101,9 @@ export async function createBackend(platform: Platform, options: WasmBackendOpti
   const module = await platform.loadModule(kernelFile(plan.threads > 1, relaxed), options.wasmBaseUrl);
   const memory = newMemory(plan.threads);
   const parts = layOut(memory, (await WebAssembly.instantiate(module, { env: { memory } })).exports, plan.threads);
+  warmUp(module, plan.threads > 1);
   let pool: ThreadPool | null = null;
   if (parts.control !== null) {
-    tierUp(module);
     try {
       pool = await ThreadPool.start(platform.spawnWorker, module, memory, parts.control, parts.tmp, plan.threads, poolOptions(options));
     } catch (e) {
@@ -126,7 +126,7 @@ export function createBackendSync(platform: SyncPlatform, options: WasmBackendOp
   const module = platform.loadModule(kernelFile(plan.threads > 1, relaxed), options.wasmBaseUrl);
   const memory = newMemory(plan.threads);
   const parts = layOut(memory, new WebAssembly.Instance(module, { env: { memory } }).exports, plan.threads);
-  if (parts.control !== null) tierUp(module);
+  warmUp(module, plan.threads > 1);
   const pool = parts.control === null ? null
     : ThreadPool.startSync(platform.spawnWorker, module, memory, parts.control, parts.tmp, plan.threads, poolOptions(options));
   return finish(parts, pool, plan.reason, options, relaxed, platform);
@@ -171,7 +171,7 @@ function finish(
   parts: Parts, pool: ThreadPool | null, singleThreadReason: string | null, options: WasmBackendOptions,
   relaxed: boolean, platform: { collector?(): Collector | null },
 ): WasmBackend {
-  const backend = new WasmBackend(parts.kernels, parts.heap, pool, {
+  return new WasmBackend(parts.kernels, parts.heap, pool, {
     name: options.name ?? 'wasm',
     threadThreshold: options.threadThreshold ?? 1e6,
     tmp: parts.tmp,
@@ -179,8 +179,6 @@ function finish(
     simd: relaxed ? 'relaxed' : 'plain',
     collector: options.reclaim === false ? null : platform.collector?.() ?? null,
   });
-  warmUp(backend);
-  return backend;
 }
 
 /** The kernel module for a shared (threads) or plain memory, built with relaxed SIMD or not. */
@@ -317,28 +315,17 @@ function trialBackend(module: WebAssembly.Module): () => number {
 }
 
 /**
- * Before the thread pool starts: the products of mnistProducts twice on this thread, with the
- * thread pool's module. V8 runs a module's new functions on baseline (Liftoff) code and compiles
- * the hot ones for its optimising compiler in the background, once they have run enough; the
- * optimized code then serves every thread. Run here, that compile overlaps the workers' start
- * (~50 ms, this thread waiting), instead of the first products on two threads, where both cores
- * are busy: the first 100 (100×784)·(784×50) products on 2 threads took 40-60 ms without it,
- * ~15 ms with it (80 µs each once optimized).
+ * Before the backend's first product (and before its thread pool starts): the products of
+ * mnistProducts twice on this thread, with the backend's module. V8 runs a module's new
+ * functions on baseline (Liftoff) code, about 3× slower, and compiles the hot ones for its
+ * optimising compiler in the background once they have run enough; the optimized code then
+ * serves every thread. Started here, that compile overlaps the workers' start (~50 ms, this
+ * thread waiting) instead of the first products on two threads, where both cores are busy: the
+ * first 100 (100×784)·(784×50) products on 2 threads took 40-60 ms without it, ~15 ms with it
+ * (80 µs each once optimized). (Node compiles the one-thread modules optimized already:
+ * eagerCompile.node.ts.)
  */
-function tierUp(module: WebAssembly.Module): void {
-  const products = mnistProducts(module, true);
+function warmUp(module: WebAssembly.Module, shared: boolean): void {
+  const products = mnistProducts(module, shared);
   for (let i = 0; i < 2; i++) products();
-}
-
-/**
- * A few small products, so that V8 moves the matrix kernels from its baseline compiler to its
- * optimising one (about 3× faster) before the first real product rather than during it (~1 ms).
- */
-function warmUp(backend: WasmBackend): void {
-  const s = 32;
-  const a = backend.alloc(s * s, 'float32');
-  const b = backend.alloc(s * s, 'float32');
-  const c = backend.alloc(s * s, 'float32');
-  for (let i = 0; i < 32; i++) backend.matmul(a.data, b.data, c.data, s - (i & 3), s, s - (i & 7), (i & 1) === 1, (i & 2) === 2, false);
-  for (const storage of [a, b, c]) backend.free(storage);
 }
