@@ -10,8 +10,9 @@
  * code (1.78 ms against 0.41 for the three products) and picked the plain build, ~10% slower
  * products for that whole process; and the trial's warm-up on Liftoff code took 90–125 ms.
  * Eagerly compiled, each module takes ~40 ms to compile and the trial times optimized code from
- * its first round. (The thread pool's shared modules stay lazy: there, compiling eagerly cost
- * as much start-up time as it saved in the first products; /work/shared/notes/fast-kernels.md.)
+ * its first round. (The thread pool's shared modules stay lazy: compiled eagerly, one took 54 ms
+ * at start-up, as much as it saved in the first products; create.ts's warmUp starts their
+ * optimizing compile instead.)
  *
  * How: V8's --no-liftoff and --no-wasm-lazy-compilation, set around one synchronous
  * `new WebAssembly.Module` and set back at once (the flags are read when a compile starts;
