@@ -1,7 +1,7 @@
 /**
  * TensorFlow.js 4.x reference: the same 784-50-10 net and step on its CPU and WASM backends.
  *
- * Fair to TF.js as the notes in /work/shared/notes/fast-kernels.md advise:
+ * Fair to TF.js as the team's measured notes (../shared/notes/fast-kernels.md, beside the repository) advise:
  * - products with transposed operands use an explicit tf.transpose (matMul's transpose flags
  *   take a slow scalar path in the WASM backend);
  * - the mini-batch is gathered in JavaScript and uploaded with tf.tensor2d (tf.gather costs more);

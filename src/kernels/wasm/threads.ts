@@ -14,7 +14,7 @@
  * worker is in the middle of.
  *
  * Handoffs spin on Atomics.load: a wait/notify round trip costs ~25 µs, most of an MNIST-sized
- * product (see /work/shared/notes/fast-kernels.md). An idle worker spins a while after each job,
+ * product (measured on the 2-core test machine, Node 20). An idle worker spins a while after each job,
  * then sleeps in Atomics.wait until the next.
  *
  * Failure: a worker that throws, exits or stops answering makes the current (or next) product
