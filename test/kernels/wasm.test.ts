@@ -4,6 +4,8 @@
  */
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { FloatArray } from '../../src/kernels/Backend.js';
@@ -318,6 +320,29 @@ for (const threads of [1, 2]) {
     });
   });
 }
+
+describe('wasm backend: dropped tensors at exit', () => {
+  it('a process whose last garbage collection finds dropped tensors exits normally (no "illegal access" abort)', () => {
+    // A full collection in an 'exit' handler, with dropped tensors to find: Node 20 then runs the
+    // registry's cleanup task where JavaScript may no longer run, which aborted the process when
+    // the registry belonged to another (vm) context (collector.node.ts).
+    const code = `
+      import { setFlagsFromString } from 'node:v8';
+      import { runInNewContext } from 'node:vm';
+      import { createWasmBackend } from './src/kernels/wasm/index.ts';
+      setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc');
+      const backend = await createWasmBackend({ threads: 1 });
+      const drop = () => { for (let i = 0; i < 1000; i++) backend.alloc(1000, 'float32'); };
+      process.on('exit', () => { drop(); gc(); console.log('exit handler done'); });`;
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' });
+    assert.equal(r.stderr, '');
+    assert.equal(r.stdout, 'exit handler done\n');
+    assert.equal(r.signal, null);
+    assert.equal(r.status, 0);
+  });
+});
 
 describe('wasm backend: the product with A\'s zeros skipped (sparseA)', () => {
   /**

@@ -46,12 +46,12 @@ export interface ReclaimPolicy {
 export const RECLAIM_POLICY: ReclaimPolicy = { timeShare: 0.01, minBytes: 8 * 2 ** 20, maxBytes: 512 * 2 ** 20 };
 
 /**
- * A way to find dropped storage at once (collector.node.ts): a full garbage collection, and a
- * FinalizationRegistry whose `cleanupSome` runs the callbacks of what that collection found.
+ * A way to find dropped storage at once (collector.node.ts): a full garbage collection, and
+ * `cleanupSome`, which runs a FinalizationRegistry's callbacks for what that collection found.
  */
 export interface Collector {
   collect(): void;
-  Registry: new <T>(cleanup: (held: T) => void) => FinalizationRegistry<T> & { cleanupSome(): void };
+  cleanupSome(registry: FinalizationRegistry<never>): void;
 }
 
 /** Bytes rounded up to a whole number of blocks. */

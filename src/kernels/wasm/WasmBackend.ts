@@ -162,7 +162,7 @@ export class WasmBackend implements Backend {
   readonly name: string;
   /** Float64 kernels, and the calls the wasm kernels leave to the reference (gathers outside this memory, odd geometries). */
   private readonly js = new JsBackend();
-  private readonly registry: FinalizationRegistry<number> & { cleanupSome?(): void };
+  private readonly registry: FinalizationRegistry<number>;
   private readonly job: number;
   private readonly tmp: number;
   private jobView: Int32Array;
@@ -192,12 +192,11 @@ export class WasmBackend implements Backend {
     this.simd = config.simd ?? 'plain';
     this.panelFloats = kernels.panelFloats();
     const collector = config.collector ?? null;
-    const Registry = collector?.Registry ?? FinalizationRegistry;
-    const registry = (this.registry = new Registry<number>((ptr) => heap.release(ptr)) as WasmBackend['registry']);
+    const registry = (this.registry = new FinalizationRegistry<number>((ptr) => heap.release(ptr)));
     if (collector) {
       heap.reclaim = () => {
         collector.collect();
-        registry.cleanupSome!();
+        collector.cleanupSome(registry);
       };
     }
     this.job = heap.alloc(JOB_BYTES);

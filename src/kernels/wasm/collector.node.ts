@@ -1,7 +1,7 @@
 /**
  * Prompt reclaiming of dropped tensors in Node: a full garbage collection and a synchronous
- * FinalizationRegistry.cleanupSome, both taken from a fresh `vm` context after setting the two
- * V8 flags that install them there (`--expose-gc`, `--harmony-weak-refs-with-cleanup-some`).
+ * FinalizationRegistry.prototype.cleanupSome, both taken from a fresh `vm` context after setting
+ * the two V8 flags that install them there (`--expose-gc`, `--harmony-weak-refs-with-cleanup-some`).
  * The main context gains no `gc` global and no new method.
  *
  * Why: a WasmStorage's block goes back to the heap from a FinalizationRegistry callback, and
@@ -10,6 +10,13 @@
  * the wasm memory grows without bound until the loop ends (1.3 GB after 3,500 steps, measured).
  * And V8's scavenger keeps the targets of weak cells alive: only a full collection finds them.
  * Node-only (node:v8, node:vm); browsers yield between frames, where the callbacks run.
+ *
+ * The registry itself stays an object of the caller's context; only the method is borrowed
+ * (`cleanupSome.call(registry)`). A registry made in the vm context (as this file once did)
+ * could abort Node at exit: when a collection shortly before the end had queued its cleanup
+ * task, Node 20 ran that task in FreeEnvironment, where JavaScript may no longer run, and died
+ * on "illegal access" (FinalizationRegistryCleanupTask; 2 exits in 8 of one script here, none
+ * in 8 with the main context's registry).
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -22,11 +29,10 @@ export function nodeCollector(): Collector | null {
     v8.setFlagsFromString('--harmony-weak-refs-with-cleanup-some');
     const context = vm.createContext();
     const gc = vm.runInContext('typeof gc === "function" ? gc : null', context) as (() => void) | null;
-    const Registry = vm.runInContext('FinalizationRegistry', context) as Collector['Registry'];
-    if (gc === null || typeof (Registry.prototype as { cleanupSome?: unknown }).cleanupSome !== 'function') return null;
-    return { collect: gc, Registry };
+    const cleanupSome = vm.runInContext('FinalizationRegistry.prototype.cleanupSome', context) as ((this: FinalizationRegistry<never>) => void) | undefined;
+    if (gc === null || typeof cleanupSome !== 'function') return null;
+    return { collect: gc, cleanupSome: (registry) => cleanupSome.call(registry) };
   } catch {
     return null;
   }
 }
-

@@ -281,10 +281,9 @@ function clock(): () => number {
  * The three products of an MNIST training step, as the layers call them: x·W1 (100×784)·(784×50),
  * dW1 = xᵀ·dout and dx = dout·W1ᵀ (the builds differ most on the last two: one product alone can
  * hide a gain), on a one-thread backend of `module` over its own small memory (shared where the
- * module imports a shared one): `run` runs the three once. `free` gives its arrays back, which
- * unregisters them from the backend's FinalizationRegistry: a cleanup still pending when Node
- * exits can abort the process ("illegal access" from FinalizationRegistryCleanupTask during
- * FreeEnvironment, nodejs/node#47748; seen once in a CI run here).
+ * module imports a shared one): `run` runs the three once. `free` gives its arrays back at once
+ * (and unregisters them from the backend's FinalizationRegistry) rather than leaving them to the
+ * garbage collector.
  */
 function mnistProducts(module: WebAssembly.Module, shared: boolean): { run(): void; free(): void } {
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared });
