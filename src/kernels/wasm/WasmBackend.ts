@@ -93,6 +93,14 @@ const DENSITY_TILES = 16;
  */
 const CHUNK_FLOPS = 2e5;
 const MAX_CHUNKS_PER_THREAD = 16;
+/*
+ * BY_PANELS: with threads, a float32 product with A and packed B both in L2 and no more panels
+ * than chunks (n ≤ 96 in the relaxed build: the MNIST step's x·W1 and xᵀ·dout) is cut into a
+ * chunk per panel × ⌈chunks/panels⌉ parts of the rows (2 × 5 for those two on 2 threads) rather
+ * than into row chunks over all panels (8 of x·W1, 32 of xᵀ·dout): measured on the 2-core test
+ * machine, in alternating runs in one process, the training step on 2 threads 198.8 → 189.5 µs
+ * (relaxed build), 195.7 → 185.9 (plain); (100×784)·(784×50) alone 89 → 83 µs.
+ */
 
 /** A plain product's (empty) fused output. */
 const NOTHING_FUSED: FusedOutput = {};
@@ -414,6 +422,12 @@ export class WasmBackend implements Backend {
         let panelChunks = Math.min(panels, Math.ceil(chunks / rowChunks));
         if (tiles < 4 * rowChunks && packedBytes >= SMALL_PACKED_BYTES) {
           [rowChunks, panelChunks] = fewerPasses(tiles, panels, chunks, pool.threads, m * k * (f64 ? 8 : 4), packedBytes);
+        } else if (!f64 && panels > 1 && panels <= chunks && m * k * 4 <= SMALL_PACKED_BYTES && packedBytes < SMALL_PACKED_BYTES) {
+          // Few panels, A and packed B within L2 (an MNIST batch's products): a chunk per panel
+          // and part of the rows, in as few parts as make `chunks` (see BY_PANELS).
+          panelChunks = panels;
+          rowChunks = Math.min(tiles, Math.ceil(chunks / panels));
+          if (width === 12) rowChunks = Math.max(1, Math.min(rowChunks, Math.floor(tiles / 3)));
         }
         job[JOB_ROW_CHUNKS] = rowChunks;
         job[JOB_PANEL_CHUNKS] = panelChunks;
