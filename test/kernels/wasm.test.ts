@@ -453,6 +453,34 @@ describe('wasm backend threads', () => {
     });
   }
 
+  it('products cut by panels on 2 threads (few panels, A and B within L2) equal 1 thread bit for bit, fused outputs too, on both builds', async () => {
+    // threaded sizes (2·m·k·n ≥ 1e6), each cut by panels on at least one build: 3 to 8 panels,
+    // narrow last ones (relaxed build, 12 wide: 2, 6, 2, 4 and 4 columns), 13 to 1000 rows, A
+    // transposed too (the step's xᵀ·dout)
+    const shapes: [number, number, number, boolean][] = [
+      [100, 784, 50, false], [784, 100, 50, true], [200, 784, 30, false], [50, 784, 50, false], [13, 1000, 40, false],
+      [500, 500, 96, false], [1000, 200, 64, true],
+    ];
+    for (const relaxedSimd of [true, false]) {
+      const one1 = await createWasmBackend({ threads: 1, relaxedSimd });
+      const two2 = await createWasmBackend({ threads: 2, relaxedSimd, threadBackOff: false });
+      for (const [m, k, n, tA] of shapes) {
+        const a = randomArray(m * k), b = randomArray(k * n), bias = randomArray(n), mask = randomArray(m * n);
+        for (const fused of [{}, { bias, relu: true }, { mask }]) {
+          const c1 = new Float32Array(m * n), c2 = new Float32Array(m * n);
+          one1.matmulFused(a, b, c1, m, k, n, tA, false, fused);
+          two2.matmulFused(a, b, c2, m, k, n, tA, false, fused);
+          assert.deepEqual(new Uint32Array(c2.buffer), new Uint32Array(c1.buffer), `${m}×${k}×${n}${tA ? ' Aᵀ' : ''} ${Object.keys(fused).join('+') || 'plain'} (${relaxedSimd ? 'relaxed' : 'plain'} build)`);
+        }
+        const ref = new Float32Array(m * n), c = new Float32Array(m * n);
+        js.matmul(a, b, ref, m, k, n, tA, false, false);
+        two2.matmul(a, b, c, m, k, n, tA, false, false);
+        closeTo(c, ref, 1e-4 * Math.sqrt(k));
+      }
+      await Promise.all([one1.close(), two2.close()]);
+    }
+  });
+
   it('float64 products: 2 threads equal 1 thread bit for bit, and both equal the reference', () => {
     const [m, k, n] = [101, 300, 77];
     const a = Float64Array.from(randomArray(m * k));
