@@ -412,22 +412,19 @@ export class WasmBackend implements Backend {
         // to compute (more panel groups when C has too few rows to share out).
         const chunks = CHUNKS_PER_THREAD * pool.threads;
         const packTotal = (job[JOB_PACK_CHUNKS] = Math.min(panels, chunks));
-        let rowChunks = Math.min(tiles, chunks);
-        if (packedBytes < SMALL_PACKED_BYTES) {
+        // Few panels, A and packed B within L2 (an MNIST batch's products): a chunk per panel and
+        // part of the rows, in as few parts as make `chunks` (see BY_PANELS).
+        const byPanels = !f64 && panels > 1 && panels <= chunks && m * k * 4 <= SMALL_PACKED_BYTES && packedBytes < SMALL_PACKED_BYTES;
+        let rowChunks = Math.min(tiles, byPanels ? Math.ceil(chunks / panels) : chunks);
+        if (!byPanels && packedBytes < SMALL_PACKED_BYTES) {
           rowChunks = Math.min(tiles, Math.max(chunks, Math.min(MAX_CHUNKS_PER_THREAD * pool.threads, Math.ceil(flops / CHUNK_FLOPS))));
         }
         // The relaxed-SIMD build's float32 tiles are 3 rows: a chunk of one 4-row tile would run two
         // (the second overlapping), 1.5× the work; chunks of at least 3 tiles (12 rows) waste none or little.
         if (!f64 && width === 12) rowChunks = Math.max(1, Math.min(rowChunks, Math.floor(tiles / 3)));
-        let panelChunks = Math.min(panels, Math.ceil(chunks / rowChunks));
+        let panelChunks = byPanels ? panels : Math.min(panels, Math.ceil(chunks / rowChunks));
         if (tiles < 4 * rowChunks && packedBytes >= SMALL_PACKED_BYTES) {
           [rowChunks, panelChunks] = fewerPasses(tiles, panels, chunks, pool.threads, m * k * (f64 ? 8 : 4), packedBytes);
-        } else if (!f64 && panels > 1 && panels <= chunks && m * k * 4 <= SMALL_PACKED_BYTES && packedBytes < SMALL_PACKED_BYTES) {
-          // Few panels, A and packed B within L2 (an MNIST batch's products): a chunk per panel
-          // and part of the rows, in as few parts as make `chunks` (see BY_PANELS).
-          panelChunks = panels;
-          rowChunks = Math.min(tiles, Math.ceil(chunks / panels));
-          if (width === 12) rowChunks = Math.max(1, Math.min(rowChunks, Math.floor(tiles / 3)));
         }
         job[JOB_ROW_CHUNKS] = rowChunks;
         job[JOB_PANEL_CHUNKS] = panelChunks;
