@@ -1,8 +1,10 @@
 import { after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Tensor } from '../src/tensor/Tensor.js';
 import type { Backend } from '../src/kernels/Backend.js';
 import { Random } from '../src/random.js';
@@ -67,4 +69,13 @@ export function tempDirs(prefix: string): () => string {
     made.push(dir);
     return dir;
   };
+}
+
+/**
+ * Runs `code`, an ES module importing from src/ (paths relative to the repository's root), in a
+ * process of its own under tsx; returns how it ended and what it printed.
+ */
+export function runModule(code: string): { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string } {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' });
 }

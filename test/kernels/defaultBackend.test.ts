@@ -6,15 +6,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** Runs `code` (an ES module importing from src/) under tsx; returns its output. */
-function run(code: string): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' });
-}
+import { runModule as run } from '../helpers.js';
 
 describe('the default backend', () => {
   it("in Node's entry: WebAssembly with 2 threads on first use, with no call; useBackend('js') still picks js", () => {

@@ -4,8 +4,6 @@
  */
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { FloatArray } from '../../src/kernels/Backend.js';
@@ -15,6 +13,7 @@ import { Tensor } from '../../src/tensor/Tensor.js';
 import { readWasmFile } from '../../src/kernels/wasm/loader.js';
 import { createWasmBackend, wasmSimdSupported, WasmNotBuiltError, WasmWorkerError, type WasmBackend } from '../../src/kernels/wasm/index.js';
 import { Random } from '../../src/random.js';
+import { runModule } from '../helpers.js';
 
 const rng = new Random(11);
 const js = new JsBackend();
@@ -335,8 +334,7 @@ describe('wasm backend: dropped tensors at exit', () => {
       const backend = await createWasmBackend({ threads: 1 });
       const drop = () => { for (let i = 0; i < 1000; i++) backend.alloc(1000, 'float32'); };
       process.on('exit', () => { drop(); gc(); console.log('exit handler done'); });`;
-    const root = fileURLToPath(new URL('../..', import.meta.url));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' });
+    const r = runModule(code);
     assert.equal(r.stderr, '');
     assert.equal(r.stdout, 'exit handler done\n');
     assert.equal(r.signal, null);
