@@ -157,7 +157,7 @@ export interface ThreadPoolOptions {
 
 /** Workers that take part in matrix products with the calling thread. */
 export class ThreadPool {
-  /** Test hook: from the next product on, the first worker to claim a chunk exits, as a crash would. */
+  /** Test hook: in the next product, the first worker to claim a chunk (the caller waits for one to) exits, as a crash would. */
   crashNext = false;
   /** Test hook: while > 0, in each product worker 1 claims the first pack chunk and holds it for this many ms (a starved core). */
   starveMs = 0;
@@ -264,8 +264,9 @@ export class ThreadPool {
     const deadline = start + this.options.timeoutMs + flops / 1e6;
     let waited = 0;
     try {
-      // The CMD_STARVE hook: let the worker claim the first pack chunk.
-      if (this.starveMs > 0) waited += this.waitUntil(ctl, PACK, 0, (tag << 16) | 1, deadline);
+      // The CMD_STARVE and CMD_CRASH hooks: let the worker claim the first pack chunk (else the
+      // caller may run every chunk before the worker wakes, and the hook misses this product).
+      if (this.starveMs > 0 || this.crashNext) waited += this.waitUntil(ctl, PACK, 0, (tag << 16) | 1, deadline);
       packChunks(kernels, ctl, tag, job, packTotal);
       waited += this.waitUntil(ctl, WORK, 16, tag, deadline); // the compute chunks are open
       computeChunks(kernels, ctl, tag, job, workTotal, tmp, false);
