@@ -126,6 +126,14 @@ export interface Backend {
   /** out[i, :] = src[index[i], :] for rows of length cols. */
   gatherRows(src: FloatArray, index: Int32Array, out: FloatArray, cols: number): void;
 
+  /**
+   * gatherRows, possibly done on other threads while the caller goes on (the wasm backend's
+   * idle workers); returns a function that waits until `out` holds the rows. Until it is called,
+   * `out` must not be read or written, nor `src` written; `index` is read before this returns.
+   * Optional: without it, gatherRows runs at once.
+   */
+  gatherRowsAhead?(src: FloatArray, index: Int32Array, out: FloatArray, cols: number): () => void;
+
   /** y += alpha · x (the SGD update W −= lr · dW is axpy(−lr, dW, W)). */
   axpy(alpha: number, x: FloatArray, y: FloatArray): void;
 

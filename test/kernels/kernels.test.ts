@@ -401,6 +401,16 @@ for (const backend of backends) {
           const out = f64 ? new Float64Array(4 * cols) : new Float32Array(4 * cols);
           backend.gatherRows(src, index, out, cols);
           close(out, Array.from(out, (_, i) => src[index[Math.floor(i / cols)] * cols + (i % cols)]), 0, 'gatherRows');
+          if (backend.gatherRowsAhead) {
+            // on the backend's own storage (where its threads may copy the rows), 200 rows
+            const many = Int32Array.from({ length: 200 }, (_, i) => (i * 7) % 10);
+            const s = backend.alloc(10 * cols, f64 ? 'float64' : 'float32');
+            s.data.set(src);
+            const o = backend.alloc(200 * cols, f64 ? 'float64' : 'float32');
+            const wait = backend.gatherRowsAhead(s.data, many, o.data, cols);
+            wait();
+            close(o.data, Array.from(o.data, (_, i) => src[many[Math.floor(i / cols)] * cols + (i % cols)]), 0, 'gatherRowsAhead');
+          }
           const x = rand(cols, f64);
           const y = rand(cols, f64);
           const y0 = Float64Array.from(y);

@@ -575,6 +575,125 @@ describe('wasm backend threads', () => {
   });
 });
 
+describe('wasm backend: gatherRowsAhead (rows copied by idle workers, a side job)', () => {
+  const [rows, cols] = [3000, 784];
+  /** out[i, :] = src[index[i], :], written out. */
+  const gathered = (src: Float32Array, index: Int32Array): Float32Array => {
+    const out = new Float32Array(index.length * cols);
+    for (let i = 0; i < index.length; i++) for (let j = 0; j < cols; j++) out[i * cols + j] = src[index[i] * cols + j];
+    return out;
+  };
+  const randomIndex = (count: number): Int32Array => Int32Array.from({ length: count }, () => rng.int(rows));
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  for (const threads of [1, 2]) {
+    it(`${threads} thread${threads > 1 ? 's' : ''}: the rows gatherRows gives, with products, a gather and a reused index in between`, async () => {
+      const backend = await createWasmBackend({ threads, threadBackOff: false });
+      const values = randomArray(rows * cols);
+      const src = resident(backend, values);
+      const [a, b] = [randomArray(100 * 784), randomArray(784 * 50)];
+      const expectedProduct = new Float32Array(100 * 50);
+      backend.matmul(a, b, expectedProduct, 100, 784, 50, false, false, false); // with no side job
+      for (const count of [100, 101, 7, 2, 1]) {
+        const index = randomIndex(count);
+        const expected = gathered(values, index);
+        const out = backend.alloc(count * cols, 'float32');
+        const wait = backend.gatherRowsAhead(src.data, index, out.data, cols);
+        const kept = Int32Array.from(index);
+        index.fill(0); // read before gatherRowsAhead returned
+        // a threaded product while the rows are being copied: the workers join it, then go back
+        const c = new Float32Array(100 * 50);
+        backend.matmul(a, b, c, 100, 784, 50, false, false, false);
+        assert.deepEqual(c, expectedProduct);
+        const other = backend.alloc(count * cols, 'float32');
+        backend.gatherRows(src.data, kept, other.data, cols);
+        wait();
+        assert.deepEqual(out.data, expected, `${count} rows`);
+        assert.deepEqual(other.data, expected);
+        wait(); // again: nothing to wait for
+        // a second one before the first is waited for: the first is finished first
+        const [x, y] = [backend.alloc(count * cols, 'float32'), backend.alloc(count * cols, 'float32')];
+        const first = backend.gatherRowsAhead(src.data, kept, x.data, cols);
+        const reversed = kept.slice().reverse();
+        const second = backend.gatherRowsAhead(src.data, reversed, y.data, cols);
+        second();
+        first();
+        assert.deepEqual(x.data, expected);
+        assert.deepEqual(y.data, gathered(values, reversed));
+      }
+      await backend.close();
+    });
+  }
+
+  it('2 threads: a worker copies the rows while the caller only waits on the clock', async () => {
+    const backend = await createWasmBackend({ threads: 2, threadBackOff: false });
+    const values = randomArray(rows * cols);
+    const src = resident(backend, values);
+    const index = randomIndex(100);
+    const out = backend.alloc(100 * cols, 'float32');
+    out.data.fill(NaN);
+    const wait = backend.gatherRowsAhead(src.data, index, out.data, cols);
+    const expected = gathered(values, index);
+    const done = () => out.data.every((v, i) => Object.is(v, expected[i]));
+    for (let i = 0; i < 500 && !done(); i++) await sleep(10);
+    assert.ok(done(), 'the rows were not copied within 5 s without the caller');
+    wait();
+    await backend.close();
+  });
+
+  it('a worker that exits holding a chunk: the wait throws a WasmWorkerError, the rows are right, then one thread', { timeout: 30_000 }, async () => {
+    const backend = await createWasmBackend({ threads: 2, workerTimeoutMs: 200, threadBackOff: false });
+    const values = randomArray(rows * cols);
+    const src = resident(backend, values);
+    backend.pool!.crashNext = true;
+    let error: unknown;
+    let checked = 0;
+    // The worker, told to exit once it has claimed a chunk, may wake too late to claim one (the
+    // wait then copies every row): a few tries, each giving it 20 ms.
+    for (let attempt = 0; attempt < 10 && !error; attempt++) {
+      const index = randomIndex(100);
+      const out = backend.alloc(100 * cols, 'float32');
+      const wait = backend.gatherRowsAhead(src.data, index, out.data, cols);
+      await sleep(20);
+      try {
+        wait();
+      } catch (e) {
+        error = e;
+      }
+      assert.deepEqual(out.data, gathered(values, index));
+      checked++;
+    }
+    assert.ok(error instanceof WasmWorkerError, `expected a WasmWorkerError, got ${error}`);
+    assert.match((error as Error).message, /worker thread 1 exited/);
+    assert.equal(backend.threads, 1);
+    const index = randomIndex(50);
+    const out = backend.alloc(50 * cols, 'float32');
+    backend.gatherRowsAhead(src.data, index, out.data, cols)();
+    assert.deepEqual(out.data, gathered(values, index));
+    assert.ok(checked > 0);
+  });
+
+  it('falls back to gatherRows where it cannot share the copy out: arrays outside the memory, float64, a row out of range', async () => {
+    const backend = await createWasmBackend({ threads: 2, threadBackOff: false });
+    const values = randomArray(rows * cols);
+    const index = randomIndex(100);
+    const out = new Float32Array(100 * cols);
+    backend.gatherRowsAhead(values, index, out, cols)(); // plain arrays: copied through
+    assert.deepEqual(out, gathered(values, index));
+    const v64 = Float64Array.from(values.subarray(0, 10 * cols));
+    const o64 = new Float64Array(2 * cols);
+    backend.gatherRowsAhead(v64, Int32Array.from([9, 3]), o64, cols)();
+    assert.deepEqual(o64, Float64Array.from([...v64.subarray(9 * cols, 10 * cols), ...v64.subarray(3 * cols, 4 * cols)]));
+    const src = resident(backend, values);
+    const o = backend.alloc(2 * cols, 'float32');
+    const expected = new Float32Array(2 * cols);
+    new JsBackend().gatherRows(values, Int32Array.from([0, rows]), expected, cols); // the reference's partial copy
+    backend.gatherRowsAhead(src.data, Int32Array.from([0, rows]), o.data, cols)();
+    assert.deepEqual(o.data, expected);
+    await backend.close();
+  });
+});
+
 function closeTo(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number): void {
   assert.equal(actual.length, expected.length);
   for (let i = 0; i < expected.length; i++) {

@@ -15,9 +15,13 @@
  * a browser bundle never sees.
  */
 import {
-  CMD, CMD_CRASH, CMD_EXIT, CMD_STARVE, JOB, PACK, PACK_TOTAL, PRIME_CALLS, SEQ, SPIN_MS, STARVE_MS, WORK, WORK_TOTAL,
-  claim, computeChunks, controlBytes, failSlot, packChunk, packChunks, readySlot, type MatmulKernels, type WorkerData,
+  BELL, CMD, CMD_CRASH, CMD_EXIT, CMD_STARVE, JOB, PACK, PACK_TOTAL, PRIME_CALLS, SEQ, SIDE, SIDE_DONE, SIDE_JOB, SIDE_TOTAL, SPIN_MS,
+  STARVE_MS, WORK, WORK_TOTAL, claim, computeChunks, controlBytes, failSlot, packChunk, packChunks, readySlot,
+  type MatmulKernels, type WorkerData,
 } from './threads.js';
+
+/** What nextJob returns when the CMD_CRASH test hook has this worker exit holding a side chunk. */
+const CRASHED = -2;
 
 /** What the worker needs from its host: Node's parentPort or a browser worker's global scope. */
 interface Host {
@@ -68,7 +72,7 @@ function serve({ module, memory, control, tmp, thread, threads, spin }: WorkerDa
   // Every call of the waits run (SEQ never holds −1, so neither waits), more times than V8
   // calls a function before it gives it a feedback vector to record what its calls are.
   for (let i = 0; i < PRIME_CALLS; i++) {
-    nextJob(ctl, -1, 0);
+    nextJob(kernels, ctl, -1, 0, tmp); // no side job is open yet: SIDE and SIDE_TOTAL are 0
     waitOpen(ctl, 0x8000, -1); // no tag: returns after one pause, the job −1 being over
     pause(ctl, SEQ, -1, true, performance.now());
   }
@@ -76,7 +80,18 @@ function serve({ module, memory, control, tmp, thread, threads, spin }: WorkerDa
   Atomics.notify(ctl, readySlot(thread)); // a caller creating the backend synchronously waits on this
   host.postMessage('ready');
   for (;;) {
-    seen = nextJob(ctl, seen, spin);
+    try {
+      seen = nextJob(kernels, ctl, seen, spin, tmp);
+    } catch (e) {
+      // a side chunk threw: the caller, waiting for it, sees the slot
+      Atomics.store(ctl, fail, 1);
+      host.postMessage({ error: String((e as Error)?.stack ?? e) });
+      continue;
+    }
+    if (seen === CRASHED) {
+      Atomics.store(ctl, fail, 2); // as an exit: the caller stops waiting on this thread
+      return;
+    }
     const cmd = Atomics.load(ctl, CMD);
     if (cmd === CMD_EXIT) return;
     if (cmd === CMD_CRASH && claim(ctl, PACK, seen & 0x7fff, Atomics.load(ctl, PACK_TOTAL)) >= 0) {
@@ -103,20 +118,48 @@ function starve(kernels: MatmulKernels, ctl: Int32Array, seq: number): void {
 }
 
 /**
- * The next job number after `seen`: spins a while (a wake-up from Atomics.wait costs ~25 µs),
- * then sleeps. With `seen` −1 (no job number) and no spin it returns at once, having passed
- * every call in it once: serve primes it so, because V8 drops an optimized function that
- * reaches a call it never saw run (a deopt at every sleep otherwise).
+ * The next job number after `seen`, running the side job's chunks (sideChunks) meanwhile:
+ * spins a while (a wake-up from Atomics.wait costs ~25 µs), then sleeps until the caller rings
+ * BELL. With `seen` −1 (no job number) and no spin it returns at once, having passed every
+ * call in it once: serve primes it so, because V8 drops an optimized function that reaches a
+ * call it never saw run (a deopt at every sleep otherwise). CRASHED: see sideChunks.
  */
-function nextJob(ctl: Int32Array, seen: number, spin: number): number {
+function nextJob(kernels: MatmulKernels, ctl: Int32Array, seen: number, spin: number, tmp: number): number {
+  // BELL read before looking for work: whatever is published after this read rings it, so the
+  // wait below cannot miss it. With `seen` −1 a value BELL does not hold: the wait returns at once.
+  let bell = Atomics.load(ctl, BELL) + (seen < 0 ? 1 : 0);
   for (let i = 0; i < spin; i++) {
+    const ran = sideChunks(kernels, ctl, seen, tmp);
+    if (ran < 0) return CRASHED;
+    if (ran > 0) i = 0; // idle again from now
     const seq = Atomics.load(ctl, SEQ);
     if (seq !== seen) return seq;
   }
   for (;;) {
-    Atomics.wait(ctl, SEQ, seen); // 'not-equal' at once when a job has come
+    Atomics.wait(ctl, BELL, bell); // 'not-equal' at once when something has been published since `bell` was read
+    bell = Atomics.load(ctl, BELL);
+    if (sideChunks(kernels, ctl, seen, tmp) < 0) return CRASHED;
     const seq = Atomics.load(ctl, SEQ);
     if (seq !== seen) return seq;
+  }
+}
+
+/**
+ * Runs chunks of the open side job (see ThreadPool.side) until none is left to claim or a job
+ * after `seen` has been published (it comes first). Returns how many ran; CRASHED when the
+ * CMD_CRASH test hook is set (this worker is to exit holding the chunk it has claimed).
+ */
+function sideChunks(kernels: MatmulKernels, ctl: Int32Array, seen: number, tmp: number): number {
+  let ran = 0;
+  for (;;) {
+    const c = claim(ctl, SIDE, Atomics.load(ctl, SIDE) >>> 16, Atomics.load(ctl, SIDE_TOTAL));
+    if (c < 0) return ran;
+    if (Atomics.load(ctl, CMD) === CMD_CRASH) return CRASHED;
+    kernels.matmulCompute(Atomics.load(ctl, SIDE_JOB), c, tmp);
+    Atomics.add(ctl, SIDE_DONE, 1);
+    Atomics.notify(ctl, SIDE_DONE); // the caller may be napping on it
+    ran++;
+    if (Atomics.load(ctl, SEQ) !== seen) return ran;
   }
 }
 

@@ -38,9 +38,15 @@ export const PACK = 16; // claim word of the pack chunks: tag << 16 | next
 export const WORK = 32; // claim word of the compute chunks; CLOSED until every pack chunk is done
 export const PACKED = 48; // pack chunks done
 export const DONE = 64; // compute chunks done
-export const failSlot = (t: number) => 80 + 16 * (t - 1); // worker t: 1 threw, 2 exited
+// The side job (see ThreadPool.side): a window job the workers run between the caller's jobs.
+export const SIDE_JOB = 6; // byte address of its job block (written with SIDE_TOTAL before SIDE opens)
+export const SIDE_TOTAL = 7; // its chunks
+export const BELL = 8; // bumped (and notified) when a job or a side job is published: what an idle worker sleeps on
+export const SIDE = 80; // claim word of the side job's chunks: tag << 16 | next; CLOSED when there is none
+export const SIDE_DONE = 96; // side chunks done
+export const failSlot = (t: number) => 112 + 16 * (t - 1); // worker t: 1 threw, 2 exited
 export const readySlot = (t: number) => failSlot(t) + 1; // worker t: 1 once it serves jobs
-const CLOSED = -1; // a claim word no tag matches (tags are 15 bits)
+export const CLOSED = -1; // a claim word no tag matches (tags are 15 bits)
 /**
  * How long a thread waiting inside a job spins before it naps in 50 µs Atomics.waits, in ms:
  * longer than a chunk of an MNIST-sized product (~25 µs) so that napping, whose wake-up costs
@@ -53,7 +59,7 @@ export const SPIN_MS = 0.5;
  */
 export const PRIME_CALLS = 16;
 /** Bytes of the control block for `threads` threads (the caller's included). */
-export const controlBytes = (threads: number) => 64 * (5 + threads);
+export const controlBytes = (threads: number) => 64 * (7 + threads);
 
 export const CMD_MATMUL = 0;
 export const CMD_EXIT = 1;
@@ -98,6 +104,12 @@ export function computeChunks(kernels: MatmulKernels, ctl: Int32Array, tag: numb
     Atomics.add(ctl, DONE, 1);
     if (notify) Atomics.notify(ctl, DONE);
   }
+}
+
+/** Bumps BELL and wakes the workers sleeping on it: a job or a side job has been published. */
+function ring(ctl: Int32Array): void {
+  Atomics.add(ctl, BELL, 1);
+  Atomics.notify(ctl, BELL);
 }
 
 /** A worker thread of the wasm backend failed; the product that saw it did not complete. */
@@ -162,6 +174,9 @@ export class ThreadPool {
   /** Test hook: while > 0, in each product worker 1 claims the first pack chunk and holds it for this many ms (a starved core). */
   starveMs = 0;
   private seq = 0;
+  /** The side job's tag (1..0x7fff) and, until sideWait, what it needs to finish. */
+  private sideTag = 0;
+  private pendingSide: { kernels: MatmulKernels; job: number; total: number; tmp: number; elements: number } | null = null;
   private failure: string | undefined;
   private closed = false;
   private ctl: Int32Array;
@@ -258,7 +273,7 @@ export class ThreadPool {
     Atomics.store(ctl, STARVE_MS, this.starveMs);
     Atomics.store(ctl, CMD, this.crashNext ? CMD_CRASH : this.starveMs > 0 ? CMD_STARVE : CMD_MATMUL);
     Atomics.store(ctl, SEQ, seq);
-    Atomics.notify(ctl, SEQ); // ~40 ns when nobody sleeps
+    ring(ctl); // ~40 ns when nobody sleeps
     // Even a worker a thousand times slower than expected answers long before this.
     const start = performance.now();
     const deadline = start + this.options.timeoutMs + flops / 1e6;
@@ -297,14 +312,75 @@ export class ThreadPool {
     this.skipUntil = performance.now() + this.penaltyMs;
   }
 
-  /** Stops the workers. */
+  /**
+   * Publishes a side job: the `total` chunks (matmulCompute) of the window job at `job`, which
+   * idle workers run while the caller goes on, products included (a worker finishes the side
+   * chunk it holds, joins the product, then comes back to the side job). Nothing else may use
+   * the side job's block until `sideWait`; a second `side` waits for the first. `elements`
+   * bounds how long to wait for a worker, as a product's flops do.
+   */
+  side(kernels: MatmulKernels, job: number, total: number, tmp: number, elements: number): void {
+    this.sideWait();
+    if (this.failure !== undefined) this.raise();
+    const ctl = this.view();
+    const tag = (this.sideTag = (this.sideTag % 0x7fff) + 1);
+    this.pendingSide = { kernels, job, total, tmp, elements };
+    Atomics.store(ctl, SIDE_DONE, 0);
+    Atomics.store(ctl, SIDE_JOB, job);
+    Atomics.store(ctl, SIDE_TOTAL, total);
+    if (this.crashNext) Atomics.store(ctl, CMD, CMD_CRASH); // the test hook: a worker exits once it holds a side chunk
+    Atomics.store(ctl, SIDE, tag << 16); // opens it
+    ring(ctl);
+  }
+
+  /**
+   * Finishes the side job, if one is pending: runs the chunks no worker has claimed on the
+   * caller's thread, then waits for those a worker holds.
+   * @throws WasmWorkerError if a worker has died or does not answer (the pool is then closed):
+   * chunks of the side job may not have run.
+   */
+  sideWait(): void {
+    const pending = this.pendingSide;
+    if (pending === null) return;
+    this.pendingSide = null;
+    const { kernels, job, total, tmp, elements } = pending;
+    const ctl = this.view();
+    const tag = this.sideTag;
+    const deadline = performance.now() + this.options.timeoutMs + elements / 1e6;
+    try {
+      for (let c = claim(ctl, SIDE, tag, total); c >= 0; c = claim(ctl, SIDE, tag, total)) {
+        kernels.matmulCompute(job, c, tmp);
+        Atomics.add(ctl, SIDE_DONE, 1);
+      }
+      this.waitUntil(ctl, SIDE_DONE, 0, total, deadline);
+    } catch (e) {
+      if (!(e instanceof WasmWorkerError)) {
+        this.fail(`a side job failed: ${(e as Error).message}`);
+        void this.close();
+      }
+      throw e;
+    } finally {
+      Atomics.store(ctl, SIDE, CLOSED);
+    }
+    this.checkWorkers();
+    if (this.failure !== undefined) this.raise();
+  }
+
+  /** Stops the workers (after finishing a pending side job). */
   async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      this.sideWait();
+    } catch {
+      // the failure closed the pool already
+    }
     if (this.closed) return;
     this.closed = true;
     const ctl = this.view();
     Atomics.store(ctl, CMD, CMD_EXIT);
     Atomics.store(ctl, SEQ, (this.seq = (this.seq + 1) & 0x3fffffff));
     Atomics.notify(ctl, SEQ);
+    ring(ctl);
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
