@@ -6,7 +6,7 @@
 import type { Backend } from '../src/kernels/Backend.js';
 import { TwoLayerNet } from '../src/nets/TwoLayerNet.js';
 import { Tensor } from '../src/tensor/Tensor.js';
-import { axpyInto, gatherRows } from '../src/tensor/ops.js';
+import { axpyInto, gatherRows, gatherRowsAhead, type PendingRows } from '../src/tensor/ops.js';
 import { toLabeledData, type LabeledData } from '../src/data/dataset.js';
 import { loadBundledDigits } from '../src/data/bundledDigits.js';
 import { BOOK_DEFAULTS, train } from '../src/train/train.js';
@@ -47,20 +47,32 @@ const autogradBackprop = (net: AutogradTwoLayerNet): Backprop => (x, t) => {
 
 /**
  * One training iteration as the loop of src/train/train.ts runs it, with the batch indices
- * taken from the shared sequence instead of drawn: gather, forward + loss, backward, SGD.
+ * taken from the shared sequence instead of drawn: gather, forward + loss, backward, SGD. With
+ * `ahead` (as train.ts and the Trainer do for the TwoLayerNet), the next batch's rows are
+ * gathered during this step (gatherRowsAhead: by idle threads, if any); else each step gathers
+ * its own into the same tensor (the reusing loop the user's loop is compared with).
  */
 class Stepper {
   private xBatch: Tensor | null = null;
+  private spare: Tensor | null = null;
+  private next: PendingRows | null = null;
   private readonly tBatch = new Int32Array(RECIPE.batchSize);
   private readonly backprop: Backprop;
 
-  constructor(net: TwoLayerNet | Backprop, private readonly train: LabeledData) {
+  constructor(net: TwoLayerNet | Backprop, private readonly train: LabeledData, private readonly ahead = false) {
     this.backprop = net instanceof TwoLayerNet ? layersBackprop(net) : net;
   }
 
-  step(index: Int32Array): number {
+  /** The step of the batch `index`; `nextIndex` (with `ahead`): the next step's, or empty at the end. */
+  step(index: Int32Array, nextIndex?: Int32Array): number {
     const { train, tBatch } = this;
-    this.xBatch = gatherRows(train.x, index, this.xBatch);
+    if (this.next !== null) {
+      [this.spare, this.xBatch] = [this.xBatch, this.next.wait()]; // gathered during the last step, from the same index
+      this.next = null;
+    } else {
+      this.xBatch = gatherRows(train.x, index, this.xBatch);
+    }
+    if (this.ahead && nextIndex !== undefined && nextIndex.length > 0) this.next = gatherRowsAhead(train.x, nextIndex, this.spare);
     for (let j = 0; j < index.length; j++) tBatch[j] = train.labels[index[j]];
     const { loss, params, grads } = this.backprop(this.xBatch, tBatch);
     if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss}`);
@@ -266,9 +278,10 @@ export function benchUserLoop(backend: WasmBackend, label: string, w: Workload):
  * cycle): the engine reaches steady state while the timed net keeps the shared trajectory.
  */
 function engineWarmup(backend: Backend, train: LabeledData, w: Workload): void {
-  const stepper = new Stepper(makeNet(backend, w.init), train);
+  const stepper = new Stepper(makeNet(backend, w.init), train, true);
   const iters = totalIters(w.settings), B = RECIPE.batchSize;
-  for (let i = 0; i < w.settings.engineWarmup; i++) stepper.step(w.batches.subarray((i % iters) * B, ((i % iters) + 1) * B));
+  const batch = (i: number) => w.batches.subarray((i % iters) * B, ((i % iters) + 1) * B);
+  for (let i = 0; i < w.settings.engineWarmup; i++) stepper.step(batch(i), i + 1 < w.settings.engineWarmup ? batch(i + 1) : undefined);
 }
 
 /** Training step and accuracy pass of this project's TwoLayerNet on one backend. */
@@ -278,18 +291,18 @@ export function benchTraining(backend: Backend, label: string, id: string, threa
   const train = toLabeledData(w.data.train, { backend });
   const test = toLabeledData(w.data.test, { backend });
   const net = makeNet(backend, w.init);
-  const stepper = new Stepper(net, train);
-  const batch = (i: number) => w.batches.subarray(i * B, (i + 1) * B);
+  const stepper = new Stepper(net, train, true);
+  const batch = (i: number) => w.batches.subarray(i * B, (i + 1) * B); // empty past the last
   if (backend.name !== 'js') engineWarmup(backend, train, w);
 
   let i = 0;
-  for (; i < s.warmup; i++) stepper.step(batch(i));
+  for (; i < s.warmup; i++) stepper.step(batch(i), batch(i + 1));
   const stepMsSamples: number[] = [];
   let lossSum = 0;
   for (let r = 0; r < s.runs; r++) {
     lossSum = 0;
     const t = performance.now();
-    for (let j = 0; j < s.itersPerRun; j++, i++) lossSum += stepper.step(batch(i));
+    for (let j = 0; j < s.itersPerRun; j++, i++) lossSum += stepper.step(batch(i), batch(i + 1));
     stepMsSamples.push((performance.now() - t) / s.itersPerRun);
   }
   if (i !== totalIters(s)) throw new Error('bench: iteration count mismatch');

@@ -258,6 +258,11 @@ export class Sequential {
     return grads;
   }
 
+  /** Whether gradient() draws random numbers: a layer has a generator (Dropout). See TrainerNetwork.drawsRandom. */
+  get drawsRandom(): boolean {
+    return this.generators.length > 0;
+  }
+
   /** Copies of the parameters and buffers, and the generators' states: a snapshot to save. */
   getState(): NetworkState {
     const copy = (src: NamedTensors): NamedTensors => Object.fromEntries(Object.entries(src).map(([k, t]) => [k, t.clone()]));

@@ -84,6 +84,8 @@ export class SimpleConvNet {
   readonly layers: { Conv1: Convolution; Relu1: Relu; Pool1: Pooling; Affine1: Affine; Relu2: Relu; Affine2: Affine };
   /** The loss layer; its `loss` is the last forward pass's. */
   readonly lastLayer = new SoftmaxWithLoss();
+  /** gradient() draws no random numbers (see TrainerNetwork.drawsRandom). */
+  readonly drawsRandom = false;
   private inputView: Tensor | null = null;
   private readonly evaluator = new ChunkedAccuracy(EVAL_CHUNK);
 

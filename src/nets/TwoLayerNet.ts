@@ -78,6 +78,8 @@ export class TwoLayerNet {
   readonly layers: { Affine1: Affine; Relu1: Relu; Affine2: Affine };
   /** The loss layer; its `loss` is the last forward pass's. */
   readonly lastLayer = new SoftmaxWithLoss();
+  /** gradient() draws no random numbers (see TrainerNetwork.drawsRandom). */
+  readonly drawsRandom = false;
   private readonly evaluator = new ChunkedAccuracy(EVAL_CHUNK);
   /** The inference path's buffers (see infer). */
   private hidden: Tensor | null = null;

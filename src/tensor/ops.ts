@@ -304,16 +304,63 @@ export function argmaxRows(x: Tensor, out?: Int32Array): Int32Array {
 
 /** Rows of `src` picked by `index` (a mini-batch from a data set). */
 export function gatherRows(src: Tensor, index: Int32Array, out?: Tensor | null): Tensor {
+  const o = gatherOutput('gatherRows', src, index, out);
+  src.backend.gatherRows(src.data, index, o.data, rowLength(src));
+  return o;
+}
+
+/** Rows being gathered (see gatherRowsAhead). */
+export interface PendingRows {
+  /** Waits until the rows are in place (at once when they already are); returns their tensor. */
+  wait(): Tensor;
+}
+
+/**
+ * gatherRows started now and finished by `wait()`: on the wasm backend with threads, its idle
+ * workers copy the rows between and during the caller's products, so the next mini-batch is
+ * gathered while the current one trains; elsewhere the rows are copied at once. Until `wait()`,
+ * don't read or write `out` or write `src`; `index` may be reused as soon as this returns. The
+ * rows are the same as gatherRows's, bit for bit. One at a time per backend: a second call
+ * first waits for the first.
+ *
+ * @example
+ * let next = gatherRowsAhead(xTrain, firstIndex, bufferA);
+ * for (let i = 0; i < iters; i++) {
+ *   const xBatch = next.wait();
+ *   if (i + 1 < iters) next = gatherRowsAhead(xTrain, indexOf(i + 1), i % 2 ? bufferA : bufferB);
+ *   net.gradient(xBatch, tBatch); // ...
+ * }
+ */
+export function gatherRowsAhead(src: Tensor, index: Int32Array, out?: Tensor | null): PendingRows {
+  const o = gatherOutput('gatherRowsAhead', src, index, out);
+  const backend = src.backend;
+  if (!backend.gatherRowsAhead) {
+    backend.gatherRows(src.data, index, o.data, rowLength(src));
+    return { wait: () => o };
+  }
+  const done = backend.gatherRowsAhead(src.data, index, o.data, rowLength(src));
+  return {
+    wait: () => {
+      done();
+      return o;
+    },
+  };
+}
+
+/** The checked index's output tensor of a gather: `out` when it has the shape, else a new one. */
+function gatherOutput(op: string, src: Tensor, index: Int32Array, out?: Tensor | null): Tensor {
   const rows = src.shape[0];
   for (let i = 0; i < index.length; i++) {
     if (!(index[i] >= 0 && index[i] < rows)) {
-      throw new RangeError(`gatherRows: index ${index[i]} at position ${i} is outside 0..${rows - 1}`);
+      throw new RangeError(`${op}: index ${index[i]} at position ${i} is outside 0..${rows - 1}`);
     }
   }
-  const shape = [index.length, ...src.shape.slice(1)];
-  const o = reuseOutput(out, shape, src);
-  src.backend.gatherRows(src.data, index, o.data, rows === 0 ? 0 : src.size / rows);
-  return o;
+  return reuseOutput(out, [index.length, ...src.shape.slice(1)], src);
+}
+
+/** Elements per row of `src` (0 for no rows). */
+function rowLength(src: Tensor): number {
+  return src.shape[0] === 0 ? 0 : src.size / src.shape[0];
 }
 
 /** y += alpha · x, in place on y. */

@@ -1,5 +1,5 @@
 import { Tensor } from '../tensor/Tensor.js';
-import { gatherRows } from '../tensor/ops.js';
+import { gatherRows, gatherRowsAhead, type PendingRows } from '../tensor/ops.js';
 import type { LabeledData } from '../data/dataset.js';
 import { Random, type RandomState } from '../random.js';
 import type { NamedTensors, Optimizer, OptimizerState } from '../optimizers/Optimizer.js';
@@ -25,6 +25,13 @@ export interface TrainerNetwork {
   readonly lastLoss?: number | null;
   /** The loss layer; its `loss` is the last forward pass's. */
   readonly lastLayer: { readonly loss: number | null };
+  /**
+   * False when gradient() draws no random numbers (no Dropout): the Trainer may then draw the
+   * next mini-batch a step ahead and gather it while this one trains (gatherRowsAhead), which
+   * leaves the generator's sequence as it was. True or missing: each batch is drawn just before
+   * its step, as the book's loop does, since the layers may share the Trainer's generator.
+   */
+  readonly drawsRandom?: boolean;
   /** Buffers and generators beyond the params (Sequential, MultiLayerNet); else only params are saved. */
   getState?(): NetworkState;
   /** Restore what getState returned. */
@@ -176,11 +183,19 @@ export class Trainer {
   private startedAt: number | null = null;
   private final: EpochRecord | null = null;
   private readonly trainSize: number;
-  private readonly batchIndex: Int32Array;
+  private batchIndex: Int32Array;
   private readonly tBatch: Int32Array;
   private xBatch: Tensor | null = null;
   private order: Int32Array | null = null;
   private cursor = 0;
+  /**
+   * The next mini-batch, drawn a step ahead and being gathered (when the network draws no
+   * random numbers: TrainerNetwork.drawsRandom), into the other of two batch tensors; and
+   * the generator and order as they were before it was drawn (what getState saves).
+   */
+  private ahead: { index: Int32Array; rows: PendingRows; rng: RandomState; order: Int32Array | null; cursor: number } | null = null;
+  private nextIndex: Int32Array;
+  private spareBatch: Tensor | null = null;
   private readonly trainSample: LabeledData;
   private readonly testSample: LabeledData;
   private readonly classes: number;
@@ -236,6 +251,7 @@ export class Trainer {
     }
     this.rng = options.rng ?? new Random(options.seed ?? 0);
     this.batchIndex = new Int32Array(this.miniBatchSize);
+    this.nextIndex = new Int32Array(this.miniBatchSize);
     this.tBatch = new Int32Array(this.miniBatchSize);
     // the book evaluates on x[:t]: the first rows, copied once
     this.trainSample = firstRows(train, sample);
@@ -280,9 +296,24 @@ export class Trainer {
     if (this.done) throw new RangeError(`Trainer: all ${this.maxIter} iterations have run`);
     this.startedAt ??= performance.now();
     const { train } = this.data;
-    this.drawBatch();
-    this.xBatch = gatherRows(train.x, this.batchIndex, this.xBatch); // x_batch = x_train[batch_mask]
+    const ahead = this.ahead;
+    if (ahead !== null) {
+      // drawn and gathered during the last step
+      this.ahead = null;
+      [this.spareBatch, this.xBatch] = [this.xBatch, ahead.rows.wait()];
+      [this.nextIndex, this.batchIndex] = [this.batchIndex, ahead.index];
+    } else {
+      this.drawBatch(this.batchIndex);
+      this.xBatch = gatherRows(train.x, this.batchIndex, this.xBatch); // x_batch = x_train[batch_mask]
+    }
     for (let j = 0; j < this.miniBatchSize; j++) this.tBatch[j] = train.labels[this.batchIndex[j]];
+    if (this.network.drawsRandom === false && this.iter + 1 < this.maxIter) {
+      // The next batch, drawn now (the generator's sequence is the same: nothing else draws
+      // from it in between) and gathered by idle threads while this one trains.
+      const before = { rng: this.rng.getState(), order: this.order, cursor: this.cursor };
+      this.drawBatch(this.nextIndex);
+      this.ahead = { index: this.nextIndex, rows: gatherRowsAhead(train.x, this.nextIndex, this.spareBatch), ...before };
+    }
 
     const grads = this.network.gradient(this.xBatch, this.tBatch);
     const loss = this.network.lastLoss ?? this.network.lastLayer.loss;
@@ -341,7 +372,7 @@ export class Trainer {
       iterPerEpoch: this.iterPerEpoch,
       miniBatchSize: this.miniBatchSize,
       sampling: this.sampling,
-      rng: this.rng.getState(),
+      rng: this.ahead?.rng ?? this.rng.getState(), // as before the batch drawn ahead
       optimizer: this.optimizer.getState(),
       network,
       history: this.records.map((r) => ({ ...r })),
@@ -350,9 +381,10 @@ export class Trainer {
       lossCount: this.lossCount,
       seconds: this.seconds,
     };
-    if (this.order) {
-      state.order = Array.from(this.order);
-      state.cursor = this.cursor;
+    const [order, cursor] = this.ahead ? [this.ahead.order, this.ahead.cursor] : [this.order, this.cursor];
+    if (order) {
+      state.order = Array.from(order);
+      state.cursor = cursor;
     }
     return state;
   }
@@ -379,6 +411,8 @@ export class Trainer {
     if (net.setState) net.setState(state.network);
     else restoreTensors('params', net.params, state.network.params);
     this.optimizer.setState(state.optimizer);
+    this.ahead?.rows.wait(); // its rows are no longer wanted, but its buffer is written until then
+    this.ahead = null;
     this.rng.setState(state.rng);
     this.iter = state.iteration;
     this.final = null;
@@ -392,18 +426,18 @@ export class Trainer {
     this.cursor = state.cursor ?? 0;
   }
 
-  /** The next batch's row indices, into batchIndex. */
-  private drawBatch(): void {
+  /** The next batch's row indices, into `index`. */
+  private drawBatch(index: Int32Array): void {
     const n = this.miniBatchSize;
     if (this.sampling === 'replacement') {
-      this.rng.choice(this.trainSize, n, this.batchIndex); // np.random.choice(train_size, batch_size)
+      this.rng.choice(this.trainSize, n, index); // np.random.choice(train_size, batch_size)
       return;
     }
     if (!this.order || this.cursor + n > this.order.length) {
       this.order = this.rng.permutation(this.trainSize);
       this.cursor = 0;
     }
-    this.batchIndex.set(this.order.subarray(this.cursor, this.cursor + n));
+    index.set(this.order.subarray(this.cursor, this.cursor + n));
     this.cursor += n;
   }
 

@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor/Tensor.js';
-import { axpyInto, gatherRows } from '../tensor/ops.js';
+import { axpyInto, gatherRows, gatherRowsAhead, type PendingRows } from '../tensor/ops.js';
 import type { LabeledData } from '../data/dataset.js';
 import { Random } from '../random.js';
 import { classCount, divergedError, divergenceThreshold } from './divergence.js';
@@ -15,6 +15,8 @@ export interface Trainable {
   readonly lastLayer: { readonly loss: number | null };
   /** The fraction of rows of x classified as their label. */
   accuracy(x: Tensor, t: Int32Array): number;
+  /** False when gradient() draws no random numbers: see TrainerNetwork.drawsRandom. */
+  readonly drawsRandom?: boolean;
 }
 
 /** The book's recipe (train_neuralnet.py) and its defaults. */
@@ -102,9 +104,13 @@ export function train(net: Trainable, data: { train: LabeledData; test: LabeledD
   const classes = config.divergenceCheck === false ? 0 : classCount(data.train.labels, data.test.labels);
   let limit = Infinity; // the epoch mean loss above which the run has diverged, set by the first loss
 
-  const batchIndex = new Int32Array(batchSize);
+  let batchIndex = new Int32Array(batchSize);
+  let nextIndex = new Int32Array(batchSize);
   const tBatch = new Int32Array(batchSize);
   let xBatch: Tensor | null = null;
+  // the next batch, drawn a step ahead and gathered meanwhile, into the spare tensor (see TrainerNetwork.drawsRandom)
+  let next: PendingRows | null = null;
+  let spare: Tensor | null = null;
   const lossList = new Float64Array(iters);
   const history: EpochRecord[] = [];
   const start = performance.now();
@@ -128,9 +134,19 @@ export function train(net: Trainable, data: { train: LabeledData; test: LabeledD
   };
 
   for (let i = 0; i < iters; i++) {
-    rng.choice(trainSize, batchSize, batchIndex); // np.random.choice(train_size, batch_size)
-    xBatch = gatherRows(data.train.x, batchIndex, xBatch);
+    if (next !== null) {
+      [spare, xBatch] = [xBatch, next.wait()];
+      [nextIndex, batchIndex] = [batchIndex, nextIndex];
+      next = null;
+    } else {
+      rng.choice(trainSize, batchSize, batchIndex); // np.random.choice(train_size, batch_size)
+      xBatch = gatherRows(data.train.x, batchIndex, xBatch);
+    }
     for (let j = 0; j < batchSize; j++) tBatch[j] = data.train.labels[batchIndex[j]];
+    if (net.drawsRandom === false && i + 1 < iters) {
+      rng.choice(trainSize, batchSize, nextIndex); // the same draw as the next iteration's, made now
+      next = gatherRowsAhead(data.train.x, nextIndex, spare);
+    }
 
     const grads = net.gradient(xBatch, tBatch);
     const loss = net.lastLayer.loss!;

@@ -5,7 +5,7 @@ import { gradientCheck } from '../../src/nets/gradientCheck.js';
 import { loadBundledDigits } from '../../src/data/bundledDigits.js';
 import { subset } from '../../src/data/split.js';
 import { oneHot, toLabeledData } from '../../src/data/dataset.js';
-import { argmaxRows, gatherRows } from '../../src/tensor/ops.js';
+import { argmaxRows, axpyInto, gatherRows } from '../../src/tensor/ops.js';
 import { Random } from '../../src/random.js';
 import { train } from '../../src/train/train.js';
 import { allBackends } from '../kernels/backends.js';
@@ -88,6 +88,26 @@ for (const backend of backends) {
       const a = run(7);
       assert.deepEqual(run(7), a);
       assert.notDeepEqual(run(8), a);
+    });
+
+    it('train() gives the book\'s loop written out, bit for bit (each batch drawn a step ahead of its iteration)', () => {
+      const small = { train: toLabeledData(subset(digits.train, Int32Array.from({ length: 500 }, (_, i) => i)), { backend }), test: toLabeledData(subset(digits.test, [0, 1, 2, 3]), { backend }) };
+      const [iters, B, lr] = [8, 100, 0.1];
+      const rngA = new Random(5);
+      const net = new TwoLayerNet(784, 20, 10, 0.01, { rng: rngA, backend });
+      const { lossList } = train(net, small, { iters, batchSize: B, lr, rng: rngA });
+      // train_neuralnet.py: batch_mask = np.random.choice(train_size, batch_size), gradient, W -= lr · dW
+      const rng = new Random(5);
+      const ref = new TwoLayerNet(784, 20, 10, 0.01, { rng, backend });
+      const [index, t] = [new Int32Array(B), new Int32Array(B)];
+      for (let i = 0; i < iters; i++) {
+        rng.choice(500, B, index);
+        for (let j = 0; j < B; j++) t[j] = small.train.labels[index[j]];
+        const grads = ref.gradient(gatherRows(small.train.x, index), t);
+        assert.equal(lossList[i], ref.lastLayer.loss, `iteration ${i + 1}`);
+        for (const key of TwoLayerNet.paramNames) axpyInto(-lr, grads[key], ref.params[key]);
+      }
+      for (const key of TwoLayerNet.paramNames) assert.deepEqual(net.params[key].data, ref.params[key].data, key);
     });
 
     it('a short training run on 2,000 digits beats chance (0.1) by a wide margin', () => {

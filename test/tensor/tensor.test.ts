@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor } from '../../src/tensor/Tensor.js';
-import { addBias, gatherRows, matmul, sumColumns } from '../../src/tensor/ops.js';
+import { addBias, gatherRows, gatherRowsAhead, matmul, sumColumns } from '../../src/tensor/ops.js';
 
 describe('Tensor', () => {
   it('from nested arrays: shape, get, toArray; float32 by default, float64 on request', () => {
@@ -80,5 +80,12 @@ describe('operations check shapes', () => {
     assert.deepEqual(sumColumns(x).toArray(), [4, 6]);
     assert.deepEqual(gatherRows(x, Int32Array.from([1, 1, 0])).toArray(), [[3, 4], [3, 4], [1, 2]]);
     assert.throws(() => gatherRows(x, Int32Array.from([2])), /gatherRows: index 2 at position 0 is outside 0..1/);
+    // gatherRowsAhead: the same rows once waited for, into `out` when it fits; its index checked at once
+    const out = Tensor.zeros([3, 2]);
+    const pending = gatherRowsAhead(x, Int32Array.from([1, 0, 1]), out);
+    assert.equal(pending.wait(), out);
+    assert.deepEqual(out.toArray(), [[3, 4], [1, 2], [3, 4]]);
+    assert.deepEqual(gatherRowsAhead(x, Int32Array.from([0])).wait().toArray(), [[1, 2]]);
+    assert.throws(() => gatherRowsAhead(x, Int32Array.from([0, -1])), /gatherRowsAhead: index -1 at position 1 is outside 0..1/);
   });
 });

@@ -10,6 +10,9 @@ import { Trainer, type TrainerOptions, type TrainerState } from '../../src/train
 import { TrainingError } from '../../src/train/TrainingError.js';
 import type { EpochRecord } from '../../src/train/train.js';
 import { Adam } from '../../src/optimizers/Adam.js';
+import { SGD } from '../../src/optimizers/SGD.js';
+import { SimpleConvNet } from '../../src/nets/SimpleConvNet.js';
+import { gatherRows } from '../../src/tensor/ops.js';
 import { Random } from '../../src/random.js';
 import type { Backend } from '../../src/kernels/Backend.js';
 import { allBackends } from '../kernels/backends.js';
@@ -127,6 +130,54 @@ for (const backend of backends) {
       assert.deepEqual(snapshot(netC.params.W2), snapshot(netA.params.W2));
     });
 
+    for (const sampling of ['replacement', 'shuffle'] as const) {
+      it(`a network that draws no random numbers (batches drawn a step ahead): the book's loop written out, bit for bit, and a resume at an epoch's end (${sampling})`, () => {
+        const small = digitsData(backend, 300, 50);
+        const [B, iters, lr, seed] = [100, 12, 0.1, 9]; // 3 iterations per epoch
+        const make = (): [TwoLayerNet, Trainer] => {
+          const net = new TwoLayerNet(784, 20, 10, 0.01, { seed: 3, backend });
+          return [net, new Trainer(net, small, { iters, miniBatchSize: B, optimizer: 'sgd', optimizerParams: { lr }, sampling, seed })];
+        };
+        const [netA, a] = make();
+        const { lossList } = a.train();
+
+        // The book's loop: batch_mask = np.random.choice(train_size, batch_size) (or the next
+        // rows of a permutation drawn at each epoch), gradient, W -= lr · dW.
+        const ref = new TwoLayerNet(784, 20, 10, 0.01, { seed: 3, backend });
+        const rng = new Random(seed);
+        const sgd = new SGD({ lr });
+        const [index, t] = [new Int32Array(B), new Int32Array(B)];
+        let [order, cursor] = [null as Int32Array | null, 0];
+        const losses: number[] = [];
+        for (let i = 0; i < iters; i++) {
+          if (sampling === 'replacement') rng.choice(300, B, index);
+          else {
+            if (!order || cursor + B > 300) [order, cursor] = [rng.permutation(300), 0];
+            index.set(order.subarray(cursor, cursor + B));
+            cursor += B;
+          }
+          const x = gatherRows(small.train.x, index);
+          for (let j = 0; j < B; j++) t[j] = small.train.labels[index[j]];
+          const grads = ref.gradient(x, t);
+          losses.push(ref.lastLayer.loss!);
+          sgd.update(ref.params, grads);
+        }
+        assert.deepEqual(lossList, losses);
+        for (const key of TwoLayerNet.paramNames) assert.deepEqual(snapshot(netA.params[key]), snapshot(ref.params[key]), key);
+
+        // stopped after an epoch's last batch, the next one (the next permutation's) drawn ahead
+        const [, b] = make();
+        for (let i = 0; i < 3; i++) b.trainStep();
+        const state = b.getState();
+        const [netC, c] = make();
+        c.setState(throughJson(state));
+        c.train();
+        for (const key of TwoLayerNet.paramNames) assert.deepEqual(snapshot(netC.params[key]), snapshot(netA.params[key]), key);
+        b.train(); // and b goes on by itself, the batch drawn ahead still in place
+        assert.deepEqual(b.lossList, lossList);
+      });
+    }
+
     it('a diverging loss stops training with a TrainingError naming the iteration and suggesting a smaller lr', () => {
       const net = new MultiLayerNet(784, [20], 10, { seed: 1, backend, weightInitStd: 1 });
       const trainer = new Trainer(net, data, { epochs: 1, miniBatchSize: 30, optimizer: 'sgd', optimizerParams: { lr: 1e30 }, seed: 1 });
@@ -154,6 +205,15 @@ for (const backend of backends) {
     });
   });
 }
+
+describe('TrainerNetwork.drawsRandom (whether the Trainer may draw the next batch a step ahead)', () => {
+  it('false for the nets without Dropout, true with it', () => {
+    assert.equal(new TwoLayerNet(784, 5, 10, 0.01).drawsRandom, false);
+    assert.equal(new SimpleConvNet().drawsRandom, false);
+    assert.equal(new MultiLayerNet(784, [5], 10, { useBatchnorm: true }).drawsRandom, false);
+    assert.equal(new MultiLayerNet(784, [5], 10, { useDropout: true }).drawsRandom, true);
+  });
+});
 
 describe('Trainer: settings and state errors', () => {
   const data = digitsData(backends[0], 100, 20);
