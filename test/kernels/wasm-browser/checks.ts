@@ -96,6 +96,25 @@ export async function runChecks(): Promise<CheckReport> {
     closeTo(`matmul ${label}: accumulate`, sc.data, ref.map((v) => 2 * v), 1e-4);
   }
 
+  // gatherRowsAhead: rows copied by the idle workers (a side job), a product in between
+  {
+    const [rows, cols, count] = [500, 784, 100];
+    const src = two.alloc(rows * cols, 'float32');
+    src.data.set(random(rows * cols));
+    const index = Int32Array.from({ length: count }, (_, i) => (i * 37 + 11) % rows);
+    const expected = new Float32Array(count * cols);
+    js.gatherRows(src.data, index, expected, cols);
+    const out = two.alloc(count * cols, 'float32');
+    const wait = two.gatherRowsAhead(src.data, index, out.data, cols);
+    const [a, b] = [random(100 * 784), random(784 * 50)];
+    const [c, c1] = [new Float32Array(100 * 50), new Float32Array(100 * 50)];
+    two.matmul(a, b, c, 100, 784, 50, false, false, false);
+    one.matmul(a, b, c1, 100, 784, 50, false, false, false);
+    wait();
+    check(`gatherRowsAhead (${two.threads} thread${two.threads > 1 ? 's' : ''}): gatherRows's rows`, same(out.data, expected));
+    check('a product while rows are copied ahead: 1 thread\'s, bit for bit', same(c, c1));
+  }
+
   // float64
   {
     const [m, k, n] = [41, 30, 17];
