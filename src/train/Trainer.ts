@@ -64,7 +64,11 @@ export interface TrainerOptions {
    * permutation, reshuffled when fewer than a batch of rows remain, so each row is seen once per pass.
    */
   sampling?: Sampling;
-  /** The generator of the mini-batches; or give `seed`. */
+  /**
+   * The generator of the mini-batches; or give `seed`. With a network that draws no random
+   * numbers (TrainerNetwork.drawsRandom false), each batch is drawn during the step before its
+   * own: a draw of yours from this generator in a callback comes after the next batch's.
+   */
   rng?: Random;
   /** Seed of a new generator when `rng` is not given (default 0). */
   seed?: number;
