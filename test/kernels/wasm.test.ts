@@ -673,6 +673,29 @@ describe('wasm backend: gatherRowsAhead (rows copied by idle workers, a side job
     assert.ok(checked > 0);
   });
 
+  it('a batch below the data set in memory is gathered by the kernels, not by the reference (no false overlap)', async () => {
+    const backend = await createWasmBackend({ threads: 2, threadBackOff: false });
+    const out = backend.alloc(100 * cols, 'float32'); // first: below src
+    const values = randomArray(rows * cols);
+    const src = resident(backend, values);
+    assert.ok(out.data.byteOffset < src.data.byteOffset);
+    const js = (backend as unknown as { js: JsBackend }).js;
+    let referenceCalls = 0;
+    const gather = js.gatherRows.bind(js);
+    js.gatherRows = (...args) => (referenceCalls++, gather(...args));
+    const index = randomIndex(100);
+    backend.gatherRows(src.data, index, out.data, cols);
+    assert.deepEqual(out.data, gathered(values, index));
+    const next = randomIndex(100);
+    backend.gatherRowsAhead(src.data, next, out.data, cols)();
+    assert.deepEqual(out.data, gathered(values, next));
+    assert.equal(referenceCalls, 0);
+    // rows gathered into the data set itself: the reference's copy, row after row
+    backend.gatherRows(src.data, Int32Array.from([2, 0]), src.data.subarray(0, 2 * cols), cols);
+    assert.equal(referenceCalls, 1);
+    await backend.close();
+  });
+
   it('falls back to gatherRows where it cannot share the copy out: arrays outside the memory, float64, a row out of range', async () => {
     const backend = await createWasmBackend({ threads: 2, threadBackOff: false });
     const values = randomArray(rows * cols);

@@ -579,7 +579,7 @@ export class WasmBackend implements Backend {
     const buffer = this.heap.buffer;
     const count = index.length;
     if (!(src instanceof Float32Array) || !(out instanceof Float32Array) || src.buffer !== buffer || out.buffer !== buffer ||
-      !counts(cols) || count * cols > out.length || !(count > 0 && cols > 0) || overlap(src, out, src.length)) {
+      !counts(cols) || count * cols > out.length || !(count > 0 && cols > 0) || overlap(src, out, src.length, count * cols)) {
       return this.js.gatherRows(src, index, out, cols);
     }
     const rows = Math.floor(src.length / cols);
@@ -614,7 +614,7 @@ export class WasmBackend implements Backend {
     for (let i = 0; i < count && inRange; i++) inRange = index[i] >= 0 && index[i] < rows;
     if (!pool || !pool.useThreads() || !inRange || !(src instanceof Float32Array) || !(out instanceof Float32Array) ||
       src.buffer !== buffer || out.buffer !== buffer || !counts(cols) || count * cols > out.length || count < 2 || !(cols > 0) ||
-      overlap(src, out, src.length) || 2 * count * cols * 8 < this.threadThreshold) {
+      overlap(src, out, src.length, count * cols) || 2 * count * cols * 8 < this.threadThreshold) {
       this.gatherRows(src, index, out, cols);
       return noWait;
     }
@@ -863,11 +863,11 @@ function productFlags(transA: boolean, transB: boolean, accumulate: boolean, f64
   return (transA ? 1 : 0) | (transB ? 2 : 0) | (accumulate ? 4 : 0) | (f64 ? 8 : 0);
 }
 
-/** True when the first `length` elements of a and b share memory. */
-function overlap(a: Arg, b: Arg, length: number): boolean {
+/** True when a's first `length` elements and b's first `bLength` share memory. */
+function overlap(a: Arg, b: Arg, length: number, bLength = length): boolean {
   if (a.buffer !== b.buffer) return false;
   const [a0, b0] = [a.byteOffset, b.byteOffset];
-  return a0 < b0 + length * b.BYTES_PER_ELEMENT && b0 < a0 + length * a.BYTES_PER_ELEMENT;
+  return a0 < b0 + bLength * b.BYTES_PER_ELEMENT && b0 < a0 + length * a.BYTES_PER_ELEMENT;
 }
 
 /** True when every value is a whole number in 0..2³¹−1 (what the kernels' i32 parameters hold). */
