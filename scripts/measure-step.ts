@@ -1,7 +1,7 @@
 /**
- * ms per training iteration on the wasm backend, as a training loop runs it: gather a batch of
- * 100 bundled digits, forward + backward (net.gradient), then the SGD step W −= 0.1·dW on every
- * parameter. Median over several runs of many iterations. A measurement, not a test; run it
+ * ms per training iteration on the wasm backend, as the Trainer runs it: gather a batch of
+ * 100 bundled digits (drawn during the step before and gathered meanwhile by gatherRowsAhead),
+ * forward + backward (net.gradient), then the SGD step W −= 0.1·dW on every parameter. Median over several runs of many iterations. A measurement, not a test; run it
  * through scripts/measure-wasm.ts --step [convnet|twolayer] [--kernels] [--quick].
  *
  *   convnet   the book's SimpleConvNet: 30 filters 5×5, hidden 100, batch 100
@@ -15,7 +15,7 @@ import type { Backend } from '../src/kernels/Backend.js';
 import { createWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.js';
 import { loadBundledDigits } from '../src/data/bundledDigits.js';
 import { toLabeledData } from '../src/data/dataset.js';
-import { axpyInto, gatherRows } from '../src/tensor/ops.js';
+import { axpyInto, gatherRows, gatherRowsAhead, type PendingRows } from '../src/tensor/ops.js';
 import type { Tensor } from '../src/tensor/Tensor.js';
 import { SimpleConvNet } from '../src/nets/SimpleConvNet.js';
 import { TwoLayerNet } from '../src/nets/TwoLayerNet.js';
@@ -50,13 +50,23 @@ function timeSteps(name: NetName, backend: Backend, quick: boolean): { median: n
   const data = toLabeledData(train, { backend });
   const net = makeNet(name, backend);
   const rng = new Random(3);
-  const index = new Int32Array(BATCH);
+  let [index, nextIndex] = [new Int32Array(BATCH), new Int32Array(BATCH)];
   const t = new Int32Array(BATCH);
   let xBatch: Tensor | null = null;
+  let spare: Tensor | null = null;
+  let next: PendingRows | null = null;
   const keys = Object.keys(net.params);
+  // as the Trainer steps: each batch drawn during the step before and gathered meanwhile (gatherRowsAhead)
   const step = (): void => {
-    rng.choice(data.x.shape[0], BATCH, index);
-    xBatch = gatherRows(data.x, index, xBatch);
+    if (next === null) {
+      rng.choice(data.x.shape[0], BATCH, index);
+      xBatch = gatherRows(data.x, index, xBatch);
+    } else {
+      [spare, xBatch] = [xBatch, next.wait()];
+      [nextIndex, index] = [index, nextIndex];
+    }
+    rng.choice(data.x.shape[0], BATCH, nextIndex);
+    next = gatherRowsAhead(data.x, nextIndex, spare);
     for (let j = 0; j < BATCH; j++) t[j] = data.labels[index[j]];
     const grads = net.gradient(xBatch, t);
     for (const key of keys) axpyInto(-LR, grads[key], net.params[key]); // W ← W − lr·dW
@@ -77,6 +87,7 @@ function timeSteps(name: NetName, backend: Backend, quick: boolean): { median: n
 /** Wraps every kernel of `backend` to sum its time and calls; returns the totals. */
 function instrument(backend: WasmBackend): Map<string, { ms: number; calls: number }> {
   const totals = new Map<string, { ms: number; calls: number }>();
+  let depth = 0; // a kernel called by another (gatherRowsAhead's fallback gatherRows) counts in its caller only
   const proto = Object.getPrototypeOf(backend) as Record<string, unknown>;
   for (const name of Object.getOwnPropertyNames(proto)) {
     if (name === 'constructor' || name === 'alloc' || name === 'free' || name === 'close') continue;
@@ -84,6 +95,7 @@ function instrument(backend: WasmBackend): Map<string, { ms: number; calls: numb
     if (!desc || typeof desc.value !== 'function' || ['withArgs', 'scratch', 'jobFields', 'windowJob', 'product', 'newStorage', 'allocUninitialized'].includes(name)) continue;
     const fn = desc.value as (...args: unknown[]) => unknown;
     (backend as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+      if (depth > 0) return fn.apply(backend, args);
       // products by shape: m×k×n, with ᵀ on a transposed operand
       const fused = name === 'matmulFused' ? (args[8] as { bias?: unknown; relu?: boolean; mask?: unknown }) : null;
       // a batched product: batch × (m×k×n), Σ when summed, +b with a row bias
@@ -94,10 +106,31 @@ function instrument(backend: WasmBackend): Map<string, { ms: number; calls: numb
       let entry = totals.get(key);
       if (!entry) totals.set(key, (entry = { ms: 0, calls: 0 }));
       const t0 = performance.now();
-      const r = fn.apply(backend, args);
+      depth++;
+      let r: unknown;
+      try {
+        r = fn.apply(backend, args);
+      } finally {
+        depth--;
+      }
       entry.ms += performance.now() - t0;
       entry.calls++;
-      return r;
+      if (name !== 'gatherRowsAhead') return r;
+      // and its wait, timed as a kernel of its own
+      const wait = r as () => void;
+      return () => {
+        let w = totals.get(`${name} (wait)`);
+        if (!w) totals.set(`${name} (wait)`, (w = { ms: 0, calls: 0 }));
+        const t1 = performance.now();
+        depth++;
+        try {
+          wait();
+        } finally {
+          depth--;
+        }
+        w.ms += performance.now() - t1;
+        w.calls++;
+      };
     };
   }
   return totals;
