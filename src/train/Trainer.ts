@@ -144,6 +144,11 @@ export interface TrainerState {
  * sits at the log guard's ceiling): it stops with a TrainingError too, before that epoch is
  * recorded (`divergenceCheck: false` turns this off).
  *
+ * For a network that draws no random numbers (TrainerNetwork.drawsRandom false) each
+ * mini-batch is drawn during the step before its own and its rows gathered meanwhile
+ * (gatherRowsAhead: on the wasm backend's idle threads): the same batches, the same numbers.
+ * Don't change the training set's rows while a run is under way.
+ *
  * @example
  * ```ts
  * import { MultiLayerNet, Trainer, loadBundledDigits, toLabeledData } from 'backprop-ts';

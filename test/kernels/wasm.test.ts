@@ -625,6 +625,28 @@ describe('wasm backend: gatherRowsAhead (rows copied by idle workers, a side job
     });
   }
 
+  it('2 threads: a side job published while a worker looks for work runs each chunk once (its claim word closed while its fields change)', { timeout: 60_000 }, async () => {
+    // Before the fix, a worker could claim against the new total while the claim word still held
+    // the last tag (0 before the first side job): chunk 0 ran twice and the wait never ended.
+    // The hook holds the caller between writing the fields and opening the job.
+    const values = randomArray(rows * cols);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const backend = await createWasmBackend({ threads: 2, threadBackOff: false, workerTimeoutMs: 300 });
+      const src = resident(backend, values);
+      const out = backend.alloc(100 * cols, 'float32');
+      const [a, b, c] = [randomArray(100 * 784), randomArray(784 * 50), new Float32Array(100 * 50)];
+      backend.pool!.sidePublishPauseMs = 5;
+      for (let j = 0; j < 3; j++) {
+        backend.matmul(a, b, c, 100, 784, 50, false, false, false); // then the worker spins, looking for work
+        const index = randomIndex(100);
+        backend.gatherRowsAhead(src.data, index, out.data, cols)();
+        assert.deepEqual(out.data, gathered(values, index), `attempt ${attempt}, side job ${j + 1}`);
+      }
+      assert.equal(backend.threads, 2, `attempt ${attempt}: the pool failed`);
+      await backend.close();
+    }
+  });
+
   it('2 threads: a worker copies the rows while the caller only waits on the clock', async () => {
     const backend = await createWasmBackend({ threads: 2, threadBackOff: false });
     const values = randomArray(rows * cols);

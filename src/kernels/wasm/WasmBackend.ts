@@ -102,8 +102,9 @@ const MAX_CHUNKS_PER_THREAD = 16;
  * (relaxed build), 195.7 → 185.9 (plain); (100×784)·(784×50) alone 89 → 83 µs.
  */
 
-/** Rows per chunk of gatherRowsAhead's side job. */
+/** Rows per chunk of gatherRowsAhead's side job, and at most this many chunks (ThreadPool.side takes fewer than 0xffff). */
 const SIDE_CHUNK_ROWS = 4;
+const MAX_SIDE_CHUNKS = 4096;
 /** What gatherRowsAhead returns when it copied the rows at once. */
 const noWait = (): void => {};
 
@@ -636,7 +637,7 @@ export class WasmBackend implements Backend {
     job[JOB_WIN_G] = count;
     job[JOB_WIN_G + 1] = cols;
     // chunks of SIDE_CHUNK_ROWS rows: a worker holding one delays a product of the caller's by ~1 µs
-    job[JOB_WIN_CHUNKS] = Math.max(1, Math.min(count, Math.ceil(count / SIDE_CHUNK_ROWS)));
+    job[JOB_WIN_CHUNKS] = Math.max(1, Math.min(count, Math.ceil(count / SIDE_CHUNK_ROWS), MAX_SIDE_CHUNKS));
     const side = (this.side = { src, out, p, count, cols });
     pool.side(this.kernels, this.sideJob, job[JOB_WIN_CHUNKS], this.tmp, 2 * count * cols);
     return () => {

@@ -106,6 +106,11 @@ export function computeChunks(kernels: MatmulKernels, ctl: Int32Array, tag: numb
   }
 }
 
+/** Sets the side job's claim word of a new control block to CLOSED (no side job yet), before any worker starts. */
+function closeSide(memory: WebAssembly.Memory, control: number, threads: number): void {
+  Atomics.store(new Int32Array(memory.buffer, control, controlBytes(threads) / 4), SIDE, CLOSED);
+}
+
 /** Bumps BELL and wakes the workers sleeping on it: a job or a side job has been published. */
 function ring(ctl: Int32Array): void {
   Atomics.add(ctl, BELL, 1);
@@ -173,6 +178,8 @@ export class ThreadPool {
   crashNext = false;
   /** Test hook: while > 0, in each product worker 1 claims the first pack chunk and holds it for this many ms (a starved core). */
   starveMs = 0;
+  /** Test hook: `side` spins this many ms between writing a side job's fields and opening it (a caller descheduled there). */
+  sidePublishPauseMs = 0;
   private seq = 0;
   /** The side job's tag (1..0x7fff) and, until sideWait, what it needs to finish. */
   private sideTag = 0;
@@ -207,6 +214,7 @@ export class ThreadPool {
     spawn: SpawnWorker, module: WebAssembly.Module, memory: WebAssembly.Memory, control: number, tmp: number,
     threads: number, options: ThreadPoolOptions,
   ): Promise<ThreadPool> {
+    closeSide(memory, control, threads);
     const workers: PoolWorker[] = [];
     try {
       for (let t = 1; t < threads; t++) {
@@ -224,6 +232,7 @@ export class ThreadPool {
     spawn: SpawnWorkerSync, module: WebAssembly.Module, memory: WebAssembly.Memory, control: number, tmp: number,
     threads: number, options: ThreadPoolOptions,
   ): ThreadPool {
+    closeSide(memory, control, threads);
     const workers: PoolWorker[] = [];
     try {
       for (let t = 1; t < threads; t++) {
@@ -323,12 +332,19 @@ export class ThreadPool {
     this.sideWait();
     if (this.failure !== undefined) this.raise();
     const ctl = this.view();
+    if (!(total > 0 && total < 0xffff)) throw new RangeError(`ThreadPool.side: ${total} chunks (1 to 65534)`);
     const tag = (this.sideTag = (this.sideTag % 0x7fff) + 1);
     this.pendingSide = { kernels, job, total, tmp, elements };
+    // Closed while its fields change: a worker reads the tag from the claim word, so a claim word
+    // still holding the last tag (0 before the first side job) would let it claim against the new
+    // total (a chunk then ran twice, and the wait for the count never ended). CLOSED's next,
+    // 0xffff, is above any total.
+    Atomics.store(ctl, SIDE, CLOSED);
     Atomics.store(ctl, SIDE_DONE, 0);
     Atomics.store(ctl, SIDE_JOB, job);
     Atomics.store(ctl, SIDE_TOTAL, total);
     if (this.crashNext) Atomics.store(ctl, CMD, CMD_CRASH); // the test hook: a worker exits once it holds a side chunk
+    for (const until = performance.now() + this.sidePublishPauseMs; performance.now() < until;); // the test hook
     Atomics.store(ctl, SIDE, tag << 16); // opens it
     ring(ctl);
   }
