@@ -718,6 +718,38 @@ describe('wasm backend: gatherRowsAhead (rows copied by idle workers, a side job
     await backend.close();
   });
 
+  it('a worker that exits during a product while rows are being copied ahead: the wait gives the right rows', { timeout: 30_000 }, async () => {
+    const backend = await createWasmBackend({ threads: 2, workerTimeoutMs: 200, threadBackOff: false });
+    const values = randomArray(rows * cols);
+    const src = resident(backend, values);
+    const [m, k, n] = [400, 784, 400];
+    const [a, b, c] = [randomArray(m * k), randomArray(k * n), new Float32Array(m * n)];
+    let failed = false;
+    for (let attempt = 0; attempt < 10 && !failed; attempt++) {
+      // many rows: the worker is still copying them when the product comes
+      const index = randomIndex(2000);
+      const out = backend.alloc(2000 * cols, 'float32');
+      const wait = backend.gatherRowsAhead(src.data, index, out.data, cols);
+      backend.pool!.crashNext = true; // the product publishes it; the worker exits in the product or in a side chunk
+      try {
+        backend.matmul(a, b, c, m, k, n, false, false, false);
+      } catch (e) {
+        assert.ok(e instanceof WasmWorkerError, String(e));
+        failed = true;
+      }
+      try {
+        wait();
+      } catch (e) {
+        assert.ok(e instanceof WasmWorkerError, String(e));
+        failed = true;
+      }
+      assert.deepEqual(out.data, gathered(values, index), `attempt ${attempt}`);
+      await sleep(20);
+    }
+    assert.ok(failed, 'the worker never exited');
+    assert.equal(backend.threads, 1);
+  });
+
   it('falls back to gatherRows where it cannot share the copy out: arrays outside the memory, float64, a row out of range', async () => {
     const backend = await createWasmBackend({ threads: 2, threadBackOff: false });
     const values = randomArray(rows * cols);

@@ -645,21 +645,30 @@ export class WasmBackend implements Backend {
     };
   }
 
-  /** Waits for the gatherRowsAhead in flight, if any; when a worker failed in it, copies every row on this thread, then throws. */
+  /**
+   * Waits for the gatherRowsAhead in flight, if any. When a worker failed, in it or in a product
+   * meanwhile (the pool then closed, dropping the side job), copies every row on this thread,
+   * then throws what the wait threw, if anything.
+   */
   private finishSide(): void {
     const side = this.side;
     if (side === null) return;
     this.side = null;
+    const pool = this.pool!;
+    let error: unknown = null;
     try {
-      this.pool!.sideWait();
+      pool.sideWait();
     } catch (e) {
+      error = e;
+    }
+    if (error !== null || pool.threads === 1) {
       // A worker that timed out may still be reading the index: give it that block, and copy
       // the same rows again here (its writes, if any, are the same values).
       const { p, count, cols } = side;
       this.sideIndexPtr = this.sideIndexBytes = 0;
       this.kernels.gatherRows(p[0], p[1], p[2], count, cols);
-      throw e;
     }
+    if (error !== null) throw error;
   }
 
   axpy(alpha: number, x: FloatArray, y: FloatArray): void {
