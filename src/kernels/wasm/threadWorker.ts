@@ -72,7 +72,7 @@ function serve({ module, memory, control, tmp, thread, threads, spin }: WorkerDa
   // Every call of the waits run (SEQ never holds −1, so neither waits), more times than V8
   // calls a function before it gives it a feedback vector to record what its calls are.
   for (let i = 0; i < PRIME_CALLS; i++) {
-    nextJob(kernels, ctl, -1, 0, tmp); // no side job is open yet: SIDE and SIDE_TOTAL are 0
+    nextJob(kernels, ctl, -1, 0, tmp); // no side job is open yet: SIDE is CLOSED
     waitOpen(ctl, 0x8000, -1); // no tag: returns after one pause, the job −1 being over
     pause(ctl, SEQ, -1, true, performance.now());
   }

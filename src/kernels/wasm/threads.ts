@@ -13,6 +13,11 @@
  * OS has not scheduled yet: it runs the unclaimed chunks itself and waits only for chunks a
  * worker is in the middle of.
  *
+ * A side job (ThreadPool.side: gatherRowsAhead's copy) has claim words of its own: idle
+ * workers claim its chunks between, and during, the caller's jobs while the caller goes on, and
+ * leave it for the next job as soon as the chunk they hold is done; `sideWait` runs what is left
+ * on the caller's thread. An idle worker sleeps on BELL, which the caller rings for both.
+ *
  * Handoffs spin on Atomics.load: a wait/notify round trip costs ~25 µs, most of an MNIST-sized
  * product (measured on the 2-core test machine, Node 20). An idle worker spins a while after each job,
  * then sleeps in Atomics.wait until the next.
