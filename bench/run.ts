@@ -322,7 +322,8 @@ if (tfjsRun) {
 say(`data: ${data.source}: ${data.train.count.toLocaleString('en')} training, ${data.test.count.toLocaleString('en')} test rows`);
 say(`recipe: ${RECIPE.inputSize}-${RECIPE.hiddenSize}-${RECIPE.outputSize}, batch ${RECIPE.batchSize}, lr ${RECIPE.lr}, SGD; every implementation starts from the same weights and trains on the same ${totalIters(settings)} batches`);
 say(`protocol: ${settings.warmup} warm-up iterations (this project's wasm rows: ${settings.engineWarmup.toLocaleString('en')} more before them, on a copy of the net, to time the JIT and the thread pool warm), then ${settings.runs} timed runs × ${settings.itersPerRun}; ms/iter = median of runs; ` +
-  `step = gather batch + forward/loss + backward + SGD update; accuracy pass = median of ${settings.evalRuns} (js, TF.js CPU: ${settings.slowEvalRuns}) after the training run`);
+  `step = gather batch + forward/loss + backward + SGD update (this project's rows, as its Trainer: the next batch's rows gathered during the step by gatherRowsAhead, on the idle thread with 2 threads; the user's loop gathers in the step); ` +
+  `accuracy pass = median of ${settings.evalRuns} (js, TF.js CPU: ${settings.slowEvalRuns}) after the training run`);
 for (const s of skipped) say(`SKIPPED: ${s}`);
 for (const n of notes) say(`note: ${n}`);
 
