@@ -577,17 +577,9 @@ export class WasmBackend implements Backend {
    * are float32 in this memory, which saves a subarray object per row; else TypedArray.set.
    */
   gatherRows(src: FloatArray, index: Int32Array, out: FloatArray, cols: number): void {
-    const buffer = this.heap.buffer;
+    if (!this.kernelsGather(src, index, out, cols)) return this.js.gatherRows(src, index, out, cols);
     const count = index.length;
-    if (!(src instanceof Float32Array) || !(out instanceof Float32Array) || src.buffer !== buffer || out.buffer !== buffer ||
-      !counts(cols) || count * cols > out.length || !(count > 0 && cols > 0) || overlap(src, out, src.length, count * cols)) {
-      return this.js.gatherRows(src, index, out, cols);
-    }
     const rows = Math.floor(src.length / cols);
-    for (let i = 0; i < count; i++) {
-      // a row outside src: the reference's (partial) copy
-      if (!(index[i] >= 0 && index[i] < rows)) return this.js.gatherRows(src, index, out, cols);
-    }
     // Through withArgs, which takes the addresses of src and out before copying index in. Rows at
     // random places wait on memory: worth sharing out at half the size of a streaming kernel.
     this.withArgs([src, index, out], [rows * cols, count, count * cols], [IN, IN, OUT], 0, (p) => {
@@ -607,15 +599,9 @@ export class WasmBackend implements Backend {
    */
   gatherRowsAhead(src: FloatArray, index: Int32Array, out: FloatArray, cols: number): () => void {
     this.finishSide();
-    const pool = this.pool;
-    const buffer = this.heap.buffer;
     const count = index.length;
-    const rows = cols > 0 ? Math.floor(src.length / cols) : 0;
-    let inRange = true;
-    for (let i = 0; i < count && inRange; i++) inRange = index[i] >= 0 && index[i] < rows;
-    if (!pool || !pool.useThreads() || !inRange || !(src instanceof Float32Array) || !(out instanceof Float32Array) ||
-      src.buffer !== buffer || out.buffer !== buffer || !counts(cols) || count * cols > out.length || count < 2 || !(cols > 0) ||
-      overlap(src, out, src.length, count * cols) || 2 * count * cols * 8 < this.threadThreshold) {
+    const pool = this.sharingPool(count, 2 * count * cols);
+    if (pool === null || !this.kernelsGather(src, index, out, cols)) {
       this.gatherRows(src, index, out, cols);
       return noWait;
     }
@@ -630,16 +616,11 @@ export class WasmBackend implements Backend {
     const mem = this.heap.buffer as ArrayBuffer; // after any growth above
     new Int32Array(mem, this.sideIndexPtr, count).set(index);
     const p = [src.byteOffset, this.sideIndexPtr, out.byteOffset];
-    const job = new Int32Array(mem, this.sideJob, JOB_BYTES / 4);
-    job[JOB_FLAGS] = WINDOW;
-    job[JOB_WIN_KERNEL] = WIN_GATHER;
-    for (let i = 0; i < 3; i++) job[JOB_WIN_P0 + i] = p[i];
-    job[JOB_WIN_G] = count;
-    job[JOB_WIN_G + 1] = cols;
     // chunks of SIDE_CHUNK_ROWS rows: a worker holding one delays a product of the caller's by ~1 µs
-    job[JOB_WIN_CHUNKS] = Math.max(1, Math.min(count, Math.ceil(count / SIDE_CHUNK_ROWS), MAX_SIDE_CHUNKS));
+    const chunks = Math.max(1, Math.min(count, Math.ceil(count / SIDE_CHUNK_ROWS), MAX_SIDE_CHUNKS));
+    windowFields(new Int32Array(mem, this.sideJob, JOB_BYTES / 4), WIN_GATHER, p, [count, cols, 0, 0, 0, 0, 0, 0, 0, 0], chunks);
     const side = (this.side = { src, out, p, count, cols });
-    pool.side(this.kernels, this.sideJob, job[JOB_WIN_CHUNKS], this.tmp, 2 * count * cols);
+    pool.side(this.kernels, this.sideJob, chunks, this.tmp, 2 * count * cols);
     return () => {
       if (this.side === side) this.finishSide();
     };
@@ -743,20 +724,14 @@ export class WasmBackend implements Backend {
 
   /**
    * Runs a window kernel on the thread pool, its `units` (independent groups of outputs) shared
-   * out in chunks, when there are threads and the kernel moves enough memory (`elements`, with
-   * threadThreshold / 8 as the break-even: these kernels do about one load and store per element
-   * where a product does 2·k FLOPs). Returns false, having done nothing, otherwise.
+   * out in chunks, when there are threads and the kernel moves enough memory (`elements`: see
+   * sharingPool). Returns false, having done nothing, otherwise.
    */
   private windowJob(kernel: number, ptrs: number[], geometry: GeometryArgs, units: number, elements: number, maxChunks = Infinity): boolean {
-    const pool = this.pool;
-    if (!pool || units < 2 || elements * 8 < this.threadThreshold || !pool.useThreads()) return false;
-    const job = this.jobFields();
-    job[JOB_FLAGS] = WINDOW;
-    job[JOB_WIN_KERNEL] = kernel;
-    for (let i = 0; i < 3; i++) job[JOB_WIN_P0 + i] = ptrs[i] ?? 0;
-    job[JOB_WIN_P3] = ptrs[3] ?? 0;
-    for (let i = 0; i < 10; i++) job[JOB_WIN_G + i] = geometry[i];
-    const chunks = (job[JOB_WIN_CHUNKS] = Math.min(units, CHUNKS_PER_THREAD * pool.threads, maxChunks));
+    const pool = this.sharingPool(units, elements);
+    if (pool === null) return false;
+    const chunks = Math.min(units, CHUNKS_PER_THREAD * pool.threads, maxChunks);
+    windowFields(this.jobFields(), kernel, ptrs, geometry, chunks);
     try {
       // one empty pack chunk, then the kernel's chunks; `elements` stands for the FLOPs of the timeout
       pool.matmul(this.kernels, this.job, 1, chunks, this.tmp, elements);
@@ -766,6 +741,33 @@ export class WasmBackend implements Backend {
       this.scratchBytes = 0;
       throw e;
     }
+    return true;
+  }
+
+  /**
+   * The pool, when a window kernel of `units` independent groups moving `elements` values is
+   * worth sharing out (threadThreshold / 8 as the break-even: these kernels do about one load
+   * and store per element where a product does 2·k FLOPs) and the threads are in use; else null.
+   */
+  private sharingPool(units: number, elements: number): ThreadPool | null {
+    const pool = this.pool;
+    return pool && units >= 2 && elements * 8 >= this.threadThreshold && pool.useThreads() ? pool : null;
+  }
+
+  /**
+   * Whether the kernels can gather these rows in place: float32 arrays in this memory, whole
+   * sizes, `out` long enough and apart from `src`, every row inside `src` (else the reference
+   * makes its partial copy).
+   */
+  private kernelsGather(src: FloatArray, index: Int32Array, out: FloatArray, cols: number): boolean {
+    const buffer = this.heap.buffer;
+    const count = index.length;
+    if (!(src instanceof Float32Array) || !(out instanceof Float32Array) || src.buffer !== buffer || out.buffer !== buffer ||
+      !counts(cols) || count * cols > out.length || !(count > 0 && cols > 0) || overlap(src, out, src.length, count * cols)) {
+      return false;
+    }
+    const rows = Math.floor(src.length / cols);
+    for (let i = 0; i < count; i++) if (!(index[i] >= 0 && index[i] < rows)) return false;
     return true;
   }
 
@@ -852,6 +854,16 @@ export class WasmBackend implements Backend {
       }
     });
   }
+}
+
+/** A window job's fields of a job block: its kernel, pointers (P0..P2, P3), geometry and chunks. */
+function windowFields(job: Int32Array, kernel: number, ptrs: number[], geometry: GeometryArgs, chunks: number): void {
+  job[JOB_FLAGS] = WINDOW;
+  job[JOB_WIN_KERNEL] = kernel;
+  for (let i = 0; i < 3; i++) job[JOB_WIN_P0 + i] = ptrs[i] ?? 0;
+  job[JOB_WIN_P3] = ptrs[3] ?? 0;
+  for (let i = 0; i < 10; i++) job[JOB_WIN_G + i] = geometry[i];
+  job[JOB_WIN_CHUNKS] = chunks;
 }
 
 /** A product's fields of the job block: A, B, C at p[0..2], its sizes, flags, and the blocking. */
