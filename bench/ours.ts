@@ -6,7 +6,8 @@
 import type { Backend } from '../src/kernels/Backend.js';
 import { TwoLayerNet } from '../src/nets/TwoLayerNet.js';
 import { Tensor } from '../src/tensor/Tensor.js';
-import { axpyInto, gatherRows, gatherRowsAhead, type PendingRows } from '../src/tensor/ops.js';
+import { axpyInto, gatherRows } from '../src/tensor/ops.js';
+import { BatchRows } from '../src/train/BatchRows.js';
 import { toLabeledData, type LabeledData } from '../src/data/dataset.js';
 import { loadBundledDigits } from '../src/data/bundledDigits.js';
 import { BOOK_DEFAULTS, train } from '../src/train/train.js';
@@ -53,28 +54,22 @@ const autogradBackprop = (net: AutogradTwoLayerNet): Backprop => (x, t) => {
  * its own into the same tensor (the reusing loop the user's loop is compared with).
  */
 class Stepper {
-  private xBatch: Tensor | null = null;
-  private spare: Tensor | null = null;
-  private next: PendingRows | null = null;
+  private readonly rows: BatchRows;
   private readonly tBatch = new Int32Array(RECIPE.batchSize);
   private readonly backprop: Backprop;
 
   constructor(net: TwoLayerNet | Backprop, private readonly train: LabeledData, private readonly ahead = false) {
     this.backprop = net instanceof TwoLayerNet ? layersBackprop(net) : net;
+    this.rows = new BatchRows(train.x);
   }
 
   /** The step of the batch `index`; `nextIndex` (with `ahead`): the next step's, or empty at the end. */
   step(index: Int32Array, nextIndex?: Int32Array): number {
     const { train, tBatch } = this;
-    if (this.next !== null) {
-      [this.spare, this.xBatch] = [this.xBatch, this.next.wait()]; // gathered during the last step, from the same index
-      this.next = null;
-    } else {
-      this.xBatch = gatherRows(train.x, index, this.xBatch);
-    }
-    if (this.ahead && nextIndex !== undefined && nextIndex.length > 0) this.next = gatherRowsAhead(train.x, nextIndex, this.spare);
+    const xBatch = this.rows.pending ? this.rows.take() : this.rows.gather(index); // taken: gathered during the last step, from the same index
+    if (this.ahead && nextIndex !== undefined && nextIndex.length > 0) this.rows.ahead(nextIndex);
     for (let j = 0; j < index.length; j++) tBatch[j] = train.labels[index[j]];
-    const { loss, params, grads } = this.backprop(this.xBatch, tBatch);
+    const { loss, params, grads } = this.backprop(xBatch, tBatch);
     if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss}`);
     for (const key of TwoLayerNet.paramNames) axpyInto(-RECIPE.lr, grads[key], params[key]); // W ← W − lr·dW
     return loss;

@@ -1,7 +1,8 @@
 import { Tensor } from '../tensor/Tensor.js';
-import { gatherRows, gatherRowsAhead, type PendingRows } from '../tensor/ops.js';
+import { gatherRows } from '../tensor/ops.js';
 import type { LabeledData } from '../data/dataset.js';
 import { Random, type RandomState } from '../random.js';
+import { BatchRows } from './BatchRows.js';
 import type { NamedTensors, Optimizer, OptimizerState } from '../optimizers/Optimizer.js';
 import { createOptimizer } from '../optimizers/createOptimizer.js';
 import { restoreTensors, type NetworkState } from '../nets/Sequential.js';
@@ -194,17 +195,16 @@ export class Trainer {
   private readonly trainSize: number;
   private batchIndex: Int32Array;
   private readonly tBatch: Int32Array;
-  private xBatch: Tensor | null = null;
+  private readonly batchRows: BatchRows;
   private order: Int32Array | null = null;
   private cursor = 0;
   /**
-   * The next mini-batch, drawn a step ahead and being gathered (when the network draws no
-   * random numbers: TrainerNetwork.drawsRandom), into the other of two batch tensors; and
-   * the generator and order as they were before it was drawn (what getState saves).
+   * The next mini-batch, drawn a step ahead (when the network draws no random numbers:
+   * TrainerNetwork.drawsRandom) and being gathered by batchRows; and the generator and order
+   * as they were before it was drawn (what getState saves).
    */
-  private ahead: { index: Int32Array; rows: PendingRows; rng: RandomState; order: Int32Array | null; cursor: number } | null = null;
+  private ahead: { index: Int32Array; rng: RandomState; order: Int32Array | null; cursor: number } | null = null;
   private nextIndex: Int32Array;
-  private spareBatch: Tensor | null = null;
   private readonly trainSample: LabeledData;
   private readonly testSample: LabeledData;
   private readonly classes: number;
@@ -262,6 +262,7 @@ export class Trainer {
     this.batchIndex = new Int32Array(this.miniBatchSize);
     this.nextIndex = new Int32Array(this.miniBatchSize);
     this.tBatch = new Int32Array(this.miniBatchSize);
+    this.batchRows = new BatchRows(train.x);
     // the book evaluates on x[:t]: the first rows, copied once
     this.trainSample = firstRows(train, sample);
     this.testSample = firstRows(test, sample);
@@ -306,14 +307,15 @@ export class Trainer {
     this.startedAt ??= performance.now();
     const { train } = this.data;
     const ahead = this.ahead;
+    let xBatch: Tensor;
     if (ahead !== null) {
       // drawn and gathered during the last step
       this.ahead = null;
-      [this.spareBatch, this.xBatch] = [this.xBatch, ahead.rows.wait()];
+      xBatch = this.batchRows.take();
       [this.nextIndex, this.batchIndex] = [this.batchIndex, ahead.index];
     } else {
       this.drawBatch(this.batchIndex);
-      this.xBatch = gatherRows(train.x, this.batchIndex, this.xBatch); // x_batch = x_train[batch_mask]
+      xBatch = this.batchRows.gather(this.batchIndex); // x_batch = x_train[batch_mask]
     }
     for (let j = 0; j < this.miniBatchSize; j++) this.tBatch[j] = train.labels[this.batchIndex[j]];
     if (this.network.drawsRandom === false && this.iter + 1 < this.maxIter) {
@@ -321,10 +323,11 @@ export class Trainer {
       // from it in between) and gathered by idle threads while this one trains.
       const before = { rng: this.rng.getState(), order: this.order, cursor: this.cursor };
       this.drawBatch(this.nextIndex);
-      this.ahead = { index: this.nextIndex, rows: gatherRowsAhead(train.x, this.nextIndex, this.spareBatch), ...before };
+      this.batchRows.ahead(this.nextIndex);
+      this.ahead = { index: this.nextIndex, ...before };
     }
 
-    const grads = this.network.gradient(this.xBatch, this.tBatch);
+    const grads = this.network.gradient(xBatch, this.tBatch);
     const loss = this.network.lastLoss ?? this.network.lastLayer.loss;
     if (loss === null || !Number.isFinite(loss)) throw this.diverged(this.iter + 1, loss ?? NaN);
     this.optimizer.update(this.network.params, grads);
@@ -420,7 +423,7 @@ export class Trainer {
     if (net.setState) net.setState(state.network);
     else restoreTensors('params', net.params, state.network.params);
     this.optimizer.setState(state.optimizer);
-    this.ahead?.rows.wait(); // its rows are no longer wanted, but its buffer is written until then
+    if (this.ahead !== null) this.batchRows.take(); // its rows are no longer wanted, but their tensor is written until then
     this.ahead = null;
     this.rng.setState(state.rng);
     this.iter = state.iteration;

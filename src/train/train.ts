@@ -1,8 +1,9 @@
 import type { Tensor } from '../tensor/Tensor.js';
-import { axpyInto, gatherRows, gatherRowsAhead, type PendingRows } from '../tensor/ops.js';
+import { axpyInto } from '../tensor/ops.js';
 import type { LabeledData } from '../data/dataset.js';
 import { Random } from '../random.js';
 import { classCount, divergedError, divergenceThreshold } from './divergence.js';
+import { BatchRows } from './BatchRows.js';
 import { noteSlowPath } from '../kernels/registry.js';
 
 /** A network the book's training loop can train: parameters, backprop gradients, accuracy. */
@@ -107,10 +108,8 @@ export function train(net: Trainable, data: { train: LabeledData; test: LabeledD
   let batchIndex = new Int32Array(batchSize);
   let nextIndex = new Int32Array(batchSize);
   const tBatch = new Int32Array(batchSize);
-  let xBatch: Tensor | null = null;
-  // the next batch, drawn a step ahead and gathered meanwhile, into the spare tensor (see TrainerNetwork.drawsRandom)
-  let next: PendingRows | null = null;
-  let spare: Tensor | null = null;
+  // the batch's rows; the next batch's, drawn a step ahead, gathered meanwhile (see TrainerNetwork.drawsRandom)
+  const batchRows = new BatchRows(data.train.x);
   const lossList = new Float64Array(iters);
   const history: EpochRecord[] = [];
   const start = performance.now();
@@ -134,18 +133,18 @@ export function train(net: Trainable, data: { train: LabeledData; test: LabeledD
   };
 
   for (let i = 0; i < iters; i++) {
-    if (next !== null) {
-      [spare, xBatch] = [xBatch, next.wait()];
+    let xBatch: Tensor;
+    if (batchRows.pending) {
+      xBatch = batchRows.take();
       [nextIndex, batchIndex] = [batchIndex, nextIndex];
-      next = null;
     } else {
       rng.choice(trainSize, batchSize, batchIndex); // np.random.choice(train_size, batch_size)
-      xBatch = gatherRows(data.train.x, batchIndex, xBatch);
+      xBatch = batchRows.gather(batchIndex);
     }
     for (let j = 0; j < batchSize; j++) tBatch[j] = data.train.labels[batchIndex[j]];
     if (net.drawsRandom === false && i + 1 < iters) {
       rng.choice(trainSize, batchSize, nextIndex); // the same draw as the next iteration's, made now
-      next = gatherRowsAhead(data.train.x, nextIndex, spare);
+      batchRows.ahead(nextIndex);
     }
 
     const grads = net.gradient(xBatch, tBatch);
