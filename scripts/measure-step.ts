@@ -15,7 +15,8 @@ import type { Backend } from '../src/kernels/Backend.js';
 import { createWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.js';
 import { loadBundledDigits } from '../src/data/bundledDigits.js';
 import { toLabeledData } from '../src/data/dataset.js';
-import { axpyInto, gatherRows, gatherRowsAhead, type PendingRows } from '../src/tensor/ops.js';
+import { axpyInto } from '../src/tensor/ops.js';
+import { BatchRows } from '../src/train/BatchRows.js';
 import type { Tensor } from '../src/tensor/Tensor.js';
 import { SimpleConvNet } from '../src/nets/SimpleConvNet.js';
 import { TwoLayerNet } from '../src/nets/TwoLayerNet.js';
@@ -52,21 +53,20 @@ function timeSteps(name: NetName, backend: Backend, quick: boolean): { median: n
   const rng = new Random(3);
   let [index, nextIndex] = [new Int32Array(BATCH), new Int32Array(BATCH)];
   const t = new Int32Array(BATCH);
-  let xBatch: Tensor | null = null;
-  let spare: Tensor | null = null;
-  let next: PendingRows | null = null;
+  const rows = new BatchRows(data.x);
   const keys = Object.keys(net.params);
   // as the Trainer steps: each batch drawn during the step before and gathered meanwhile (gatherRowsAhead)
   const step = (): void => {
-    if (next === null) {
+    let xBatch: Tensor;
+    if (!rows.pending) {
       rng.choice(data.x.shape[0], BATCH, index);
-      xBatch = gatherRows(data.x, index, xBatch);
+      xBatch = rows.gather(index);
     } else {
-      [spare, xBatch] = [xBatch, next.wait()];
+      xBatch = rows.take();
       [nextIndex, index] = [index, nextIndex];
     }
     rng.choice(data.x.shape[0], BATCH, nextIndex);
-    next = gatherRowsAhead(data.x, nextIndex, spare);
+    rows.ahead(nextIndex);
     for (let j = 0; j < BATCH; j++) t[j] = data.labels[index[j]];
     const grads = net.gradient(xBatch, t);
     for (const key of keys) axpyInto(-LR, grads[key], net.params[key]); // W ← W − lr·dW
