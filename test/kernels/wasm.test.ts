@@ -419,6 +419,103 @@ describe('wasm backend: the relaxed-SIMD build or the plain one', () => {
   });
 });
 
+describe('wasm backend: products with few rows read B where it lies (DIRECT_B, relaxed-SIMD build)', () => {
+  // [m, k, n, transA]: the last panel (12 wide) 1 column (a convolution's dW: columnTile1, then
+  // 6 rows of halfTile6), none, 2 (A not transposed: packed for dotTile), 3 (columnTile4,
+  // halfTile), 5 (tile), 11 (tile3x12 reading past the row); k beyond one k block (1024)
+  const shapes: [number, number, number, boolean][] = [
+    [30, 2500, 25, true], [30, 576, 25, false], [5, 40, 24, false], [13, 300, 26, false], [30, 200, 27, true],
+    [64, 100, 29, true], [7, 50, 35, false], [33, 700, 1, true], [50, 100, 10, true],
+  ];
+  const taller = 70; // rows added: a product of m + 70 > 64 rows packs B
+
+  for (const threads of [1, 2]) {
+    it(`${threads} thread${threads > 1 ? 's' : ''}: the same bits as those rows of a taller product (B packed), accumulated and fused too; within rounding of the reference`, async () => {
+      const backend = await createWasmBackend({ threads, relaxedSimd: true, threadBackOff: false });
+      try {
+        for (const [m, k, n, tA] of shapes) {
+          const M = m + taller;
+          const b = randomArray(k * n), bias = randomArray(n);
+          const aTall = randomArray(M * k);
+          // op(A)'s first m rows: A's first m rows, or (transposed) the first m of each depth's M
+          const a = new Float32Array(m * k);
+          for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) a[tA ? p * m + i : i * k + p] = aTall[tA ? p * M + i : i * k + p];
+          const start = randomArray(M * n);
+          for (const mode of ['plain', 'accumulate', 'bias+relu'] as const) {
+            const what = `${m}×${k}×${n}${tA ? ' Aᵀ' : ''} ${mode}, ${threads} thread(s)`;
+            const cTall = Float32Array.from(start), c = Float32Array.from(start.subarray(0, m * n));
+            const run = (x: Float32Array, out: Float32Array, rows: number) => {
+              if (mode === 'bias+relu') backend.matmulFused(x, b, out, rows, k, n, tA, false, { bias, relu: true });
+              else backend.matmul(x, b, out, rows, k, n, tA, false, mode === 'accumulate');
+            };
+            const before = backend.directProducts;
+            run(aTall, cTall, M);
+            assert.equal(backend.directProducts, before, `${what}: the taller product packs B`);
+            run(a, c, m);
+            assert.equal(backend.directProducts, before + 1, `${what}: B read where it lies`);
+            assert.deepEqual(new Uint32Array(c.buffer), new Uint32Array(cTall.buffer, 0, m * n), `${what}: not the taller product's bits`);
+            // and the formula, in float64, written out here
+            for (let i = 0; i < m; i++) {
+              for (let j = 0; j < n; j++) {
+                let sum = mode === 'accumulate' ? start[i * n + j] : 0;
+                for (let p = 0; p < k; p++) sum += a[tA ? p * m + i : i * k + p] * b[p * n + j];
+                if (mode === 'bias+relu') sum = Math.max(0, sum + bias[j]);
+                assert.ok(Math.abs(c[i * n + j] - sum) <= 1e-5 * Math.sqrt(k) * (1 + Math.abs(sum)), `${what}: C[${i}, ${j}] ${c[i * n + j]} against ${sum}`);
+              }
+            }
+          }
+        }
+      } finally {
+        await backend.close();
+      }
+    });
+  }
+
+  it("a convolution's dW (100 products summed, matmulBatch) reads B where it lies, with a loop of packed products' bits", async () => {
+    const backend = await createWasmBackend({ threads: 1, relaxedSimd: true });
+    const [batch, m, k, n] = [4, 30, 576, 25];
+    const a = randomArray(batch * m * k), b = randomArray(batch * k * n);
+    const got = new Float32Array(m * n);
+    const before = backend.directProducts;
+    backend.matmulBatch(a, b, got, batch, { a: m * k, b: k * n, c: 0 }, m, k, n, false, false, false, null, false);
+    assert.equal(backend.directProducts, before + 1);
+    // the same sums as products of 94 rows (B packed), the first 30 rows of each A_i
+    const want = new Float32Array((m + 64) * n);
+    for (let i = 0; i < batch; i++) {
+      const ai = new Float32Array((m + 64) * k);
+      ai.set(a.subarray(i * m * k, (i + 1) * m * k));
+      backend.matmul(ai, b.subarray(i * k * n, (i + 1) * k * n), want, m + 64, k, n, false, false, i > 0);
+    }
+    assert.equal(backend.directProducts, before + 1);
+    assert.deepEqual(new Uint32Array(got.buffer), new Uint32Array(want.buffer, 0, m * n));
+    await backend.close();
+  });
+
+  it('not in the plain build, nor for float64, Bᵀ or more than 64 rows, nor where the memory ends within 16 bytes of B', async () => {
+    const plain = await createWasmBackend({ threads: 1, relaxedSimd: false });
+    const relaxed = await createWasmBackend({ threads: 1, relaxedSimd: true });
+    const product = (backend: WasmBackend, m: number, tB: boolean, f64 = false) => {
+      const [k, n] = [40, 25];
+      const make = (len: number) => (f64 ? Float64Array.from(randomArray(len)) : randomArray(len));
+      const before = backend.directProducts;
+      backend.matmul(make(m * k), make(k * n), f64 ? new Float64Array(m * n) : new Float32Array(m * n), m, k, n, false, tB, false);
+      return backend.directProducts - before;
+    };
+    assert.equal(product(plain, 30, false), 0, 'plain build');
+    assert.equal(product(relaxed, 30, false), 1, 'relaxed build, 30 rows');
+    assert.equal(product(relaxed, 64, false), 1, 'relaxed build, 64 rows');
+    assert.equal(product(relaxed, 65, false), 0, 'relaxed build, 65 rows');
+    assert.equal(product(relaxed, 30, true), 0, 'Bᵀ');
+    assert.equal(product(relaxed, 30, false, true), 0, 'float64');
+    const readsB = (backend: WasmBackend, bEnd: number) =>
+      (backend as unknown as { readsB(f64: boolean, transB: boolean, m: number, bEnd: number): boolean }).readsB(false, false, 30, bEnd);
+    const end = relaxed.heap.buffer.byteLength;
+    assert.equal(readsB(relaxed, end - 16), true);
+    assert.equal(readsB(relaxed, end - 15), false, 'B ends 15 bytes before the memory does');
+    await Promise.all([plain.close(), relaxed.close()]);
+  });
+});
+
 describe('wasm backend threads', () => {
   const shapes: [string, number, number, number, boolean, boolean][] = [
     ['(100×784)·(784×50)', 100, 784, 50, false, false],

@@ -60,6 +60,16 @@ const FLOAT64: i32 = 8;
  */
 const PACK_BY_BLOCK: i32 = 256;
 /**
+ * Flag bit 9 (relaxed-SIMD build, float32, op(B) = B): the tiles read op(B)'s panels where B
+ * lies, a row n·4 bytes from the next, instead of packed copies; only a last panel of 1 or 2
+ * columns that dotTile reads column by column (A not transposed) is still packed. For products
+ * with few rows of C, where packing is a large share of the work (each packed element serves m
+ * rows: a convolution's dW has m = 30). A narrow last panel is read by whole vectors, lanes past
+ * n included (up to 12 bytes past B's last row: the JavaScript side sets the flag only where the
+ * memory goes on that far); those lanes are never stored. Same products, same order: same bits.
+ */
+const DIRECT_B: i32 = 512;
+/**
  * Flag bit 4: not a product but a window kernel (im2col, col2im, transposeBatch, maxPoolForward)
  * run by the same threads, its compute chunks being ranges of independent outputs: fields below.
  */
@@ -168,7 +178,23 @@ export function matmulPack(job: usize, chunk: i32): void {
   if (jobField(job, JOB_FLAGS) & PACK_BY_BLOCK) return;
   const panels = (n + W - 1) / W;
   const chunks = jobField(job, JOB_PACK_CHUNKS);
-  packPanels<T>(job, part(chunk, panels, chunks), part(chunk + 1, panels, chunks), 0, k, k);
+  const q0 = part(chunk, panels, chunks);
+  packPanels<T>(job, imax(q0, firstPacked<T>(job, n)), part(chunk + 1, panels, chunks), 0, k, k);
+}
+
+/** Whether the tiles read op(B) = B where it lies (DIRECT_B). */
+@inline function directB<T>(job: usize): bool {
+  return sizeof<T>() == 4 && panelWidth<T>() == 12 && (jobField(job, JOB_FLAGS) & DIRECT_B) != 0;
+}
+
+/**
+ * The first panel that is packed: 0; with DIRECT_B only a last panel of 1 or 2 columns that
+ * dotTile reads packed column by column (A not transposed), or none (n / W + 1 > the last).
+ */
+@inline function firstPacked<T>(job: usize, n: i32): i32 {
+  if (!directB<T>(job)) return 0;
+  const W = panelWidth<T>();
+  return dotPanel<T>(n % W, (jobField(job, JOB_FLAGS) & 1) != 0) && n % W != 0 ? n / W : n / W + 1;
 }
 
 /**
@@ -302,7 +328,7 @@ export function matmulPack(job: usize, chunk: i32): void {
  * with immediate offsets, which saves the integer ports that the SIMD units share on x86.
  */
 @inline function tile<T>(
-  pa: usize, sa: usize, sp: usize, pb: usize, kc: i32,
+  pa: usize, sa: usize, sp: usize, pb: usize, sb: usize, kc: i32,
   ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, epi: i32, bt: usize, md: usize,
 ): void {
   const size = sizeof<T>();
@@ -318,7 +344,7 @@ export function matmulPack(job: usize, chunk: i32): void {
       av = splatAdjacent<T>(pa, 1); c10 = vmadd<T>(av, b0, c10); c11 = vmadd<T>(av, b1, c11);
       av = splatAdjacent<T>(pa, 2); c20 = vmadd<T>(av, b0, c20); c21 = vmadd<T>(av, b1, c21);
       av = splatAdjacent<T>(pa, 3); c30 = vmadd<T>(av, b0, c30); c31 = vmadd<T>(av, b1, c31);
-      pa += sp; pb += panelBytes<T>();
+      pa += sp; pb += sb;
     }
   } else if (mr == 4) {
     // Full rows apart (A not transposed): rows 2 and 3 from a second pointer with the offsets
@@ -330,7 +356,7 @@ export function matmulPack(job: usize, chunk: i32): void {
       av = splat<T>(pa + sa); c10 = vmadd<T>(av, b0, c10); c11 = vmadd<T>(av, b1, c11);
       av = splat<T>(pa2); c20 = vmadd<T>(av, b0, c20); c21 = vmadd<T>(av, b1, c21);
       av = splat<T>(pa2 + sa); c30 = vmadd<T>(av, b0, c30); c31 = vmadd<T>(av, b1, c31);
-      pa += sp; pa2 += sp; pb += panelBytes<T>();
+      pa += sp; pa2 += sp; pb += sb;
     }
   } else {
     const o1: usize = mr > 1 ? sa : 0;
@@ -342,7 +368,7 @@ export function matmulPack(job: usize, chunk: i32): void {
       av = splat<T>(pa + o1); c10 = vmadd<T>(av, b0, c10); c11 = vmadd<T>(av, b1, c11);
       av = splat<T>(pa + o2); c20 = vmadd<T>(av, b0, c20); c21 = vmadd<T>(av, b1, c21);
       av = splat<T>(pa + o3); c30 = vmadd<T>(av, b0, c30); c31 = vmadd<T>(av, b1, c31);
-      pa += sp; pb += panelBytes<T>();
+      pa += sp; pb += sb;
     }
   }
   let r = ct;
@@ -377,7 +403,7 @@ export function matmulPack(job: usize, chunk: i32): void {
  * build keeps 4×8: its multiply and add need one more register for the product.
  */
 @inline function tile3x12(
-  pa: usize, sa: usize, sp: usize, pb: usize, kc: i32,
+  pa: usize, sa: usize, sp: usize, pb: usize, sb: usize, kc: i32,
   ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, epi: i32, bt: usize, md: usize,
 ): void {
   let c00 = v128.splat<i32>(0), c01 = c00, c02 = c00;
@@ -390,7 +416,7 @@ export function matmulPack(job: usize, chunk: i32): void {
       av = v128.load32_splat(pa); c00 = vmadd<f32>(av, b0, c00); c01 = vmadd<f32>(av, b1, c01); c02 = vmadd<f32>(av, b2, c02);
       av = v128.load32_splat(pa, 4); c10 = vmadd<f32>(av, b0, c10); c11 = vmadd<f32>(av, b1, c11); c12 = vmadd<f32>(av, b2, c12);
       av = v128.load32_splat(pa, 8); c20 = vmadd<f32>(av, b0, c20); c21 = vmadd<f32>(av, b1, c21); c22 = vmadd<f32>(av, b2, c22);
-      pa += sp; pb += 48;
+      pa += sp; pb += sb;
     }
   } else if (mr == 3) {
     // Full rows apart (A not transposed): no select on mr in the loop (as tile).
@@ -400,7 +426,7 @@ export function matmulPack(job: usize, chunk: i32): void {
       av = v128.load32_splat(pa); c00 = vmadd<f32>(av, b0, c00); c01 = vmadd<f32>(av, b1, c01); c02 = vmadd<f32>(av, b2, c02);
       av = v128.load32_splat(pa + sa); c10 = vmadd<f32>(av, b0, c10); c11 = vmadd<f32>(av, b1, c11); c12 = vmadd<f32>(av, b2, c12);
       av = v128.load32_splat(pa + o2); c20 = vmadd<f32>(av, b0, c20); c21 = vmadd<f32>(av, b1, c21); c22 = vmadd<f32>(av, b2, c22);
-      pa += sp; pb += 48;
+      pa += sp; pb += sb;
     }
   } else {
     const o1: usize = mr > 1 ? sa : 0;
@@ -410,7 +436,7 @@ export function matmulPack(job: usize, chunk: i32): void {
       av = v128.load32_splat(pa); c00 = vmadd<f32>(av, b0, c00); c01 = vmadd<f32>(av, b1, c01); c02 = vmadd<f32>(av, b2, c02);
       av = v128.load32_splat(pa + o1); c10 = vmadd<f32>(av, b0, c10); c11 = vmadd<f32>(av, b1, c11); c12 = vmadd<f32>(av, b2, c12);
       av = v128.load32_splat(pa + o2); c20 = vmadd<f32>(av, b0, c20); c21 = vmadd<f32>(av, b1, c21); c22 = vmadd<f32>(av, b2, c22);
-      pa += sp; pb += 48;
+      pa += sp; pb += sb;
     }
   }
   if (mr == 3 && nr == 12 && epi == 0 && !add) {
@@ -483,7 +509,7 @@ export function matmulPack(job: usize, chunk: i32): void {
  * loop's integer registers few enough that V8 recomputes none of them inside it.
  */
 @inline function halfTile6<T>(
-  pa: usize, sa: usize, sp: usize, pb: usize, kc: i32,
+  pa: usize, sa: usize, sp: usize, pb: usize, sb: usize, kc: i32,
   ct: usize, ldc: usize, nr: i32, add: bool, epi: i32, bt: usize, md: usize,
 ): void {
   let c0 = v128.splat<i32>(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
@@ -497,7 +523,7 @@ export function matmulPack(job: usize, chunk: i32): void {
     c3 = vmadd<T>(splat<T>(pa3), b0, c3);
     c4 = vmadd<T>(splat<T>(pa3 + sa), b0, c4);
     c5 = vmadd<T>(splat<T>(pa3 + o2), b0, c5);
-    pa += sp; pa3 += sp; pb += panelBytes<T>();
+    pa += sp; pa3 += sp; pb += sb;
   }
   if (sizeof<T>() == 4 && nr == 2 && epi == 0 && !add) {
     // The last 2 columns of n = 50 or 10, written: one 64-bit lane per row.
@@ -615,7 +641,7 @@ export function matmulPack(job: usize, chunk: i32): void {
 
 /** The same for the last mr ≤ 4 rows: 4 accumulators, rows past the matrix (r ≥ mr) repeating its last row. */
 @inline function halfTile<T>(
-  pa: usize, sa: usize, sp: usize, pb: usize, kc: i32,
+  pa: usize, sa: usize, sp: usize, pb: usize, sb: usize, kc: i32,
   ct: usize, ldc: usize, mr: i32, nr: i32, add: bool, epi: i32, bt: usize, md: usize,
 ): void {
   let c0 = v128.splat<i32>(0), c1 = c0, c2 = c0, c3 = c0;
@@ -628,7 +654,7 @@ export function matmulPack(job: usize, chunk: i32): void {
     c1 = vmadd<T>(splat<T>(pa + o1), b0, c1);
     c2 = vmadd<T>(splat<T>(pa + o2), b0, c2);
     c3 = vmadd<T>(splat<T>(pa + o3), b0, c3);
-    pa += sp; pb += panelBytes<T>();
+    pa += sp; pb += sb;
   }
   storeVector<T>(ct, c0, nr, add, epi, bt, md);
   if (mr > 1) storeVector<T>(ct + ldc, c1, nr, add, epi, bt, md);
@@ -643,7 +669,7 @@ export function matmulPack(job: usize, chunk: i32): void {
 // splat), only the real columns, each sum the same products in the same order as tile's lanes.
 
 /** One real column (n = 25 = 3·8 + 1: a convolution's dW): 24 rows in 6 accumulators. */
-@inline function columnTile1(pa: usize, sp: usize, pb: usize, kc: i32, ct: usize, ldc: usize, add: bool): void {
+@inline function columnTile1(pa: usize, sp: usize, pb: usize, sb: usize, kc: i32, ct: usize, ldc: usize, add: bool): void {
   let a0 = v128.splat<i32>(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load32_splat(pb);
@@ -653,7 +679,7 @@ export function matmulPack(job: usize, chunk: i32): void {
     a3 = vmadd<f32>(v128.load(pa, 48), b0, a3);
     a4 = vmadd<f32>(v128.load(pa, 64), b0, a4);
     a5 = vmadd<f32>(v128.load(pa, 80), b0, a5);
-    pa += sp; pb += panelBytes<f32>();
+    pa += sp; pb += sb;
   }
   const l4 = ldc << 2;
   storeColumn(ct, ldc, a0, add); ct += l4;
@@ -665,7 +691,7 @@ export function matmulPack(job: usize, chunk: i32): void {
 }
 
 /** Two real columns (n = 50 = 6·8 + 2, n = 10): 16 rows in 8 accumulators. */
-@inline function columnTile2(pa: usize, sp: usize, pb: usize, kc: i32, ct: usize, ldc: usize, add: bool): void {
+@inline function columnTile2(pa: usize, sp: usize, pb: usize, sb: usize, kc: i32, ct: usize, ldc: usize, add: bool): void {
   let a0 = v128.splat<i32>(0), a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load32_splat(pb), b1 = v128.load32_splat(pb, 4);
@@ -673,7 +699,7 @@ export function matmulPack(job: usize, chunk: i32): void {
     av = v128.load(pa, 16); a1 = vmadd<f32>(av, b0, a1); e1 = vmadd<f32>(av, b1, e1);
     av = v128.load(pa, 32); a2 = vmadd<f32>(av, b0, a2); e2 = vmadd<f32>(av, b1, e2);
     av = v128.load(pa, 48); a3 = vmadd<f32>(av, b0, a3); e3 = vmadd<f32>(av, b1, e3);
-    pa += sp; pb += panelBytes<f32>();
+    pa += sp; pb += sb;
   }
   const l4 = ldc << 2;
   storeColumn(ct, ldc, a0, add); storeColumn(ct + 4, ldc, e0, add); ct += l4;
@@ -683,7 +709,7 @@ export function matmulPack(job: usize, chunk: i32): void {
 }
 
 /** Three or four real columns (n = 100 = 12·8 + 4): 8 rows in 8 accumulators; nr columns stored. */
-@inline function columnTile4(pa: usize, sp: usize, pb: usize, kc: i32, ct: usize, ldc: usize, nr: i32, add: bool): void {
+@inline function columnTile4(pa: usize, sp: usize, pb: usize, sb: usize, kc: i32, ct: usize, ldc: usize, nr: i32, add: bool): void {
   let a0 = v128.splat<i32>(0), a1 = a0, e0 = a0, e1 = a0, f0 = a0, f1 = a0, g0 = a0, g1 = a0;
   for (let p = 0; p < kc; p++) {
     const av = v128.load(pa), aw = v128.load(pa, 16);
@@ -691,7 +717,7 @@ export function matmulPack(job: usize, chunk: i32): void {
     b = v128.load32_splat(pb, 4); e0 = vmadd<f32>(av, b, e0); e1 = vmadd<f32>(aw, b, e1);
     b = v128.load32_splat(pb, 8); f0 = vmadd<f32>(av, b, f0); f1 = vmadd<f32>(aw, b, f1);
     b = v128.load32_splat(pb, 12); g0 = vmadd<f32>(av, b, g0); g1 = vmadd<f32>(aw, b, g1);
-    pa += sp; pb += panelBytes<f32>();
+    pa += sp; pb += sb;
   }
   const l4 = ldc << 2;
   storeColumn(ct, ldc, a0, add); storeColumn(ct + l4, ldc, a1, add);
@@ -761,11 +787,13 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
   const md: usize = <usize>jobField(job, JOB_MASK) - c;
   const byBlock = (flags & PACK_BY_BLOCK) != 0;
   const ks: usize = byBlock ? <usize>KC : <usize>k; // rows between panels in packed
+  const direct = directB<T>(job); // full panels read from B, its rows ldc bytes apart (as C's)
+  const b = <usize>jobField(job, JOB_B);
   for (let pc = 0; pc < k; pc += KC) {
     const kc = imin(KC, k - pc);
     const add = accumulate || pc > 0;
     const epi = pc + kc >= k ? fused : 0;
-    if (byBlock) packPanels<T>(job, q0, q1, pc, pc + kc, KC);
+    if (byBlock) packPanels<T>(job, imax(q0, firstPacked<T>(job, n)), q1, pc, pc + kc, KC);
     for (let ic = r0; ic < r1; ic += MC) {
       const ie = imin(ic + MC, r1);
       for (let q = q0; q < q1; q++) {
@@ -773,6 +801,9 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
         const nr = imin(W, n - j0);
         const pb = packed + (<usize>q * ks + (byBlock ? 0 : <usize>pc)) * PB;
         const bt = bias + <usize>j0 * size;
+        // The panel as the tiles read it: packed (sb = PB bytes a row), or B itself (DIRECT_B)
+        const pd = direct ? b + (<usize>pc * <usize>n + <usize>j0) * size : pb;
+        const sb: usize = direct ? ldc : PB;
         let i = ic;
         if (W == 12 && nr > 8) {
           for (; i < ie; i += 3) {
@@ -782,7 +813,7 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
             const i0 = ie - i < 3 && !add && ie - r0 >= 3 ? ie - 3 : i;
             const pa = a + <usize>i0 * sa + <usize>pc * sp;
             const ct = c + <usize>i0 * ldc + <usize>j0 * size;
-            tile3x12(pa, sa, sp, pb, kc, ct, ldc, imin(3, ie - i0), nr, add, epi, bt, md);
+            tile3x12(pa, sa, sp, pd, sb, kc, ct, ldc, imin(3, ie - i0), nr, add, epi, bt, md);
           }
           continue;
         }
@@ -790,7 +821,7 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
           for (; i < ie; i += 4) {
             const pa = a + <usize>i * sa + <usize>pc * sp;
             const ct = c + <usize>i * ldc + <usize>j0 * size;
-            tile<T>(pa, sa, sp, pb, kc, ct, ldc, imin(4, ie - i), nr, add, epi, bt, md);
+            tile<T>(pa, sa, sp, pd, sb, kc, ct, ldc, imin(4, ie - i), nr, add, epi, bt, md);
           }
           continue;
         }
@@ -799,10 +830,10 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
           const pa0 = a + <usize>pc * sp;
           const c0 = c + <usize>j0 * size;
           const cs = ks << 2;
-          const pd = packed + <usize>q * ks * PB + (byBlock ? 0 : <usize>pc << 2); // depth pc of column 0
+          const pcol = packed + <usize>q * ks * PB + (byBlock ? 0 : <usize>pc << 2); // depth pc of column 0
           const rows = nr == 2 ? 4 : 6;
           for (; i < ie; i += rows) {
-            dotTile(pa0 + <usize>i * sa, sa, pd, cs, kc, imin(rows, ie - i), nr, c0 + <usize>i * ldc, ldc, add, epi, bt, md);
+            dotTile(pa0 + <usize>i * sa, sa, pcol, cs, kc, imin(rows, ie - i), nr, c0 + <usize>i * ldc, ldc, add, epi, bt, md);
           }
           continue;
         }
@@ -811,17 +842,17 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
         if (sizeof<T>() == 4 && sa == size && epi == 0) {
           const pa0 = a + <usize>pc * sp;
           const c0 = c + <usize>j0 * size;
-          if (nr == 1) for (; i + 24 <= ie; i += 24) columnTile1(pa0 + <usize>i * sa, sp, pb, kc, c0 + <usize>i * ldc, ldc, add);
-          else if (nr == 2) for (; i + 16 <= ie; i += 16) columnTile2(pa0 + <usize>i * sa, sp, pb, kc, c0 + <usize>i * ldc, ldc, add);
-          else for (; i + 8 <= ie; i += 8) columnTile4(pa0 + <usize>i * sa, sp, pb, kc, c0 + <usize>i * ldc, ldc, nr, add);
+          if (nr == 1) for (; i + 24 <= ie; i += 24) columnTile1(pa0 + <usize>i * sa, sp, pd, sb, kc, c0 + <usize>i * ldc, ldc, add);
+          else if (nr == 2) for (; i + 16 <= ie; i += 16) columnTile2(pa0 + <usize>i * sa, sp, pd, sb, kc, c0 + <usize>i * ldc, ldc, add);
+          else for (; i + 8 <= ie; i += 8) columnTile4(pa0 + <usize>i * sa, sp, pd, sb, kc, c0 + <usize>i * ldc, ldc, nr, add);
         }
         for (; i + 6 <= ie; i += 6) {
           const pa = a + <usize>i * sa + <usize>pc * sp;
-          halfTile6<T>(pa, sa, sp, pb, kc, c + <usize>i * ldc + <usize>j0 * size, ldc, nr, add, epi, bt, md);
+          halfTile6<T>(pa, sa, sp, pd, sb, kc, c + <usize>i * ldc + <usize>j0 * size, ldc, nr, add, epi, bt, md);
         }
         for (; i < ie; i += 4) {
           const pa = a + <usize>i * sa + <usize>pc * sp;
-          halfTile<T>(pa, sa, sp, pb, kc, c + <usize>i * ldc + <usize>j0 * size, ldc, imin(4, ie - i), nr, add, epi, bt, md);
+          halfTile<T>(pa, sa, sp, pd, sb, kc, c + <usize>i * ldc + <usize>j0 * size, ldc, imin(4, ie - i), nr, add, epi, bt, md);
         }
       }
     }
@@ -1602,7 +1633,7 @@ function matmulBatchChunk(
   strideA: i32, strideB: i32, strideC: i32, packBytes: i32, chunk: i32, chunks: i32, tmp: usize,
 ): void {
   for (let f = 0; f < JOB_MC + 1; f++) store<i32>(sub + (<usize>f << 2), jobField(job, f));
-  const flags = jobField(job, JOB_FLAGS) & 15; // transA, transB, accumulate, float64
+  const flags = jobField(job, JOB_FLAGS) & (15 | DIRECT_B); // transA, transB, accumulate, float64, DIRECT_B
   const size: usize = flags & FLOAT64 ? 8 : 4;
   const a = <usize>jobField(job, JOB_A);
   const b = <usize>jobField(job, JOB_B);
