@@ -522,6 +522,8 @@ describe('wasm backend threads', () => {
     ['(100×784)ᵀ·(100×50)', 784, 100, 50, true, false],
     ['(100×50)·(784×50)ᵀ', 100, 50, 784, false, true],
     ['(1000×1000)²', 1000, 1000, 1000, false, false],
+    // the book's conv dW: B read where it lies, cut by panels only (A's short rows share cache lines)
+    ['(57600×30)ᵀ·(57600×25)', 30, 57600, 25, true, false],
   ];
   let one: WasmBackend;
   let two: WasmBackend;
