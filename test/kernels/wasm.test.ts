@@ -578,6 +578,19 @@ describe('wasm backend threads', () => {
     }
   });
 
+  it("sumColumns of wide matrices (a convolution's db, 100×17280; 7×5003) shared out on 2 threads: each column summed in row order in float32, bit for bit", () => {
+    for (const [rows, cols] of [[100, 17280], [7, 5003], [3, 2048]]) {
+      const x = randomArray(rows * cols);
+      const want = new Float32Array(cols); // the sum written out: row by row, rounded to float32 at each step
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) want[j] = Math.fround(want[j] + x[i * cols + j]);
+      for (const backend of [one, two]) {
+        const xs = resident(backend, x), out = backend.alloc(cols, 'float32');
+        backend.sumColumns(xs.data, out.data, rows, cols);
+        assert.deepEqual(new Uint32Array(out.data.buffer, out.data.byteOffset, cols), new Uint32Array(want.buffer), `${rows}×${cols}, ${backend.threads} thread(s)`);
+      }
+    }
+  });
+
   it('float64 products: 2 threads equal 1 thread bit for bit, and both equal the reference', () => {
     const [m, k, n] = [101, 300, 77];
     const a = Float64Array.from(randomArray(m * k));

@@ -63,7 +63,9 @@ const DIRECT_B = 512;
 const DIRECT_B_ROWS = 64;
 // Window jobs (flag WINDOW): kernel, pointers, geometry, chunks, as JOB_WIN_* in assembly/kernels.ts.
 const WINDOW = 16, JOB_WIN_KERNEL = 16, JOB_WIN_P0 = 17, JOB_WIN_G = 20, JOB_WIN_CHUNKS = 30;
-const WIN_IM2COL = 0, WIN_COL2IM = 1, WIN_TRANSPOSE = 2, WIN_MAXPOOL = 3, WIN_RELU = 4, WIN_RELU_BACKWARD = 5, WIN_ADD_BIAS = 6, WIN_GATHER = 7, WIN_SKIP_ZEROS = 8, WIN_MATMUL_BATCH = 9, WIN_MAXPOOL_BACKWARD = 10, JOB_WIN_P3 = 31, JOB_WIN_STRAY = 15;
+const WIN_IM2COL = 0, WIN_COL2IM = 1, WIN_TRANSPOSE = 2, WIN_MAXPOOL = 3, WIN_RELU = 4, WIN_RELU_BACKWARD = 5, WIN_ADD_BIAS = 6, WIN_GATHER = 7, WIN_SKIP_ZEROS = 8, WIN_MATMUL_BATCH = 9, WIN_MAXPOOL_BACKWARD = 10, WIN_SUM_COLUMNS = 11, JOB_WIN_P3 = 31, JOB_WIN_STRAY = 15;
+/** Columns per unit of sumColumns' window job: SUM_BLOCK in assembly/kernels.ts. */
+const SUM_BLOCK = 1024;
 /** Elements per unit of an element-wise window job: ELEMENT_BLOCK in assembly/kernels.ts. */
 const ELEMENT_BLOCK = 4096;
 const JOB_BYTES = 128;
@@ -507,7 +509,11 @@ export class WasmBackend implements Backend {
     if (!(x instanceof Float32Array) || !(out instanceof Float32Array)) return this.js.sumColumns(x, out, rows, cols);
     need('sumColumns', 'x', x, rows * cols);
     need('sumColumns', 'out', out, cols);
-    this.withArgs([x, out], [rows * cols, cols], [IN, OUT], 0, (p) => this.kernels.sumColumns(p[0], p[1], rows, cols));
+    this.withArgs([x, out], [rows * cols, cols], [IN, OUT], 0, (p) => {
+      // blocks of SUM_BLOCK columns shared out (each column's sum stays in row order: same bits)
+      const shared = cols >= 2 * SUM_BLOCK && this.windowJob(WIN_SUM_COLUMNS, p, [rows, cols, 0, 0, 0, 0, 0, 0, 0, 0], Math.ceil(cols / SUM_BLOCK), rows * cols);
+      if (!shared) this.kernels.sumColumns(p[0], p[1], rows, cols);
+    });
   }
 
   relu(x: FloatArray, out: FloatArray): void {

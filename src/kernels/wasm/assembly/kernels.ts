@@ -95,6 +95,7 @@ const WIN_SKIP_ZEROS: i32 = 8; // the product with A's zeros skipped (sparse.ts)
 // g5 = 1: then C = max(0, C) (relu).
 const WIN_MATMUL_BATCH: i32 = 9;
 const WIN_MAXPOOL_BACKWARD: i32 = 10; // by planes (n, c); P3 = the ReLU mask or 0; sets JOB_WIN_STRAY
+const WIN_SUM_COLUMNS: i32 = 11; // by blocks of SUM_BLOCK columns: g0 = rows, g1 = cols
 const JOB_WIN_STRAY: i32 = 15; // set to 1 by a chunk that met an arg max outside its window or plane
 const JOB_WIN_P3: i32 = 31;
 /** Elements per unit of an element-wise window job (a multiple of 4: the vector loops see whole vectors). */
@@ -884,20 +885,38 @@ export function addBias(x: usize, bias: usize, out: usize, rows: i32, cols: i32)
 
 /** out[j] = Σ_i x[i, j]. */
 export function sumColumns(x: usize, out: usize, rows: i32, cols: i32): void {
-  memory.fill(out, 0, <usize>cols << 2);
+  sumColumnRange(x, out, rows, cols, 0, cols);
+}
+
+/**
+ * Columns per block of sumColumnRange: their 4 KB of sums stay in L1 while the rows pass (a
+ * convolution's db sums 100 rows of 17280: summed whole, each row read and wrote 69 KB of sums).
+ */
+const SUM_BLOCK: i32 = 1024;
+
+/**
+ * out[j] for j0 ≤ j < j1 (j0 a multiple of 4): each column's sum in row order, as sumColumns
+ * always did, so any cut of the columns gives the same bits; block by block of SUM_BLOCK.
+ */
+function sumColumnRange(x: usize, out: usize, rows: i32, cols: i32, j0: i32, j1: i32): void {
   const ld = <usize>cols << 2;
-  const v = cols & ~3;
-  for (let i = 0; i < rows; i++) {
-    let j = 0;
-    for (; j < v; j += 4) {
-      const o = <usize>j << 2;
-      v128.store(out + o, f32x4.add(v128.load(out + o), v128.load(x + o)));
+  for (let b0 = j0; b0 < j1; b0 += SUM_BLOCK) {
+    const b1 = imin(j1, b0 + SUM_BLOCK);
+    const v = b0 + ((b1 - b0) & ~3);
+    memory.fill(out + (<usize>b0 << 2), 0, <usize>(b1 - b0) << 2);
+    let row = x;
+    for (let i = 0; i < rows; i++) {
+      let j = b0;
+      for (; j < v; j += 4) {
+        const o = <usize>j << 2;
+        v128.store(out + o, f32x4.add(v128.load(out + o), v128.load(row + o)));
+      }
+      for (; j < b1; j++) {
+        const o = <usize>j << 2;
+        store<f32>(out + o, load<f32>(out + o) + load<f32>(row + o));
+      }
+      row += ld;
     }
-    for (; j < cols; j++) {
-      const o = <usize>j << 2;
-      store<f32>(out + o, load<f32>(out + o) + load<f32>(x + o));
-    }
-    x += ld;
   }
 }
 
@@ -1603,6 +1622,11 @@ function windowChunk(job: usize, chunk: i32, tmp: usize): void {
     if (!maxPoolBackwardPlanes(p0, p1, p2, <usize>jobField(job, JOB_WIN_P3), g2, W, fh, fw, stride, pad, outH, outW, q0, q1)) {
       store<i32>(job + (<usize>JOB_WIN_STRAY << 2), 1);
     }
+  } else if (kernel == WIN_SUM_COLUMNS) {
+    const units = (g1 + SUM_BLOCK - 1) / SUM_BLOCK;
+    const j0 = part(chunk, units, chunks) * SUM_BLOCK;
+    const j1 = imin(g1, part(chunk + 1, units, chunks) * SUM_BLOCK);
+    if (j1 > j0) sumColumnRange(p0, p1, batch, g1, j0, j1);
   } else if (kernel == WIN_MAXPOOL) {
     const units = batch * g1; // planes (n, c)
     maxPoolPlanes(p0, p1, p2, g2, W, fh, fw, stride, pad, outH, outW, part(chunk, units, chunks), part(chunk + 1, units, chunks));
