@@ -73,8 +73,10 @@ export const MATMUL_SHAPES: readonly MatmulShape[] = [
   { key: 'xT·dout', label: '(100×784)ᵀ·(100×50)', m: 784, k: 100, n: 50, transA: true, transB: false },
   { key: 'dout·W2T', label: '(100×50)·(784×50)ᵀ', m: 100, k: 50, n: 784, transA: false, transB: true },
   { key: '1000^3', label: '(1000×1000)²', m: 1000, k: 1000, n: 1000, transA: false, transB: false },
-  // The book's SimpleConvNet (conv 30 filters 5×5 on 1×28×28, batch 100; src/layers/Convolution.ts):
-  // forward col · W_colᵀ, backward dW = doutᵀ · col and dcol = dout · W_col; then Affine 4320→100.
+  // The book's SimpleConvNet (conv 30 filters 5×5 on 1×28×28, batch 100) as the book writes its
+  // products, over the whole batch's im2col rows: forward col · W_colᵀ, backward dW = doutᵀ · col and
+  // dcol = dout · W_col; then Affine 4320→100. (src/layers/Convolution.ts runs the same FLOPs as
+  // 100 products per image, matmulBatch, so that its output needs no transpose.)
   { key: 'conv col·WT', label: 'conv (57600×25)·(30×25)ᵀ', m: 57600, k: 25, n: 30, transA: false, transB: true },
   { key: 'conv doutT·col', label: 'conv (57600×30)ᵀ·(57600×25)', m: 30, k: 57600, n: 25, transA: true, transB: false },
   { key: 'conv dout·W', label: 'conv (57600×30)·(30×25)', m: 57600, k: 30, n: 25, transA: false, transB: false },
