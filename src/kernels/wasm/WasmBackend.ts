@@ -55,8 +55,8 @@ const DIRECT_B = 512;
 /**
  * The most rows of C for which B is read where it lies rather than packed: each packed element
  * would serve at most this many rows. Measured on the 2-core test machine (AMD EPYC, relaxed
- * build, alternating in one process), packed → direct: (30×57600)·(57600×25) with A transposed
- * (the book's conv dW) 46.5 → 52.4 GFLOPS on 1 thread, 61.0 → 72.8 on 2; SimpleConvNet's dW
+ * build, alternating in one process), packed → direct: (57600×30)ᵀ·(57600×25), the book's conv
+ * dW, 46.5 → 52.4 GFLOPS on 1 thread, 61.0 → 72.8 on 2; SimpleConvNet's dW
  * (100 products 30×576·576×25, summed) 48.5 → 50.5 and 86.0 → 90.9; (m×784)·(784×50) for
  * m = 16, 32, 64: 3–10% faster on 1 and 2 threads; m = 100: 1% faster on 1 thread, 3% slower on 2.
  */
@@ -510,7 +510,7 @@ export class WasmBackend implements Backend {
     need('sumColumns', 'x', x, rows * cols);
     need('sumColumns', 'out', out, cols);
     this.withArgs([x, out], [rows * cols, cols], [IN, OUT], 0, (p) => {
-      // blocks of SUM_BLOCK columns shared out (each column's sum stays in row order: same bits)
+      // ranges of columns (whole units of SUM_BLOCK) shared out; each column's sum stays in row order: same bits
       const shared = cols >= 2 * SUM_BLOCK && this.windowJob(WIN_SUM_COLUMNS, p, [rows, cols, 0, 0, 0, 0, 0, 0, 0, 0], Math.ceil(cols / SUM_BLOCK), rows * cols);
       if (!shared) this.kernels.sumColumns(p[0], p[1], rows, cols);
     });
