@@ -95,7 +95,7 @@ const WIN_SKIP_ZEROS: i32 = 8; // the product with A's zeros skipped (sparse.ts)
 // g5 = 1: then C = max(0, C) (relu).
 const WIN_MATMUL_BATCH: i32 = 9;
 const WIN_MAXPOOL_BACKWARD: i32 = 10; // by planes (n, c); P3 = the ReLU mask or 0; sets JOB_WIN_STRAY
-const WIN_SUM_COLUMNS: i32 = 11; // by blocks of SUM_BLOCK columns: g0 = rows, g1 = cols
+const WIN_SUM_COLUMNS: i32 = 11; // by ranges of columns in whole units of SUM_BLOCK: g0 = rows, g1 = cols
 const JOB_WIN_STRAY: i32 = 15; // set to 1 by a chunk that met an arg max outside its window or plane
 const JOB_WIN_P3: i32 = 31;
 /** Elements per unit of an element-wise window job (a multiple of 4: the vector loops see whole vectors). */
@@ -321,7 +321,8 @@ export function matmulPack(job: usize, chunk: i32): void {
 /**
  * The micro-kernel: a 4×W tile of C in 8 v128 accumulators (4 rows × 2 vectors),
  *   acc[r, 0..W) = Σ_p op(A)[i+r, p] · panel[p, 0..W)   for p < kc,
- * with op(A)[i+r, p] at pa + r·sa + p·sp; rows past the matrix (r ≥ mr) repeat its last row.
+ * with op(A)[i+r, p] at pa + r·sa + p·sp and panel[p, ·] at pb + p·sb (sb: the packed panel's
+ * bytes a row, or B's own row with DIRECT_B); rows past the matrix (r ≥ mr) repeat its last row.
  * Writes C = acc, or C += acc when `add`; only mr rows and nr columns are stored.
  *
  * The loop is left for V8 to unroll: unrolling it by hand made TurboFan hoist every load and
