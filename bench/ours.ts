@@ -17,7 +17,7 @@ import type { WasmBackend } from '../src/kernels/wasm/index.js';
 import { AutogradTwoLayerNet } from '../src/nets/AutogradTwoLayerNet.js';
 import type { NamedTensors } from '../src/optimizers/Optimizer.js';
 import {
-  MATMUL_SHAPES, RECIPE, fillSin, median, progress, skipProduct, timeProduct, totalIters,
+  LAYER_CONV_BATCH, LAYER_CONV_PRODUCTS, MATMUL_SHAPES, RECIPE, fillSin, median, progress, skipProduct, timeProduct, totalIters,
   type ImplResult, type InitialWeights, type Settings, type Workload,
 } from './shared.js';
 
@@ -337,6 +337,31 @@ export function benchMatmul(backend: Backend, s: Settings): Record<string, numbe
     fillSin(b.data);
     const run = () => backend.matmul(a.data, b.data, c.data, sh.m, sh.k, sh.n, sh.transA, sh.transB, false);
     out[sh.key] = timeProduct(run, 2 * sh.m * sh.k * sh.n, slow ? s.slowMatmulSamples : s.matmulSamples, s.matmulSampleMs, s.matmulBudgetMs);
+  }
+  return out;
+}
+
+/**
+ * GFLOPS of SimpleConvNet's products as its Convolution layer runs them (LAYER_CONV_PRODUCTS:
+ * 100 per-image products, matmulBatch), arrays in the backend's storage.
+ */
+export function benchLayerConv(backend: Backend, s: Settings): Record<string, number> {
+  const out: Record<string, number> = {};
+  const N = LAYER_CONV_BATCH;
+  for (const [key, , m, k, n, transA, transB] of LAYER_CONV_PRODUCTS) {
+    const perImageA = key !== 'forward'; // the forward's W_col is shared by every image
+    const perImageB = key !== 'dcol'; // dcol's W_col likewise
+    const a = backend.alloc((perImageA ? N : 1) * m * k, 'float32');
+    const b = backend.alloc((perImageB ? N : 1) * k * n, 'float32');
+    const summed = key === 'dW';
+    const c = backend.alloc((summed ? 1 : N) * m * n, 'float32');
+    const bias = backend.alloc(m, 'float32');
+    fillSin(a.data);
+    fillSin(b.data);
+    fillSin(bias.data);
+    const strides = { a: perImageA ? m * k : 0, b: perImageB ? k * n : 0, c: summed ? 0 : m * n };
+    const run = () => backend.matmulBatch(a.data, b.data, c.data, N, strides, m, k, n, transA, transB, false, key === 'forward' ? bias.data : null, key === 'forward');
+    out[key] = timeProduct(run, 2 * N * m * k * n, s.matmulSamples, s.matmulSampleMs, s.matmulBudgetMs);
   }
   return out;
 }

@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { JsBackend } from '../src/kernels/reference/JsBackend.js';
 import { createWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.js';
 import { writeFileAtomic } from '../src/io/atomicWrite.js';
-import { benchAutograd, benchMatmul, benchMemory, benchTraining, benchUserLoop, fullRun, type AutogradResult, type FullRunResult, type MemoryResult, type UserLoopResult } from './ours.js';
+import { benchAutograd, benchLayerConv, benchMatmul, benchMemory, benchTraining, benchUserLoop, fullRun, type AutogradResult, type FullRunResult, type MemoryResult, type UserLoopResult } from './ours.js';
 import { REMOVED_ENV, benchNumpy, numpyUnavailable, type NumpyInfo, type NumpyRun } from './numpy.js';
 import type { GradientMode, TfjsRun } from './tfjs.js';
 import { measurePeaks, type PeakResult } from './peak.js';
@@ -30,7 +30,7 @@ import {
   RECIPE, batchSequence, initialWeights, loadBenchData, progress, settingsFor, totalIters,
   type ImplResult, type Workload,
 } from './shared.js';
-import { CONV_SHAPE_KEYS, MNIST_SHAPE_KEYS } from './shared.js';
+import { CONV_SHAPE_KEYS, LAYER_CONV_BATCH, LAYER_CONV_PRODUCTS, MNIST_SHAPE_KEYS } from './shared.js';
 import { benchConv, convTable, convTargetChecks, CONV_REFERENCE_ID, type ConvRun } from './conv.js';
 import { benchBookRun, bookRunTable, BOOK_RUN, type BookRunResult } from './bookRun.js';
 import { REFERENCE_ID, table, checkTargets, fullRunTable, matmulTable, memoryTable, targetTable, trainingTable } from './report.js';
@@ -125,6 +125,7 @@ function runOurs(backend: JsBackend | WasmBackend, id: string, label: string, th
   const r = benchTraining(backend, label, id, threads, w);
   progress(`${label}: matrix products`);
   r.matmul = benchMatmul(backend, settings);
+  if (backend.name === 'wasm') r.layerConv = benchLayerConv(backend, settings);
   results.push(r);
   ours.push(r);
 }
@@ -376,6 +377,15 @@ if (peaks) {
       ? `. wasm 1 thread (${wasm1.label.includes('relaxed') ? 'relaxed' : 'plain'} SIMD build, as 'auto' picked): ${pctOfPeak(wasm1, top)} of the higher peak` +
         (relaxed1?.matmul ? `; relaxed-SIMD build: ${pctOfPeak(relaxed1, top)}.` : '.')
       : '.') + ' A peak below a product\'s figure means the loop is latency-bound on this core or its samples were interrupted by other processes.');
+  const layerRows = ours.filter((r) => r.layerConv);
+  if (layerRows.length) {
+    say();
+    say(`SimpleConvNet's products as its Convolution layer runs them (${LAYER_CONV_BATCH} per-image products, matmulBatch; the FLOPs of the conv shapes above), GFLOPS: ` +
+      layerRows.map((r) => `${r.label.replace('this project, ', '')}: ` + LAYER_CONV_PRODUCTS.map(([key, label]) => {
+        const g = r.layerConv![key];
+        return `${label} ${g.toFixed(1)}${r.threads === 1 && top > 0 ? ` (${((100 * g) / top).toFixed(0)}% of the higher peak)` : ''}`;
+      }).join(', ')).join('; ') + '.');
+  }
 }
 
 say();

@@ -82,6 +82,18 @@ export const MATMUL_SHAPES: readonly MatmulShape[] = [
   { key: 'conv dout·W', label: 'conv (57600×30)·(30×25)', m: 57600, k: 30, n: 25, transA: false, transB: false },
   { key: 'affine 4320', label: '(100×4320)·(4320×100)', m: 100, k: 4320, n: 100, transA: false, transB: false },
 ];
+/**
+ * SimpleConvNet's products as src/layers/Convolution.ts runs them: 100 per-image products
+ * (matmulBatch), the same FLOPs as the conv shapes above: out_n = W_col · col_nᵀ + b (row bias,
+ * ReLU), dW = Σ_n dout_n · col_n, dcol_n = dout_nᵀ · W_col. [key, label, m, k, n, transA, transB].
+ */
+export const LAYER_CONV_PRODUCTS: readonly [string, string, number, number, number, boolean, boolean][] = [
+  ['forward', 'out_n = W_col·col_nᵀ + b, ReLU (30×25·(576×25)ᵀ)', 30, 25, 576, false, true],
+  ['dW', 'dW = Σ_n dout_n·col_n (30×576·576×25)', 30, 576, 25, false, false],
+  ['dcol', 'dcol_n = dout_nᵀ·W_col ((30×576)ᵀ·30×25)', 576, 30, 25, true, false],
+];
+/** Images of the batch, in LAYER_CONV_PRODUCTS. */
+export const LAYER_CONV_BATCH = 100;
 /** SimpleConvNet's im2col products (reported against the peaks with the MNIST ones). */
 export const CONV_SHAPE_KEYS = ['conv col·WT', 'conv doutT·col', 'conv dout·W'] as const;
 /** The shapes of the MNIST net (the ≥40 GFLOPS target). */
@@ -163,6 +175,8 @@ export interface ImplResult {
   iterations?: number;
   /** GFLOPS by shape key. */
   matmul?: Record<string, number>;
+  /** GFLOPS of SimpleConvNet's per-image products (LAYER_CONV_PRODUCTS), by key. */
+  layerConv?: Record<string, number>;
   notes?: string[];
 }
 
