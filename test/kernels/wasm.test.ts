@@ -422,9 +422,10 @@ describe('wasm backend: the relaxed-SIMD build or the plain one', () => {
 describe('wasm backend: products with few rows read B where it lies (DIRECT_B, relaxed-SIMD build)', () => {
   // [m, k, n, transA]: the last panel (12 wide) 1 column (a convolution's dW: columnTile1, then
   // 6 rows of halfTile6), none, 2 (A not transposed: packed for dotTile), 3 (columnTile4,
-  // halfTile), 5 (tile), 11 (tile3x12 reading past the row); k beyond one k block (1024)
+  // halfTile), 5 (tile), 11 (tile3x12 reading past the row); k beyond one k block (1024), with A
+  // transposed or not (then the 2-column panel is packed block by block on 1 thread)
   const shapes: [number, number, number, boolean][] = [
-    [30, 2500, 25, true], [30, 576, 25, false], [5, 40, 24, false], [13, 300, 26, false], [30, 200, 27, true],
+    [30, 2500, 25, true], [20, 1300, 26, false], [30, 576, 25, false], [5, 40, 24, false], [13, 300, 26, false], [30, 200, 27, true],
     [64, 100, 29, true], [7, 50, 35, false], [33, 700, 1, true], [50, 100, 10, true],
   ];
   const taller = 70; // rows added: a product of m + 70 > 64 rows packs B
