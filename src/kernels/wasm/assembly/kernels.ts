@@ -50,6 +50,9 @@ const JOB_MASK: i32 = 14; // flag MASK: C[i, j] = mask[i, j] > 0 ? C[i, j] : 0 (
 const BIAS: i32 = 32;
 const RELU: i32 = 64; // C = C > 0 ? C : 0 (relu)
 const MASK: i32 = 128;
+// flag ROW_BIAS (matmulBatch's row bias, only on products made of whole 3×12 tiles in one k block:
+// tile3x12's fast path): C[i, j] = acc + bias[i] (JOB_BIAS: one per row), then RELU if set, as addRowBias
+const ROW_BIAS: i32 = 1024;
 
 const FLOAT64: i32 = 8;
 /**
@@ -449,9 +452,28 @@ export function matmulPack(job: usize, chunk: i32): void {
     v128.store(r, c20); v128.store(r, c21, 16); v128.store(r, c22, 32);
     return;
   }
+  if (epi & ROW_BIAS) {
+    // (only whole tiles, written: see ROW_BIAS) each row + its bias (bt: row i's), then the ReLU
+    const relu = (epi & RELU) != 0;
+    let r = ct;
+    let b = v128.load32_splat(bt);
+    storeBiased(r, c00, b, relu); storeBiased(r + 16, c01, b, relu); storeBiased(r + 32, c02, b, relu); r += ldc;
+    b = v128.load32_splat(bt, 4);
+    storeBiased(r, c10, b, relu); storeBiased(r + 16, c11, b, relu); storeBiased(r + 32, c12, b, relu); r += ldc;
+    b = v128.load32_splat(bt, 8);
+    storeBiased(r, c20, b, relu); storeBiased(r + 16, c21, b, relu); storeBiased(r + 32, c22, b, relu);
+    return;
+  }
   storeRow12(ct, c00, c01, c02, nr, add, epi, bt, md);
   if (mr > 1) storeRow12(ct + ldc, c10, c11, c12, nr, add, epi, bt, md);
   if (mr > 2) storeRow12(ct + 2 * ldc, c20, c21, c22, nr, add, epi, bt, md);
+}
+
+/** v + b, then the ReLU if `relu`, stored at `at` (addRowBias's arithmetic). */
+@inline function storeBiased(at: usize, v: v128, b: v128, relu: bool): void {
+  v = f32x4.add(v, b);
+  if (relu) v = v128.and(v, vpositive<f32>(v));
+  v128.store(at, v);
 }
 
 /** One row of a 3×12 tile at `row`: its nr ≤ 12 columns, vector by vector (storeVector). */
@@ -784,7 +806,7 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
   const q1 = part(qc + 1, panels, panelChunks);
 
   // The fused output (BIAS, RELU, MASK), applied when the last k block is stored.
-  const fused = flags & (BIAS | RELU | MASK);
+  const fused = flags & (BIAS | RELU | MASK | ROW_BIAS);
   const bias = <usize>jobField(job, JOB_BIAS);
   const md: usize = <usize>jobField(job, JOB_MASK) - c;
   const byBlock = (flags & PACK_BY_BLOCK) != 0;
@@ -815,7 +837,7 @@ export function matmulCompute(job: usize, chunk: i32, tmp: usize): void {
             const i0 = ie - i < 3 && !add && ie - r0 >= 3 ? ie - 3 : i;
             const pa = a + <usize>i0 * sa + <usize>pc * sp;
             const ct = c + <usize>i0 * ldc + <usize>j0 * size;
-            tile3x12(pa, sa, sp, pd, sb, kc, ct, ldc, imin(3, ie - i0), nr, add, epi, bt, md);
+            tile3x12(pa, sa, sp, pd, sb, kc, ct, ldc, imin(3, ie - i0), nr, add, epi, fused & ROW_BIAS ? bias + <usize>i0 * size : bt, md);
           }
           continue;
         }
@@ -1651,13 +1673,19 @@ function matmulBatchChunk(
   strideA: i32, strideB: i32, strideC: i32, packBytes: i32, chunk: i32, chunks: i32, tmp: usize,
 ): void {
   for (let f = 0; f < JOB_MC + 1; f++) store<i32>(sub + (<usize>f << 2), jobField(job, f));
-  const flags = jobField(job, JOB_FLAGS) & (15 | DIRECT_B); // transA, transB, accumulate, float64, DIRECT_B
+  const m = jobField(job, JOB_M);
+  const n = jobField(job, JOB_N);
+  // The row bias and ReLU fused into the tiles' stores where every tile is a whole 3×12 one and k
+  // is one block (ROW_BIAS); else a pass after each product (addRowBias). The same arithmetic.
+  const fuse = rowBias != 0 && !(jobField(job, JOB_FLAGS) & FLOAT64) && panelWidth<f32>() == 12 &&
+    m % 3 == 0 && n % 12 == 0 && jobField(job, JOB_K) <= jobField(job, JOB_KC) && (jobField(job, JOB_FLAGS) & 4) == 0;
+  // transA, transB, accumulate, float64, DIRECT_B (and ROW_BIAS, RELU where fused)
+  const flags = (jobField(job, JOB_FLAGS) & (15 | DIRECT_B)) | (fuse ? ROW_BIAS | (relu ? RELU : 0) : 0);
+  store<i32>(sub + (<usize>JOB_BIAS << 2), <i32>rowBias);
   const size: usize = flags & FLOAT64 ? 8 : 4;
   const a = <usize>jobField(job, JOB_A);
   const b = <usize>jobField(job, JOB_B);
   const c = <usize>jobField(job, JOB_C);
-  const m = jobField(job, JOB_M);
-  const n = jobField(job, JOB_N);
   const summed = strideC == 0;
   const i0 = summed ? 0 : part(chunk, batch, chunks);
   const i1 = summed ? batch : part(chunk + 1, batch, chunks);
@@ -1674,7 +1702,7 @@ function matmulBatchChunk(
     store<i32>(sub + (<usize>JOB_FLAGS << 2), summed && i > 0 ? flags | 4 : flags);
     matmulPack(sub, q);
     matmulCompute(sub, q, tmp);
-    if (rowBias != 0 || relu) {
+    if (!fuse && (rowBias != 0 || relu)) {
       if (size == 8) addRowBias<f64>(ci, rowBias, relu, m, n);
       else addRowBias<f32>(ci, rowBias, relu, m, n);
     }
