@@ -348,19 +348,16 @@ export function benchMatmul(backend: Backend, s: Settings): Record<string, numbe
 export function benchLayerConv(backend: Backend, s: Settings): Record<string, number> {
   const out: Record<string, number> = {};
   const N = LAYER_CONV_BATCH;
-  for (const [key, , m, k, n, transA, transB] of LAYER_CONV_PRODUCTS) {
-    const perImageA = key !== 'forward'; // the forward's W_col is shared by every image
-    const perImageB = key !== 'dcol'; // dcol's W_col likewise
-    const a = backend.alloc((perImageA ? N : 1) * m * k, 'float32');
-    const b = backend.alloc((perImageB ? N : 1) * k * n, 'float32');
-    const summed = key === 'dW';
+  for (const { key, m, k, n, transA, transB, shared, summed, biasRelu } of LAYER_CONV_PRODUCTS) {
+    const a = backend.alloc((shared === 'A' ? 1 : N) * m * k, 'float32');
+    const b = backend.alloc((shared === 'B' ? 1 : N) * k * n, 'float32');
     const c = backend.alloc((summed ? 1 : N) * m * n, 'float32');
     const bias = backend.alloc(m, 'float32');
     fillSin(a.data);
     fillSin(b.data);
     fillSin(bias.data);
-    const strides = { a: perImageA ? m * k : 0, b: perImageB ? k * n : 0, c: summed ? 0 : m * n };
-    const run = () => backend.matmulBatch(a.data, b.data, c.data, N, strides, m, k, n, transA, transB, false, key === 'forward' ? bias.data : null, key === 'forward');
+    const strides = { a: shared === 'A' ? 0 : m * k, b: shared === 'B' ? 0 : k * n, c: summed ? 0 : m * n };
+    const run = () => backend.matmulBatch(a.data, b.data, c.data, N, strides, m, k, n, transA, transB, false, biasRelu ? bias.data : null, biasRelu);
     out[key] = timeProduct(run, 2 * N * m * k * n, s.matmulSamples, s.matmulSampleMs, s.matmulBudgetMs);
   }
   return out;

@@ -381,7 +381,7 @@ if (peaks) {
   if (layerRows.length) {
     say();
     say(`SimpleConvNet's products as its Convolution layer runs them (${LAYER_CONV_BATCH} per-image products, matmulBatch; the FLOPs of the conv shapes above), GFLOPS: ` +
-      layerRows.map((r) => `${r.label.replace('this project, ', '')}: ` + LAYER_CONV_PRODUCTS.map(([key, label]) => {
+      layerRows.map((r) => `${r.label.replace('this project, ', '')}: ` + LAYER_CONV_PRODUCTS.map(({ key, label }) => {
         const g = r.layerConv![key];
         return `${label} ${g.toFixed(1)}${r.threads === 1 && top > 0 ? ` (${((100 * g) / top).toFixed(0)}% of the higher peak)` : ''}`;
       }).join(', ')).join('; ') + '.');
