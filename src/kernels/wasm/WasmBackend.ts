@@ -510,8 +510,9 @@ export class WasmBackend implements Backend {
     need('sumColumns', 'x', x, rows * cols);
     need('sumColumns', 'out', out, cols);
     this.withArgs([x, out], [rows * cols, cols], [IN, OUT], 0, (p) => {
-      // ranges of columns (whole units of SUM_BLOCK) shared out; each column's sum stays in row order: same bits
-      const shared = cols >= 2 * SUM_BLOCK && this.windowJob(WIN_SUM_COLUMNS, p, [rows, cols, 0, 0, 0, 0, 0, 0, 0, 0], Math.ceil(cols / SUM_BLOCK), rows * cols);
+      // ranges of columns (whole units of SUM_BLOCK) shared out; each column's sum stays in row order: same bits.
+      // `cols > SUM_BLOCK` is windowJob's own "at least 2 units", checked first to spare the geometry array.
+      const shared = cols > SUM_BLOCK && this.windowJob(WIN_SUM_COLUMNS, p, [rows, cols, 0, 0, 0, 0, 0, 0, 0, 0], Math.ceil(cols / SUM_BLOCK), rows * cols);
       if (!shared) this.kernels.sumColumns(p[0], p[1], rows, cols);
     });
   }

@@ -920,10 +920,10 @@ export function sumColumns(x: usize, out: usize, rows: i32, cols: i32): void {
 const SUM_BLOCK: i32 = 1024;
 
 /**
- * out[j] for j0 ≤ j < j1 (j0 a multiple of 4): each column's sum in row order, as sumColumns
- * always did, so any cut of the columns gives the same bits. The rows are read in order, each
- * range in one pass (cut into blocks of columns whose sums stay in L1, a convolution's db from
- * memory ran 1.3× slower: the rows' segments then start a new stream each).
+ * out[j] for j0 ≤ j < j1: each column's sum in row order, as sumColumns always did, so any cut of
+ * the columns gives the same bits. The rows are read in order, each range in one pass (in blocks
+ * of columns whose sums stay in L1, a convolution's db from memory ran 1.3× slower: each row's
+ * segment then starts a new stream).
  */
 function sumColumnRange(x: usize, out: usize, rows: i32, cols: i32, j0: i32, j1: i32): void {
   const ld = <usize>cols << 2;
