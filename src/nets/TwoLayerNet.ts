@@ -125,6 +125,7 @@ export class TwoLayerNet {
       Relu1: new Relu(),
       Affine2: new Affine(this.params.W2, this.params.b2),
     };
+    this.layers.Affine1.sparseInput = true; // its input is the images: zero pixels may be skipped (same numbers)
   }
 
   /** The dtype of the parameters. */

@@ -398,6 +398,138 @@ describe('wasm backend: the product with A\'s zeros skipped (sparseA)', () => {
   }
 });
 
+describe('wasm backend: the zero-skipping product\'s sampling (sparseShare) and when it runs', () => {
+  it('sparseShare counts, over pairs of rows evenly spaced, the p where one row of the pair is non-zero (NaN counts, −0 does not)', async () => {
+    const backend = await createWasmBackend({ threads: 1 });
+    for (const [m, k] of [[1, 5], [2, 4], [3, 13], [33, 7], [101, 784], [8, 1]]) {
+      const a = new Float32Array(m * k);
+      for (let i = 0; i < a.length; i++) {
+        const u = rng.next();
+        a[i] = u < 0.5 ? 0 : u < 0.55 ? -0 : u < 0.6 ? NaN : u < 0.65 ? Infinity : u;
+      }
+      const ra = resident(backend, a);
+      const tiles = Math.ceil(m / 2);
+      for (const samples of [1, Math.min(tiles, 3), Math.min(tiles, 16)]) {
+        // written out: pair s starts at row 2·⌊s·tiles / samples⌋, a last odd row alone
+        let used = 0;
+        for (let s = 0; s < samples; s++) {
+          const i = 2 * Math.floor((s * tiles) / samples);
+          for (let p = 0; p < k; p++) {
+            const x = a[i * k + p], y = i + 1 < m ? a[(i + 1) * k + p] : x;
+            if (!(x === 0) || !(y === 0)) used++; // NaN is not 0; −0 is
+          }
+        }
+        assert.equal(backend.kernels.sparseShare(ra.data.byteOffset, m, k, samples), used, `${m}×${k}, ${samples} samples`);
+      }
+    }
+    await backend.close();
+  });
+
+  it('a product of few rows keeps the blocked product (preparing B would cost more than the zeros save); many rows of the same A skip them', async () => {
+    const backend = await createWasmBackend({ threads: 1 });
+    const [k, n] = [784, 50];
+    const b = randomArray(k * n);
+    for (const [m, runs] of [[8, false], [40, true]] as const) {
+      // each row non-zero in ~20% of its columns: a pair's share ~0.36, below 0.75 − 10 / 40 (with 8 rows: below 0)
+      const a = new Float32Array(m * k);
+      for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) if (rng.next() < 0.2) a[i * k + p] = rng.next();
+      const plain = new Float32Array(m * n), skipped = new Float32Array(m * n);
+      backend.matmulFused(a, b, plain, m, k, n, false, false, {});
+      const before = backend.sparseProducts;
+      backend.matmulFused(a, b, skipped, m, k, n, false, false, { sparseA: true });
+      assert.equal(backend.sparseProducts - before, runs ? 1 : 0, `${m} rows`);
+      assert.deepEqual(new Uint32Array(skipped.buffer), new Uint32Array(plain.buffer));
+    }
+    await backend.close();
+  });
+});
+
+describe('wasm backend: the transposed product with A\'s zeros skipped (sparseA with transA: an Affine\'s dW = xᵀ · dout)', () => {
+  /** A k×m batch of image-like rows: each value non-zero with probability `density`, NaN and −0 among the zeros' neighbours. */
+  const batch = (k: number, m: number, density: number) => {
+    const a = new Float32Array(k * m);
+    for (let i = 0; i < a.length; i++) {
+      const u = rng.next();
+      a[i] = u < density ? rng.next() - 0.3 : u < density + 0.02 ? -0 : 0;
+    }
+    return a;
+  };
+  for (const threads of [1, 2]) {
+    it(`${threads} thread${threads > 1 ? 's' : ''}: the blocked product's bits (and the formula within rounding) for every shape of tile edge; not where A is dense, B holds an Inf, or k exceeds a k block`, async () => {
+      const backend = await createWasmBackend({ threads, threadThreshold: 0, threadBackOff: false });
+      // rows of C 3·q, 3·q + 1, 3·q + 2 (a last group of 3, 1, 2 rows); last panels of 0, 1, 5, 11, 1 columns
+      for (const [m, k, n] of [[784, 100, 50], [100, 1, 5], [101, 3, 13], [102, 37, 1], [100, 100, 24], [101, 64, 11], [102, 33, 25], [101, 100, 12]]) {
+        const a = batch(k, m, 0.08), b = randomArray(k * n);
+        const plain = new Float32Array(m * n), skipped = new Float32Array(m * n);
+        backend.matmulFused(a, b, plain, m, k, n, true, false, {});
+        const before = backend.sparseProducts;
+        backend.matmulFused(a, b, skipped, m, k, n, true, false, { sparseA: true });
+        const what = `${m}×${k}×${n}`;
+        // a share of ~1 − 0.92³ ≈ 0.22, below 0.55 − 10·threads / m
+        assert.equal(backend.sparseProducts - before, 1, `${what}: the zero-skipping kernel ran`);
+        assert.deepEqual(new Uint32Array(skipped.buffer), new Uint32Array(plain.buffer), `${what}: bits`);
+        // the formula in float64: C[i, j] = Σ_p A[p, i] · B[p, j]
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) {
+            let sum = 0, size = 0;
+            for (let p = 0; p < k; p++) (sum += a[p * m + i] * b[p * n + j]), (size += Math.abs(a[p * m + i] * b[p * n + j]));
+            assert.ok(Math.abs(skipped[i * n + j] - sum) <= 1e-6 * (1 + size), `${what}: C[${i}, ${j}] ${skipped[i * n + j]} against ${sum}`);
+          }
+        }
+        // from the backend's own storage: the kernels' sampling, the same bits
+        const [ra, rb, rc] = [resident(backend, a), resident(backend, b), backend.alloc(m * n, 'float32')];
+        const resBefore = backend.sparseProducts;
+        backend.matmulFused(ra.data, rb.data, rc.data, m, k, n, true, false, { sparseA: true });
+        assert.equal(backend.sparseProducts - resBefore, 1, `${what}: resident A, the kernel ran`);
+        assert.deepEqual(new Uint32Array(rc.data.slice().buffer), new Uint32Array(plain.buffer), `${what}: resident bits`);
+      }
+      // dense A, an Inf in B (0 · Inf is NaN in the blocked product), k beyond a k block: the blocked product
+      const [m, n] = [300, 20];
+      for (const [what, k, a, b] of [
+        ['dense A', 50, randomArray(50 * 300), randomArray(50 * 20)],
+        ['Inf in B', 50, batch(50, 300, 0.1), Object.assign(randomArray(50 * 20), { 7: Infinity })],
+        ['k > KC', 1100, batch(1100, 300, 0.1), randomArray(1100 * 20)],
+      ] as const) {
+        const plain = new Float32Array(m * n), skipped = new Float32Array(m * n);
+        backend.matmulFused(a, b, plain, m, k, n, true, false, {});
+        const before = backend.sparseProducts;
+        backend.matmulFused(a, b, skipped, m, k, n, true, false, { sparseA: true });
+        assert.equal(backend.sparseProducts, before, `${what}: the blocked product ran`);
+        if (what === 'Inf in B') assert.ok(plain.some(Number.isNaN), 'the blocked product gives NaN for 0 · Inf');
+        assert.deepEqual(new Uint32Array(skipped.buffer), new Uint32Array(plain.buffer), `${what}: bits`);
+      }
+      await backend.close();
+    });
+  }
+
+  it('sparseTransShare counts, over groups of 3 rows of C evenly spaced, the p where one of the group\'s values of A is non-zero', async () => {
+    const backend = await createWasmBackend({ threads: 1 });
+    for (const [m, k] of [[1, 5], [3, 4], [4, 13], [5, 7], [784, 100], [9, 1]]) {
+      const a = new Float32Array(k * m);
+      for (let i = 0; i < a.length; i++) {
+        const u = rng.next();
+        a[i] = u < 0.6 ? 0 : u < 0.65 ? -0 : u < 0.7 ? NaN : u;
+      }
+      const ra = resident(backend, a);
+      const groups = Math.ceil(m / 3);
+      for (const samples of [1, Math.min(groups, 4), Math.min(groups, 16)]) {
+        // written out: group s is rows 3·⌊s·groups / samples⌋ .. +3 (fewer at the end)
+        let used = 0;
+        for (let s = 0; s < samples; s++) {
+          const i = 3 * Math.floor((s * groups) / samples);
+          for (let p = 0; p < k; p++) {
+            let any = false;
+            for (let r = i; r < Math.min(i + 3, m); r++) if (!(a[p * m + r] === 0)) any = true; // NaN is not 0; −0 is
+            if (any) used++;
+          }
+        }
+        assert.equal(backend.kernels.sparseTransShare(ra.data.byteOffset, m, k, samples), used, `${m}×${k}, ${samples} samples`);
+      }
+    }
+    await backend.close();
+  });
+});
+
 describe('wasm backend: the relaxed-SIMD build or the plain one', () => {
   it("relaxedSimd true gives the relaxed build, false the plain one, 'auto' one of the two (its trial's verdict, kept for the process), all within rounding of the reference", async () => {
     const [m, k, n] = [37, 300, 29];

@@ -59,9 +59,15 @@ for (const backend of backends) {
         const x = gatherRows(data.x, index);
         const t = index.map((i) => data.labels[i]);
         const net = new TwoLayerNet(784, 50, 10, 0.3, { seed: 4, dtype, backend }); // large weights: many ReLUs off
+        // the wasm backend's product with the digits' zero pixels skipped (Affine1.sparseInput), float32
+        const counter = backend as { sparseProducts?: number };
+        const sparseBefore = counter.sparseProducts;
         const grads = net.gradient(x, t);
-        // The unfused reference: the book's loop over the layers, each layer's own forward and backward.
+        if (sparseBefore !== undefined) assert.equal(counter.sparseProducts! - sparseBefore, dtype === 'float32' ? 2 : 0, 'x · W1 and xᵀ · dout skipped the zero pixels');
+        // The unfused reference: the book's loop over the layers, each layer's own forward and
+        // backward, its first product over every pixel.
         const ref = new TwoLayerNet(784, 50, 10, 0.3, { seed: 4, dtype, backend });
+        ref.layers.Affine1.sparseInput = false;
         let out = x;
         for (const layer of [ref.layers.Affine1, ref.layers.Relu1, ref.layers.Affine2]) out = layer.forward(out);
         const loss = ref.lastLayer.forward(out, t);

@@ -38,6 +38,11 @@ export interface KernelExports extends MatmulKernels {
   sparsePreparedBytes(k: number, n: number): number;
   sparsePrepare(b: number, k: number, n: number, work: number): number;
   sparseRows(a: number, lda: number, c: number, k: number, n: number, bias: number, relu: number, work: number, i0: number, i1: number, list: number): void;
+  sparseShare(a: number, m: number, k: number, samples: number): number;
+  sparseTransWorkBytes(k: number, lists: number): number;
+  sparseTransPrepare(b: number, k: number, n: number, work: number): number;
+  sparseTransShare(a: number, m: number, k: number, samples: number): number;
+  sparseTransRows(a: number, m: number, k: number, b: number, n: number, c: number, work: number, i0: number, i1: number, list: number): void;
 }
 
 /** A ConvGeometry as the kernels take it: batch, channels, height, width, filterH, filterW, stride, pad, outH, outW. */
@@ -63,7 +68,7 @@ const DIRECT_B = 512;
 const DIRECT_B_ROWS = 64;
 // Window jobs (flag WINDOW): kernel, pointers, geometry, chunks, as JOB_WIN_* in assembly/kernels.ts.
 const WINDOW = 16, JOB_WIN_KERNEL = 16, JOB_WIN_P0 = 17, JOB_WIN_G = 20, JOB_WIN_CHUNKS = 30;
-const WIN_IM2COL = 0, WIN_COL2IM = 1, WIN_TRANSPOSE = 2, WIN_MAXPOOL = 3, WIN_RELU = 4, WIN_RELU_BACKWARD = 5, WIN_ADD_BIAS = 6, WIN_GATHER = 7, WIN_SKIP_ZEROS = 8, WIN_MATMUL_BATCH = 9, WIN_MAXPOOL_BACKWARD = 10, WIN_SUM_COLUMNS = 11, JOB_WIN_P3 = 31, JOB_WIN_STRAY = 15;
+const WIN_IM2COL = 0, WIN_COL2IM = 1, WIN_TRANSPOSE = 2, WIN_MAXPOOL = 3, WIN_RELU = 4, WIN_RELU_BACKWARD = 5, WIN_ADD_BIAS = 6, WIN_GATHER = 7, WIN_SKIP_ZEROS = 8, WIN_MATMUL_BATCH = 9, WIN_MAXPOOL_BACKWARD = 10, WIN_SUM_COLUMNS = 11, WIN_SKIP_ZEROS_T = 12, JOB_WIN_P3 = 31, JOB_WIN_STRAY = 15;
 /** Columns per unit of sumColumns' window job: SUM_BLOCK in assembly/kernels.ts. */
 const SUM_BLOCK = 1024;
 /** Elements per unit of an element-wise window job: ELEMENT_BLOCK in assembly/kernels.ts. */
@@ -94,6 +99,20 @@ const CHUNKS_PER_THREAD = 4;
  * 0.54 / 0.52 and 0.83 / 0.93. About 0.2 + share: even at ~0.8.
  */
 const SPARSE_SPEED = 0.75;
+/**
+ * Less for few rows: the share must be below SPARSE_SPEED − SPARSE_FIXED · threads / m, since
+ * preparing B (on this thread) weighs on a short product, more so when its rows are shared out.
+ * A training batch of 100 rows ((100×784)·(784×50) + bias + ReLU, 1 thread, in one process
+ * against the blocked product): digits (share 0.29) 0.64 of its time; Fashion-MNIST (0.66, its
+ * batches 0.62–0.71) even on 1 thread and 5% slower on 2, so below 0.65 / 0.55 it is not tried.
+ */
+const SPARSE_FIXED = 10;
+/**
+ * SPARSE_SPEED of the transposed product (skipZerosTransposed: groups of 3 rows of C, i.e. 3
+ * adjacent pixels of each image). Measured as above on dW1 = xᵀ · dout (784×100×50, 1 thread):
+ * digits (share 0.25) 0.56 of the blocked product's time, Fashion-MNIST (0.59) 1.03.
+ */
+const SPARSE_T_SPEED = 0.55;
 /** Rows of A per tile of the zero-skipping product (assembly/sparse.ts). */
 const SPARSE_TILE_ROWS = 2;
 /** Tiles of A sampled for tileDensity (evenly spaced). */
@@ -206,6 +225,8 @@ export class WasmBackend implements Backend {
   private readonly panelFloats: number;
   /** @internal Products whose tiles read B where it lies (DIRECT_B), counted for tests. */
   directProducts = 0;
+  /** @internal Products run with A's zeros skipped (skipZeros), counted for tests. */
+  sparseProducts = 0;
   /** Why the backend started on one thread although more were asked for (no shared memory, a browser's main thread, ...), or null. */
   readonly singleThreadReason: string | null;
   /** The build of the kernels in use: 'plain' SIMD or 'relaxed' SIMD (relaxed_madd in the products' micro-kernels). */
@@ -290,7 +311,7 @@ export class WasmBackend implements Backend {
     m: number, k: number, n: number,
     transA: boolean, transB: boolean, fused: FusedOutput,
   ): void {
-    if (fused.sparseA && !transA && !transB && this.skipZeros(a, b, c, m, k, n, fused)) return;
+    if (fused.sparseA && !transB && (transA ? this.skipZerosTransposed(a, b, c, m, k, n, fused) : this.skipZeros(a, b, c, m, k, n, fused))) return;
     this.product('matmulFused', a, b, c, m, k, n, transA, transB, false, fused);
   }
 
@@ -310,7 +331,7 @@ export class WasmBackend implements Backend {
     if (bias !== null) need('matmulFused', 'bias', bias, n);
     const pool = this.pool;
     const threads = pool && 2 * m * k * n >= this.threadThreshold && pool.useThreads() ? pool.threads : 1;
-    if (tileDensity(a, m, k) >= SPARSE_SPEED) return false;
+    if (this.tileDensity(a, m, k) >= SPARSE_SPEED - (SPARSE_FIXED * threads) / m) return false;
     const chunks = Math.min((m + 1) >> 1, CHUNKS_PER_THREAD * threads);
     const arrays: Arg[] = [a, b, c];
     const lengths = [m * k, k * n, m * n];
@@ -321,11 +342,52 @@ export class WasmBackend implements Backend {
       // B packed once here, then pairs of rows shared out to the threads (each chunk with its own
       // list of p), or all rows on this thread
       if (this.kernels.sparsePrepare(p[1], k, n, work) === 0) return false;
+      this.sparseProducts++;
       if (threads === 1 || !this.windowJob(WIN_SKIP_ZEROS, [p[0], p[2], work], [m, k, n, biasPtr, reluFlag, 0, 0, 0, 0, 0], (m + 1) >> 1, m * k * n / 4, chunks)) {
         this.kernels.sparseRows(p[0], k, p[2], k, n, biasPtr, reluFlag, work, 0, m, work + this.kernels.sparsePreparedBytes(k, n));
       }
       return true;
     });
+  }
+
+  /**
+   * matmulFused(Aᵀ, B) with A's zeros skipped (assembly/sparse.ts's sparseTransRows: an Affine
+   * layer's dW = xᵀ · dout over the images' non-zero pixels), when its sampled share of the work
+   * is below SPARSE_T_SPEED − SPARSE_FIXED · threads / m and it gives the same numbers: float32,
+   * no fused output, k within one k block, a finite B. Returns false, having done nothing, otherwise.
+   */
+  private skipZerosTransposed(a: FloatArray, b: FloatArray, c: FloatArray, m: number, k: number, n: number, fused: FusedOutput): boolean {
+    if (!(a instanceof Float32Array) || !(b instanceof Float32Array) || !(c instanceof Float32Array)) return false;
+    if (fused.bias != null || fused.relu || fused.mask != null || m === 0 || n === 0 || k === 0 || k > KC) return false;
+    need('matmulFused', 'A', a, k * m);
+    need('matmulFused', 'B', b, k * n);
+    need('matmulFused', 'C', c, m * n);
+    const pool = this.pool;
+    const threads = pool && 2 * m * k * n >= this.threadThreshold && pool.useThreads() ? pool.threads : 1;
+    const sampled = Math.min(Math.ceil(m / 3), DENSITY_TILES);
+    const share = a.buffer === this.heap.buffer ? this.kernels.sparseTransShare(a.byteOffset, m, k, sampled) / (sampled * k) : transDensityOutside(a, m, k, sampled);
+    if (share >= SPARSE_T_SPEED - (SPARSE_FIXED * threads) / m) return false;
+    const chunks = Math.min(Math.ceil(m / 3), CHUNKS_PER_THREAD * threads);
+    return this.withArgs([a, b, c], [k * m, k * n, m * n], [IN, IN, OUT], this.kernels.sparseTransWorkBytes(k, chunks), (p, work) => {
+      if (this.kernels.sparseTransPrepare(p[1], k, n, work) === 0) return false;
+      this.sparseProducts++;
+      if (threads === 1 || !this.windowJob(WIN_SKIP_ZEROS_T, [p[0], p[2], work, p[1]], [m, k, n, 0, 0, 0, 0, 0, 0, 0], Math.ceil(m / 3), m * k * n / 4, chunks)) {
+        this.kernels.sparseTransRows(p[0], m, k, p[1], n, p[2], work, 0, m, work + this.kernels.sparseTransWorkBytes(k, 0));
+      }
+      return true;
+    });
+  }
+
+  /**
+   * The share of the p where one of a tile's rows of A (m×k, float32) is non-zero, over
+   * DENSITY_TILES tiles evenly spaced: in the kernels (sparseShare, vector compares) where A is
+   * in the memory. In JavaScript this sampling took ~60 µs, more than a 100-row batch's product
+   * gains by skipping zeros (measured: 1 thread, digits, (100×784)·(784×50)).
+   */
+  private tileDensity(a: Float32Array, m: number, k: number): number {
+    const sampled = Math.min(Math.ceil(m / SPARSE_TILE_ROWS), DENSITY_TILES);
+    if (a.buffer !== this.heap.buffer) return tileDensityOutside(a, m, k);
+    return this.kernels.sparseShare(a.byteOffset, m, k, sampled) / (sampled * k);
   }
 
   /**
@@ -950,8 +1012,26 @@ function geometryArgs(g: ConvGeometry): GeometryArgs | null {
   return [batch, channels, height, width, filterH, filterW, stride, pad, outH, outW];
 }
 
-/** The share of the p where one of a tile's rows of A (m×k) is non-zero, over DENSITY_TILES tiles evenly spaced. */
-function tileDensity(a: FloatArray, m: number, k: number): number {
+/** The share of skipZerosTransposed for an A (k×m) outside the memory (the kernels' sparseTransShare, in JavaScript). */
+function transDensityOutside(a: Float32Array, m: number, k: number, sampled: number): number {
+  const groups = Math.ceil(m / 3);
+  let used = 0;
+  for (let s = 0; s < sampled; s++) {
+    const i = 3 * Math.floor((s * groups) / sampled);
+    for (let p = 0; p < k; p++) {
+      for (let r = i; r < Math.min(i + 3, m); r++) {
+        if (a[p * m + r] !== 0) {
+          used++;
+          break;
+        }
+      }
+    }
+  }
+  return used / (sampled * k);
+}
+
+/** tileDensity of an A outside the memory (the kernels' sparseShare, in JavaScript). */
+function tileDensityOutside(a: FloatArray, m: number, k: number): number {
   const tiles = Math.ceil(m / SPARSE_TILE_ROWS);
   const sampled = Math.min(tiles, DENSITY_TILES);
   let used = 0;

@@ -7,7 +7,7 @@
 //
 // Build: node scripts/build-wasm.mjs (asc -O3 --runtime stub --importMemory --enable simd).
 
-import { sparsePreparedBytes, sparseRows } from './sparse';
+import { sparsePreparedBytes, sparseRows, sparseTransRows, sparseTransWorkBytes } from './sparse';
 
 /** First byte after this module's static data: the JavaScript allocator starts above it. */
 export function heapBase(): usize {
@@ -99,6 +99,9 @@ const WIN_SKIP_ZEROS: i32 = 8; // the product with A's zeros skipped (sparse.ts)
 const WIN_MATMUL_BATCH: i32 = 9;
 const WIN_MAXPOOL_BACKWARD: i32 = 10; // by planes (n, c); P3 = the ReLU mask or 0; sets JOB_WIN_STRAY
 const WIN_SUM_COLUMNS: i32 = 11; // by ranges of columns in whole units of SUM_BLOCK: g0 = rows, g1 = cols
+// the transposed product with A's zeros skipped (sparse.ts's sparseTransRows), by groups of 3 rows of C:
+// g0 = m, g1 = k, g2 = n; p0 = A (k×m), p1 = C, p2 = the work sparseTransPrepare filled, then one list per chunk; p3 = B
+const WIN_SKIP_ZEROS_T: i32 = 12;
 const JOB_WIN_STRAY: i32 = 15; // set to 1 by a chunk that met an arg max outside its window or plane
 const JOB_WIN_P3: i32 = 31;
 /** Elements per unit of an element-wise window job (a multiple of 4: the vector loops see whole vectors). */
@@ -1654,6 +1657,12 @@ function windowChunk(job: usize, chunk: i32, tmp: usize): void {
     const i1 = imin(batch, part(chunk + 1, pairs, chunks) << 1);
     const list = p2 + <usize>sparsePreparedBytes(g1, g2) + (<usize>chunk * <usize>(g1 + 4) << 2);
     if (i1 > i0) sparseRows(p0, g1, p1, g1, g2, <usize>W, fh, p2, i0, i1, list);
+  } else if (kernel == WIN_SKIP_ZEROS_T) {
+    const groups = (batch + 2) / 3;
+    const i0 = part(chunk, groups, chunks) * 3;
+    const i1 = imin(batch, part(chunk + 1, groups, chunks) * 3);
+    const list = p2 + <usize>sparseTransWorkBytes(g1, chunk);
+    if (i1 > i0) sparseTransRows(p0, batch, g1, <usize>jobField(job, JOB_WIN_P3), g2, p1, p2, i0, i1, list);
   }
 }
 

@@ -125,6 +125,34 @@ export function sparseRows(a: usize, lda: i32, c: usize, k: i32, n: i32, bias: u
 }
 
 /**
+ * How many p are multiplied, summed over `samples` pairs of rows of A (m×k, rows k floats
+ * apart) evenly spaced: pair s starts at row 2·⌊s·tiles / samples⌋ (tiles = ⌈m / 2⌉), a last
+ * odd row alone; p counts where one of the pair's rows is non-zero (NaN counts, −0 does not), as
+ * nonZeros lists them. The caller's share of the work is this over samples·k.
+ */
+export function sparseShare(a: usize, m: i32, k: i32, samples: i32): i32 {
+  const tiles = (m + 1) >> 1;
+  const zero = f32x4.splat(0);
+  const sa = <usize>k << 2;
+  let used = 0;
+  for (let s = 0; s < samples; s++) {
+    const i = <i32>((<i64>s * <i64>tiles) / <i64>samples) << 1;
+    const x = a + <usize>i * sa;
+    const y = m - i > 1 ? x + sa : x;
+    let p = 0;
+    for (; p + 4 <= k; p += 4) {
+      const o = <usize>p << 2;
+      used += popcnt<i32>(i32x4.bitmask(v128.or(f32x4.ne(v128.load(x + o), zero), f32x4.ne(v128.load(y + o), zero))));
+    }
+    for (; p < k; p++) {
+      const o = <usize>p << 2;
+      if (load<f32>(x + o) != 0 || load<f32>(y + o) != 0) used++;
+    }
+  }
+  return used;
+}
+
+/**
  * The p where row x or row y (k floats each; the same row for one) is non-zero, in order, into
  * `list`; returns how many: vector compares, then a shuffle that packs them.
  */
@@ -299,4 +327,164 @@ function packB(b: usize, packed: usize, k: i32, n: i32, panels: i32): bool {
 /** Lane j (0..3) of v. */
 @inline function lane(v: v128, j: i32): f32 {
   return j == 0 ? f32x4.extract_lane(v, 0) : j == 1 ? f32x4.extract_lane(v, 1) : j == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The transposed product with A's zeros skipped, float32: C (m×n) = Aᵀ · B for A stored k×m and
+// B k×n (an Affine layer's dW = xᵀ · dout: A = x, one row per image; B = dout), in tiles of 3
+// rows × 12 columns of C (kernels.ts's tile3x12: 9 accumulators) over the p where one of the
+// tile's 3 values A[p, i..i+3) is non-zero (an image's 3 adjacent pixels: 25% of the
+// (image, 3 pixels) of MNIST digits, 59% of Fashion-MNIST's):
+//
+//   C[i, j] = Σ_{p: A[p, i..i+3) ≠ 0} A[p, i] · B[p, j]
+//
+// The blocked product sums each element of a product with A transposed over p in order, one
+// accumulator each, with vmadd (its dot-product columns serve only A not transposed), and so
+// does this: for a finite B the same bits, as argued at the top of this file (B with an Inf or
+// NaN is refused). B's rows are read where they lie; only a last panel of fewer than 12 columns
+// is copied, zero-padded, so that no read goes past B.
+// ---------------------------------------------------------------------------------------------
+
+/** Rows of C per tile (and per list of p) of the transposed product. */
+const TRANS_ROWS: i32 = 3;
+
+/** Bytes of sparseTransPrepare's copy of B's last columns (k rows of 12 floats). */
+@inline function transPanelBytes(k: i32): i32 {
+  return k * 48;
+}
+
+/** Bytes of `work` for sparseTransRows with `lists` row ranges at once: the last panel, then each range's list of p. */
+export function sparseTransWorkBytes(k: i32, lists: i32): i32 {
+  return transPanelBytes(k) + lists * ((k + 4) << 2);
+}
+
+/**
+ * B (k×n) checked and its last n % 12 columns copied into `work` (k rows of 12 floats,
+ * zero-padded); 0 when B holds an Inf or NaN (nothing to run), else 1.
+ */
+export function sparseTransPrepare(b: usize, k: i32, n: i32, work: usize): i32 {
+  const zero = f32x4.splat(0);
+  let bad = v128.splat<i32>(0);
+  const total = k * n;
+  let e = 0;
+  for (; e + 4 <= total; e += 4) {
+    const x = v128.load(b + (<usize>e << 2));
+    bad = v128.or(bad, f32x4.ne(f32x4.sub(x, x), zero)); // x − x ≠ 0: Inf or NaN
+  }
+  for (; e < total; e++) {
+    const x = load<f32>(b + (<usize>e << 2));
+    if (x - x != 0) return 0;
+  }
+  if (v128.any_true(bad)) return 0;
+  const j0 = n - n % 12;
+  if (j0 < n) {
+    for (let p = 0; p < k; p++) {
+      const d = work + <usize>p * 48;
+      v128.store(d, zero);
+      v128.store(d, zero, 16);
+      v128.store(d, zero, 32);
+      for (let j = j0; j < n; j++) store<f32>(d + (<usize>(j - j0) << 2), load<f32>(b + ((<usize>p * <usize>n + <usize>j) << 2)));
+    }
+  }
+  return 1;
+}
+
+/**
+ * How many p are multiplied, summed over `samples` groups of TRANS_ROWS rows of C (columns of A,
+ * k×m) evenly spaced: group s is rows 3·⌊s·groups / samples⌋ onwards (groups = ⌈m / 3⌉, the last
+ * one shorter when m is not a multiple of 3); p counts where one of the group's A[p, i..] is
+ * non-zero (NaN counts, −0 does not), as sparseTransRows lists them.
+ */
+export function sparseTransShare(a: usize, m: i32, k: i32, samples: i32): i32 {
+  const groups = (m + TRANS_ROWS - 1) / TRANS_ROWS;
+  let used = 0;
+  for (let s = 0; s < samples; s++) {
+    const i = <i32>((<i64>s * <i64>groups) / <i64>samples) * TRANS_ROWS;
+    used += transNonZeros(a, m, k, i, imin(TRANS_ROWS, m - i), 0);
+  }
+  return used;
+}
+
+/** The p where A[p, i..i+rows) (A k×m) has a non-zero, in order, into `list` (if not 0); returns how many. */
+@inline function transNonZeros(a: usize, m: i32, k: i32, i: i32, rows: i32, list: usize): i32 {
+  const sa = <usize>m << 2;
+  let pa = a + (<usize>i << 2);
+  let cnt = 0;
+  if (rows == 3 && i + 4 <= m) {
+    // A[p, i..i+4) loaded, its 4th value masked off (it is inside A's row)
+    const zero = f32x4.splat(0);
+    const three = i32x4(-1, -1, -1, 0);
+    for (let p = 0; p < k; p++) {
+      if (list) store<i32>(list + (<usize>cnt << 2), p);
+      cnt += <i32>v128.any_true(v128.and(f32x4.ne(v128.load(pa), zero), three));
+      pa += sa;
+    }
+    return cnt;
+  }
+  for (let p = 0; p < k; p++) {
+    let any = false;
+    for (let r = 0; r < rows; r++) if (load<f32>(pa + (<usize>r << 2)) != 0) any = true;
+    if (any) {
+      if (list) store<i32>(list + (<usize>cnt << 2), p);
+      cnt++;
+    }
+    pa += sa;
+  }
+  return cnt;
+}
+
+/**
+ * Rows i0 ≤ i < i1 of C = Aᵀ · B (i0 a multiple of 3), B as sparseTransPrepare left it in `work`
+ * for its last columns; `list` is this call's own (k + 4)·4 bytes of scratch (the p of one group
+ * of rows), so that threads can run disjoint row ranges at once.
+ */
+export function sparseTransRows(a: usize, m: i32, k: i32, b: usize, n: i32, c: usize, work: usize, i0: i32, i1: i32, list: usize): void {
+  const ldc = <usize>n << 2;
+  const sa = <usize>m << 2;
+  const full = n - n % 12;
+  for (let i = i0; i < i1; i += TRANS_ROWS) {
+    const rows = imin(TRANS_ROWS, i1 - i);
+    const cnt = transNonZeros(a, m, k, i, rows, list);
+    // rows past the group's last read its last row again (never stored): no read past A
+    const o1: usize = rows > 1 ? 4 : 0;
+    const o2: usize = rows > 2 ? 8 : o1;
+    const pa = a + (<usize>i << 2);
+    const ct = c + <usize>i * ldc;
+    // full panels where B lies (a row n floats from the next), the last columns from work
+    for (let j0 = 0; j0 < full; j0 += 12) transTile(pa, sa, o1, o2, b + (<usize>j0 << 2), ldc, list, cnt, ct + (<usize>j0 << 2), ldc, rows, 12);
+    if (full < n) transTile(pa, sa, o1, o2, work, 48, list, cnt, ct + (<usize>full << 2), ldc, rows, n - full);
+  }
+}
+
+/**
+ * A 3×12 tile of C in 9 accumulators: acc[r, 0..12) = Σ_t A[p_t, i + r] · B[p_t, j0..j0+12) over
+ * the group's list of p, in order; rows r < `rows`, `nr` columns stored.
+ */
+@inline function transTile(
+  pa: usize, sa: usize, o1: usize, o2: usize, pb: usize, sb: usize, list: usize, cnt: i32,
+  ct: usize, ldc: usize, rows: i32, nr: i32,
+): void {
+  let c00 = v128.splat<i32>(0), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00, c20 = c00, c21 = c00, c22 = c00;
+  for (let t = 0; t < cnt; t++) {
+    const p = <usize>load<i32>(list + (<usize>t << 2));
+    const w = pb + p * sb;
+    const x = pa + p * sa;
+    const b0 = v128.load(w), b1 = v128.load(w, 16), b2 = v128.load(w, 32);
+    let av = v128.load32_splat(x);
+    c00 = vmadd(av, b0, c00); c01 = vmadd(av, b1, c01); c02 = vmadd(av, b2, c02);
+    av = v128.load32_splat(x + o1);
+    c10 = vmadd(av, b0, c10); c11 = vmadd(av, b1, c11); c12 = vmadd(av, b2, c12);
+    av = v128.load32_splat(x + o2);
+    c20 = vmadd(av, b0, c20); c21 = vmadd(av, b1, c21); c22 = vmadd(av, b2, c22);
+  }
+  if (nr == 12) {
+    v128.store(ct, c00); v128.store(ct, c01, 16); v128.store(ct, c02, 32);
+    if (rows > 1) { v128.store(ct + ldc, c10); v128.store(ct + ldc, c11, 16); v128.store(ct + ldc, c12, 32); }
+    if (rows > 2) { v128.store(ct + 2 * ldc, c20); v128.store(ct + 2 * ldc, c21, 16); v128.store(ct + 2 * ldc, c22, 32); }
+    return;
+  }
+  const z = v128.splat<i32>(0);
+  storeRow(ct, c00, c01, c02, z, nr, 0, false, false);
+  if (rows > 1) storeRow(ct + ldc, c10, c11, c12, z, nr, 0, false, false);
+  if (rows > 2) storeRow(ct + 2 * ldc, c20, c21, c22, z, nr, 0, false, false);
 }
