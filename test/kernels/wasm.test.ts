@@ -368,23 +368,27 @@ describe('wasm backend: the product with A\'s zeros skipped (sparseA)', () => {
     it(`${threads} thread${threads > 1 ? 's' : ''}: runs where A is sparse, with the blocked product's numbers bit for bit; not where A is dense or B holds an Inf`, async () => {
       const backend = await createWasmBackend({ threads, threadThreshold: 0, threadBackOff: false });
       const calls = counted(backend);
-      const [m, k, n] = [101, 784, 50];
-      const b = randomArray(k * n), bias = randomArray(n);
-      for (const [a, sparseRuns] of [[images(m, k, 150), true], [randomArray(m * k), false]] as const) {
-        const plain = new Float32Array(m * n), skipped = new Float32Array(m * n);
-        backend.matmulFused(a, b, plain, m, k, n, false, false, { bias, relu: true });
-        const before = calls.n;
-        backend.matmulFused(a, b, skipped, m, k, n, false, false, { bias, relu: true, sparseA: true });
-        assert.equal(calls.n - before, sparseRuns ? 1 : 0, sparseRuns ? 'the zero-skipping kernel ran' : 'dense A: the blocked product');
-        assert.deepEqual(new Uint32Array(skipped.buffer), new Uint32Array(plain.buffer));
-        // and the same from the backend's own storage (no copies)
-        const [ra, rb, rc] = [resident(backend, a), resident(backend, b), backend.alloc(m * n, 'float32')];
-        backend.matmulFused(ra.data, rb.data, rc.data, m, k, n, false, false, { sparseA: true });
-        const ref = new Float32Array(m * n);
-        backend.matmulFused(a, b, ref, m, k, n, false, false, {});
-        assert.deepEqual(rc.data, ref);
+      // B's last panel of 16, 8 or 4 columns before any dot-product columns; 101 and 600 rows
+      for (const [m, k, n] of [[101, 784, 50], [600, 784, 50], [101, 300, 40], [600, 240, 20]]) {
+        const b = randomArray(k * n), bias = randomArray(n);
+        for (const [a, sparseRuns] of [[images(m, k, Math.min(150, k / 3)), true], [randomArray(m * k), false]] as const) {
+          const plain = new Float32Array(m * n), skipped = new Float32Array(m * n);
+          backend.matmulFused(a, b, plain, m, k, n, false, false, { bias, relu: true });
+          const before = calls.n;
+          backend.matmulFused(a, b, skipped, m, k, n, false, false, { bias, relu: true, sparseA: true });
+          assert.equal(calls.n - before, sparseRuns ? 1 : 0, sparseRuns ? 'the zero-skipping kernel ran' : 'dense A: the blocked product');
+          assert.deepEqual(new Uint32Array(skipped.buffer), new Uint32Array(plain.buffer));
+          // and the same from the backend's own storage (no copies)
+          const [ra, rb, rc] = [resident(backend, a), resident(backend, b), backend.alloc(m * n, 'float32')];
+          backend.matmulFused(ra.data, rb.data, rc.data, m, k, n, false, false, { sparseA: true });
+          const ref = new Float32Array(m * n);
+          backend.matmulFused(a, b, ref, m, k, n, false, false, {});
+          assert.deepEqual(rc.data, ref);
+        }
       }
       // B with an Inf: the kernel refuses (0 · Inf is NaN in the blocked product) and the blocked product runs
+      const [m, k, n] = [101, 784, 50];
+      const b = randomArray(k * n);
       const a = images(m, k, 150);
       const bad = b.slice();
       bad[3] = Infinity;
