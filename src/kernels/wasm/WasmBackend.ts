@@ -339,13 +339,22 @@ export class WasmBackend implements Backend {
     if (bias !== null) arrays.push(bias), lengths.push(n), modes.push(IN);
     return this.withArgs(arrays, lengths, modes, this.kernels.sparseWorkBytes(k, n, chunks), (p, work) => {
       const [biasPtr, reluFlag] = [bias !== null ? p[3] : 0, relu ? 1 : 0];
-      // B packed once here, then pairs of rows shared out to the threads (each chunk with its own
-      // list of p), or all rows on this thread
+      if (threads > 1) {
+        // one job on the threads: B packed once by its pack chunks (groups of panels), then pairs
+        // of rows (each chunk with its own list of p); a pack chunk that meets an Inf or NaN in B
+        // sets JOB_WIN_STRAY, and then no row is written
+        this.jobFields()[JOB_WIN_STRAY] = 0;
+        const packChunks = Math.min((n + 15) >> 4, CHUNKS_PER_THREAD * threads);
+        if (this.windowJob(WIN_SKIP_ZEROS, [p[0], p[2], work, p[1]], [m, k, n, biasPtr, reluFlag, 0, 0, 0, 0, 0], (m + 1) >> 1, m * k * n / 4, chunks, packChunks)) {
+          if (this.jobFields()[JOB_WIN_STRAY] !== 0) return false;
+          this.sparseProducts++;
+          return true;
+        }
+      }
+      // on this thread: B packed, then every pair of rows
       if (this.kernels.sparsePrepare(p[1], k, n, work) === 0) return false;
       this.sparseProducts++;
-      if (threads === 1 || !this.windowJob(WIN_SKIP_ZEROS, [p[0], p[2], work], [m, k, n, biasPtr, reluFlag, 0, 0, 0, 0, 0], (m + 1) >> 1, m * k * n / 4, chunks)) {
-        this.kernels.sparseRows(p[0], k, p[2], k, n, biasPtr, reluFlag, work, 0, m, work + this.kernels.sparsePreparedBytes(k, n));
-      }
+      this.kernels.sparseRows(p[0], k, p[2], k, n, biasPtr, reluFlag, work, 0, m, work + this.kernels.sparsePreparedBytes(k, n));
       return true;
     });
   }
@@ -826,14 +835,17 @@ export class WasmBackend implements Backend {
    * out in chunks, when there are threads and the kernel moves enough memory (`elements`: see
    * sharingPool). Returns false, having done nothing, otherwise.
    */
-  private windowJob(kernel: number, ptrs: number[], geometry: GeometryArgs, units: number, elements: number, maxChunks = Infinity): boolean {
+  private windowJob(kernel: number, ptrs: number[], geometry: GeometryArgs, units: number, elements: number, maxChunks = Infinity, packChunks = 1): boolean {
     const pool = this.sharingPool(units, elements);
     if (pool === null) return false;
     const chunks = Math.min(units, CHUNKS_PER_THREAD * pool.threads, maxChunks);
-    windowFields(this.jobFields(), kernel, ptrs, geometry, chunks);
+    const job = this.jobFields();
+    windowFields(job, kernel, ptrs, geometry, chunks);
+    job[JOB_PACK_CHUNKS] = packChunks;
     try {
-      // one empty pack chunk, then the kernel's chunks; `elements` stands for the FLOPs of the timeout
-      pool.matmul(this.kernels, this.job, 1, chunks, this.tmp, elements);
+      // the pack chunks (empty but for the zero-skipping product's), then the kernel's chunks;
+      // `elements` stands for the FLOPs of the timeout
+      pool.matmul(this.kernels, this.job, packChunks, chunks, this.tmp, elements);
     } catch (e) {
       // A worker that timed out may still be writing: give it the old scratch.
       this.scratchPtr = 0;

@@ -7,7 +7,7 @@
 //
 // Build: node scripts/build-wasm.mjs (asc -O3 --runtime stub --importMemory --enable simd).
 
-import { sparsePreparedBytes, sparseRows, sparseTransRows, sparseTransWorkBytes } from './sparse';
+import { sparsePreparePanels, sparsePreparedBytes, sparseRows, sparseTransRows, sparseTransWorkBytes } from './sparse';
 
 /** First byte after this module's static data: the JavaScript allocator starts above it. */
 export function heapBase(): usize {
@@ -102,7 +102,7 @@ const WIN_SUM_COLUMNS: i32 = 11; // by ranges of columns in whole units of SUM_B
 // the transposed product with A's zeros skipped (sparse.ts's sparseTransRows), by groups of 3 rows of C:
 // g0 = m, g1 = k, g2 = n; p0 = A (k×m), p1 = C, p2 = the work sparseTransPrepare filled, then one list per chunk; p3 = B
 const WIN_SKIP_ZEROS_T: i32 = 12;
-const JOB_WIN_STRAY: i32 = 15; // set to 1 by a chunk that met an arg max outside its window or plane
+const JOB_WIN_STRAY: i32 = 15; // set to 1 by a chunk that met an arg max outside its window or plane, or by a pack chunk of WIN_SKIP_ZEROS that met an Inf or NaN in B
 const JOB_WIN_P3: i32 = 31;
 /** Elements per unit of an element-wise window job (a multiple of 4: the vector loops see whole vectors). */
 const ELEMENT_BLOCK: i32 = 4096;
@@ -171,7 +171,20 @@ export function panelFloats(): i32 {
 /** Pack chunk `chunk` of op(B)'s panels. */
 export function matmulPack(job: usize, chunk: i32): void {
   const flags = jobField(job, JOB_FLAGS);
-  if (flags & WINDOW) return; // a window job has nothing to pack (one empty pack chunk)
+  if (flags & WINDOW) {
+    // The zero-skipping product prepares B in its pack chunks (groups of its 16-column panels);
+    // a chunk that finds an Inf or NaN sets JOB_WIN_STRAY, and the compute chunks then do nothing.
+    // The other window kernels have nothing to pack (one empty pack chunk).
+    if (jobField(job, JOB_WIN_KERNEL) == WIN_SKIP_ZEROS) {
+      const k = jobField(job, JOB_WIN_G + 1), n = jobField(job, JOB_WIN_G + 2);
+      const panels = (n + 15) >> 4, chunks = jobField(job, JOB_PACK_CHUNKS);
+      const b = <usize>jobField(job, JOB_WIN_P3), work = <usize>jobField(job, JOB_WIN_P2);
+      if (!sparsePreparePanels(b, k, n, work, part(chunk, panels, chunks), part(chunk + 1, panels, chunks), chunk == 0)) {
+        store<i32>(job + (<usize>JOB_WIN_STRAY << 2), 1);
+      }
+    }
+    return;
+  }
   if (flags & FLOAT64) pack<f64>(job, chunk);
   else pack<f32>(job, chunk);
 }
@@ -1651,12 +1664,13 @@ function windowChunk(job: usize, chunk: i32, tmp: usize): void {
     maxPoolPlanes(p0, p1, p2, g2, W, fh, fw, stride, pad, outH, outW, part(chunk, units, chunks), part(chunk + 1, units, chunks));
   } else if (kernel == WIN_SKIP_ZEROS) {
     // g0 = m, g1 = k, g2 = n, g3 = bias (0: none), g4 = relu; p0 = A, p1 = C, p2 = B prepared
-    // by sparsePrepare, then one list of p per chunk; units: pairs of rows
+    // (by sparsePrepare, or by this job's pack chunks: matmulPack), then one list of p per chunk;
+    // p3 = B; units: pairs of rows
     const pairs = (batch + 1) >> 1;
     const i0 = part(chunk, pairs, chunks) << 1;
     const i1 = imin(batch, part(chunk + 1, pairs, chunks) << 1);
     const list = p2 + <usize>sparsePreparedBytes(g1, g2) + (<usize>chunk * <usize>(g1 + 4) << 2);
-    if (i1 > i0) sparseRows(p0, g1, p1, g1, g2, <usize>W, fh, p2, i0, i1, list);
+    if (i1 > i0 && jobField(job, JOB_WIN_STRAY) == 0) sparseRows(p0, g1, p1, g1, g2, <usize>W, fh, p2, i0, i1, list);
   } else if (kernel == WIN_SKIP_ZEROS_T) {
     const groups = (batch + 2) / 3;
     const i0 = part(chunk, groups, chunks) * 3;

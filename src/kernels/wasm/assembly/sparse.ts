@@ -77,11 +77,19 @@ export function sparsePreparedBytes(k: i32, n: i32): i32 {
  * zero-padded past n), then the dot-product columns, each contiguous. 0 when B holds an Inf or NaN.
  */
 export function sparsePrepare(b: usize, k: i32, n: i32, work: usize): i32 {
-  if (!compactReady) initCompact();
-  const panels = (n + 15) >> 4;
-  if (!packB(b, work, k, n, panels)) return 0;
+  return sparsePreparePanels(b, k, n, work, 0, (n + 15) >> 4, true);
+}
+
+/**
+ * sparsePrepare's share of one thread: panels q0 ≤ q < q1 (their values checked), and the
+ * dot-product columns if `columns`. 0 when those panels hold an Inf or NaN, else 1. Chunks of
+ * panels covering all ⌈n / 16⌉ of them, one with `columns`, do what sparsePrepare does.
+ */
+export function sparsePreparePanels(b: usize, k: i32, n: i32, work: usize, q0: i32, q1: i32, columns: bool): i32 {
+  if (!packB(b, work, k, n, q0, q1)) return 0;
+  if (!columns) return 1;
   const ns = dotStart(n);
-  const cols = work + (<usize>panels * <usize>k << 6);
+  const cols = work + (<usize>((n + 15) >> 4) * <usize>k << 6);
   for (let j = ns; j < n; j++) {
     const d = cols + (<usize>(j - ns) * <usize>k << 2);
     for (let p = 0; p < k; p++) store<f32>(d + (<usize>p << 2), load<f32>(b + ((<usize>p * <usize>n + <usize>j) << 2)));
@@ -222,11 +230,11 @@ export function sparseShare(a: usize, m: i32, k: i32, samples: i32): i32 {
   return a < b ? a : b;
 }
 
-/** packed[q·k·16 + p·16 + jj] = B[p, 16q + jj], zero-padded past n; false when B holds an Inf or NaN. */
-function packB(b: usize, packed: usize, k: i32, n: i32, panels: i32): bool {
+/** packed[q·k·16 + p·16 + jj] = B[p, 16q + jj] for the panels q0 ≤ q < q1, zero-padded past n; false when they hold an Inf or NaN. */
+function packB(b: usize, packed: usize, k: i32, n: i32, q0: i32, q1: i32): bool {
   const zero = f32x4.splat(0);
   let bad = v128.splat<i32>(0);
-  for (let q = 0; q < panels; q++) {
+  for (let q = q0; q < q1; q++) {
     const j0 = q << 4;
     const nr = imin(16, n - j0);
     let dst = packed + (<usize>q * <usize>k << 6);
