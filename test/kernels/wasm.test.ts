@@ -399,28 +399,54 @@ describe('wasm backend: the product with A\'s zeros skipped (sparseA)', () => {
   }
 });
 
+/**
+ * What the zero-skipping products' samplings must count right: `zeros` of the values +0, then
+ * 5% −0, 5% NaN, and 5% Inf if `infinity`; the rest in (0, 1).
+ */
+function sampledValues(length: number, zeros: number, infinity: boolean): Float32Array {
+  const a = new Float32Array(length);
+  for (let i = 0; i < a.length; i++) {
+    const u = rng.next();
+    a[i] = u < zeros ? 0 : u < zeros + 0.05 ? -0 : u < zeros + 0.1 ? NaN : infinity && u < zeros + 0.15 ? Infinity : u;
+  }
+  return a;
+}
+
+/**
+ * The samplings' count written out: group s of `size` rows of C starts at row
+ * size·⌊s·groups / samples⌋ (groups = ⌈m / size⌉; the last group may be shorter); each p counts
+ * where one of the group's rows i has value(i, p) not ±0 (NaN is not 0; −0 is).
+ */
+function sampledCount(m: number, k: number, size: number, samples: number, value: (i: number, p: number) => number): number {
+  const groups = Math.ceil(m / size);
+  let used = 0;
+  for (let s = 0; s < samples; s++) {
+    const i0 = size * Math.floor((s * groups) / samples);
+    for (let p = 0; p < k; p++) {
+      let any = false;
+      for (let i = i0; i < Math.min(i0 + size, m); i++) if (!(value(i, p) === 0)) any = true;
+      if (any) used++;
+    }
+  }
+  return used;
+}
+
 describe('wasm backend: the zero-skipping product\'s sampling (sparseShare) and when it runs', () => {
-  it('sparseShare counts, over pairs of rows evenly spaced, the p where one row of the pair is non-zero (NaN counts, −0 does not)', async () => {
+  it('sparseShare (pairs of rows of A) and sparseTransShare (groups of 3 columns of A, stored k×m) count, over groups evenly spaced, the p where one of the group\'s values is non-zero (NaN counts, −0 does not)', async () => {
     const backend = await createWasmBackend({ threads: 1 });
-    for (const [m, k] of [[1, 5], [2, 4], [3, 13], [33, 7], [101, 784], [8, 1]]) {
-      const a = new Float32Array(m * k);
-      for (let i = 0; i < a.length; i++) {
-        const u = rng.next();
-        a[i] = u < 0.5 ? 0 : u < 0.55 ? -0 : u < 0.6 ? NaN : u < 0.65 ? Infinity : u;
-      }
-      const ra = resident(backend, a);
-      const tiles = Math.ceil(m / 2);
-      for (const samples of [1, Math.min(tiles, 3), Math.min(tiles, 16)]) {
-        // written out: pair s starts at row 2·⌊s·tiles / samples⌋, a last odd row alone
-        let used = 0;
-        for (let s = 0; s < samples; s++) {
-          const i = 2 * Math.floor((s * tiles) / samples);
-          for (let p = 0; p < k; p++) {
-            const x = a[i * k + p], y = i + 1 < m ? a[(i + 1) * k + p] : x;
-            if (!(x === 0) || !(y === 0)) used++; // NaN is not 0; −0 is
-          }
+    const { sparseShare, sparseTransShare } = backend.kernels;
+    const kinds = [
+      { share: sparseShare, size: 2, at: (a: Float32Array, m: number, k: number) => (i: number, p: number) => a[i * k + p] },
+      { share: sparseTransShare, size: 3, at: (a: Float32Array, m: number) => (i: number, p: number) => a[p * m + i] },
+    ];
+    for (const { share, size, at } of kinds) {
+      for (const [m, k] of [[1, 5], [2, 4], [3, 13], [4, 13], [5, 7], [33, 7], [101, 784], [784, 100], [8, 1], [9, 1]]) {
+        const a = sampledValues(m * k, 0.5, size === 2);
+        const ra = resident(backend, a);
+        const groups = Math.ceil(m / size);
+        for (const samples of [1, Math.min(groups, 3), Math.min(groups, 16)]) {
+          assert.equal(share(ra.data.byteOffset, m, k, samples), sampledCount(m, k, size, samples, at(a, m, k)), `${size}-row groups, ${m}×${k}, ${samples} samples`);
         }
-        assert.equal(backend.kernels.sparseShare(ra.data.byteOffset, m, k, samples), used, `${m}×${k}, ${samples} samples`);
       }
     }
     await backend.close();
@@ -502,33 +528,6 @@ describe('wasm backend: the transposed product with A\'s zeros skipped (sparseA 
       await backend.close();
     });
   }
-
-  it('sparseTransShare counts, over groups of 3 rows of C evenly spaced, the p where one of the group\'s values of A is non-zero', async () => {
-    const backend = await createWasmBackend({ threads: 1 });
-    for (const [m, k] of [[1, 5], [3, 4], [4, 13], [5, 7], [784, 100], [9, 1]]) {
-      const a = new Float32Array(k * m);
-      for (let i = 0; i < a.length; i++) {
-        const u = rng.next();
-        a[i] = u < 0.6 ? 0 : u < 0.65 ? -0 : u < 0.7 ? NaN : u;
-      }
-      const ra = resident(backend, a);
-      const groups = Math.ceil(m / 3);
-      for (const samples of [1, Math.min(groups, 4), Math.min(groups, 16)]) {
-        // written out: group s is rows 3·⌊s·groups / samples⌋ .. +3 (fewer at the end)
-        let used = 0;
-        for (let s = 0; s < samples; s++) {
-          const i = 3 * Math.floor((s * groups) / samples);
-          for (let p = 0; p < k; p++) {
-            let any = false;
-            for (let r = i; r < Math.min(i + 3, m); r++) if (!(a[p * m + r] === 0)) any = true; // NaN is not 0; −0 is
-            if (any) used++;
-          }
-        }
-        assert.equal(backend.kernels.sparseTransShare(ra.data.byteOffset, m, k, samples), used, `${m}×${k}, ${samples} samples`);
-      }
-    }
-    await backend.close();
-  });
 });
 
 describe('wasm backend: the relaxed-SIMD build or the plain one', () => {
