@@ -12,7 +12,8 @@ import assert from 'node:assert/strict';
 import type { Backend } from '../../src/kernels/Backend.js';
 import { Tensor } from '../../src/tensor/Tensor.js';
 import { Random } from '../../src/random.js';
-import { Variable, F, noGrad } from '../../src/autograd/index.js';
+import { Variable, Parameter, F, noGrad } from '../../src/autograd/index.js';
+import { addBias, matmul } from '../../src/tensor/ops.js';
 import { allBackends } from '../kernels/backends.js';
 
 /** How an input's values are drawn: normal, positive (log, pow 0.5, denominators), or away from 0 (relu's kink). */
@@ -202,3 +203,29 @@ describe('op table size', () => {
     assert.ok(backends.length >= 1);
   });
 });
+
+for (const backend of backends) {
+  describe(`F.linear on data (backend ${backend.name})`, () => {
+    it('a leaf x (images: mostly zeros) may have its zeros skipped: y and dW bit for bit the dense products\' (ops.matmul, addBias)', () => {
+      const rng = new Random(5);
+      const [n, d, h] = [100, 784, 50];
+      // image-like rows: a band of pixels in the middle, 70% of it non-zero
+      const xs = new Float32Array(n * d);
+      for (let i = 0; i < n; i++) for (let p = 300; p < 450; p++) if (rng.next() < 0.7) xs[i * d + p] = rng.next();
+      const x = Tensor.from(xs, [n, d], { backend });
+      const W = new Parameter(Tensor.from(Float32Array.from({ length: d * h }, () => 0.1 * rng.normal()), [d, h], { backend }));
+      const b = new Parameter(Tensor.from(Float32Array.from({ length: h }, () => 0.1 * rng.normal()), [h], { backend }));
+      const counter = backend as { sparseProducts?: number };
+      const before = counter.sparseProducts;
+      const y = F.linear(x, W, b);
+      F.sum(F.mul(y, y)).backward(); // dL/dy = 2y
+      if (before !== undefined) assert.equal(counter.sparseProducts! - before, 2, 'x · W and xᵀ · dy skipped the zeros');
+      // the dense products written out with the tensor ops
+      const yRef = addBias(matmul(x, W.data), b.data);
+      const dy = Tensor.from(Float32Array.from(yRef.data, (v) => 2 * v), [n, h], { backend });
+      const dWRef = matmul(x, dy, { transA: true });
+      assert.deepEqual(new Uint32Array(Float32Array.from(y.data.data).buffer), new Uint32Array(Float32Array.from(yRef.data).buffer), 'y');
+      assert.deepEqual(new Uint32Array(Float32Array.from(W.grad!.data.data).buffer), new Uint32Array(Float32Array.from(dWRef.data).buffer), 'dW');
+    });
+  });
+}

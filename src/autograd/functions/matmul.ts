@@ -1,7 +1,7 @@
 /** Matrix products: matmul and linear (x · W + b, the book's Affine). */
 import type { Tensor } from '../../tensor/Tensor.js';
 import { ShapeError, fmtShape } from '../../tensor/ShapeError.js';
-import { addBias, matmul as matmulTensor } from '../../tensor/ops.js';
+import { addBias, matmul as matmulTensor, matmulFused } from '../../tensor/ops.js';
 import { Function, isRecording } from '../Function.js';
 import { pooledTensor } from '../pool.js';
 import { type Variable, type VariableLike, asVariables } from '../Variable.js';
@@ -9,15 +9,17 @@ import { sumToInto } from './shape.js';
 
 /**
  * C = op(A) · op(B), with op a transpose read through strides (no copy). Backward needs no
- * transposed copies either: each gradient is one more MatMul with the right flags.
+ * transposed copies either: each gradient is one more MatMul with the right flags. `sparseA`:
+ * A is the data (a Linear's x): the backend may skip its zeros (the same numbers).
  */
 class MatMul extends Function {
   get name(): string { return 'matmul'; }
-  constructor(private readonly transA = false, private readonly transB = false, private readonly out: Tensor | null = null) { super(); }
+  constructor(private readonly transA = false, private readonly transB = false, private readonly out: Tensor | null = null, private readonly sparseA = false) { super(); }
   override get symbol(): string { return 'dot'; } // the book's node (fig. 5-24)
   forward(a: Tensor, b: Tensor): Tensor {
     const shape = [this.transA ? a.shape[1] : a.shape[0], this.transB ? b.shape[0] : b.shape[1]];
-    return matmulTensor(a, b, { transA: this.transA, transB: this.transB, out: this.out ?? pooledTensor(shape, a) });
+    const options = { transA: this.transA, transB: this.transB, out: this.out ?? pooledTensor(shape, a) };
+    return this.sparseA ? matmulFused(a, b, { ...options, sparseA: true }) : matmulTensor(a, b, options);
   }
   // dA = dC · op(B)ᵀ (transposed back when A was), dB = op(A)ᵀ · dC (likewise)
   backward(gy: Variable): (Variable | null)[] {
@@ -30,8 +32,9 @@ class MatMul extends Function {
   }
 }
 
-const product = (a: Variable, b: Variable, transA: boolean, transB: boolean, out: Tensor | null = null): Variable =>
-  new MatMul(transA, transB, out).apply(a, b);
+const product = (a: Variable, b: Variable, transA: boolean, transB: boolean, out: Tensor | null = null, sparseA = false): Variable =>
+  new MatMul(transA, transB, out, sparseA).apply(a, b);
+
 
 /** Unrecorded, a parameter's gradient is written into the storage of the last step's (see Model.cleargrads). */
 function spare(p: Variable): Tensor | null {
@@ -39,10 +42,14 @@ function spare(p: Variable): Tensor | null {
 }
 
 class Linear extends Function {
+  /** @param sparseX x is data (a leaf: made by no operation), whose zeros the products with x may skip. */
+  constructor(private readonly sparseX: boolean) { super(); }
   get name(): string { return 'linear'; }
   override get symbol(): string { return 'Affine'; }
   forward(x: Tensor, W: Tensor, b?: Tensor): Tensor {
-    const y = matmulTensor(x, W, { out: pooledTensor([x.shape[0], W.shape[1]], x) }); // x · W
+    const out = pooledTensor([x.shape[0], W.shape[1]], x);
+    // x · W, its zeros skipped where x is data (the same numbers)
+    const y = this.sparseX ? matmulFused(x, W, { sparseA: true, out }) : matmulTensor(x, W, { out });
     return b ? addBias(y, b, y) : y; //  + b
   }
   // dx = dout · Wᵀ, dW = xᵀ · dout, db = Σ_rows dout (the book's Affine)
@@ -50,7 +57,7 @@ class Linear extends Function {
     const [x, W, b] = this.inputs;
     return [
       this.needsGrad(0) ? product(gy, W, false, true) : null,
-      this.needsGrad(1) ? product(x, gy, true, false, spare(W)) : null,
+      this.needsGrad(1) ? product(x, gy, true, false, spare(W), this.sparseX) : null,
       ...(b ? [this.needsGrad(2) ? sumToInto(gy, b.shape, spare(b)) : null] : []),
     ];
   }
@@ -73,5 +80,6 @@ export function linear(x: VariableLike, W: VariableLike, b?: VariableLike | null
   if (bv && !(bv.ndim === 1 && bv.shape[0] === Wv.shape[1])) {
     throw new ShapeError(`linear: b must have shape [${Wv.shape[1]}] for W ${fmtShape(Wv.shape)}, got ${fmtShape(bv.shape)}`);
   }
-  return new Linear().apply(...vs);
+  // a leaf x (made by no operation) is taken for data, images say, whose zeros the products may skip
+  return new Linear(xv.creator === null).apply(...vs);
 }

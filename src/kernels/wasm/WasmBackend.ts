@@ -101,7 +101,8 @@ const CHUNKS_PER_THREAD = 4;
 const SPARSE_SPEED = 0.75;
 /**
  * Less for few rows: the share must be below SPARSE_SPEED − SPARSE_FIXED · threads / m, since
- * preparing B (on this thread) weighs on a short product, more so when its rows are shared out.
+ * preparing B (a pass over it, and the sampling) weighs on a short product, more so when its
+ * rows are shared out.
  * A training batch of 100 rows ((100×784)·(784×50) + bias + ReLU, 1 thread, in one process
  * against the blocked product): digits (share 0.29) 0.64 of its time; Fashion-MNIST (0.66, its
  * batches 0.62–0.71) even on 1 thread and 5% slower on 2, so below 0.65 / 0.55 it is not tried.
