@@ -84,9 +84,11 @@ const LABELS: Record<string, string> = {
 /**
  * Runs the NumPy variants with 1 BLAS thread (float64 and float32, the book's code as is, and
  * float32 doing exactly our work) and, unless --quick, with 2 threads (float64 book code,
- * float32 same work), plus float32 matrix products at each thread count.
+ * float32 same work), plus float32 matrix products at each thread count (unless `matmul` is
+ * false) and JAX's jit of the step where python3 imports it (unless `jax` is false).
  */
-export function benchNumpy(w: Workload): NumpyRun {
+export function benchNumpy(w: Workload, options: { matmul?: boolean; jax?: boolean } = {}): NumpyRun {
+  const { matmul = true, jax = true } = options;
   const dir = mkdtempSync(join(tmpdir(), 'backprop-bench-'));
   try {
     const s = w.settings;
@@ -115,7 +117,7 @@ export function benchNumpy(w: Workload): NumpyRun {
     // --quick skips 2 threads: on a busy 2-core machine OpenBLAS's second thread can take seconds.
     const runs = ([[1, ['f64-book', 'f32-book', 'f32']], [2, ['f64-book', 'f32']]] as const).filter(([t]) => t === 1 || !s.quick);
     for (const [threads, variants] of runs) {
-      const out = runScript(['--manifest', manifestPath, '--variants', variants.join(','), '--matmul'], threads);
+      const out = runScript(['--manifest', manifestPath, '--variants', variants.join(','), ...(matmul ? ['--matmul'] : [])], threads);
       info ??= out.info;
       for (const v of out.variants ?? []) {
         results.push({
@@ -134,8 +136,10 @@ export function benchNumpy(w: Workload): NumpyRun {
     }
     // JAX on CPU, jax.jit of the same step (gather inside), where python3 can import it.
     let jaxNote: string;
-    const probe = spawnSync('python3', ['-c', 'import jax'], { encoding: 'utf8', env: pythonEnv(1) });
-    if (probe.status !== 0) {
+    const probe = jax ? spawnSync('python3', ['-c', 'import jax'], { encoding: 'utf8', env: pythonEnv(1) }) : null;
+    if (probe === null) {
+      jaxNote = 'JAX not run';
+    } else if (probe.status !== 0) {
       jaxNote = 'JAX not installed';
     } else {
       const r = spawnSync('python3', [JAX_SCRIPT, '--manifest', manifestPath], { env: pythonEnv(2), encoding: 'utf8', maxBuffer: 1 << 24 });

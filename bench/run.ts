@@ -27,7 +27,7 @@ import { REMOVED_ENV, benchNumpy, numpyUnavailable, type NumpyInfo, type NumpyRu
 import type { GradientMode, TfjsRun } from './tfjs.js';
 import { measurePeaks, type PeakResult } from './peak.js';
 import {
-  RECIPE, batchSequence, initialWeights, loadBenchData, progress, settingsFor, totalIters,
+  RECIPE, batchSequence, initialWeights, loadBenchData, loadDigitsBenchData, progress, settingsFor, totalIters,
   type ImplResult, type Workload,
 } from './shared.js';
 import { CONV_SHAPE_KEYS, LAYER_CONV_BATCH, LAYER_CONV_PRODUCTS, MNIST_SHAPE_KEYS } from './shared.js';
@@ -35,16 +35,18 @@ import { benchConv, convTable, convTargetChecks, CONV_REFERENCE_ID, type ConvRun
 import { benchBookRun, bookRunTable, BOOK_RUN, type BookRunResult } from './bookRun.js';
 import { REFERENCE_ID, table, checkTargets, fullRunTable, matmulTable, memoryTable, targetTable, trainingTable } from './report.js';
 
-const USAGE = `Usage: npm run bench -- [--quick] [--full] [--only js,wasm,numpy,tfjs,autograd,conv,book] [--tfjs-grads manual|auto] [--out FILE]
+const USAGE = `Usage: npm run bench -- [--quick] [--full] [--only js,wasm,numpy,tfjs,autograd,conv,book,digits] [--tfjs-grads manual|auto] [--out FILE]
   --quick       fewer repeats and iterations (a smoke test, under a minute)
   --full        also the CLI's default 10,000-iteration run on js and wasm, a 100,000-iteration memory run, and the book run
   --only LIST   implementations to run (default all): js, wasm, numpy, tfjs, autograd (its step vs the layers' on wasm),
                 conv (SimpleConvNet's step: wasm, the book's NumPy code, JAX, TF.js WASM; js with --full),
-                book (the whole book run, backprop train --seed 1 --iters 3000, vs NumPy: only when named or with --full)
+                book (the whole book run, backprop train --seed 1 --iters 3000, vs NumPy: only when named or with --full),
+                digits (the step and accuracy pass of wasm and NumPy on the bundled digits too, where the main rows
+                are Fashion-MNIST; in --quick only when named)
   --tfjs-grads  force TF.js's gradient code (default: a short trial picks the faster)
   --out FILE    write the JSON results here instead of bench/results/latest.json
 `;
-const IMPLS = ['js', 'wasm', 'numpy', 'tfjs', 'autograd', 'conv', 'book'] as const;
+const IMPLS = ['js', 'wasm', 'numpy', 'tfjs', 'autograd', 'conv', 'book', 'digits'] as const;
 
 function parse() {
   let values;
@@ -81,6 +83,8 @@ function parse() {
   }
   // the book run takes ~1 min: only when named in --only, or with --full
   if (!values.only && !values.full) only.delete('book');
+  // the bundled digits' second pass: not in --quick, unless named in --only
+  if (!values.only && values.quick) only.delete('digits');
   return { quick: values.quick ?? false, full: values.full ?? false, only, tfjsGrads: grads as GradientMode | undefined, out: values.out };
 }
 
@@ -207,6 +211,35 @@ if (opts.only.has('numpy')) {
       results.push(...numpyRun.results);
     } catch (e) {
       skipped.push(`NumPy failed: ${(e as Error).message}`);
+    }
+  }
+}
+
+// The book's data (80% of a digit's pixels are 0, which our first layer's products skip) where
+// the rows above are Fashion-MNIST: wasm and NumPy again, the same recipe, weights and batch indices.
+let digits: ImplResult[] | null = null;
+if (opts.only.has('digits') && !data.source.startsWith('bundled')) {
+  const dd = loadDigitsBenchData();
+  const wd: Workload = { data: dd, init: w.init, batches: batchSequence(dd.train.count, totalIters(settings)), settings };
+  digits = [];
+  for (const threads of [1, 2]) {
+    if (!opts.only.has('wasm') || !wasmAvailable) break;
+    progress(`bundled digits: wasm ${threads} thread${threads > 1 ? 's' : ''}, training step and accuracy pass`);
+    const backend = await createWasmBackend({ threads });
+    try {
+      if (backend.threads === threads) digits.push(benchTraining(backend, `this project, wasm ${threads} thread${threads > 1 ? 's' : ''}`, `wasm-${threads}t`, threads, wd));
+    } catch (e) {
+      skipped.push(`bundled digits, wasm ${threads} threads failed: ${(e as Error).message}`);
+    } finally {
+      await backend.pool?.close();
+    }
+  }
+  if (opts.only.has('numpy') && !numpyMissing) {
+    progress('bundled digits: NumPy (1 then 2 BLAS threads)');
+    try {
+      digits.push(...benchNumpy(wd, { matmul: false, jax: false }).results);
+    } catch (e) {
+      skipped.push(`bundled digits, NumPy failed: ${(e as Error).message}`);
     }
   }
 }
@@ -354,6 +387,17 @@ if (accs.length > 1) {
     `train accuracies by ${spread(accs.map((r) => r.trainAccuracy!)).toFixed(4)}, last-run losses by ${spread(accs.map((r) => r.lastRunMeanLoss!)).toExponential(1)} across ${accs.length} runs.`);
 }
 
+if (digits && digits.length > 0) {
+  say();
+  say('## The same on the bundled MNIST digits (the book\'s data), 60,000 + 10,000 rows');
+  say();
+  say(trainingTable(digits));
+  say();
+  say('The bundled digits (8,000 / 2,000) tiled to 60,000 + 10,000 rows; the same recipe, initial weights and batch indices as above. ' +
+    '80% of a digit\'s pixels are 0: our first layer\'s two products skip them (x·W1 over the pairs of rows not both 0 at a pixel, dW1 = xᵀ·dout over the rows whose 3 adjacent pixels are not all 0: ' +
+    'src/kernels/wasm/assembly/sparse.ts, the blocked product\'s numbers bit for bit), where the share of the work left is low enough; NumPy multiplies every pixel. ref = NumPy float32, 1 thread, same work, on these rows.');
+}
+
 say();
 say('## Matrix products, float32 GFLOPS (in parentheses: vs ref, NumPy float32 1 thread)');
 say();
@@ -495,6 +539,7 @@ const json = {
   settings,
   reference: REFERENCE_ID,
   results,
+  digits,
   targets: checks,
   memory,
   autograd,
