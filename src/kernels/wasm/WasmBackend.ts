@@ -332,7 +332,8 @@ export class WasmBackend implements Backend {
     if (bias !== null) need('matmulFused', 'bias', bias, n);
     const pool = this.pool;
     const threads = pool && 2 * m * k * n >= this.threadThreshold && pool.useThreads() ? pool.threads : 1;
-    if (this.tileDensity(a, m, k) >= SPARSE_SPEED - (SPARSE_FIXED * threads) / m) return false;
+    const limit = SPARSE_SPEED - (SPARSE_FIXED * threads) / m; // (no sampling where no share could pass)
+    if (limit <= 0 || this.tileDensity(a, m, k) >= limit) return false;
     const chunks = Math.min((m + 1) >> 1, CHUNKS_PER_THREAD * threads);
     const arrays: Arg[] = [a, b, c];
     const lengths = [m * k, k * n, m * n];
@@ -374,9 +375,11 @@ export class WasmBackend implements Backend {
     need('matmulFused', 'C', c, m * n);
     const pool = this.pool;
     const threads = pool && 2 * m * k * n >= this.threadThreshold && pool.useThreads() ? pool.threads : 1;
+    const limit = SPARSE_T_SPEED - (SPARSE_FIXED * threads) / m;
+    if (limit <= 0) return false;
     const sampled = Math.min(Math.ceil(m / 3), DENSITY_TILES);
     const share = a.buffer === this.heap.buffer ? this.kernels.sparseTransShare(a.byteOffset, m, k, sampled) / (sampled * k) : transDensityOutside(a, m, k, sampled);
-    if (share >= SPARSE_T_SPEED - (SPARSE_FIXED * threads) / m) return false;
+    if (share >= limit) return false;
     const chunks = Math.min(Math.ceil(m / 3), CHUNKS_PER_THREAD * threads);
     return this.withArgs([a, b, c], [k * m, k * n, m * n], [IN, IN, OUT], this.kernels.sparseTransWorkBytes(k, chunks), (p, work) => {
       if (this.kernels.sparseTransPrepare(p[1], k, n, work) === 0) return false;
