@@ -131,7 +131,7 @@ export class Sequential {
     const lambda = options.weightDecayLambda ?? 0;
     if (!(lambda >= 0 && Number.isFinite(lambda))) throw new RangeError(`Sequential: weightDecayLambda must be a finite number ≥ 0, got ${lambda}`);
     this.layers = [...layers];
-    // a first Affine's input is the data (images): its forward may skip zero pixels (same numbers)
+    // a first Affine's input is the data (images): its products with x may skip zero pixels (same numbers)
     if (this.layers[0] instanceof Affine) this.layers[0].sparseInput = true;
     this.lastLayer = options.lastLayer ?? new SoftmaxWithLoss();
     this.weightDecayLambda = lambda;

@@ -35,7 +35,6 @@ class MatMul extends Function {
 const product = (a: Variable, b: Variable, transA: boolean, transB: boolean, out: Tensor | null = null, sparseA = false): Variable =>
   new MatMul(transA, transB, out, sparseA).apply(a, b);
 
-
 /** Unrecorded, a parameter's gradient is written into the storage of the last step's (see Model.cleargrads). */
 function spare(p: Variable): Tensor | null {
   return isRecording() || p.creator ? null : p.takeSpareGrad(p.shape);

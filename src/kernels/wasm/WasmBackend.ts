@@ -92,7 +92,7 @@ const CHUNKS_PER_THREAD = 4;
 /**
  * The product with A's zeros skipped (assembly/sparse.ts; B packed once, then pairs of rows on
  * the threads the blocked product would get) multiplies the p where one of a tile's
- * SPARSE_TILE_ROWS rows of A is non-zero; it runs where that share of the p (tileDensity) is
+ * SPARSE_TILE_ROWS rows of A is non-zero; it runs where that share of the p (sampledShare) is
  * below SPARSE_SPEED. Measured on the 2-core test machine (AMD EPYC, (4000×784)·(784×50) with
  * bias and ReLU, against the blocked product, 1 / 2 threads): relaxed-SIMD build 0.48 / 0.47 of
  * its time at a share of 0.29 (MNIST digits), 0.89 / 0.87 at 0.66 (Fashion-MNIST); plain build
@@ -116,7 +116,9 @@ const SPARSE_FIXED = 10;
 const SPARSE_T_SPEED = 0.55;
 /** Rows of A per tile of the zero-skipping product (assembly/sparse.ts). */
 const SPARSE_TILE_ROWS = 2;
-/** Tiles of A sampled for tileDensity (evenly spaced). */
+/** Rows of C per tile of the transposed one (TRANS_ROWS in assembly/sparse.ts). */
+const SPARSE_T_ROWS = 3;
+/** Groups of rows of C sampled by sampledShare (evenly spaced). */
 const DENSITY_TILES = 16;
 /**
  * With threads, a product whose packed B is small (below SMALL_PACKED_BYTES, so each compute
@@ -330,10 +332,8 @@ export class WasmBackend implements Backend {
     need('matmulFused', 'B', b, k * n);
     need('matmulFused', 'C', c, m * n);
     if (bias !== null) need('matmulFused', 'bias', bias, n);
-    const pool = this.pool;
-    const threads = pool && 2 * m * k * n >= this.threadThreshold && pool.useThreads() ? pool.threads : 1;
-    const limit = SPARSE_SPEED - (SPARSE_FIXED * threads) / m; // (no sampling where no share could pass)
-    if (limit <= 0 || this.tileDensity(a, m, k) >= limit) return false;
+    const threads = this.skipThreads(a, m, k, n, false);
+    if (threads === 0) return false;
     const chunks = Math.min((m + 1) >> 1, CHUNKS_PER_THREAD * threads);
     const arrays: Arg[] = [a, b, c];
     const lengths = [m * k, k * n, m * n];
@@ -373,18 +373,14 @@ export class WasmBackend implements Backend {
     need('matmulFused', 'A', a, k * m);
     need('matmulFused', 'B', b, k * n);
     need('matmulFused', 'C', c, m * n);
-    const pool = this.pool;
-    const threads = pool && 2 * m * k * n >= this.threadThreshold && pool.useThreads() ? pool.threads : 1;
-    const limit = SPARSE_T_SPEED - (SPARSE_FIXED * threads) / m;
-    if (limit <= 0) return false;
-    const sampled = Math.min(Math.ceil(m / 3), DENSITY_TILES);
-    const share = a.buffer === this.heap.buffer ? this.kernels.sparseTransShare(a.byteOffset, m, k, sampled) / (sampled * k) : transDensityOutside(a, m, k, sampled);
-    if (share >= limit) return false;
-    const chunks = Math.min(Math.ceil(m / 3), CHUNKS_PER_THREAD * threads);
+    const threads = this.skipThreads(a, m, k, n, true);
+    if (threads === 0) return false;
+    const groups = Math.ceil(m / SPARSE_T_ROWS);
+    const chunks = Math.min(groups, CHUNKS_PER_THREAD * threads);
     return this.withArgs([a, b, c], [k * m, k * n, m * n], [IN, IN, OUT], this.kernels.sparseTransWorkBytes(k, chunks), (p, work) => {
       if (this.kernels.sparseTransPrepare(p[1], k, n, work) === 0) return false;
       this.sparseProducts++;
-      if (threads === 1 || !this.windowJob(WIN_SKIP_ZEROS_T, [p[0], p[2], work, p[1]], [m, k, n, 0, 0, 0, 0, 0, 0, 0], Math.ceil(m / 3), m * k * n / 4, chunks)) {
+      if (threads === 1 || !this.windowJob(WIN_SKIP_ZEROS_T, [p[0], p[2], work, p[1]], [m, k, n, 0, 0, 0, 0, 0, 0, 0], groups, m * k * n / 4, chunks)) {
         this.kernels.sparseTransRows(p[0], m, k, p[1], n, p[2], work, 0, m, work + this.kernels.sparseTransWorkBytes(k, 0));
       }
       return true;
@@ -392,15 +388,34 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * The share of the p where one of a tile's rows of A (m×k, float32) is non-zero, over
-   * DENSITY_TILES tiles evenly spaced: in the kernels (sparseShare, vector compares) where A is
-   * in the memory. In JavaScript this sampling took ~60 µs, more than a 100-row batch's product
-   * gains by skipping zeros (measured: 1 thread, digits, (100×784)·(784×50)).
+   * The threads a zero-skipping product of m rows of C would run on (those the blocked product
+   * would get), or 0 where skipping would not pay: where its sampled share of the work is not
+   * below SPARSE_SPEED (SPARSE_T_SPEED when A is transposed) − SPARSE_FIXED · threads / m, or
+   * that limit is ≤ 0 (then nothing is sampled).
    */
-  private tileDensity(a: Float32Array, m: number, k: number): number {
-    const sampled = Math.min(Math.ceil(m / SPARSE_TILE_ROWS), DENSITY_TILES);
-    if (a.buffer !== this.heap.buffer) return tileDensityOutside(a, m, k);
-    return this.kernels.sparseShare(a.byteOffset, m, k, sampled) / (sampled * k);
+  private skipThreads(a: Float32Array, m: number, k: number, n: number, transposed: boolean): number {
+    const pool = this.pool;
+    const threads = pool && 2 * m * k * n >= this.threadThreshold && pool.useThreads() ? pool.threads : 1;
+    const limit = (transposed ? SPARSE_T_SPEED : SPARSE_SPEED) - (SPARSE_FIXED * threads) / m;
+    return limit > 0 && this.sampledShare(a, m, k, transposed) < limit ? threads : 0;
+  }
+
+  /**
+   * The share of the p a zero-skipping product multiplies, over DENSITY_TILES groups of rows of C
+   * evenly spaced: pairs of rows of A (m×k), or, transposed, groups of SPARSE_T_ROWS columns of A
+   * (stored k×m); p counts where one of the group's values is non-zero. In the kernels
+   * (sparseShare, sparseTransShare: vector compares) where A is in the memory; in JavaScript this
+   * sampling took ~60 µs, more than a 100-row batch's product gains by skipping zeros (measured:
+   * 1 thread, digits, (100×784)·(784×50)).
+   */
+  private sampledShare(a: Float32Array, m: number, k: number, transposed: boolean): number {
+    const size = transposed ? SPARSE_T_ROWS : SPARSE_TILE_ROWS;
+    const sampled = Math.min(Math.ceil(m / size), DENSITY_TILES);
+    if (a.buffer === this.heap.buffer) {
+      const share = transposed ? this.kernels.sparseTransShare : this.kernels.sparseShare;
+      return share(a.byteOffset, m, k, sampled) / (sampled * k);
+    }
+    return sampledShareOutside(transposed ? (i, p) => a[p * m + i] : (i, p) => a[i * k + p], m, k, size, sampled) / (sampled * k);
   }
 
   /**
@@ -1028,42 +1043,26 @@ function geometryArgs(g: ConvGeometry): GeometryArgs | null {
   return [batch, channels, height, width, filterH, filterW, stride, pad, outH, outW];
 }
 
-/** The share of skipZerosTransposed for an A (k×m) outside the memory (the kernels' sparseTransShare, in JavaScript). */
-function transDensityOutside(a: Float32Array, m: number, k: number, sampled: number): number {
-  const groups = Math.ceil(m / 3);
+/**
+ * sampledShare's count for an A outside the memory (the kernels' sparseShare and sparseTransShare,
+ * in JavaScript): over `sampled` groups of `size` rows of C evenly spaced (the last group of C
+ * may be shorter), the p where value(i, p) = op(A)[i, p] is non-zero for one of the group's rows i.
+ */
+function sampledShareOutside(value: (i: number, p: number) => number, m: number, k: number, size: number, sampled: number): number {
+  const groups = Math.ceil(m / size);
   let used = 0;
   for (let s = 0; s < sampled; s++) {
-    const i = 3 * Math.floor((s * groups) / sampled);
+    const i0 = size * Math.floor((s * groups) / sampled);
     for (let p = 0; p < k; p++) {
-      for (let r = i; r < Math.min(i + 3, m); r++) {
-        if (a[p * m + r] !== 0) {
+      for (let i = i0; i < Math.min(i0 + size, m); i++) {
+        if (value(i, p) !== 0) {
           used++;
           break;
         }
       }
     }
   }
-  return used / (sampled * k);
-}
-
-/** tileDensity of an A outside the memory (the kernels' sparseShare, in JavaScript). */
-function tileDensityOutside(a: FloatArray, m: number, k: number): number {
-  const tiles = Math.ceil(m / SPARSE_TILE_ROWS);
-  const sampled = Math.min(tiles, DENSITY_TILES);
-  let used = 0;
-  for (let s = 0; s < sampled; s++) {
-    const i = SPARSE_TILE_ROWS * Math.floor((s * tiles) / sampled);
-    const rows = Math.min(SPARSE_TILE_ROWS, m - i);
-    for (let p = 0; p < k; p++) {
-      for (let r = 0; r < rows; r++) {
-        if (a[(i + r) * k + p] !== 0) {
-          used++;
-          break;
-        }
-      }
-    }
-  }
-  return used / (sampled * k);
+  return used;
 }
 
 /**
