@@ -338,6 +338,29 @@ for (const backend of backends) {
         }
       });
 
+      it('softmax and sigmoid give an input the same bits in every position (the wasm kernels: 4 lanes of a vector exp, then a scalar tail)', () => {
+        // v at positions 0..3 (one vector in the wasm kernels) and at 4 (the scalar Mathf.exp of
+        // the tail): its outputs must be equal. v over every binade of float32 and both signs,
+        // the overflow and underflow edges of exp (±88, −103.97), ±0, ±Inf and NaN.
+        const values = [0, -0, Infinity, -Infinity, NaN, 88, -88, 88.72, 88.73, -103.97, -103.98, -87.9, 1e-45];
+        for (let e = -149; e <= 127; e += 2) for (const sign of [1, -1]) values.push(sign * 2 ** e * (1 + rng.next()));
+        for (let i = 0; i < 2000; i++) values.push(-120 * rng.next(), 30 * (rng.next() - 0.5));
+        const make = (n: number) => (f64 ? new Float64Array(n) : new Float32Array(n));
+        const [x, out] = [make(5), make(5)];
+        const same = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
+        for (const v of values) {
+          x.fill(v);
+          backend.sigmoid(x, out);
+          for (let j = 0; j < 4; j++) assert.ok(same(out[j], out[4]), `sigmoid(${x[4]}): ${out[j]} at ${j}, ${out[4]} at 4`);
+          if (Number.isFinite(out[4]) && Number.isFinite(x[4])) close([out[4]], [1 / (1 + Math.exp(-x[4]))], f64 ? 1e-15 : 2e-7, `sigmoid(${x[4]})`);
+          // a softmax row [0, w, w, w, w] with w = −|v|: x − max is w at 1..4
+          x.fill(-Math.abs(v));
+          x[0] = 0;
+          backend.softmax(x, out, 1, 5);
+          for (let j = 1; j < 4; j++) assert.ok(same(out[j], out[4]), `softmax [0, ${x[4]} ×4]: ${out[j]} at ${j}, ${out[4]} at 4`);
+        }
+      });
+
       it('crossEntropyLabels and softmaxLossBackward', () => {
         for (const cols of [1, 3, 10, 785]) {
           const rows = 7;

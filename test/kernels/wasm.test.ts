@@ -4,6 +4,7 @@
  */
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { FloatArray } from '../../src/kernels/Backend.js';
@@ -320,13 +321,33 @@ for (const threads of [1, 2]) {
   });
 }
 
+describe('wasm backend: the vector exp\'s table (assembly/exp.ts)', () => {
+  it('T[i] + (i << 47) is 2^(i/32) rounded to the nearest double, for i = 0..31', () => {
+    // the table as written in the source (the module does not export it)
+    const source = readFileSync(new URL('../../src/kernels/wasm/assembly/exp.ts', import.meta.url), 'utf8');
+    const body = /const TABLE = memory\.data<u64>\(\[([^\]]*)\]\)/.exec(source);
+    assert.ok(body, 'exp.ts: no TABLE = memory.data<u64>([...])');
+    const table = body[1].match(/0x[0-9A-Fa-f]{16}/g)!.map((h) => BigInt(h));
+    assert.equal(table.length, 32);
+    table.forEach((t, i) => {
+      const bits = t + (BigInt(i) << 47n);
+      assert.equal(bits >> 52n, 0x3ffn, `T[${i}]: 2^(${i}/32) is in [1, 2)`);
+      const m = (bits & ((1n << 52n) - 1n)) | (1n << 52n); // the double is m · 2^−52
+      // nearest: (m − ½)·2^−52 ≤ 2^(i/32) ≤ (m + ½)·2^−52, raised to the 32nd power
+      const target = 1n << BigInt(i + 53 * 32);
+      assert.ok((2n * m - 1n) ** 32n <= target && target <= (2n * m + 1n) ** 32n, `T[${i}] = 0x${t.toString(16)} is not 2^(${i}/32) rounded`);
+    });
+  });
+});
+
 describe('wasm backend: dropped tensors at exit', () => {
   it('a process whose last garbage collection finds dropped tensors exits normally (no "illegal access" abort)', () => {
     // A full collection in an 'exit' handler, with dropped tensors to find: Node 20 then runs the
     // registry's cleanup task where JavaScript may no longer run, which aborted the process when
     // the registry belonged to another (vm) context (collector.node.ts).
     const code = `
-      import { setFlagsFromString } from 'node:v8';
+      import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
       import { runInNewContext } from 'node:vm';
       import { createWasmBackend } from './src/kernels/wasm/index.ts';
       setFlagsFromString('--expose-gc');

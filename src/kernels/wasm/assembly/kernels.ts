@@ -7,6 +7,7 @@
 //
 // Build: node scripts/build-wasm.mjs (asc -O3 --runtime stub --importMemory --enable simd).
 
+import { exp4 } from './exp';
 import { sparsePreparePanels, sparsePreparedBytes, sparseRows, sparseTransRows, sparseTransWorkBytes } from './sparse';
 
 /** First byte after this module's static data: the JavaScript allocator starts above it. */
@@ -984,9 +985,16 @@ export function reluBackward(dout: usize, out: usize, dx: usize, n: i32): void {
   }
 }
 
-/** out = 1 / (1 + exp(−x)), with a scalar exp. */
+/** out = 1 / (1 + exp(−x)): four at a time (exp4 has Mathf.exp's bits), then the last n % 4. */
 export function sigmoid(x: usize, out: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  const one = f32x4.splat(1);
+  const v = n & ~3;
+  let i = 0;
+  for (; i < v; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(v128.load(x + o))))));
+  }
+  for (; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(out + o, <f32>1 / (<f32>1 + Mathf.exp(-load<f32>(x + o))));
   }
@@ -1009,36 +1017,61 @@ export function sigmoidBackward(dout: usize, out: usize, dx: usize, n: i32): voi
   }
 }
 
-/** Row-wise softmax: out[i, j] = exp(x[i, j] − max_j x[i, :]) / Σ_j exp(x[i, j] − max). */
+/**
+ * Row-wise softmax: out[i, j] = exp(x[i, j] − max_j x[i, :]) / Σ_j exp(x[i, j] − max), in three
+ * passes over the whole matrix: x − its row's max, exp of every element (four at a time by exp4,
+ * which has Mathf.exp's bits), then each row divided by its sum (in f64, in column order, as the
+ * reference sums it). out may be x.
+ */
 export function softmax(x: usize, out: usize, rows: i32, cols: i32): void {
   const ld = <usize>cols << 2;
   const v = cols & ~3;
+  let xr = x, yr = out;
   for (let i = 0; i < rows; i++) {
     let max = -Infinity as f32;
     for (let j = 0; j < cols; j++) {
-      const xv = load<f32>(x + (<usize>j << 2));
+      const xv = load<f32>(xr + (<usize>j << 2));
       if (xv > max) max = xv;
     }
-    let sum: f64 = 0; // summed in f64, as the reference does
-    for (let j = 0; j < cols; j++) {
+    const mv = f32x4.splat(max); // subtracting the max keeps exp ≤ 1
+    let j = 0;
+    for (; j < v; j += 4) {
       const o = <usize>j << 2;
-      const e = Mathf.exp(load<f32>(x + o) - max); // subtracting the max keeps exp ≤ 1
-      store<f32>(out + o, e);
-      sum += e;
+      v128.store(yr + o, f32x4.sub(v128.load(xr + o), mv));
     }
+    for (; j < cols; j++) {
+      const o = <usize>j << 2;
+      store<f32>(yr + o, load<f32>(xr + o) - max);
+    }
+    xr += ld;
+    yr += ld;
+  }
+  const n = rows * cols;
+  let e = 0;
+  for (; e + 4 <= n; e += 4) {
+    const o = <usize>e << 2;
+    v128.store(out + o, exp4(v128.load(out + o)));
+  }
+  for (; e < n; e++) {
+    const o = <usize>e << 2;
+    store<f32>(out + o, Mathf.exp(load<f32>(out + o)));
+  }
+  yr = out;
+  for (let i = 0; i < rows; i++) {
+    let sum: f64 = 0;
+    for (let j = 0; j < cols; j++) sum += <f64>load<f32>(yr + (<usize>j << 2));
     const inv = <f32>(1 / sum);
     const iv = f32x4.splat(inv);
     let j = 0;
     for (; j < v; j += 4) {
       const o = <usize>j << 2;
-      v128.store(out + o, f32x4.mul(v128.load(out + o), iv));
+      v128.store(yr + o, f32x4.mul(v128.load(yr + o), iv));
     }
     for (; j < cols; j++) {
       const o = <usize>j << 2;
-      store<f32>(out + o, load<f32>(out + o) * inv);
+      store<f32>(yr + o, load<f32>(yr + o) * inv);
     }
-    x += ld;
-    out += ld;
+    yr += ld;
   }
 }
 
@@ -1074,28 +1107,39 @@ export function softmaxLossBackward(y: usize, labels: usize, dx: usize, rows: i3
 }
 
 /**
- * softmax, crossEntropyLabels and softmaxLossBackward in one pass over the rows: each row's
- * softmax, its log term and its dx = (y − onehot(t)) · scale while it is in L1. Returns the
- * mean loss. Bit-identical to the three kernels: the same operations on each element (the
+ * softmax, crossEntropyLabels and softmaxLossBackward in one call: the softmax of every row,
+ * then row by row its log term and its dx = (y − onehot(t)) · scale while it is in L1. Returns
+ * the mean loss. Bit-identical to the three kernels: the same operations on each element (the
  * elements that softmaxLossBackward's vector loop covers, index < rows·cols & ~3, multiply in
- * f32 by f32(scale); the tail and the label entries in f64), and the loss summed in the same order.
+ * f32 by f32(scale); the tail and the label entries in f64), and the loss summed in the same
+ * order. dx may be y (each row's y[t] is read before its row is written).
  */
 export function softmaxCrossEntropy(x: usize, labels: usize, y: usize, dx: usize, rows: i32, cols: i32, scale: f64): f64 {
+  softmax(x, y, rows, cols);
   const ld = <usize>cols << 2;
   const vectorEnd = (rows * cols) & ~3;
   const sf = <f32>scale;
+  const sv = f32x4.splat(sf);
   let s: f64 = 0;
   for (let i = 0; i < rows; i++) {
-    softmax(x, y, 1, cols);
     const t = load<i32>(labels + (<usize>i << 2));
-    s += Math.log(<f64>load<f32>(y + (<usize>t << 2)) + 1e-7);
-    const e0 = i * cols;
-    for (let j = 0; j < cols; j++) {
+    const yt = load<f32>(y + (<usize>t << 2));
+    s += Math.log(<f64>yt + 1e-7);
+    const f32End = max(0, min(cols, vectorEnd - i * cols)); // this row's part of the vector loop
+    let j = 0;
+    for (; j + 4 <= f32End; j += 4) {
       const o = <usize>j << 2;
-      const yv = load<f32>(y + o);
-      store<f32>(dx + o, j == t ? <f32>((<f64>yv - 1) * scale) : e0 + j < vectorEnd ? yv * sf : <f32>(<f64>yv * scale));
+      v128.store(dx + o, f32x4.mul(v128.load(y + o), sv));
     }
-    x += ld;
+    for (; j < f32End; j++) {
+      const o = <usize>j << 2;
+      store<f32>(dx + o, load<f32>(y + o) * sf);
+    }
+    for (; j < cols; j++) {
+      const o = <usize>j << 2;
+      store<f32>(dx + o, <f32>(<f64>load<f32>(y + o) * scale));
+    }
+    store<f32>(dx + (<usize>t << 2), <f32>((<f64>yt - 1) * scale));
     y += ld;
     dx += ld;
   }
