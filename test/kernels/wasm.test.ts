@@ -403,15 +403,17 @@ describe('wasm backend: the product with A\'s zeros skipped (sparseA)', () => {
       const [m, k, n] = [101, 784, 50];
       const b = randomArray(k * n);
       const a = images(m, k, 150);
-      // in the first panel, and in the last row's last column (the last panel, packed by the last pack chunk on 2 threads)
-      for (const at of [3, k * n - 1]) {
+      // in the first panel, and in the last row's column 47 (the last packed panel, packed by the
+      // last pack chunk on 2 threads); columns 48 and 49 are dot products over every p (as the
+      // blocked product's), which skip no term: a NaN there changes nothing, and the kernel runs
+      for (const [at, refused] of [[3, true], [(k - 1) * n + 47, true], [k * n - 1, false]] as const) {
         const bad = b.slice();
         bad[at] = at === 3 ? Infinity : NaN;
         const plain = new Float32Array(m * n), skipped = new Float32Array(m * n);
         backend.matmulFused(a, bad, plain, m, k, n, false, false, {});
         const before = calls.n;
         backend.matmulFused(a, bad, skipped, m, k, n, false, false, { sparseA: true });
-        assert.equal(calls.n, before, `B[${at}] not finite: the blocked product ran`);
+        assert.equal(calls.n, refused ? before : before + 1, `B[${at}] not finite: ${refused ? 'the blocked product ran' : 'the zero-skipping product ran'}`);
         assert.ok(plain.some(Number.isNaN), 'the blocked product gives NaN for 0 · Inf');
         assert.deepEqual(new Uint32Array(skipped.buffer), new Uint32Array(plain.buffer));
       }

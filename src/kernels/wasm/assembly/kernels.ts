@@ -8,7 +8,7 @@
 // Build: node scripts/build-wasm.mjs (asc -O3 --runtime stub --importMemory --enable simd).
 
 import { exp4 } from './exp';
-import { sparsePreparePanels, sparsePreparedBytes, sparseRows, sparseTransRows, sparseTransWorkBytes } from './sparse';
+import { sparsePanels, sparsePreparePanels, sparsePreparedBytes, sparseRows, sparseTransRows, sparseTransWorkBytes } from './sparse';
 
 /** First byte after this module's static data: the JavaScript allocator starts above it. */
 export function heapBase(): usize {
@@ -178,7 +178,7 @@ export function matmulPack(job: usize, chunk: i32): void {
     // The other window kernels have nothing to pack (one empty pack chunk).
     if (jobField(job, JOB_WIN_KERNEL) == WIN_SKIP_ZEROS) {
       const k = jobField(job, JOB_WIN_G + 1), n = jobField(job, JOB_WIN_G + 2);
-      const panels = (n + 15) >> 4, chunks = jobField(job, JOB_PACK_CHUNKS);
+      const panels = sparsePanels(n), chunks = jobField(job, JOB_PACK_CHUNKS);
       const b = <usize>jobField(job, JOB_WIN_P3), work = <usize>jobField(job, JOB_WIN_P2);
       if (!sparsePreparePanels(b, k, n, work, part(chunk, panels, chunks), part(chunk + 1, panels, chunks), chunk == 0)) {
         store<i32>(job + (<usize>JOB_WIN_STRAY << 2), 1);

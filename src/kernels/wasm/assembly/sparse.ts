@@ -73,17 +73,26 @@ export function sparsePreparedBytes(k: i32, n: i32): i32 {
 }
 
 /**
+ * The panels of 16 columns that sparseRows reads: those of the columns before the dot-product
+ * ones (a last panel holding only those, as for n = 50 in the relaxed build, is left unpacked).
+ */
+export function sparsePanels(n: i32): i32 {
+  return (dotStart(n) + 15) >> 4;
+}
+
+/**
  * B (k×n) into `work` for sparseRows: packed in panels of 16 columns (k rows of 64 bytes each,
- * zero-padded past n), then the dot-product columns, each contiguous. 0 when B holds an Inf or NaN.
+ * zero-padded past n; sparsePanels of them), then the dot-product columns, each contiguous. 0
+ * when the packed panels hold an Inf or NaN (the dot products skip no term: any value serves).
  */
 export function sparsePrepare(b: usize, k: i32, n: i32, work: usize): i32 {
-  return sparsePreparePanels(b, k, n, work, 0, (n + 15) >> 4, true);
+  return sparsePreparePanels(b, k, n, work, 0, sparsePanels(n), true);
 }
 
 /**
  * sparsePrepare's share of one thread: panels q0 ≤ q < q1 (their values checked), and the
  * dot-product columns if `columns`. 0 when those panels hold an Inf or NaN, else 1. Chunks of
- * panels covering all ⌈n / 16⌉ of them, one with `columns`, do what sparsePrepare does.
+ * panels covering the sparsePanels(n) of them, one with `columns`, do what sparsePrepare does.
  */
 export function sparsePreparePanels(b: usize, k: i32, n: i32, work: usize, q0: i32, q1: i32, columns: bool): i32 {
   if (!packB(b, work, k, n, q0, q1)) return 0;
