@@ -424,6 +424,15 @@ for (const backend of backends) {
           const out = f64 ? new Float64Array(4 * cols) : new Float32Array(4 * cols);
           backend.gatherRows(src, index, out, cols);
           close(out, Array.from(out, (_, i) => src[index[Math.floor(i / cols)] * cols + (i % cols)]), 0, 'gatherRows');
+          // on the backend's own storage (where the wasm kernel copies 16, 8, 4 rows side by side, then one by one)
+          const s1 = backend.alloc(10 * cols, f64 ? 'float64' : 'float32');
+          s1.data.set(src);
+          for (const count of [1, 3, 4, 7, 8, 12, 15, 16, 17, 29, 31, 37]) {
+            const rows = Int32Array.from({ length: count }, (_, i) => (i * 7 + 3) % 10);
+            const o = backend.alloc(count * cols, f64 ? 'float64' : 'float32');
+            backend.gatherRows(s1.data, rows, o.data, cols);
+            close(o.data, Array.from(o.data, (_, i) => src[rows[Math.floor(i / cols)] * cols + (i % cols)]), 0, `gatherRows of ${count} rows`);
+          }
           if (backend.gatherRowsAhead) {
             // on the backend's own storage (where its threads may copy the rows), 200 rows
             const many = Int32Array.from({ length: 200 }, (_, i) => (i * 7) % 10);
