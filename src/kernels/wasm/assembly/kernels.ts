@@ -481,9 +481,25 @@ export function matmulPack(job: usize, chunk: i32): void {
     storeBiased(r, c20, b, relu); storeBiased(r + 16, c21, b, relu); storeBiased(r + 32, c22, b, relu);
     return;
   }
+  if (mr == 3 && nr == 12 && !add && (epi & ~(BIAS | RELU | MASK)) == 0) {
+    // A full tile with a fused output, written: whole vectors, each through the same steps as storeVector's
+    let r = ct;
+    storeFused(r, c00, epi, bt, md); storeFused(r + 16, c01, epi, bt + 16, md); storeFused(r + 32, c02, epi, bt + 32, md); r += ldc;
+    storeFused(r, c10, epi, bt, md); storeFused(r + 16, c11, epi, bt + 16, md); storeFused(r + 32, c12, epi, bt + 32, md); r += ldc;
+    storeFused(r, c20, epi, bt, md); storeFused(r + 16, c21, epi, bt + 16, md); storeFused(r + 32, c22, epi, bt + 32, md);
+    return;
+  }
   storeRow12(ct, c00, c01, c02, nr, add, epi, bt, md);
   if (mr > 1) storeRow12(ct + ldc, c10, c11, c12, nr, add, epi, bt, md);
   if (mr > 2) storeRow12(ct + 2 * ldc, c20, c21, c22, nr, add, epi, bt, md);
+}
+
+/** A whole vector of C at `at` = v + bias (BIAS), then the ReLU (RELU), then the mask (MASK), as storeVector does it. */
+@inline function storeFused(at: usize, v: v128, epi: i32, bt: usize, md: usize): void {
+  if (epi & BIAS) v = f32x4.add(v, v128.load(bt));
+  if (epi & RELU) v = v128.and(v, vpositive<f32>(v));
+  if (epi & MASK) v = v128.and(v, vpositive<f32>(v128.load(at + md)));
+  v128.store(at, v);
 }
 
 /** v + b, then the ReLU if `relu`, stored at `at` (addRowBias's arithmetic). */
