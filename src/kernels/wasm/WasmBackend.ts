@@ -344,7 +344,9 @@ export class WasmBackend implements Backend {
       if (threads > 1) {
         // one job on the threads: B packed once by its pack chunks (groups of panels), then pairs
         // of rows (each chunk with its own list of p); a pack chunk that meets an Inf or NaN in B
-        // sets JOB_WIN_STRAY, and then no row is written
+        // sets JOB_WIN_STRAY, and then no row is written. Up to one pack chunk per 16 columns: the
+        // kernel shares out the panels sparseRows reads (sparsePanels), chunk 0 also copies the
+        // dot-product columns
         this.jobFields()[JOB_WIN_STRAY] = 0;
         const packChunks = Math.min((n + 15) >> 4, CHUNKS_PER_THREAD * threads);
         if (this.windowJob(WIN_SKIP_ZEROS, [p[0], p[2], work, p[1]], [m, k, n, biasPtr, reluFlag, 0, 0, 0, 0, 0], (m + 1) >> 1, m * k * n / 4, chunks, packChunks)) {
