@@ -63,7 +63,12 @@ export function sparseWorkBytes(k: i32, n: i32, lists: i32): i32 {
 
 /** Bytes of B as sparsePrepare lays it out: panels of 16 columns, then the dot-product columns. */
 export function sparsePreparedBytes(k: i32, n: i32): i32 {
-  return ((((n + 15) >> 4) * k) << 6) + ((2 * k) << 2);
+  return panelBytes(k, n) + ((2 * k) << 2);
+}
+
+/** Bytes of the room for B's panels of 16 columns (k rows of 64 bytes each): the dot-product columns follow. */
+@inline function panelBytes(k: i32, n: i32): i32 {
+  return (((n + 15) >> 4) * k) << 6;
 }
 
 /** The first of the columns that the blocked product computes as dot products (see the top); n if none. */
@@ -98,7 +103,7 @@ export function sparsePreparePanels(b: usize, k: i32, n: i32, work: usize, q0: i
   if (!packB(b, work, k, n, q0, q1)) return 0;
   if (!columns) return 1;
   const ns = dotStart(n);
-  const cols = work + (<usize>((n + 15) >> 4) * <usize>k << 6);
+  const cols = work + <usize>panelBytes(k, n);
   for (let j = ns; j < n; j++) {
     const d = cols + (<usize>(j - ns) * <usize>k << 2);
     for (let p = 0; p < k; p++) store<f32>(d + (<usize>p << 2), load<f32>(b + ((<usize>p * <usize>n + <usize>j) << 2)));
@@ -116,7 +121,7 @@ export function sparseRows(a: usize, lda: i32, c: usize, k: i32, n: i32, bias: u
   const panels = (n + 15) >> 4;
   const packed = work;
   const ns = dotStart(n);
-  const cols = work + (<usize>panels * <usize>k << 6);
+  const cols = work + <usize>panelBytes(k, n);
   const sa = <usize>lda << 2;
   const ldc = <usize>n << 2;
   for (let i = i0; i < i1; i += 2) {
