@@ -20,7 +20,9 @@ export function reuseOutput(out: Tensor | null | undefined, shape: readonly numb
 
 /** Whether two shapes are equal, dimension by dimension. */
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false; // a plain loop: every() with a closure was 2% of a step's JavaScript
+  return true;
 }
 
 function checkDtypes(op: string, ...ts: Tensor[]): void {

@@ -335,32 +335,41 @@ export class WasmBackend implements Backend {
     const threads = this.skipThreads(a, m, k, n, false);
     if (threads === 0) return false;
     const chunks = Math.min((m + 1) >> 1, CHUNKS_PER_THREAD * threads);
+    const workBytes = this.kernels.sparseWorkBytes(k, n, chunks);
+    const buffer = this.heap.buffer;
+    if (a.buffer === buffer && b.buffer === buffer && c.buffer === buffer && (bias === null || bias.buffer === buffer)) {
+      // all in the memory (a training step's x · W1): no copies, and nothing allocated
+      return this.runSkipZeros(a.byteOffset, b.byteOffset, c.byteOffset, bias?.byteOffset ?? 0, this.scratch(workBytes), m, k, n, relu, threads, chunks);
+    }
     const arrays: Arg[] = [a, b, c];
     const lengths = [m * k, k * n, m * n];
     const modes = [IN, IN, OUT];
     if (bias !== null) arrays.push(bias), lengths.push(n), modes.push(IN);
-    return this.withArgs(arrays, lengths, modes, this.kernels.sparseWorkBytes(k, n, chunks), (p, work) => {
-      const [biasPtr, reluFlag] = [bias !== null ? p[3] : 0, relu ? 1 : 0];
-      if (threads > 1) {
-        // one job on the threads: B packed once by its pack chunks (groups of panels), then pairs
-        // of rows (each chunk with its own list of p); a pack chunk that meets an Inf or NaN in B
-        // sets JOB_WIN_STRAY, and then no row is written. Up to one pack chunk per 16 columns: the
-        // kernel shares out the panels sparseRows reads (sparsePanels), chunk 0 also copies the
-        // dot-product columns
-        this.jobFields()[JOB_WIN_STRAY] = 0;
-        const packChunks = Math.min((n + 15) >> 4, CHUNKS_PER_THREAD * threads);
-        if (this.windowJob(WIN_SKIP_ZEROS, [p[0], p[2], work, p[1]], [m, k, n, biasPtr, reluFlag, 0, 0, 0, 0, 0], (m + 1) >> 1, m * k * n / 4, chunks, packChunks)) {
-          if (this.jobFields()[JOB_WIN_STRAY] !== 0) return false;
-          this.sparseProducts++;
-          return true;
-        }
+    return this.withArgs(arrays, lengths, modes, workBytes, (p, work) => this.runSkipZeros(p[0], p[1], p[2], bias !== null ? p[3] : 0, work, m, k, n, relu, threads, chunks));
+  }
+
+  /** skipZeros' work once its arrays are in the memory at these byte addresses (biasPtr 0 if none), with `work` bytes of scratch (sparseWorkBytes). */
+  private runSkipZeros(pa: number, pb: number, pc: number, biasPtr: number, work: number, m: number, k: number, n: number, relu: boolean, threads: number, chunks: number): boolean {
+    const reluFlag = relu ? 1 : 0;
+    if (threads > 1) {
+      // one job on the threads: B packed once by its pack chunks (groups of panels), then pairs
+      // of rows (each chunk with its own list of p); a pack chunk that meets an Inf or NaN in B
+      // sets JOB_WIN_STRAY, and then no row is written. Up to one pack chunk per 16 columns: the
+      // kernel shares out the panels sparseRows reads (sparsePanels), chunk 0 also copies the
+      // dot-product columns
+      this.jobFields()[JOB_WIN_STRAY] = 0;
+      const packChunks = Math.min((n + 15) >> 4, CHUNKS_PER_THREAD * threads);
+      if (this.windowJob(WIN_SKIP_ZEROS, [pa, pc, work, pb], [m, k, n, biasPtr, reluFlag, 0, 0, 0, 0, 0], (m + 1) >> 1, m * k * n / 4, chunks, packChunks)) {
+        if (this.jobFields()[JOB_WIN_STRAY] !== 0) return false;
+        this.sparseProducts++;
+        return true;
       }
-      // on this thread: B packed, then every pair of rows
-      if (this.kernels.sparsePrepare(p[1], k, n, work) === 0) return false;
-      this.sparseProducts++;
-      this.kernels.sparseRows(p[0], k, p[2], k, n, biasPtr, reluFlag, work, 0, m, work + this.kernels.sparsePreparedBytes(k, n));
-      return true;
-    });
+    }
+    // on this thread: B packed, then every pair of rows
+    if (this.kernels.sparsePrepare(pb, k, n, work) === 0) return false;
+    this.sparseProducts++;
+    this.kernels.sparseRows(pa, k, pc, k, n, biasPtr, reluFlag, work, 0, m, work + this.kernels.sparsePreparedBytes(k, n));
+    return true;
   }
 
   /**
@@ -379,14 +388,23 @@ export class WasmBackend implements Backend {
     if (threads === 0) return false;
     const groups = Math.ceil(m / SPARSE_T_ROWS);
     const chunks = Math.min(groups, CHUNKS_PER_THREAD * threads);
-    return this.withArgs([a, b, c], [k * m, k * n, m * n], [IN, IN, OUT], this.kernels.sparseTransWorkBytes(k, chunks), (p, work) => {
-      if (this.kernels.sparseTransPrepare(p[1], k, n, work) === 0) return false;
-      this.sparseProducts++;
-      if (threads === 1 || !this.windowJob(WIN_SKIP_ZEROS_T, [p[0], p[2], work, p[1]], [m, k, n, 0, 0, 0, 0, 0, 0, 0], groups, m * k * n / 4, chunks)) {
-        this.kernels.sparseTransRows(p[0], m, k, p[1], n, p[2], work, 0, m, work + this.kernels.sparseTransWorkBytes(k, 0));
-      }
-      return true;
-    });
+    const workBytes = this.kernels.sparseTransWorkBytes(k, chunks);
+    const buffer = this.heap.buffer;
+    if (a.buffer === buffer && b.buffer === buffer && c.buffer === buffer) {
+      // all in the memory (a training step's dW1): no copies, and nothing allocated
+      return this.runSkipZerosTransposed(a.byteOffset, b.byteOffset, c.byteOffset, this.scratch(workBytes), m, k, n, threads, groups, chunks);
+    }
+    return this.withArgs([a, b, c], [k * m, k * n, m * n], [IN, IN, OUT], workBytes, (p, work) => this.runSkipZerosTransposed(p[0], p[1], p[2], work, m, k, n, threads, groups, chunks));
+  }
+
+  /** skipZerosTransposed's work once its arrays are in the memory at these byte addresses, with `work` bytes of scratch (sparseTransWorkBytes). */
+  private runSkipZerosTransposed(pa: number, pb: number, pc: number, work: number, m: number, k: number, n: number, threads: number, groups: number, chunks: number): boolean {
+    if (this.kernels.sparseTransPrepare(pb, k, n, work) === 0) return false;
+    this.sparseProducts++;
+    if (threads === 1 || !this.windowJob(WIN_SKIP_ZEROS_T, [pa, pc, work, pb], [m, k, n, 0, 0, 0, 0, 0, 0, 0], groups, m * k * n / 4, chunks)) {
+      this.kernels.sparseTransRows(pa, m, k, pb, n, pc, work, 0, m, work + this.kernels.sparseTransWorkBytes(k, 0));
+    }
+    return true;
   }
 
   /**
@@ -457,7 +475,7 @@ export class WasmBackend implements Backend {
     // Workspace: a job block per chunk, then the packed panels (one set per chunk, or one shared).
     const subBytes = roundUp(chunks * JOB_BYTES);
     this.withArgs(arrays, lengths, modes, subBytes + packBytes * (summed ? 1 : chunks), (p, extra) => {
-      const job = productFields(this.jobFields(), p, m, k, n, WINDOW | productFlags(transA, transB, accumulate, f64));
+      const job = productFields(this.jobFields(), p[0], p[1], p[2], m, k, n, WINDOW | productFlags(transA, transB, accumulate, f64));
       if (this.readsB(f64, transB, m, p[1] + lengths[1] * 4)) job[JOB_FLAGS] |= DIRECT_B;
       job[JOB_WIN_KERNEL] = WIN_MATMUL_BATCH;
       job[JOB_WIN_P0] = extra;
@@ -495,9 +513,14 @@ export class WasmBackend implements Backend {
    * or 48 (12 floats) in the relaxed-SIMD build's float32: the width, how many panels, their bytes.
    */
   private packedPanels(k: number, n: number, f64: boolean): { width: number; panels: number; bytes: number } {
-    const width = f64 ? 4 : this.panelFloats;
+    const width = this.panelWidth(f64);
     const panels = Math.ceil(n / width);
-    return { width, panels, bytes: k * panels * width * (f64 ? 8 : 4) };
+    return { width, panels, bytes: packedSize(k, panels, width, f64) };
+  }
+
+  /** The floats or doubles across a packed panel of op(B). */
+  private panelWidth(f64: boolean): number {
+    return f64 ? 4 : this.panelFloats;
   }
 
   private product(
@@ -526,62 +549,83 @@ export class WasmBackend implements Backend {
       if (mask !== null) this.js.reluBackward(out, mask, out);
       return;
     }
-    const { width, panels, bytes: packedBytes } = this.packedPanels(k, n, f64);
+    // op(B) packed as packedPanels lays it out (without the object: a step's every product comes here)
+    const width = this.panelWidth(f64);
+    const panels = Math.ceil(n / width);
+    const packedBytes = packedSize(k, panels, width, f64);
+    const flags = productFlags(transA, transB, accumulate, f64) | (bias !== null ? FUSE_BIAS : 0) | (relu ? FUSE_RELU : 0) | (mask !== null ? FUSE_MASK : 0);
+    const buffer = this.heap.buffer;
+    if (a.buffer === buffer && b.buffer === buffer && c.buffer === buffer && (bias === null || bias.buffer === buffer) && (mask === null || mask.buffer === buffer)) {
+      // all in the memory (every product of a training step): no copies, and nothing allocated
+      this.runProduct(a.byteOffset, b.byteOffset, c.byteOffset, bias?.byteOffset ?? 0, mask?.byteOffset ?? 0, this.scratch(packedBytes), m, k, n, transA, transB, f64, flags, width, panels, packedBytes);
+      return;
+    }
     const arrays: Arg[] = [a, b, c];
     const lengths = [m * k, k * n, m * n];
     const modes = [IN, IN, accumulate ? INOUT : OUT];
     if (bias !== null) arrays.push(bias), lengths.push(n), modes.push(IN);
     if (mask !== null) arrays.push(mask), lengths.push(m * n), modes.push(IN);
     this.withArgs(arrays, lengths, modes, packedBytes, (p, packed) => {
-      const job = productFields(this.jobFields(), p, m, k, n, productFlags(transA, transB, accumulate, f64) |
-        (bias !== null ? FUSE_BIAS : 0) | (relu ? FUSE_RELU : 0) | (mask !== null ? FUSE_MASK : 0));
-      job[JOB_BIAS] = bias !== null ? p[3] : 0;
-      job[JOB_MASK] = mask !== null ? p[bias !== null ? 4 : 3] : 0;
-      job[JOB_PACKED] = packed;
-      if (this.readsB(f64, transB, m, p[1] + k * n * 4)) job[JOB_FLAGS] |= DIRECT_B;
-      const tiles = Math.ceil(m / 4);
-      const flops = 2 * m * k * n;
-      const pool = this.pool;
-      if (pool && flops >= this.threadThreshold && pool.useThreads()) {
-        // Chunks: groups of panels to pack; groups of 4-row tiles of C × groups of its panels
-        // to compute (more panel groups when C has too few rows to share out).
-        const chunks = CHUNKS_PER_THREAD * pool.threads;
-        const packTotal = (job[JOB_PACK_CHUNKS] = Math.min(panels, chunks));
-        // Few panels, A and packed B within L2 (an MNIST batch's products): a chunk per panel and
-        // part of the rows, in as few parts as make `chunks` (see BY_PANELS).
-        const byPanels = !f64 && panels > 1 && panels <= chunks && m * k * 4 <= SMALL_PACKED_BYTES && packedBytes < SMALL_PACKED_BYTES;
-        let rowChunks = Math.min(tiles, byPanels ? Math.ceil(chunks / panels) : chunks);
-        if (!byPanels && packedBytes < SMALL_PACKED_BYTES) {
-          rowChunks = Math.min(tiles, Math.max(chunks, Math.min(MAX_CHUNKS_PER_THREAD * pool.threads, Math.ceil(flops / CHUNK_FLOPS))));
-        }
-        // The relaxed-SIMD build's float32 tiles are 3 rows: a chunk of one 4-row tile would run two
-        // (the second overlapping), 1.5× the work; chunks of at least 3 tiles (12 rows) waste none or little.
-        if (!f64 && width === 12) rowChunks = Math.max(1, Math.min(rowChunks, Math.floor(tiles / 3)));
-        let panelChunks = byPanels ? panels : Math.min(panels, Math.ceil(chunks / rowChunks));
-        // A stored transposed with short rows (m values of a depth within 4 cache lines): every
-        // row chunk reads nearly every line of A, whatever its rows (see fewerPasses)
-        const sharedLines = transA && m * (f64 ? 8 : 4) <= 256;
-        if ((tiles < 4 * rowChunks || sharedLines) && packedBytes >= SMALL_PACKED_BYTES) {
-          [rowChunks, panelChunks] = fewerPasses(tiles, panels, chunks, pool.threads, m * k * (f64 ? 8 : 4), packedBytes, sharedLines);
-        }
-        job[JOB_ROW_CHUNKS] = rowChunks;
-        job[JOB_PANEL_CHUNKS] = panelChunks;
-        const workTotal = rowChunks * panelChunks;
-        try {
-          pool.matmul(this.kernels, this.job, packTotal, workTotal, this.tmp, flops);
-        } catch (e) {
-          // A worker that timed out may still be writing packed panels: give it the old scratch.
-          this.scratchPtr = 0;
-          this.scratchBytes = 0;
-          throw e;
-        }
-      } else {
-        job[JOB_PACK_CHUNKS] = job[JOB_ROW_CHUNKS] = job[JOB_PANEL_CHUNKS] = 1;
-        if (k > KC) job[JOB_FLAGS] |= PACK_BY_BLOCK;
-        this.kernels.matmulPack(this.job, 0);
-        this.kernels.matmulCompute(this.job, 0, this.tmp);
-      }
+      this.runProduct(p[0], p[1], p[2], bias !== null ? p[3] : 0, mask !== null ? p[bias !== null ? 4 : 3] : 0, packed, m, k, n, transA, transB, f64, flags, width, panels, packedBytes);
     });
+  }
+
+  /**
+   * product's work once its arrays are in the memory at these byte addresses (bias and mask 0
+   * if none), with `packed` bytes of scratch for op(B)'s panels: on the threads, or on this one.
+   */
+  private runProduct(
+    pa: number, pb: number, pc: number, pbias: number, pmask: number, packed: number,
+    m: number, k: number, n: number, transA: boolean, transB: boolean, f64: boolean,
+    flags: number, width: number, panels: number, packedBytes: number,
+  ): void {
+    const job = productFields(this.jobFields(), pa, pb, pc, m, k, n, flags);
+    job[JOB_BIAS] = pbias;
+    job[JOB_MASK] = pmask;
+    job[JOB_PACKED] = packed;
+    if (this.readsB(f64, transB, m, pb + k * n * 4)) job[JOB_FLAGS] |= DIRECT_B;
+    const tiles = Math.ceil(m / 4);
+    const flops = 2 * m * k * n;
+    const pool = this.pool;
+    if (pool && flops >= this.threadThreshold && pool.useThreads()) {
+      // Chunks: groups of panels to pack; groups of 4-row tiles of C × groups of its panels
+      // to compute (more panel groups when C has too few rows to share out).
+      const chunks = CHUNKS_PER_THREAD * pool.threads;
+      const packTotal = (job[JOB_PACK_CHUNKS] = Math.min(panels, chunks));
+      // Few panels, A and packed B within L2 (an MNIST batch's products): a chunk per panel and
+      // part of the rows, in as few parts as make `chunks` (see BY_PANELS).
+      const byPanels = !f64 && panels > 1 && panels <= chunks && m * k * 4 <= SMALL_PACKED_BYTES && packedBytes < SMALL_PACKED_BYTES;
+      let rowChunks = Math.min(tiles, byPanels ? Math.ceil(chunks / panels) : chunks);
+      if (!byPanels && packedBytes < SMALL_PACKED_BYTES) {
+        rowChunks = Math.min(tiles, Math.max(chunks, Math.min(MAX_CHUNKS_PER_THREAD * pool.threads, Math.ceil(flops / CHUNK_FLOPS))));
+      }
+      // The relaxed-SIMD build's float32 tiles are 3 rows: a chunk of one 4-row tile would run two
+      // (the second overlapping), 1.5× the work; chunks of at least 3 tiles (12 rows) waste none or little.
+      if (!f64 && width === 12) rowChunks = Math.max(1, Math.min(rowChunks, Math.floor(tiles / 3)));
+      let panelChunks = byPanels ? panels : Math.min(panels, Math.ceil(chunks / rowChunks));
+      // A stored transposed with short rows (m values of a depth within 4 cache lines): every
+      // row chunk reads nearly every line of A, whatever its rows (see fewerPasses)
+      const sharedLines = transA && m * (f64 ? 8 : 4) <= 256;
+      if ((tiles < 4 * rowChunks || sharedLines) && packedBytes >= SMALL_PACKED_BYTES) {
+        [rowChunks, panelChunks] = fewerPasses(tiles, panels, chunks, pool.threads, m * k * (f64 ? 8 : 4), packedBytes, sharedLines);
+      }
+      job[JOB_ROW_CHUNKS] = rowChunks;
+      job[JOB_PANEL_CHUNKS] = panelChunks;
+      const workTotal = rowChunks * panelChunks;
+      try {
+        pool.matmul(this.kernels, this.job, packTotal, workTotal, this.tmp, flops);
+      } catch (e) {
+        // A worker that timed out may still be writing packed panels: give it the old scratch.
+        this.scratchPtr = 0;
+        this.scratchBytes = 0;
+        throw e;
+      }
+    } else {
+      job[JOB_PACK_CHUNKS] = job[JOB_ROW_CHUNKS] = job[JOB_PANEL_CHUNKS] = 1;
+      if (k > KC) job[JOB_FLAGS] |= PACK_BY_BLOCK;
+      this.kernels.matmulPack(this.job, 0);
+      this.kernels.matmulCompute(this.job, 0, this.tmp);
+    }
   }
 
   addBias(x: FloatArray, bias: FloatArray, out: FloatArray, rows: number, cols: number): void {
@@ -785,6 +829,8 @@ export class WasmBackend implements Backend {
     if (!(x instanceof Float32Array) || !(y instanceof Float32Array)) return this.js.axpy(alpha, x, y);
     const n = x.length;
     need('axpy', 'y', y, n);
+    const buffer = this.heap.buffer;
+    if (x.buffer === buffer && y.buffer === buffer) return this.kernels.axpy(alpha, x.byteOffset, y.byteOffset, n); // an update's every call: nothing to copy or allocate
     this.withArgs([x, y], [n, n], [IN, INOUT], 0, (p) => this.kernels.axpy(alpha, p[0], p[1], n));
   }
 
@@ -799,6 +845,14 @@ export class WasmBackend implements Backend {
     run: (ptrs: number[], extra: number) => T,
   ): T {
     const heap = this.heap;
+    // All in the memory (a training step's every call): their addresses, nothing to copy.
+    let resident = 0;
+    while (resident < arrays.length && arrays[resident].buffer === heap.buffer) resident++;
+    if (resident === arrays.length) {
+      const ptrs = new Array<number>(arrays.length);
+      for (let i = 0; i < arrays.length; i++) ptrs[i] = arrays[i].byteOffset;
+      return run(ptrs, extraBytes > 0 ? this.scratch(extraBytes) : 0);
+    }
     // Addresses of resident arrays first: growing the memory below would detach their views.
     const ptrs: number[] = [];
     const offsets: number[] = [];
@@ -999,10 +1053,10 @@ function windowFields(job: Int32Array, kernel: number, ptrs: number[], geometry:
 }
 
 /** A product's fields of the job block: A, B, C at p[0..2], its sizes, flags, and the blocking. */
-function productFields(job: Int32Array, p: number[], m: number, k: number, n: number, flags: number): Int32Array {
-  job[JOB_A] = p[0];
-  job[JOB_B] = p[1];
-  job[JOB_C] = p[2];
+function productFields(job: Int32Array, pa: number, pb: number, pc: number, m: number, k: number, n: number, flags: number): Int32Array {
+  job[JOB_A] = pa;
+  job[JOB_B] = pb;
+  job[JOB_C] = pc;
   job[JOB_M] = m;
   job[JOB_K] = k;
   job[JOB_N] = n;
@@ -1010,6 +1064,11 @@ function productFields(job: Int32Array, p: number[], m: number, k: number, n: nu
   job[JOB_KC] = KC;
   job[JOB_MC] = MC;
   return job;
+}
+
+/** Bytes of k rows of `panels` packed panels `width` elements wide. */
+function packedSize(k: number, panels: number, width: number, f64: boolean): number {
+  return k * panels * width * (f64 ? 8 : 4);
 }
 
 /** Flag bits 0..3 of a product: transA, transB, accumulate, float64. */
