@@ -53,7 +53,11 @@ export class Random {
   /** A uniform integer in 0..n−1, without modulo bias. */
   int(n: number): number {
     if (!(Number.isInteger(n) && n > 0 && n <= 2 ** 32)) throw new RangeError(`Random.int: n must be a whole number in 1..2^32, got ${n}`);
-    const limit = 2 ** 32 - (2 ** 32 % n);
+    return this.below(n, 2 ** 32 - (2 ** 32 % n));
+  }
+
+  /** int(n), given its rejection limit 2^32 − (2^32 mod n): r is drawn again while r ≥ limit. */
+  private below(n: number, limit: number): number {
     let r: number;
     do r = this.nextUint32(); while (r >= limit);
     return r % n;
@@ -77,7 +81,10 @@ export class Random {
   /** `size` indices drawn from 0..n−1 with replacement (NumPy's `random.choice(n, size)`). */
   choice(n: number, size: number, out?: Int32Array): Int32Array {
     const o = out && out.length === size ? out : new Int32Array(size);
-    for (let i = 0; i < size; i++) o[i] = this.int(n);
+    if (size === 0) return o;
+    if (!(Number.isInteger(n) && n > 0 && n <= 2 ** 32)) throw new RangeError(`Random.int: n must be a whole number in 1..2^32, got ${n}`);
+    const limit = 2 ** 32 - (2 ** 32 % n); // int(n)'s, once for all the indices
+    for (let i = 0; i < size; i++) o[i] = this.below(n, limit);
     return o;
   }
 
@@ -93,9 +100,16 @@ export class Random {
     return p;
   }
 
-  /** The whole state, to save with a model and resume the same stream later. */
-  getState(): RandomState {
-    return { s: [...this.s], spare: this.spare };
+  /**
+   * The whole state, to save with a model and resume the same stream later; written into `into`
+   * (its `s` reused when it holds four words) instead of a new object when given.
+   */
+  getState(into?: RandomState): RandomState {
+    if (into === undefined) return { s: [...this.s], spare: this.spare };
+    if (into.s.length !== 4) into.s = [0, 0, 0, 0];
+    for (let i = 0; i < 4; i++) into.s[i] = this.s[i];
+    into.spare = this.spare;
+    return into;
   }
 
   /** Continue from a state returned by getState. */

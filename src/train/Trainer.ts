@@ -204,6 +204,8 @@ export class Trainer {
    * as they were before it was drawn (what getState saves).
    */
   private ahead: { index: Int32Array; rng: RandomState; order: Int32Array | null; cursor: number } | null = null;
+  /** The object `ahead` is, reused from step to step (its `rng` written in place: getState copies it). */
+  private readonly aheadRecord: { index: Int32Array; rng: RandomState; order: Int32Array | null; cursor: number };
   private nextIndex: Int32Array;
   private readonly trainSample: LabeledData;
   private readonly testSample: LabeledData;
@@ -261,6 +263,7 @@ export class Trainer {
     this.rng = options.rng ?? new Random(options.seed ?? 0);
     this.batchIndex = new Int32Array(this.miniBatchSize);
     this.nextIndex = new Int32Array(this.miniBatchSize);
+    this.aheadRecord = { index: this.nextIndex, rng: { s: [0, 0, 0, 0], spare: null }, order: null, cursor: 0 };
     this.tBatch = new Int32Array(this.miniBatchSize);
     this.batchRows = new BatchRows(train.x);
     // the book evaluates on x[:t]: the first rows, copied once
@@ -312,7 +315,8 @@ export class Trainer {
       // drawn and gathered during the last step
       this.ahead = null;
       xBatch = this.batchRows.take();
-      [this.nextIndex, this.batchIndex] = [this.batchIndex, ahead.index];
+      this.nextIndex = this.batchIndex;
+      this.batchIndex = ahead.index;
     } else {
       this.drawBatch(this.batchIndex);
       xBatch = this.batchRows.gather(this.batchIndex); // x_batch = x_train[batch_mask]
@@ -321,10 +325,14 @@ export class Trainer {
     if (this.network.drawsRandom === false && this.iter + 1 < this.maxIter) {
       // The next batch, drawn now (the generator's sequence is the same: nothing else draws
       // from it in between) and gathered by idle threads while this one trains.
-      const before = { rng: this.rng.getState(), order: this.order, cursor: this.cursor };
+      const record = this.aheadRecord;
+      this.rng.getState(record.rng);
+      record.order = this.order;
+      record.cursor = this.cursor;
       this.drawBatch(this.nextIndex);
       this.batchRows.ahead(this.nextIndex);
-      this.ahead = { index: this.nextIndex, ...before };
+      record.index = this.nextIndex;
+      this.ahead = record;
     }
 
     const grads = this.network.gradient(xBatch, this.tBatch);
@@ -384,7 +392,7 @@ export class Trainer {
       iterPerEpoch: this.iterPerEpoch,
       miniBatchSize: this.miniBatchSize,
       sampling: this.sampling,
-      rng: this.ahead?.rng ?? this.rng.getState(), // as before the batch drawn ahead
+      rng: this.ahead ? { s: [...this.ahead.rng.s], spare: this.ahead.rng.spare } : this.rng.getState(), // as before the batch drawn ahead (a copy: the record is reused)
       optimizer: this.optimizer.getState(),
       network,
       history: this.records.map((r) => ({ ...r })),

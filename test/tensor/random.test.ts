@@ -45,6 +45,29 @@ describe('Random', () => {
     assert.throws(() => r.int(0), /Random.int: n must be a whole number/);
   });
 
+  it('choice(n, size) draws what size calls of int(n) draw (rejections included), and checks n as int does', () => {
+    for (const n of [1, 3, 7, 1000, 2 ** 31 + 1, 2 ** 32]) {
+      const a = new Random(5), b = new Random(5);
+      const expected = Int32Array.from({ length: 200 }, () => a.int(n)); // as an Int32Array stores them (n > 2^31 wraps)
+      assert.deepEqual(b.choice(n, 200), expected, `n = ${n}`);
+      assert.equal(b.nextUint32(), a.nextUint32(), `n = ${n}: the stream goes on alike`);
+    }
+    assert.throws(() => new Random(1).choice(0, 3), /Random.int: n must be a whole number/);
+    assert.throws(() => new Random(1).choice(2.5, 3), /Random.int: n must be a whole number/);
+    assert.equal(new Random(1).choice(0, 0).length, 0);
+  });
+
+  it('getState(into) writes the state getState returns into the given object', () => {
+    const r = new Random(4);
+    r.normal();
+    const into = { s: [9, 9, 9, 9], spare: null as number | null };
+    const same = r.getState(into);
+    assert.equal(same, into);
+    assert.deepEqual(into, r.getState());
+    const short = { s: [] as number[], spare: 1 };
+    assert.deepEqual(r.getState(short), r.getState());
+  });
+
   it('getState/setState resumes the same stream, normal spare included', () => {
     const r = new Random(3);
     r.normal();
