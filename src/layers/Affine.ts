@@ -117,7 +117,7 @@ export class Affine implements Layer {
   /** dW = xᵀ · dout and db = Σ_rows dout; returns dout as (N, out). */
   private paramGradients(dout: Tensor): Tensor {
     if (!this.x || !this.originalXShape) throw new Error('Affine: backward called before forward');
-    const [n, outCols] = [this.x.shape[0], this.W.shape[1]];
+    const n = this.x.shape[0], outCols = this.W.shape[1];
     if (dout.size !== n * outCols) {
       throw new ShapeError(`Affine: dout has shape ${fmtShape(dout.shape)} but the output was [${n},${outCols}]`);
     }

@@ -59,7 +59,10 @@ export class SoftmaxWithLoss {
     const [rows, cols] = x.shape;
     this.t = toLabels(t, rows, cols, 'SoftmaxWithLoss', this.t ?? undefined);
     const r = softmaxCrossEntropy(x, this.t, 1 / rows, this.y, this.dx);
-    [this.y, this.dx, this.loss, this.dxReady] = [r.y, r.dx, r.loss, true];
+    this.y = r.y;
+    this.dx = r.dx;
+    this.loss = r.loss;
+    this.dxReady = true;
     return r.loss;
   }
 

@@ -164,7 +164,10 @@ export class TwoLayerNet {
     const n = x.shape[0];
     const h = matmulFused(x, W1, { bias: b1, relu: true, sparseA: true, out: firstRows(this.hidden, n, this.hiddenSize, x) });
     const y = matmulFused(h, W2, { bias: b2, out: firstRows(this.scores, n, this.outputSize, x) });
-    if (h.shape[0] >= (this.hidden?.shape[0] ?? 0)) [this.hidden, this.scores] = [h, y];
+    if (h.shape[0] >= (this.hidden?.shape[0] ?? 0)) {
+      this.hidden = h;
+      this.scores = y;
+    }
     return y;
   }
 

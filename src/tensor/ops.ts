@@ -46,8 +46,8 @@ function productShape(op: string, a: Tensor, b: Tensor, transA: boolean, transB:
   need2d(op, 'A', a);
   need2d(op, 'B', b);
   checkDtypes(op, a, b);
-  const [m, k] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
-  const [k2, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
+  const m = a.shape[transA ? 1 : 0], k = a.shape[transA ? 0 : 1];
+  const k2 = b.shape[transB ? 1 : 0], n = b.shape[transB ? 0 : 1];
   if (k !== k2) {
     throw new ShapeError(
       `${op}: inner dimensions differ: op(A) is ${m}×${k}, op(B) is ${k2}×${n} ` +

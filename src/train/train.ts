@@ -136,7 +136,9 @@ export function train(net: Trainable, data: { train: LabeledData; test: LabeledD
     let xBatch: Tensor;
     if (batchRows.pending) {
       xBatch = batchRows.take();
-      [nextIndex, batchIndex] = [batchIndex, nextIndex];
+      const drawn = nextIndex; // swap: the batch drawn ahead becomes this one
+      nextIndex = batchIndex;
+      batchIndex = drawn;
     } else {
       rng.choice(trainSize, batchSize, batchIndex); // np.random.choice(train_size, batch_size)
       xBatch = batchRows.gather(batchIndex);

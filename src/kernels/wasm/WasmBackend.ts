@@ -1079,7 +1079,7 @@ function productFlags(transA: boolean, transB: boolean, accumulate: boolean, f64
 /** True when a's first `length` elements and b's first `bLength` share memory. */
 function overlap(a: Arg, b: Arg, length: number, bLength = length): boolean {
   if (a.buffer !== b.buffer) return false;
-  const [a0, b0] = [a.byteOffset, b.byteOffset];
+  const a0 = a.byteOffset, b0 = b.byteOffset;
   return a0 < b0 + bLength * b.BYTES_PER_ELEMENT && b0 < a0 + length * a.BYTES_PER_ELEMENT;
 }
 
