@@ -485,14 +485,7 @@ export class WasmBackend implements Backend {
       for (let i = 0; i < 6; i++) job[JOB_WIN_G + i] = g[i];
       job[JOB_WIN_CHUNKS] = chunks;
       if (!threaded) return this.kernels.matmulCompute(this.job, 0, this.tmp);
-      try {
-        pool!.matmul(this.kernels, this.job, 1, chunks, this.tmp, flops);
-      } catch (e) {
-        // A worker that timed out may still be writing packed panels: give it the old scratch.
-        this.scratchPtr = 0;
-        this.scratchBytes = 0;
-        throw e;
-      }
+      this.onPool(pool!, 1, chunks, flops);
     });
   }
 
@@ -612,14 +605,7 @@ export class WasmBackend implements Backend {
       job[JOB_ROW_CHUNKS] = rowChunks;
       job[JOB_PANEL_CHUNKS] = panelChunks;
       const workTotal = rowChunks * panelChunks;
-      try {
-        pool.matmul(this.kernels, this.job, packTotal, workTotal, this.tmp, flops);
-      } catch (e) {
-        // A worker that timed out may still be writing packed panels: give it the old scratch.
-        this.scratchPtr = 0;
-        this.scratchBytes = 0;
-        throw e;
-      }
+      this.onPool(pool, packTotal, workTotal, flops);
     } else {
       job[JOB_PACK_CHUNKS] = job[JOB_ROW_CHUNKS] = job[JOB_PANEL_CHUNKS] = 1;
       if (k > KC) job[JOB_FLAGS] |= PACK_BY_BLOCK;
@@ -917,17 +903,25 @@ export class WasmBackend implements Backend {
     const job = this.jobFields();
     windowFields(job, kernel, ptrs, geometry, chunks);
     job[JOB_PACK_CHUNKS] = packChunks;
+    // the pack chunks (empty but for the zero-skipping product's), then the kernel's chunks;
+    // `elements` stands for the FLOPs of the timeout
+    this.onPool(pool, packChunks, chunks, elements);
+    return true;
+  }
+
+  /**
+   * The job at this.job on the pool: `packTotal` pack chunks, then `workTotal` compute chunks
+   * (`flops` bounds the wait). If it fails, a worker that timed out may still be writing into
+   * the scratch block (packed panels, a window kernel's output): that block is left to it.
+   */
+  private onPool(pool: ThreadPool, packTotal: number, workTotal: number, flops: number): void {
     try {
-      // the pack chunks (empty but for the zero-skipping product's), then the kernel's chunks;
-      // `elements` stands for the FLOPs of the timeout
-      pool.matmul(this.kernels, this.job, packChunks, chunks, this.tmp, elements);
+      pool.matmul(this.kernels, this.job, packTotal, workTotal, this.tmp, flops);
     } catch (e) {
-      // A worker that timed out may still be writing: give it the old scratch.
       this.scratchPtr = 0;
       this.scratchBytes = 0;
       throw e;
     }
-    return true;
   }
 
   /**
