@@ -52,11 +52,10 @@ export class Random {
 
   /** A uniform integer in 0..n−1, without modulo bias. */
   int(n: number): number {
-    if (!(Number.isInteger(n) && n > 0 && n <= 2 ** 32)) throw new RangeError(`Random.int: n must be a whole number in 1..2^32, got ${n}`);
-    return this.below(n, 2 ** 32 - (2 ** 32 % n));
+    return this.below(n, rejectionLimit(n));
   }
 
-  /** int(n), given its rejection limit 2^32 − (2^32 mod n): r is drawn again while r ≥ limit. */
+  /** int(n), given its rejectionLimit: r is drawn again while r ≥ limit. */
   private below(n: number, limit: number): number {
     let r: number;
     do r = this.nextUint32(); while (r >= limit);
@@ -82,8 +81,7 @@ export class Random {
   choice(n: number, size: number, out?: Int32Array): Int32Array {
     const o = out && out.length === size ? out : new Int32Array(size);
     if (size === 0) return o;
-    if (!(Number.isInteger(n) && n > 0 && n <= 2 ** 32)) throw new RangeError(`Random.int: n must be a whole number in 1..2^32, got ${n}`);
-    const limit = 2 ** 32 - (2 ** 32 % n); // int(n)'s, once for all the indices
+    const limit = rejectionLimit(n); // int(n)'s, once for all the indices
     for (let i = 0; i < size; i++) o[i] = this.below(n, limit);
     return o;
   }
@@ -128,6 +126,12 @@ export interface RandomState {
   s: number[];
   /** The second normal value of the last Box–Muller pair, if not yet used. */
   spare: number | null;
+}
+
+/** 2^32 − (2^32 mod n): the uint32 draws below it map onto 0..n−1 evenly by r mod n. n is checked. */
+function rejectionLimit(n: number): number {
+  if (!(Number.isInteger(n) && n > 0 && n <= 2 ** 32)) throw new RangeError(`Random.int: n must be a whole number in 1..2^32, got ${n}`);
+  return 2 ** 32 - (2 ** 32 % n);
 }
 
 function rotl(x: number, k: number): number {

@@ -336,8 +336,7 @@ export class WasmBackend implements Backend {
     if (threads === 0) return false;
     const chunks = Math.min((m + 1) >> 1, CHUNKS_PER_THREAD * threads);
     const workBytes = this.kernels.sparseWorkBytes(k, n, chunks);
-    const buffer = this.heap.buffer;
-    if (a.buffer === buffer && b.buffer === buffer && c.buffer === buffer && (bias === null || bias.buffer === buffer)) {
+    if (this.inMemory(a) && this.inMemory(b) && this.inMemory(c) && this.inMemory(bias)) {
       // all in the memory (a training step's x · W1): no copies, and nothing allocated
       return this.runSkipZeros(a.byteOffset, b.byteOffset, c.byteOffset, bias?.byteOffset ?? 0, this.scratch(workBytes), m, k, n, relu, threads, chunks);
     }
@@ -389,8 +388,7 @@ export class WasmBackend implements Backend {
     const groups = Math.ceil(m / SPARSE_T_ROWS);
     const chunks = Math.min(groups, CHUNKS_PER_THREAD * threads);
     const workBytes = this.kernels.sparseTransWorkBytes(k, chunks);
-    const buffer = this.heap.buffer;
-    if (a.buffer === buffer && b.buffer === buffer && c.buffer === buffer) {
+    if (this.inMemory(a) && this.inMemory(b) && this.inMemory(c)) {
       // all in the memory (a training step's dW1): no copies, and nothing allocated
       return this.runSkipZerosTransposed(a.byteOffset, b.byteOffset, c.byteOffset, this.scratch(workBytes), m, k, n, threads, groups, chunks);
     }
@@ -547,8 +545,7 @@ export class WasmBackend implements Backend {
     const panels = Math.ceil(n / width);
     const packedBytes = packedSize(k, panels, width, f64);
     const flags = productFlags(transA, transB, accumulate, f64) | (bias !== null ? FUSE_BIAS : 0) | (relu ? FUSE_RELU : 0) | (mask !== null ? FUSE_MASK : 0);
-    const buffer = this.heap.buffer;
-    if (a.buffer === buffer && b.buffer === buffer && c.buffer === buffer && (bias === null || bias.buffer === buffer) && (mask === null || mask.buffer === buffer)) {
+    if (this.inMemory(a) && this.inMemory(b) && this.inMemory(c) && this.inMemory(bias) && this.inMemory(mask)) {
       // all in the memory (every product of a training step): no copies, and nothing allocated
       this.runProduct(a.byteOffset, b.byteOffset, c.byteOffset, bias?.byteOffset ?? 0, mask?.byteOffset ?? 0, this.scratch(packedBytes), m, k, n, transA, transB, f64, flags, width, panels, packedBytes);
       return;
@@ -815,8 +812,7 @@ export class WasmBackend implements Backend {
     if (!(x instanceof Float32Array) || !(y instanceof Float32Array)) return this.js.axpy(alpha, x, y);
     const n = x.length;
     need('axpy', 'y', y, n);
-    const buffer = this.heap.buffer;
-    if (x.buffer === buffer && y.buffer === buffer) return this.kernels.axpy(alpha, x.byteOffset, y.byteOffset, n); // an update's every call: nothing to copy or allocate
+    if (this.inMemory(x) && this.inMemory(y)) return this.kernels.axpy(alpha, x.byteOffset, y.byteOffset, n); // an update's every call: nothing to copy or allocate
     this.withArgs([x, y], [n, n], [IN, INOUT], 0, (p) => this.kernels.axpy(alpha, p[0], p[1], n));
   }
 
@@ -833,7 +829,7 @@ export class WasmBackend implements Backend {
     const heap = this.heap;
     // All in the memory (a training step's every call): their addresses, nothing to copy.
     let resident = 0;
-    while (resident < arrays.length && arrays[resident].buffer === heap.buffer) resident++;
+    while (resident < arrays.length && this.inMemory(arrays[resident])) resident++;
     if (resident === arrays.length) {
       const ptrs = new Array<number>(arrays.length);
       for (let i = 0; i < arrays.length; i++) ptrs[i] = arrays[i].byteOffset;
@@ -878,6 +874,11 @@ export class WasmBackend implements Backend {
       bytesOut.set(new Uint8Array(heap.buffer as ArrayBuffer, ptrs[i], bytesOut.length));
     }
     return result;
+  }
+
+  /** Whether `x` lies in this backend's memory (null: nothing to place, so yes); its byteOffset is then its address. */
+  private inMemory(x: Arg | null): boolean {
+    return x === null || x.buffer === this.heap.buffer;
   }
 
   /** The scratch block, grown to at least `bytes` (this may grow the memory). */

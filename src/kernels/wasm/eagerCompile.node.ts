@@ -19,10 +19,10 @@
  * training steps, whose two threads keep both cores busy: the compiler waited for a core while
  * the kernels ran on Liftoff code, ~2× slower. Measured (2 threads, the book run's first 1,000
  * iterations against a second run in the same process): 198 / 139 / 106 ms slower lazily, 143 /
- * 58 / 112 so (the rest: the worker thread runs its chunks slower early on, see the README's
- * speed section); axpy on Liftoff code was still 1.6× slower 800 ms after the start in 1 of 2
- * trials. TurboFan before returning, as for the one-thread modules, would block the start for
- * those ~70 ms instead.
+ * 58 / 112 so (the rest: V8 optimizing the JavaScript around the kernels on those same cores,
+ * see the README's speed section); axpy on Liftoff code was still 1.6× slower 800 ms after the
+ * start in 1 of 2 trials. TurboFan before returning, as for the one-thread modules, would block
+ * the start for those ~70 ms instead.
  *
  * How: V8's --no-wasm-lazy-compilation with --no-liftoff (one-thread) or --no-wasm-dynamic-tiering
  * (shared), set around one synchronous `new WebAssembly.Module` and set back at once (the flags
