@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBundledDigits } from '../src/data/bundledDigits.js';
 import { BOOK_DEFAULTS } from '../src/train/train.js';
-import { REMOVED_ENV } from './numpy.js';
+import { pythonEnv } from './python.js';
 import { RECIPE, median, progress } from './shared.js';
 import type { TargetCheck } from './report.js';
 import { table } from './report.js';
@@ -52,12 +52,6 @@ export interface BookRunResult {
   numpyMissing: string | null;
   /** Runs cut short, and why. */
   notes: string[];
-}
-
-function pythonEnv(threads: number): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
-  for (const name of REMOVED_ENV) delete env[name];
-  return env;
 }
 
 /** One `backprop train` run; its report's seconds and accuracies. */

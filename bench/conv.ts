@@ -14,12 +14,10 @@
  * (the Python ones are served steps by long-lived python3 processes), so that a change of load
  * hits all alike; each ratio is the median of the rounds' ratios.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Scalar, Tensor as TfTensor, Tensor2D, Tensor4D, Variable } from '@tensorflow/tfjs';
@@ -31,7 +29,7 @@ import { Adam } from '../src/optimizers/Adam.js';
 import { Tensor } from '../src/tensor/Tensor.js';
 import { gatherRows } from '../src/tensor/ops.js';
 import { toLabeledData } from '../src/data/dataset.js';
-import { REMOVED_ENV } from './numpy.js';
+import { PythonServer, SPIN_SETTLE_MS, canImport } from './python.js';
 import { batchSequence, median, progress, type BenchData } from './shared.js';
 import type { TargetCheck } from './report.js';
 
@@ -186,13 +184,6 @@ const PYTHON_LABELS: Record<string, string> = {
   jax: 'JAX float32, jax.jit (same work)',
 };
 
-function pythonEnv(threads: number | null): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  if (threads !== null) env.OPENBLAS_NUM_THREADS = String(threads);
-  for (const name of REMOVED_ENV) delete env[name];
-  return env;
-}
-
 /** The data, weights and batches as raw files, and the script's manifest; returns the manifest's path. */
 function writeInputs(dir: string, w: Workload): string {
   const write = (name: string, a: ArrayBufferView) => writeFileSync(join(dir, name), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
@@ -209,43 +200,11 @@ function writeInputs(dir: string, w: Workload): string {
   return path;
 }
 
-/** A python3 process serving steps of its variants (bench/numpy_simple_convnet.py's protocol). */
-class PythonServer {
-  private readonly child: ChildProcessWithoutNullStreams;
-  private readonly lines: AsyncIterator<string>;
-  private stderr = '';
-
-  constructor(manifest: string, variants: string[], threads: number | null) {
-    this.child = spawn('python3', [SCRIPT, '--manifest', manifest, '--variants', variants.join(',')], { env: pythonEnv(threads) });
-    this.child.stderr.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-4000); });
-    this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
-  }
-
-  /** The next JSON line it prints. */
-  async next<T>(): Promise<T> {
-    const r = await this.lines.next();
-    if (r.done) throw new Error(`python3 ${SCRIPT} stopped: ${this.stderr.trim().split('\n').slice(-3).join(' | ') || 'no message'}`);
-    return JSON.parse(r.value) as T;
-  }
-
-  /** A stepper of one of its variants. */
-  stepper(variant: string, id: string, label: string, threads: number, notes?: string[]): Stepper {
-    return {
-      id, label, threads, notes, spins: true,
-      run: async (count) => {
-        this.child.stdin.write(`${variant} ${count}\n`);
-        return this.next<{ ms: number[]; losses: number[] }>();
-      },
-    };
-  }
-
-  close(): void {
-    this.child.stdin.end('quit\n');
-  }
+/** A stepper of `variant` on `server` (bench/numpy_simple_convnet.py's protocol: 'VARIANT COUNT'). */
+function pythonStepper(server: PythonServer, variant: string, id: string, label: string, threads: number, notes?: string[]): Stepper {
+  // one thread (OPENBLAS_NUM_THREADS=1): no thread of its own that spins after a step
+  return { id, label, threads, notes, spins: threads > 1, run: (count) => server.request<{ ms: number[]; losses: number[] }>(`${variant} ${count}`) };
 }
-
-/** python3 can import `module`. */
-const canImport = (module: string) => spawnSync('python3', ['-c', `import ${module}`], { encoding: 'utf8', env: pythonEnv(1) }).status === 0;
 
 /**
  * The Python rows: 1 BLAS thread the book's code and NumPy float32 (and the float32 book code
@@ -265,7 +224,7 @@ async function pythonSteppers(w: Workload, dir: string, quick: boolean, full: bo
   const out: Stepper[] = [];
   for (const [threads, variants] of plan) {
     progress(`SimpleConvNet: python3 ${variants.join(', ')}${threads === null ? ' (XLA\'s default threads)' : `, OPENBLAS_NUM_THREADS=${threads}`}`);
-    const server = new PythonServer(manifest, variants, threads);
+    const server = new PythonServer(SCRIPT, ['--manifest', manifest, '--variants', variants.join(',')], threads);
     servers.push(server);
     try {
       const ready = await server.next<{ jax?: string; devices?: string[] }>();
@@ -278,7 +237,7 @@ async function pythonSteppers(w: Workload, dir: string, quick: boolean, full: bo
       const id = v === 'jax' ? 'conv-jax' : `conv-numpy-${v}-${threads}t`;
       const t = threads ?? CPU_THREADS;
       const notes = v.endsWith('-book') ? ['Conv1.backward also computes dx by col2im, as the book does (unused)'] : undefined;
-      out.push(server.stepper(v, id, `${PYTHON_LABELS[v]}${threads !== null && threads > 1 ? `, ${threads} threads` : ''}`, t, notes));
+      out.push(pythonStepper(server, v, id, `${PYTHON_LABELS[v]}${threads !== null && threads > 1 ? `, ${threads} threads` : ''}`, t, notes));
     }
   }
   return out;
@@ -473,7 +432,7 @@ export async function benchConv(data: BenchData, quick: boolean, full: boolean):
 
     const losses = new Map(steppers.map((s) => [s.id, [] as number[]]));
     const samples = new Map(steppers.map((s) => [s.id, [] as number[]]));
-    const pause = (s: Stepper) => (s.spins ? sleep(50) : Promise.resolve());
+    const pause = (s: Stepper) => (s.spins ? sleep(SPIN_SETTLE_MS) : Promise.resolve());
     progress(`SimpleConvNet: ${settings.warmup} warm-up steps of each of ${steppers.length}`);
     for (const s of steppers) {
       losses.get(s.id)!.push(...(await s.run(settings.warmup)).losses);

@@ -15,12 +15,15 @@ Variants:
   f32-book  the same in float32
   f32       float32, Affine1's unused input gradient skipped: the same work as src/nets/TwoLayerNet.ts
 
-Threads: set OPENBLAS_NUM_THREADS before starting this script. Prints one JSON object on stdout.
+Threads: set OPENBLAS_NUM_THREADS before starting this script.
 
-Usage: python3 numpy_two_layer.py --manifest DIR/manifest.json [--variants f64-book,f32-book,f32] [--matmul]
+Usage: python3 numpy_two_layer.py --manifest DIR/manifest.json --variants f64-book,f32-book,f32 --serve
+       python3 numpy_two_layer.py --manifest DIR/manifest.json --matmul
        python3 numpy_two_layer.py --book-run DIR/book.json --variant f64-book|f32-book|f32
        python3 numpy_two_layer.py --info
 
+--serve: steps and accuracy passes of the variants on request, one JSON line each (see serve).
+--matmul: float32 GFLOPS of the manifest's product shapes, one JSON object.
 --book-run: the whole book run (ch05/train_neuralnet.py: iters_num iterations, an accuracy
 pass over every training and test row once per epoch), timed by this script's own clock from
 the first iteration to the end, as `backprop train --report` times itself (bench/bookRun.ts).
@@ -217,18 +220,9 @@ def scaled(data, dtype):
 
 
 
-def timed_passes(accuracy_pass, warmup, runs):
-    """ms of each of `runs` timed calls of accuracy_pass() after `warmup` untimed ones, and the last call's result."""
-    for _ in range(warmup):
-        accuracy_pass()
-    ms, result = [], None
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        result = accuracy_pass()
-        ms.append((time.perf_counter() - t0) * 1000)
-    return ms, result
-
-def run_variant(name, data, manifest):
+def make_variant(name, data, manifest):
+    """The variant's net on the shared weights: step(i) trains on batch i and returns its loss;
+    accuracy_pass() is the book's accuracy() on the whole training set, then the test set."""
     dtype, skip = VARIANTS[name]
     classes = manifest['outputSize']
     x_train, x_test = scaled(data, dtype)
@@ -249,37 +243,44 @@ def run_variant(name, data, manifest):
             params[key] -= lr * grad[key]
         return net.lastLayer.loss
 
-    i = 0
-    for _ in range(manifest['warmup']):
-        step(i)
-        i += 1
-    run_ms = []
-    losses = []
-    for _ in range(manifest['runs']):
-        losses = []
-        t0 = time.perf_counter()
-        for _ in range(manifest['itersPerRun']):
-            losses.append(step(i))
-            i += 1
-        run_ms.append((time.perf_counter() - t0) * 1000 / manifest['itersPerRun'])
-    assert i == manifest['iters']
-
-    # One accuracy pass: the book's accuracy() on the whole training set, then the test set.
     def accuracy_pass():
         return net.accuracy(x_train, t_train), net.accuracy(x_test, t_test)
 
-    eval_ms, (train_acc, test_acc) = timed_passes(accuracy_pass, manifest['evalWarmup'], manifest['evalRuns'])
-    return {
-        'variant': name,
-        'dtype': np.dtype(dtype).name,
-        'skipInputGradient': skip,
-        'stepMsSamples': run_ms,
-        'evalMsSamples': eval_ms,
-        'trainAccuracy': float(train_acc),
-        'testAccuracy': float(test_acc),
-        'lastRunMeanLoss': float(np.mean(losses)),
-        'iterations': i,
-    }
+    return step, accuracy_pass
+
+
+def serve(names, data, manifest):
+    """Builds every variant's net, then answers each line on stdin with one JSON line:
+    'run VARIANT COUNT UNTIMED': COUNT more steps of it (the shared batch sequence, in order), the
+    ms of all but the first UNTIMED and the loss sum of all; 'eval VARIANT': one accuracy pass, its ms and the accuracies; 'quit'.
+    bench/run.ts alternates these with its own rows in short runs, so that a change of machine
+    load hits every row alike."""
+    variants = {name: make_variant(name, data, manifest) for name in names}
+    done = {name: 0 for name in names}
+    print(json.dumps({'ready': True, 'info': machine_info(),
+                      'variants': [{'variant': n, 'dtype': np.dtype(VARIANTS[n][0]).name, 'skipInputGradient': VARIANTS[n][1]} for n in names]}), flush=True)
+    for line in sys.stdin:
+        words = line.split()
+        if not words or words[0] == 'quit':
+            break
+        step, accuracy_pass = variants[words[1]]
+        if words[0] == 'run':
+            count, untimed, i, loss_sum = int(words[2]), int(words[3]), done[words[1]], 0.0
+            if i + count > manifest['iters']:
+                sys.exit(f'numpy_two_layer.py: {words[1]} asked for steps past the {manifest["iters"]} batches')
+            for j in range(i, i + untimed):
+                loss_sum += step(j)
+            t0 = time.perf_counter()
+            for j in range(i + untimed, i + count):
+                loss_sum += step(j)
+            ms = (time.perf_counter() - t0) * 1000
+            done[words[1]] = i + count
+            print(json.dumps({'ms': ms, 'lossSum': float(loss_sum)}), flush=True)
+        else:
+            t0 = time.perf_counter()
+            train_acc, test_acc = accuracy_pass()
+            ms = (time.perf_counter() - t0) * 1000
+            print(json.dumps({'ms': ms, 'trainAccuracy': float(train_acc), 'testAccuracy': float(test_acc)}), flush=True)
 
 
 def matmul_gflops(manifest):
@@ -414,6 +415,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--manifest')
     p.add_argument('--variants', default='')
+    p.add_argument('--serve', action='store_true')
     p.add_argument('--matmul', action='store_true')
     p.add_argument('--info', action='store_true')
     p.add_argument('--book-run')
@@ -427,9 +429,12 @@ def main():
             manifest = json.load(f)
         manifest['path'] = args.manifest
         names = [v for v in args.variants.split(',') if v]
-        if names:
-            data = load(manifest)
-            result['variants'] = [run_variant(name, data, manifest) for name in names]
+        for name in names:
+            if name not in VARIANTS:
+                sys.exit(f'numpy_two_layer.py: unknown variant {name!r} (choose from {", ".join(VARIANTS)})')
+        if args.serve:
+            serve(names, load(manifest), manifest)
+            return
         if args.matmul:
             result['matmul'] = matmul_gflops(manifest)
     json.dump(result, sys.stdout)

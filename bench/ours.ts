@@ -20,6 +20,7 @@ import {
   LAYER_CONV_BATCH, LAYER_CONV_PRODUCTS, MATMUL_SHAPES, RECIPE, fillSin, median, progress, skipProduct, timeProduct, totalIters,
   type ImplResult, type InitialWeights, type Settings, type Workload,
 } from './shared.js';
+import { localRow, type TrainingRow } from './rows.js';
 
 /** A TwoLayerNet on `backend` starting from the shared initial weights. */
 function makeNet(backend: Backend, init: InitialWeights): TwoLayerNet {
@@ -279,9 +280,12 @@ function engineWarmup(backend: Backend, train: LabeledData, w: Workload): void {
   for (let i = 0; i < w.settings.engineWarmup; i++) stepper.step(batch(i), i + 1 < w.settings.engineWarmup ? batch(i + 1) : undefined);
 }
 
-/** Training step and accuracy pass of this project's TwoLayerNet on one backend. */
-export function benchTraining(backend: Backend, label: string, id: string, threads: number, w: Workload): ImplResult {
-  const s = w.settings;
+/**
+ * This project's TwoLayerNet on one backend as a row of the interleaved training tables
+ * (bench/rows.ts): the engine warmed up first on a copy of the net (engineWarmup), then steps
+ * of the shared batches, each gathering the next batch's rows ahead as the Trainer does.
+ */
+export function trainingRow(backend: Backend, label: string, id: string, threads: number, w: Workload): TrainingRow {
   const B = RECIPE.batchSize;
   const train = toLabeledData(w.data.train, { backend });
   const test = toLabeledData(w.data.test, { backend });
@@ -289,38 +293,16 @@ export function benchTraining(backend: Backend, label: string, id: string, threa
   const stepper = new Stepper(net, train, true);
   const batch = (i: number) => w.batches.subarray(i * B, (i + 1) * B); // empty past the last
   if (backend.name !== 'js') engineWarmup(backend, train, w);
-
-  let i = 0;
-  for (; i < s.warmup; i++) stepper.step(batch(i), batch(i + 1));
-  const stepMsSamples: number[] = [];
-  let lossSum = 0;
-  for (let r = 0; r < s.runs; r++) {
-    lossSum = 0;
-    const t = performance.now();
-    for (let j = 0; j < s.itersPerRun; j++, i++) lossSum += stepper.step(batch(i), batch(i + 1));
-    stepMsSamples.push((performance.now() - t) / s.itersPerRun);
-  }
-  if (i !== totalIters(s)) throw new Error('bench: iteration count mismatch');
-
-  const slow = backend.name === 'js';
-  const evalPass = () => [net.accuracy(train.x, train.labels), net.accuracy(test.x, test.labels)];
-  // The slow backend's kernels are warm from training: no untimed pass.
-  for (let r = 0; r < (slow ? 0 : s.evalWarmup); r++) evalPass();
-  const evalMsSamples: number[] = [];
-  let acc = [NaN, NaN];
-  for (let r = 0; r < (slow ? s.slowEvalRuns : s.evalRuns); r++) {
-    const t = performance.now();
-    acc = evalPass();
-    evalMsSamples.push(performance.now() - t);
-  }
-  return {
-    id, label, threads,
-    stepMs: median(stepMsSamples), stepMsSamples,
-    evalMs: median(evalMsSamples), evalMsSamples,
-    trainAccuracy: acc[0], testAccuracy: acc[1],
-    lastRunMeanLoss: lossSum / s.itersPerRun,
-    iterations: i,
-  };
+  const total = totalIters(w.settings);
+  return localRow(
+    // The slow backend's kernels are warm from training: no untimed pass.
+    { id, label, threads, slow: backend.name === 'js' },
+    (i) => {
+      if (i >= total) throw new Error('bench: more steps than batches');
+      return stepper.step(batch(i), batch(i + 1));
+    },
+    () => [net.accuracy(train.x, train.labels), net.accuracy(test.x, test.labels)],
+  );
 }
 
 /** GFLOPS of each product shape on one backend, with the arrays in the backend's own storage. */

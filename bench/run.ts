@@ -6,7 +6,9 @@
  * training and test sets (70,000 rows), GFLOPS of the matrix products, the wasm backend's
  * memory over a long run, and (with --full) the CLI's default 10,000-iteration run, js vs wasm.
  * Prints tables to stdout (progress goes to stderr) and writes bench/results/latest.json.
- * The targets are reported as PASS/MISS, never asserted.
+ * The targets are reported as PASS/MISS, never asserted. The training steps and accuracy passes
+ * of the implementations are measured in turns (bench/rows.ts), NumPy's served by python3
+ * processes that stay up, so that the ratios between rows are those of one moment.
  *
  * With `conv` (bench/conv.ts): a training step of the book's SimpleConvNet against the book's NumPy code, JAX and TF.js.
  * With --full or --only book, also the whole book run (bench/bookRun.ts): `backprop train --seed 1 --iters 3000`
@@ -22,9 +24,11 @@ import { parseArgs } from 'node:util';
 import { JsBackend } from '../src/kernels/reference/JsBackend.js';
 import { createWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.js';
 import { writeFileAtomic } from '../src/io/atomicWrite.js';
-import { benchAutograd, benchLayerConv, benchMatmul, benchMemory, benchTraining, benchUserLoop, fullRun, type AutogradResult, type FullRunResult, type MemoryResult, type UserLoopResult } from './ours.js';
-import { REMOVED_ENV, benchNumpy, numpyUnavailable, type NumpyInfo, type NumpyRun } from './numpy.js';
-import type { GradientMode, TfjsRun } from './tfjs.js';
+import { benchAutograd, benchLayerConv, benchMatmul, benchMemory, benchUserLoop, fullRun, trainingRow, type AutogradResult, type FullRunResult, type MemoryResult, type UserLoopResult } from './ours.js';
+import { NumpySide, numpyEnvNote, numpyPlan, numpyUnavailable, type NumpyInfo, type NumpyRun } from './numpy.js';
+import { REMOVED_ENV } from './python.js';
+import { interleave, type TrainingRow } from './rows.js';
+import type { GradientMode, TfjsRun, TfjsSide } from './tfjs.js';
 import { measurePeaks, type PeakResult } from './peak.js';
 import {
   RECIPE, batchSequence, initialWeights, loadBenchData, loadDigitsBenchData, progress, settingsFor, totalIters,
@@ -35,7 +39,7 @@ import { benchConv, convTable, convTargetChecks, CONV_REFERENCE_ID, type ConvRun
 import { benchBookRun, bookRunTable, BOOK_RUN, type BookRunResult } from './bookRun.js';
 import { REFERENCE_ID, table, checkTargets, fullRunTable, matmulTable, memoryTable, targetTable, trainingTable } from './report.js';
 
-const USAGE = `Usage: npm run bench -- [--quick] [--full] [--only js,wasm,numpy,tfjs,autograd,conv,book,digits] [--tfjs-grads manual|auto] [--out FILE]
+const USAGE = `Usage: npm run bench -- [--quick] [--full] [--only js,wasm,numpy,tfjs,autograd,conv,book,digits] [--tfjs-grads manual|auto] [--sequential] [--out FILE]
   --quick       fewer repeats and iterations (a smoke test, under a minute)
   --full        also the CLI's default 10,000-iteration run on js and wasm, a 100,000-iteration memory run, and the book run
   --only LIST   implementations to run (default all): js, wasm, numpy, tfjs, autograd (its step vs the layers' on wasm),
@@ -44,6 +48,7 @@ const USAGE = `Usage: npm run bench -- [--quick] [--full] [--only js,wasm,numpy,
                 digits (the step and accuracy pass of wasm and NumPy on the bundled digits too, where the main rows
                 are Fashion-MNIST; in --quick only when named)
   --tfjs-grads  force TF.js's gradient code (default: a short trial picks the faster)
+  --sequential  the training rows one after another, each its whole run alone (default: in turns, bench/rows.ts)
   --out FILE    write the JSON results here instead of bench/results/latest.json
 `;
 const IMPLS = ['js', 'wasm', 'numpy', 'tfjs', 'autograd', 'conv', 'book', 'digits'] as const;
@@ -58,6 +63,7 @@ function parse() {
         only: { type: 'string' },
         'tfjs-grads': { type: 'string' },
         out: { type: 'string' },
+        sequential: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -85,7 +91,7 @@ function parse() {
   if (!values.only && !values.full) only.delete('book');
   // the bundled digits' second pass: not in --quick, unless named in --only
   if (!values.only && values.quick) only.delete('digits');
-  return { quick: values.quick ?? false, full: values.full ?? false, only, tfjsGrads: grads as GradientMode | undefined, out: values.out };
+  return { quick: values.quick ?? false, full: values.full ?? false, only, tfjsGrads: grads as GradientMode | undefined, out: values.out, sequential: values.sequential ?? false };
 }
 
 /** The CPU model from /proc/cpuinfo, and whether it has AVX-512 (which OpenBLAS uses and wasm SIMD cannot). */
@@ -118,49 +124,110 @@ const notes: string[] = [];
 let numpyRun: NumpyRun | null = null;
 let numpyInfo: NumpyInfo | null = null;
 let tfjsRun: TfjsRun | null = null;
+let numpyTrained: ImplResult[] = [];
+let wasmAvailable = false;
 let memory: MemoryResult | null = null;
 let autograd: AutogradResult | null = null;
 let userLoop: UserLoopResult | null = null;
 let full: FullRunResult[] | null = null;
 let conv: ConvRun | null = null;
 
-function runOurs(backend: JsBackend | WasmBackend, id: string, label: string, threads: number): void {
-  progress(`${label}: training step and accuracy pass`);
-  const r = benchTraining(backend, label, id, threads, w);
-  progress(`${label}: matrix products`);
-  r.matmul = benchMatmul(backend, settings);
-  if (backend.name === 'wasm') r.layerConv = benchLayerConv(backend, settings);
-  results.push(r);
-  ours.push(r);
+/** A wasm backend on `threads` threads, or null (said in skipped / notes) where it cannot load or gets fewer. */
+async function wasmBackend(threads: number, what: string): Promise<WasmBackend | null> {
+  let backend: WasmBackend;
+  try {
+    backend = await createWasmBackend({ threads });
+  } catch (e) {
+    skipped.push(`${what}wasm backend${threads > 1 ? ` (${threads} threads)` : ''} skipped: it cannot load: ${(e as Error).message}`);
+    return null;
+  }
+  if (backend.threads !== threads) {
+    notes.push(`${what}wasm backend asked for ${threads} threads runs on ${backend.threads} here: no ${threads}-thread figures`);
+    await backend.close();
+    return null;
+  }
+  return backend;
 }
 
-if (opts.only.has('js')) runOurs(new JsBackend(), 'js', 'this project, js backend', 1);
+const wasmLabel = (backend: WasmBackend, simd: boolean) =>
+  `this project, wasm ${backend.threads} thread${backend.threads > 1 ? 's' : ''}${simd && backend.simd === 'relaxed' ? ', relaxed SIMD (auto)' : ''}`;
 
-let wasmAvailable = false;
-if (opts.only.has('wasm')) {
-  for (const threads of [1, 2]) {
-    let backend: WasmBackend;
-    try {
-      backend = await createWasmBackend({ threads });
-    } catch (e) {
-      skipped.push(`wasm backend${threads > 1 ? ` (${threads} threads)` : ''} skipped: it cannot load: ${(e as Error).message}`);
-      if (threads === 1) break; // one line is enough: 2 threads would fail the same way
-      continue;
+const numpyMissing = opts.only.has('numpy') || opts.only.has('digits') ? numpyUnavailable() : null;
+if (opts.only.has('numpy') && numpyMissing) skipped.push(`NumPy skipped: ${numpyMissing}`);
+
+// The training step and accuracy pass of every implementation, in turns (bench/rows.ts).
+{
+  const rows: TrainingRow[] = [];
+  const backends: [JsBackend | WasmBackend, string][] = [];
+  let numpySide: NumpySide | null = null;
+  let tfjsSide: TfjsSide | null = null;
+  try {
+    if (opts.only.has('js')) {
+      const backend = new JsBackend();
+      progress('this project, js backend: its training row');
+      rows.push(trainingRow(backend, 'this project, js backend', 'js', 1, w));
+      backends.push([backend, 'js']);
     }
-    wasmAvailable = true;
-    if (backend.threads !== threads) {
-      notes.push(`wasm backend asked for ${threads} threads runs on ${backend.threads} here: no ${threads}-thread figures`);
-      await backend.pool?.close();
-      continue;
+    if (opts.only.has('wasm')) {
+      for (const threads of [1, 2]) {
+        const backend = await wasmBackend(threads, '');
+        if (backend === null) {
+          if (threads === 1 && backends.every(([b]) => b.name !== 'wasm')) break; // one line is enough: 2 threads would fail the same way
+          continue;
+        }
+        wasmAvailable = true;
+        progress(`${wasmLabel(backend, true)}: its training row (the engine warmed up on a copy of the net)`);
+        rows.push(trainingRow(backend, wasmLabel(backend, true), `wasm-${threads}t`, threads, w));
+        backends.push([backend, `wasm-${threads}t`]);
+      }
     }
-    try {
-      const simd = backend.simd === 'relaxed' ? ', relaxed SIMD (auto)' : '';
-      runOurs(backend, `wasm-${backend.threads}t`, `this project, wasm ${backend.threads} thread${backend.threads > 1 ? 's' : ''}${simd}`, backend.threads);
-    } catch (e) {
-      skipped.push(`wasm backend (${threads} threads) failed: ${(e as Error).message}`);
-    } finally {
-      await backend.pool?.close();
+    if (opts.only.has('numpy') && !numpyMissing) {
+      progress(`NumPy: starting python3 servers (${settings.quick ? '1 BLAS thread' : '1 and 2 BLAS threads'})`);
+      numpySide = new NumpySide(w);
+      rows.push(...(await numpySide.rows()));
+      numpyInfo = numpySide.info;
     }
+    if (opts.only.has('tfjs')) {
+      progress('TF.js WASM: its training row (after the gradient trial)');
+      try {
+        const { TfjsSide } = await import('./tfjs.js');
+        tfjsSide = await TfjsSide.start(w, opts.tfjsGrads);
+        rows.push(tfjsSide.row);
+      } catch (e) {
+        skipped.push(`TF.js skipped: ${(e as Error).message}`);
+      }
+    }
+    const trained = await interleave(rows, settings, 'training rows', opts.sequential);
+    const byId = new Map(trained.map((r) => [r.id, r]));
+    for (const [backend, id] of backends) {
+      const r = byId.get(id)!;
+      progress(`${r.label}: matrix products`);
+      r.matmul = benchMatmul(backend, settings);
+      if (backend.name === 'wasm') r.layerConv = benchLayerConv(backend, settings);
+      results.push(r);
+      ours.push(r);
+    }
+    for (const [backend] of backends) if (backend.name === 'wasm') await (backend as WasmBackend).close();
+    backends.length = 0;
+    numpyTrained = trained.filter((r) => r.id.startsWith('numpy-'));
+    if (numpySide) {
+      progress('NumPy: float32 matrix products, then JAX');
+      for (const [threads] of numpyPlan(settings.quick)) {
+        const r = numpyTrained.find((x) => x.id === `numpy-f32-${threads}t`);
+        if (r) r.matmul = numpySide.matmul(threads);
+      }
+      const jax = numpySide.jax();
+      numpyRun = { info: numpySide.info!, results: [...numpyTrained, ...(jax.result ? [jax.result] : [])], jaxNote: jax.note, envNote: numpyEnvNote(settings.quick) };
+    }
+    if (tfjsSide) {
+      progress('TF.js: WASM products, then the CPU backend (alone: TF.js has one current backend)');
+      tfjsRun = await tfjsSide.finish(byId.get('tfjs-wasm')!);
+    }
+  } catch (e) {
+    skipped.push(`training rows failed: ${(e as Error).message}`);
+  } finally {
+    for (const [backend] of backends) if (backend.name === 'wasm') await (backend as WasmBackend).close();
+    numpySide?.close();
   }
 }
 
@@ -198,60 +265,38 @@ if (opts.only.has('wasm') && wasmAvailable) {
     skipped.push(`wasm relaxed-SIMD build: ${(e as Error).message}`);
   }
 }
-
-const numpyMissing = opts.only.has('numpy') ? numpyUnavailable() : null;
-if (opts.only.has('numpy')) {
-  if (numpyMissing) {
-    skipped.push(`NumPy skipped: ${numpyMissing}`);
-  } else {
-    progress(`NumPy (python3 subprocesses, ${settings.quick ? '1 BLAS thread' : '1 then 2 BLAS threads'})`);
-    try {
-      numpyRun = benchNumpy(w);
-      numpyInfo = numpyRun.info;
-      results.push(...numpyRun.results);
-    } catch (e) {
-      skipped.push(`NumPy failed: ${(e as Error).message}`);
-    }
-  }
-}
+if (numpyRun) results.push(...numpyRun.results);
+if (tfjsRun) results.push(...tfjsRun.results);
 
 // The book's data (80% of a digit's pixels are 0, which our first layer's products skip) where
-// the rows above are Fashion-MNIST: wasm and NumPy again, the same recipe, weights and batch indices.
+// the rows above are Fashion-MNIST: wasm and NumPy again, in turns, the same recipe, weights and batch indices.
 let digits: ImplResult[] | null = null;
 if (opts.only.has('digits') && !data.source.startsWith('bundled')) {
   const dd = loadDigitsBenchData();
   const wd: Workload = { data: dd, init: w.init, batches: batchSequence(dd.train.count, totalIters(settings)), settings };
-  digits = [];
-  for (const threads of [1, 2]) {
-    if (!opts.only.has('wasm') || !wasmAvailable) break;
-    progress(`bundled digits: wasm ${threads} thread${threads > 1 ? 's' : ''}, training step and accuracy pass`);
-    const backend = await createWasmBackend({ threads });
-    try {
-      if (backend.threads === threads) digits.push(benchTraining(backend, `this project, wasm ${threads} thread${threads > 1 ? 's' : ''}`, `wasm-${threads}t`, threads, wd));
-    } catch (e) {
-      skipped.push(`bundled digits, wasm ${threads} threads failed: ${(e as Error).message}`);
-    } finally {
-      await backend.pool?.close();
-    }
-  }
-  if (opts.only.has('numpy') && !numpyMissing) {
-    progress('bundled digits: NumPy (1 then 2 BLAS threads)');
-    try {
-      digits.push(...benchNumpy(wd, { matmul: false, jax: false }).results);
-    } catch (e) {
-      skipped.push(`bundled digits, NumPy failed: ${(e as Error).message}`);
-    }
-  }
-}
-
-if (opts.only.has('tfjs')) {
-  progress('TF.js WASM and CPU backends');
+  const rows: TrainingRow[] = [];
+  const backends: WasmBackend[] = [];
+  let numpySide: NumpySide | null = null;
   try {
-    const { benchTfjs } = await import('./tfjs.js');
-    tfjsRun = await benchTfjs(w, opts.tfjsGrads);
-    results.push(...tfjsRun.results);
+    for (const threads of [1, 2]) {
+      if (!opts.only.has('wasm') || !wasmAvailable) break;
+      const backend = await wasmBackend(threads, 'bundled digits: ');
+      if (backend === null) continue;
+      backends.push(backend);
+      progress(`bundled digits: ${wasmLabel(backend, false)}, its training row`);
+      rows.push(trainingRow(backend, wasmLabel(backend, false), `wasm-${threads}t`, threads, wd));
+    }
+    if (opts.only.has('numpy') && !numpyMissing) {
+      progress('bundled digits: NumPy servers');
+      numpySide = new NumpySide(wd);
+      rows.push(...(await numpySide.rows()));
+    }
+    digits = await interleave(rows, settings, 'bundled digits', opts.sequential);
   } catch (e) {
-    skipped.push(`TF.js skipped: ${(e as Error).message}`);
+    skipped.push(`bundled digits failed: ${(e as Error).message}`);
+  } finally {
+    for (const backend of backends) await backend.close();
+    numpySide?.close();
   }
 }
 
@@ -355,7 +400,8 @@ if (tfjsRun) {
 }
 say(`data: ${data.source}: ${data.train.count.toLocaleString('en')} training, ${data.test.count.toLocaleString('en')} test rows`);
 say(`recipe: ${RECIPE.inputSize}-${RECIPE.hiddenSize}-${RECIPE.outputSize}, batch ${RECIPE.batchSize}, lr ${RECIPE.lr}, SGD; every implementation starts from the same weights and trains on the same ${totalIters(settings)} batches`);
-say(`protocol: ${settings.warmup} warm-up iterations (this project's wasm rows: ${settings.engineWarmup.toLocaleString('en')} more before them, on a copy of the net, to time the JIT and the thread pool warm), then ${settings.runs} timed runs × ${settings.itersPerRun}; ms/iter = median of runs; ` +
+say(`protocol: ${settings.warmup} warm-up iterations (this project's wasm rows: ${settings.engineWarmup.toLocaleString('en')} more before them, on a copy of the net, to time the JIT and the thread pool warm), then ${settings.runs} timed runs × ${settings.itersPerRun}; ms/iter = median of runs, each run's first ${settings.untimedPerRun} steps untimed; ` +
+  `${opts.sequential ? 'the rows one after another (--sequential)' : 'the rows take turns (round r of the runs, then of the accuracy passes, starts at row r; TF.js CPU runs alone after them, TF.js having one current backend; JAX alone too), so that a change of machine load hits them alike (bench/rows.ts)'}; ` +
   `step = gather batch + forward/loss + backward + SGD update (this project's rows, as its Trainer: the next batch's rows gathered during the step by gatherRowsAhead, on the idle thread with 2 threads; the user's loop gathers in the step); ` +
   `accuracy pass = median of ${settings.evalRuns} (js, TF.js CPU: ${settings.slowEvalRuns}) after the training run`);
 for (const s of skipped) say(`SKIPPED: ${s}`);
@@ -529,7 +575,7 @@ say(`run took ${seconds.toFixed(1)} s; results written to ${shownPath}`);
 mkdirSync(dirname(jsonPath), { recursive: true });
 const json = {
   date: new Date().toISOString(),
-  flags: { quick: opts.quick, full: opts.full, only: [...opts.only], tfjsGrads: opts.tfjsGrads ?? null },
+  flags: { quick: opts.quick, full: opts.full, only: [...opts.only], tfjsGrads: opts.tfjsGrads ?? null, sequential: opts.sequential },
   seconds,
   machine: { cpu: cpuModel(), logicalCores: cores, node: process.version, v8: process.versions.v8, loadAverageStart: loadAtStart, loadAverageEnd: loadAtEnd, numpy: numpyInfo },
   numpyEnvironment: numpyRun?.envNote ?? null,

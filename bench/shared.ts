@@ -31,6 +31,8 @@ export interface Settings {
   /** Timed runs of `itersPerRun` iterations; ms/iteration is the median over runs. */
   runs: number;
   itersPerRun: number;
+  /** The first steps of each timed run that are not timed (bench/rows.ts: the rows take turns). */
+  untimedPerRun: number;
   /** Accuracy passes: untimed, then timed (median). Slow implementations use `slowEvalRuns`, no warm-up. */
   evalWarmup: number;
   evalRuns: number;
@@ -47,8 +49,8 @@ export interface Settings {
 
 export function settingsFor(quick: boolean, full: boolean): Settings {
   return quick
-    ? { quick, full, warmup: 10, engineWarmup: 100, runs: 3, itersPerRun: 20, evalWarmup: 1, evalRuns: 1, slowEvalRuns: 1, matmulSamples: 5, slowMatmulSamples: 1, matmulSampleMs: 5, matmulBudgetMs: 1000, memoryIters: 2000 }
-    : { quick, full, warmup: 100, engineWarmup: 2000, runs: 5, itersPerRun: 100, evalWarmup: 1, evalRuns: 3, slowEvalRuns: 1, matmulSamples: 11, slowMatmulSamples: 3, matmulSampleMs: 20, matmulBudgetMs: 3000, memoryIters: full ? 100_000 : 20_000 };
+    ? { quick, full, warmup: 10, engineWarmup: 100, runs: 3, itersPerRun: 20, untimedPerRun: 2, evalWarmup: 1, evalRuns: 1, slowEvalRuns: 1, matmulSamples: 5, slowMatmulSamples: 1, matmulSampleMs: 5, matmulBudgetMs: 1000, memoryIters: 2000 }
+    : { quick, full, warmup: 100, engineWarmup: 2000, runs: 5, itersPerRun: 100, untimedPerRun: 10, evalWarmup: 1, evalRuns: 3, slowEvalRuns: 1, matmulSamples: 11, slowMatmulSamples: 3, matmulSampleMs: 20, matmulBudgetMs: 3000, memoryIters: full ? 100_000 : 20_000 };
 }
 
 /** Total training iterations of every implementation's timed run. */

@@ -13,6 +13,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Scalar, Tensor, Tensor2D } from '@tensorflow/tfjs';
+import { interleave, localRow, type TrainingRow } from './rows.js';
 import { MATMUL_SHAPES, RECIPE, fillSin, median, skipProduct, timeProduct, totalIters, type ImplResult, type Workload } from './shared.js';
 
 type TF = typeof import('@tensorflow/tfjs');
@@ -44,35 +45,63 @@ export interface TfjsRun {
 }
 
 /**
- * Training step, accuracy pass and products on TF.js 'wasm' then 'cpu'. Unless `force`d, a
- * short trial on each backend picks the faster gradient code: hand-written or tf.valueAndGrads.
+ * TF.js's side of the bench: `start` sets up the WASM backend's training row (after the trial
+ * that picks its gradient code, unless `force`d), which bench/rows.ts runs in turns with the
+ * other rows; `finish` then adds its products and runs the CPU backend's row (alone: TF.js has
+ * one current backend) and products.
  */
-export async function benchTfjs(w: Workload, force?: GradientMode): Promise<TfjsRun> {
-  const tf = await loadTf();
-  const results: ImplResult[] = [];
-  const gradients: TfjsRun['gradients'] = {};
-  let wasmSimd = false;
-  let wasmThreads = false;
-  for (const name of ['wasm', 'cpu'] as const) {
-    if (!(await tf.setBackend(name))) throw new Error(`TF.js backend '${name}' did not initialise`);
-    await tf.ready();
-    if (name === 'wasm') {
-      wasmSimd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-      wasmThreads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
-    }
-    let mode = force;
-    if (mode === undefined) {
-      const trialMs = trial(tf, w);
-      mode = trialMs.manual <= trialMs.auto ? 'manual' : 'auto';
-      gradients[name] = { used: mode, trialMs };
-    } else {
-      gradients[name] = { used: mode };
-    }
-    const r = benchOne(tf, w, name, mode);
-    r.matmul = matmulGflops(tf, w, name === 'cpu');
-    results.push(r);
+export class TfjsSide {
+  private constructor(
+    private readonly tf: TF,
+    private readonly w: Workload,
+    private readonly force: GradientMode | undefined,
+    /** The WASM backend's training row. */
+    readonly row: TrainingRow,
+    private readonly dispose: () => void,
+    private readonly gradients: TfjsRun['gradients'],
+    private readonly wasmSimd: boolean,
+    private readonly wasmThreads: boolean,
+  ) {}
+
+  static async start(w: Workload, force?: GradientMode): Promise<TfjsSide> {
+    const tf = await loadTf();
+    const gradients: TfjsRun['gradients'] = {};
+    await useBackend(tf, 'wasm');
+    const wasmSimd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+    const wasmThreads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
+    const { row, dispose } = trainingRow(tf, w, 'wasm', pickMode(tf, w, force, gradients, 'wasm'));
+    return new TfjsSide(tf, w, force, row, dispose, gradients, wasmSimd, wasmThreads);
   }
-  return { results, version: tf.version.tfjs, wasmSimd, wasmThreads, gradients };
+
+  /** The WASM row's products (its result from bench/rows.ts given), then the CPU backend's row and products. */
+  async finish(wasm: ImplResult): Promise<TfjsRun> {
+    const { tf, w } = this;
+    this.dispose();
+    wasm.matmul = matmulGflops(tf, w, false);
+    await useBackend(tf, 'cpu');
+    const cpu = trainingRow(tf, w, 'cpu', pickMode(tf, w, this.force, this.gradients, 'cpu'));
+    const [cpuResult] = await interleave([cpu.row], w.settings, 'TF.js CPU');
+    cpu.dispose();
+    cpuResult.matmul = matmulGflops(tf, w, true);
+    return { results: [wasm, cpuResult], version: tf.version.tfjs, wasmSimd: this.wasmSimd, wasmThreads: this.wasmThreads, gradients: this.gradients };
+  }
+}
+
+async function useBackend(tf: TF, name: 'wasm' | 'cpu'): Promise<void> {
+  if (!(await tf.setBackend(name))) throw new Error(`TF.js backend '${name}' did not initialise`);
+  await tf.ready();
+}
+
+/** The gradient code for `backend`: `force`, or the faster in a short trial (recorded in `gradients`). */
+function pickMode(tf: TF, w: Workload, force: GradientMode | undefined, gradients: TfjsRun['gradients'], backend: string): GradientMode {
+  if (force !== undefined) {
+    gradients[backend] = { used: force };
+    return force;
+  }
+  const trialMs = trial(tf, w);
+  const mode = trialMs.manual <= trialMs.auto ? 'manual' : 'auto';
+  gradients[backend] = { used: mode, trialMs };
+  return mode;
 }
 
 /** The net's variables and its training step on the current TF.js backend. */
@@ -175,53 +204,34 @@ function trial(tf: TF, w: Workload): Record<GradientMode, number> {
   return { manual: median(ms[0]), auto: median(ms[1]) };
 }
 
-function benchOne(tf: TF, w: Workload, backend: 'wasm' | 'cpu', mode: GradientMode): ImplResult {
-  const s = w.settings;
+/** The net on the current TF.js backend as a training row (bench/rows.ts); `dispose` frees its tensors. */
+function trainingRow(tf: TF, w: Workload, backend: 'wasm' | 'cpu', mode: GradientMode): { row: TrainingRow; dispose: () => void } {
   const B = RECIPE.batchSize;
   const D = RECIPE.inputSize;
   const { train, test } = w.data;
   const trainer = makeTrainer(tf, w, scaled(train.images), mode);
-  const batch = (i: number) => w.batches.subarray(i * B, (i + 1) * B);
-  let i = 0;
-  for (; i < s.warmup; i++) trainer.step(batch(i));
-  const stepMsSamples: number[] = [];
-  let lossSum = 0;
-  for (let r = 0; r < s.runs; r++) {
-    lossSum = 0;
-    const t0 = performance.now();
-    for (let j = 0; j < s.itersPerRun; j++, i++) lossSum += trainer.step(batch(i));
-    stepMsSamples.push((performance.now() - t0) / s.itersPerRun);
-  }
-  if (i !== totalIters(s)) throw new Error('bench: iteration count mismatch');
-
   // Accuracy pass: each whole set at once, as the book's accuracy(); the data is uploaded untimed.
   const xTrainT = tf.tensor2d(scaled(train.images), [train.count, D]);
   const xTestT = tf.tensor2d(scaled(test.images), [test.count, D]);
-  const evalPass = () => [trainer.accuracy(xTrainT, train.labels), trainer.accuracy(xTestT, test.labels)];
-  const slow = backend === 'cpu';
-  for (let r = 0; r < (slow ? 0 : s.evalWarmup); r++) evalPass();
-  const evalMsSamples: number[] = [];
-  let acc = [NaN, NaN];
-  for (let r = 0; r < (slow ? s.slowEvalRuns : s.evalRuns); r++) {
-    const t0 = performance.now();
-    acc = evalPass();
-    evalMsSamples.push(performance.now() - t0);
-  }
-  tf.dispose([xTrainT, xTestT]);
-  trainer.dispose();
-  return {
-    id: `tfjs-${backend}`,
-    label: `TF.js ${backend.toUpperCase()}, ${mode === 'manual' ? 'hand-written grads' : 'tf.valueAndGrads'}`,
-    threads: 1,
-    stepMs: median(stepMsSamples), stepMsSamples,
-    evalMs: median(evalMsSamples), evalMsSamples,
-    trainAccuracy: acc[0], testAccuracy: acc[1],
-    lastRunMeanLoss: lossSum / s.itersPerRun,
-    iterations: i,
-    notes: [mode === 'manual'
-      ? 'hand-written gradients (the book\'s backward), explicit transposes'
-      : 'tf.valueAndGrads: differentiates log(y + 1e-7) exactly, so its updates differ from the book\'s (y − t)/N in the last digits'],
-  };
+  const total = totalIters(w.settings);
+  const row = localRow(
+    {
+      id: `tfjs-${backend}`,
+      label: `TF.js ${backend.toUpperCase()}, ${mode === 'manual' ? 'hand-written grads' : 'tf.valueAndGrads'}`,
+      threads: 1,
+      // The slow backend's kernels are warm from training: no untimed pass.
+      slow: backend === 'cpu',
+      notes: [mode === 'manual'
+        ? 'hand-written gradients (the book\'s backward), explicit transposes'
+        : 'tf.valueAndGrads: differentiates log(y + 1e-7) exactly, so its updates differ from the book\'s (y − t)/N in the last digits'],
+    },
+    (i) => {
+      if (i >= total) throw new Error('bench: more steps than batches');
+      return trainer.step(w.batches.subarray(i * B, (i + 1) * B));
+    },
+    () => [trainer.accuracy(xTrainT, train.labels), trainer.accuracy(xTestT, test.labels)],
+  );
+  return { row, dispose: () => { tf.dispose([xTrainT, xTestT]); trainer.dispose(); } };
 }
 
 /** GFLOPS of each shape; transposed operands via tf.transpose, its cost included (as in a step). */

@@ -1,0 +1,62 @@
+/**
+ * The bench's python3 subprocesses (NumPy, JAX): their environment, and long-lived servers that
+ * answer one JSON line per request line (bench/numpy_two_layer.py --serve, numpy_simple_convnet.py).
+ *
+ * OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from the subprocess's environment only:
+ * set, they force OpenBLAS onto slower kernels than the CPU supports. OPENBLAS_NUM_THREADS
+ * fixes the BLAS threads where a row asks for a count.
+ */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+/**
+ * How long to let a multi-threaded Python row's threads settle before timing another row: after
+ * its last call, OpenBLAS's second thread spins on a core for ~100–110 ms (measured here: a
+ * 2-thread NumPy process's CPU time in 10 ms windows after 2,000 products, 3 trials).
+ */
+export const SPIN_SETTLE_MS = 150;
+
+/** Removed from the Python subprocess's environment (never from ours). */
+export const REMOVED_ENV = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'] as const;
+
+/** Our environment without REMOVED_ENV, with OPENBLAS_NUM_THREADS = `threads` unless null. */
+export function pythonEnv(threads: number | null): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (threads !== null) env.OPENBLAS_NUM_THREADS = String(threads);
+  for (const name of REMOVED_ENV) delete env[name];
+  return env;
+}
+
+/** python3 can import `module`. */
+export const canImport = (module: string): boolean =>
+  spawnSync('python3', ['-c', `import ${module}`], { encoding: 'utf8', env: pythonEnv(1) }).status === 0;
+
+/** A python3 process running `script` with `args`, answering each line written to it with one JSON line. */
+export class PythonServer {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly lines: AsyncIterator<string>;
+  private stderr = '';
+
+  constructor(private readonly script: string, args: string[], threads: number | null) {
+    this.child = spawn('python3', [script, ...args], { env: pythonEnv(threads) });
+    this.child.stderr.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-4000); });
+    this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
+  }
+
+  /** The next JSON line it prints. */
+  async next<T>(): Promise<T> {
+    const r = await this.lines.next();
+    if (r.done) throw new Error(`python3 ${this.script} stopped: ${this.stderr.trim().split('\n').slice(-3).join(' | ') || 'no message'}`);
+    return JSON.parse(r.value) as T;
+  }
+
+  /** Sends one request line and returns its answer. */
+  async request<T>(line: string): Promise<T> {
+    this.child.stdin.write(`${line}\n`);
+    return this.next<T>();
+  }
+
+  close(): void {
+    this.child.stdin.end('quit\n');
+  }
+}
