@@ -333,8 +333,7 @@ function trialBackend(module: WebAssembly.Module): { time(): number; free(): voi
  * serves every thread. Started here, that compile overlaps the workers' start (~50 ms, this
  * thread waiting) instead of the first products on two threads, where both cores are busy: the
  * first 100 (100×784)·(784×50) products on 2 threads took 40-60 ms without it, ~15 ms with it
- * (80 µs each once optimized). Node compiles the one-thread modules optimized already, and
- * every function of the shared ones by the optimizing compiler in the background from the start
+ * (80 µs each once optimized). Node compiles every module optimized already
  * (eagerCompile.node.ts), so there this only runs the products (11–16 ms of a 2-thread start);
  * skipping it in Node measured no faster (book run 0.918 s with it against 1.002 without, and
  * 1.069 against 1.114: medians of 8 and 10 pairs on a loaded machine), so it runs everywhere.

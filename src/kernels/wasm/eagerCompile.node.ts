@@ -12,28 +12,27 @@
  * Liftoff code took 90–125 ms. Eagerly compiled, each module takes ~40 ms to compile and the
  * trial times optimized code from its first round.
  *
- * The thread pool's shared modules by Liftoff before the compile returns (~10 ms), and by
- * TurboFan at once in the background, all of them (compileTieringUp): ~70 ms of compiling that
- * then overlaps the workers' start and the caller's loading of data, where a core is free.
- * Why: compiled lazily, each kernel moved to TurboFan only once hot, i.e. during the first
- * training steps, whose two threads keep both cores busy: the compiler waited for a core while
- * the kernels ran on Liftoff code, ~2× slower. Measured (2 threads, the book run's first 1,000
- * iterations against a second run in the same process): 198 / 139 / 106 ms slower lazily, 143 /
- * 58 / 112 so (the rest: V8 optimizing the JavaScript around the kernels on those same cores,
- * see the README's speed section); axpy on Liftoff code was still 1.6× slower 800 ms after the
- * start in 1 of 2 trials. TurboFan before returning, as for the one-thread modules, would block
- * the start for those ~70 ms instead.
+ * The thread pool's shared modules (kernels-shared.wasm, kernels-relaxed-shared.wasm) the same
+ * way. They were compiled by Liftoff before the compile returned and left to tier up in the
+ * background (--no-wasm-dynamic-tiering), which did not always happen soon: measured on
+ * 2026-12-02 (6 processes each way, alternating), a new 2-thread backend's first dozen
+ * (200×200)² products ran at 4–14 GFLOPS in 4 of the 6 processes (one thread: 55); compiled
+ * optimized at once, at 35–56 in most of them in all 6 (dips to 16–19 remain: the JavaScript
+ * around the pool warming up). Its (1000×1000)² products: the same either way (the first
+ * 55–81 GFLOPS, then 80–105). The cost: ~30–40 ms more of createWasmBackend (252–399 ms against
+ * 226–259, 4 processes each, noisy); the book run on 2 threads measured the same (medians 1.10
+ * and 1.11 s of 8 alternating pairs). Before that they were compiled lazily, each kernel moving to TurboFan only
+ * once hot, in the first training steps, whose two threads keep both cores busy: the compiler
+ * waited for a core while the kernels ran on Liftoff code, ~2× slower.
  *
- * How: V8's --no-wasm-lazy-compilation with --no-liftoff (one-thread) or --no-wasm-dynamic-tiering
- * (shared), set around one synchronous `new WebAssembly.Module` and set back at once (the flags
- * are read when a compile starts; lazy compilation is on by default, so --no-liftoff alone
- * compiles nothing up front). Left alone where this process was started with its own choice of
- * any of these flags.
+ * How: V8's --no-wasm-lazy-compilation with --no-liftoff, set around one synchronous
+ * `new WebAssembly.Module` and set back at once (the flags are read when a compile starts; lazy
+ * compilation is on by default, so --no-liftoff alone compiles nothing up front). Left alone
+ * where this process was started with its own choice of either flag.
  */
 import v8 from 'node:v8';
-import type { KernelFile } from './support.js';
 
-const FLAG = /^--(no-)?(liftoff|wasm-lazy-compilation|wasm-dynamic-tiering)$/;
+const FLAG = /^--(no-)?(liftoff|wasm-lazy-compilation)$/;
 
 /** This process was started with its own choice of these flags (its command line or NODE_OPTIONS). */
 const ownChoice = (): boolean => [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => FLAG.test(a));
@@ -52,9 +51,3 @@ function compileWith(bytes: BufferSource, flags: string[]): WebAssembly.Module {
 /** `new WebAssembly.Module(bytes)`, every function compiled by TurboFan before it returns. */
 export const compileOptimized = (bytes: BufferSource): WebAssembly.Module => compileWith(bytes, ['liftoff', 'wasm-lazy-compilation']);
 
-/** `new WebAssembly.Module(bytes)`, every function compiled by Liftoff before it returns and by TurboFan in the background from then on. */
-export const compileTieringUp = (bytes: BufferSource): WebAssembly.Module => compileWith(bytes, ['wasm-dynamic-tiering', 'wasm-lazy-compilation']);
-
-/** How `file` is compiled: the modules of a plain memory optimized at once, the shared ones tiering up in the background. */
-export const compilerFor = (file: KernelFile): ((bytes: BufferSource) => WebAssembly.Module) =>
-  file.endsWith('-shared.wasm') ? compileTieringUp : compileOptimized;

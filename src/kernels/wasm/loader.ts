@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { type KernelFile, WasmNotBuiltError, compileOnce, compileOnceSync, fetchWasmFile, fileInFolder } from './support.js';
-import { compilerFor } from './eagerCompile.node.js';
+import { compileOptimized } from './eagerCompile.node.js';
 
 export { WasmNotBuiltError, sharedMemorySupported, wasmSimdSupported } from './support.js';
 
@@ -28,14 +28,14 @@ export const kernelUrl = (file: KernelFile): URL => {
  */
 export function loadKernelModule(file: KernelFile, baseUrl?: string | URL): Promise<WebAssembly.Module> {
   const url = baseUrl === undefined ? kernelUrl(file) : fileInFolder(file, baseUrl);
-  return compileOnce(url.href, () => readWasmFile(url), compilerFor(file));
+  return compileOnce(url.href, () => readWasmFile(url), compileOptimized);
 }
 
 /** As loadKernelModule, synchronously (read from disk, compiled with `new WebAssembly.Module`); file: URLs only. */
 export function loadKernelModuleSync(file: KernelFile, baseUrl?: string | URL): WebAssembly.Module {
   const url = baseUrl === undefined ? kernelUrl(file) : fileInFolder(file, baseUrl);
   if (url.protocol !== 'file:') throw new Error(`wasm backend: ${url.href} is not a file; create the backend with await createWasmBackend() to fetch it`);
-  return compileOnceSync(url.href, () => readOrExplain(() => readFileSync(url) as Uint8Array<ArrayBuffer>, url), compilerFor(file));
+  return compileOnceSync(url.href, () => readOrExplain(() => readFileSync(url) as Uint8Array<ArrayBuffer>, url), compileOptimized);
 }
 
 /** The bytes of a .wasm file: read from disk for a file: URL, fetched otherwise. @internal */
