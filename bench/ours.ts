@@ -305,10 +305,15 @@ export function trainingRow(backend: Backend, label: string, id: string, threads
   );
 }
 
-/** GFLOPS of each product shape on one backend, with the arrays in the backend's own storage. */
-export function benchMatmul(backend: Backend, s: Settings): Record<string, number> {
+/**
+ * GFLOPS of each product shape on one backend, with the arrays in the backend's own storage;
+ * with `backOffs`, how many times the wasm backend's thread pool stepped back to one thread
+ * (another process holding a core, see ThreadPool.useThreads) while each shape was timed.
+ */
+export function benchMatmul(backend: Backend, s: Settings, backOffs?: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
   const slow = backend.name === 'js';
+  const pool = backend.name === 'wasm' ? (backend as WasmBackend).pool : null;
   for (const sh of MATMUL_SHAPES) {
     if (skipProduct(s, sh, slow)) continue;
     // Storage views must be re-read after any allocation: a wasm memory may have grown.
@@ -318,7 +323,9 @@ export function benchMatmul(backend: Backend, s: Settings): Record<string, numbe
     fillSin(a.data);
     fillSin(b.data);
     const run = () => backend.matmul(a.data, b.data, c.data, sh.m, sh.k, sh.n, sh.transA, sh.transB, false);
+    const before = pool?.backOffs ?? 0;
     out[sh.key] = timeProduct(run, 2 * sh.m * sh.k * sh.n, slow ? s.slowMatmulSamples : s.matmulSamples, s.matmulSampleMs, s.matmulBudgetMs);
+    if (backOffs && pool) backOffs[sh.key] = pool.backOffs - before;
   }
   return out;
 }

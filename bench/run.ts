@@ -34,7 +34,7 @@ import {
   RECIPE, batchSequence, initialWeights, loadBenchData, loadDigitsBenchData, progress, settingsFor, totalIters,
   type ImplResult, type Workload,
 } from './shared.js';
-import { CONV_SHAPE_KEYS, LAYER_CONV_BATCH, LAYER_CONV_PRODUCTS, MNIST_SHAPE_KEYS } from './shared.js';
+import { CONV_SHAPE_KEYS, LAYER_CONV_BATCH, LAYER_CONV_PRODUCTS, MATMUL_SHAPES, MNIST_SHAPE_KEYS } from './shared.js';
 import { benchConv, convTable, convTargetChecks, CONV_REFERENCE_ID, type ConvRun } from './conv.js';
 import { benchBookRun, bookRunTable, BOOK_RUN, type BookRunResult } from './bookRun.js';
 import { REFERENCE_ID, table, checkTargets, fullRunTable, matmulTable, memoryTable, targetTable, trainingTable } from './report.js';
@@ -202,7 +202,8 @@ if (opts.only.has('numpy') && numpyMissing) skipped.push(`NumPy skipped: ${numpy
     for (const [backend, id] of backends) {
       const r = byId.get(id)!;
       progress(`${r.label}: matrix products`);
-      r.matmul = benchMatmul(backend, settings);
+      if ((backend as WasmBackend).pool) r.matmulBackOffs = {};
+      r.matmul = benchMatmul(backend, settings, r.matmulBackOffs);
       if (backend.name === 'wasm') r.layerConv = benchLayerConv(backend, settings);
       results.push(r);
       ours.push(r);
@@ -451,6 +452,13 @@ say(matmulTable(results));
 say();
 say('GFLOPS = 2·M·K·N / time, median of samples; ours with arrays in the backend\'s storage; NumPy with transposed views (BLAS flags, no copy); TF.js with tf.transpose included.');
 say('The first three are the products of a training step: x·W1, dW1 = xᵀ·dout, and Affine1\'s dx = dout·W1ᵀ (which our step and the "same work" NumPy skip).');
+for (const r of results) {
+  const backed = Object.entries(r.matmulBackOffs ?? {}).filter(([, count]) => count > 0);
+  if (backed.length > 0) {
+    const label = (key: string) => MATMUL_SHAPES.find((sh) => sh.key === key)?.label ?? key;
+    say(`${r.label}: its thread pool stepped back to one thread (a worker starved of CPU: another process holding a core) while these were timed, so their figures are partly one thread's: ${backed.map(([k, count]) => `${label(k)} ${count}×`).join(', ')}.`);
+  }
+}
 
 if (peaks) {
   const wasm1 = ours.find((r) => r.id === 'wasm-1t');

@@ -189,6 +189,8 @@ export interface ImplResult {
   iterations?: number;
   /** GFLOPS by shape key. */
   matmul?: Record<string, number>;
+  /** The wasm backend's thread pool: times it stepped back to one thread while each shape was timed. */
+  matmulBackOffs?: Record<string, number>;
   /** GFLOPS of SimpleConvNet's per-image products (LAYER_CONV_PRODUCTS), by key. */
   layerConv?: Record<string, number>;
   notes?: string[];

@@ -811,6 +811,7 @@ describe('wasm backend threads', () => {
     one.matmul(a, b, expected, m, k, n, false, false, false);
     // The worker holds a chunk for 20 ms in each product: the caller spends most of each
     // product waiting, and after two in a row it stops using threads.
+    assert.equal(pool.backOffs, 0, 'a new pool has not backed off (priming runs the back-off and resets it)');
     pool.starveMs = 20;
     for (let i = 0; i < 2; i++) {
       const c = new Float32Array(m * n);
@@ -819,6 +820,7 @@ describe('wasm backend threads', () => {
     }
     pool.starveMs = 0;
     assert.equal(pool.useThreads(), false, 'still on two threads after products that waited on a starved worker');
+    assert.equal(pool.backOffs, 1);
     assert.equal(backend.threads, 2); // stepping back is not a failure
     const c = new Float32Array(m * n);
     backend.matmul(a, b, c, m, k, n, false, false, false); // one thread meanwhile
@@ -839,6 +841,7 @@ describe('wasm backend threads', () => {
     backend.pool!.starveMs = 20;
     for (let i = 0; i < 5; i++) backend.matmul(a, b, c, m, k, n, false, false, false);
     assert.equal(backend.pool!.useThreads(), true);
+    assert.equal(backend.pool!.backOffs, 0);
     await backend.close();
   });
 });

@@ -185,6 +185,8 @@ export class ThreadPool {
   starveMs = 0;
   /** Test hook: `side` spins this many ms between writing a side job's fields and opening it (a caller descheduled there). */
   sidePublishPauseMs = 0;
+  /** How many times the pool has stepped back to one thread (see useThreads): for the bench and diagnostics. */
+  backOffs = 0;
   private seq = 0;
   /** The side job's tag (1..0x7fff) and, until sideWait, what it needs to finish. */
   private sideTag = 0;
@@ -324,6 +326,7 @@ export class ThreadPool {
     this.starved = 0;
     this.penaltyMs = Math.min(1600, Math.max(25, 2 * this.penaltyMs));
     this.skipUntil = performance.now() + this.penaltyMs;
+    this.backOffs++;
   }
 
   /**
@@ -467,7 +470,7 @@ export class ThreadPool {
       this.useThreads();
       this.noteWait(0, 1);
     }
-    this.starved = this.skipUntil = this.penaltyMs = 0;
+    this.starved = this.skipUntil = this.penaltyMs = this.backOffs = 0;
   }
 
   /** Notices a worker that has thrown or exited (it says so in its slot of the control block). */
