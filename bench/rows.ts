@@ -1,9 +1,14 @@
 /**
- * The training-step and accuracy-pass rows of the two-layer tables, measured in turns: every
- * implementation's timed runs and passes alternate with the others' (round r starts at row r), so
- * that a change of machine load during the section hits every row alike and the ratios between
- * rows stay those of one moment. (Measured one implementation after another, a 2-core machine
- * shared with other processes moved single rows by 20% and more between minutes of one run.)
+ * The training-step and accuracy-pass rows of the two-layer tables: one after another (the
+ * default: each row's whole run alone), or in turns (`npm run bench -- --turns`): every
+ * implementation's timed runs and passes alternating with the others' (round r starts at row
+ * r), so that a change of machine load during the section hits every row alike. (Measured one
+ * after another, a 2-core machine shared with other processes moved single rows by 20% and more
+ * between minutes of one run.) Turns are not the default: they slowed the 2-thread rows in the
+ * runs of 2026-12-02 (our step on 2 threads against 1: 0.95–1.47× in 4 full runs in turns,
+ * 1.66× and 1.67× in 2 one after another; NumPy float64 on 2 threads 0.63–0.89 ms in 6 runs in
+ * turns against 0.38–0.72 in 4): a row in turns starts after its process has slept through the
+ * others' turns, and this machine's vCPUs come back slowly from a sleep.
  *
  * Each row trains on the shared batch sequence in order (warm-up, then `runs` runs of
  * `itersPerRun` steps), so its numbers are those of the same run measured alone. The first
@@ -45,7 +50,7 @@ function rotated<T>(rows: readonly T[], r: number): T[] {
  */
 export async function interleave(rows: readonly TrainingRow[], s: Settings, what: string, sequential = false): Promise<ImplResult[]> {
   if (sequential && rows.length > 1) {
-    // each row's whole run alone, one after another (bench --sequential)
+    // each row's whole run alone, one after another (the default; --turns for turns)
     const out: ImplResult[] = [];
     for (const row of rows) out.push(...(await interleave([row], s, `${what}: ${row.label}`)));
     return out;

@@ -7,8 +7,8 @@
  * memory over a long run, and (with --full) the CLI's default 10,000-iteration run, js vs wasm.
  * Prints tables to stdout (progress goes to stderr) and writes bench/results/latest.json.
  * The targets are reported as PASS/MISS, never asserted. The training steps and accuracy passes
- * of the implementations are measured in turns (bench/rows.ts), NumPy's served by python3
- * processes that stay up, so that the ratios between rows are those of one moment.
+ * of the implementations are measured one after another, or with --turns in turns
+ * (bench/rows.ts); NumPy's are served by python3 processes that stay up.
  *
  * With `conv` (bench/conv.ts): a training step of the book's SimpleConvNet against the book's NumPy code, JAX and TF.js.
  * With --full or --only book, also the whole book run (bench/bookRun.ts): `backprop train --seed 1 --iters 3000`
@@ -39,7 +39,7 @@ import { benchConv, convTable, convTargetChecks, CONV_REFERENCE_ID, type ConvRun
 import { benchBookRun, bookRunTable, BOOK_RUN, type BookRunResult } from './bookRun.js';
 import { REFERENCE_ID, table, checkTargets, fullRunTable, matmulTable, memoryTable, targetTable, trainingTable } from './report.js';
 
-const USAGE = `Usage: npm run bench -- [--quick] [--full] [--only js,wasm,numpy,tfjs,autograd,conv,book,digits] [--tfjs-grads manual|auto] [--sequential] [--out FILE]
+const USAGE = `Usage: npm run bench -- [--quick] [--full] [--only js,wasm,numpy,tfjs,autograd,conv,book,digits] [--tfjs-grads manual|auto] [--turns] [--out FILE]
   --quick       fewer repeats and iterations (a smoke test, under a minute)
   --full        also the CLI's default 10,000-iteration run on js and wasm, a 100,000-iteration memory run, and the book run
   --only LIST   implementations to run (default all): js, wasm, numpy, tfjs, autograd (its step vs the layers' on wasm),
@@ -48,7 +48,7 @@ const USAGE = `Usage: npm run bench -- [--quick] [--full] [--only js,wasm,numpy,
                 digits (the step and accuracy pass of wasm and NumPy on the bundled digits too, where the main rows
                 are Fashion-MNIST; in --quick only when named)
   --tfjs-grads  force TF.js's gradient code (default: a short trial picks the faster)
-  --sequential  the training rows one after another, each its whole run alone (default: in turns, bench/rows.ts)
+  --turns       the training rows in turns, 100 steps each per round (bench/rows.ts), instead of one after another
   --out FILE    write the JSON results here instead of bench/results/latest.json
 `;
 const IMPLS = ['js', 'wasm', 'numpy', 'tfjs', 'autograd', 'conv', 'book', 'digits'] as const;
@@ -63,7 +63,7 @@ function parse() {
         only: { type: 'string' },
         'tfjs-grads': { type: 'string' },
         out: { type: 'string' },
-        sequential: { type: 'boolean' },
+        turns: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -91,7 +91,7 @@ function parse() {
   if (!values.only && !values.full) only.delete('book');
   // the bundled digits' second pass: not in --quick, unless named in --only
   if (!values.only && values.quick) only.delete('digits');
-  return { quick: values.quick ?? false, full: values.full ?? false, only, tfjsGrads: grads as GradientMode | undefined, out: values.out, sequential: values.sequential ?? false };
+  return { quick: values.quick ?? false, full: values.full ?? false, only, tfjsGrads: grads as GradientMode | undefined, out: values.out, turns: values.turns ?? false };
 }
 
 /** The CPU model from /proc/cpuinfo, and whether it has AVX-512 (which OpenBLAS uses and wasm SIMD cannot). */
@@ -197,7 +197,7 @@ if (opts.only.has('numpy') && numpyMissing) skipped.push(`NumPy skipped: ${numpy
         skipped.push(`TF.js skipped: ${(e as Error).message}`);
       }
     }
-    const trained = await interleave(rows, settings, 'training rows', opts.sequential);
+    const trained = await interleave(rows, settings, 'training rows', !opts.turns);
     const byId = new Map(trained.map((r) => [r.id, r]));
     for (const [backend, id] of backends) {
       const r = byId.get(id)!;
@@ -292,7 +292,7 @@ if (opts.only.has('digits') && !data.source.startsWith('bundled')) {
       numpySide = new NumpySide(wd);
       rows.push(...(await numpySide.rows()));
     }
-    digits = await interleave(rows, settings, 'bundled digits', opts.sequential);
+    digits = await interleave(rows, settings, 'bundled digits', !opts.turns);
   } catch (e) {
     skipped.push(`bundled digits failed: ${(e as Error).message}`);
   } finally {
@@ -402,7 +402,7 @@ if (tfjsRun) {
 say(`data: ${data.source}: ${data.train.count.toLocaleString('en')} training, ${data.test.count.toLocaleString('en')} test rows`);
 say(`recipe: ${RECIPE.inputSize}-${RECIPE.hiddenSize}-${RECIPE.outputSize}, batch ${RECIPE.batchSize}, lr ${RECIPE.lr}, SGD; every implementation starts from the same weights and trains on the same ${totalIters(settings)} batches`);
 say(`protocol: ${settings.warmup} warm-up iterations (this project's wasm rows: ${settings.engineWarmup.toLocaleString('en')} more before them, on a copy of the net, to time the JIT and the thread pool warm), then ${settings.runs} timed runs × ${settings.itersPerRun}; ms/iter = median of runs, each run's first ${settings.untimedPerRun} steps untimed; ` +
-  `${opts.sequential ? 'the rows one after another (--sequential)' : 'the rows take turns (round r of the runs, then of the accuracy passes, starts at row r; TF.js CPU runs alone after them, TF.js having one current backend; JAX alone too), so that a change of machine load hits them alike (bench/rows.ts)'}; ` +
+  `${opts.turns ? 'the rows take turns (--turns: round r of the runs, then of the accuracy passes, starts at row r; TF.js CPU and JAX alone after them; bench/rows.ts)' : 'the rows one after another, each its whole run alone (--turns: in turns)'}; ` +
   `step = gather batch + forward/loss + backward + SGD update (this project's rows, as its Trainer: the next batch's rows gathered during the step by gatherRowsAhead, on the idle thread with 2 threads; the user's loop gathers in the step); ` +
   `accuracy pass = median of ${settings.evalRuns} (js, TF.js CPU: ${settings.slowEvalRuns}) after the training run`);
 for (const s of skipped) say(`SKIPPED: ${s}`);
@@ -583,7 +583,7 @@ say(`run took ${seconds.toFixed(1)} s; results written to ${shownPath}`);
 mkdirSync(dirname(jsonPath), { recursive: true });
 const json = {
   date: new Date().toISOString(),
-  flags: { quick: opts.quick, full: opts.full, only: [...opts.only], tfjsGrads: opts.tfjsGrads ?? null, sequential: opts.sequential },
+  flags: { quick: opts.quick, full: opts.full, only: [...opts.only], tfjsGrads: opts.tfjsGrads ?? null, turns: opts.turns },
   seconds,
   machine: { cpu: cpuModel(), logicalCores: cores, node: process.version, v8: process.versions.v8, loadAverageStart: loadAtStart, loadAverageEnd: loadAtEnd, numpy: numpyInfo },
   numpyEnvironment: numpyRun?.envNote ?? null,
