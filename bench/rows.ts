@@ -6,8 +6,8 @@
  * after another, a 2-core machine shared with other processes moved single rows by 20% and more
  * between minutes of one run.) Turns are not the default: they slowed the 2-thread rows in the
  * runs of 2026-12-02 (our step on 2 threads against 1: 0.95–1.47× in 4 full runs in turns,
- * 1.66× and 1.67× in 2 one after another; NumPy float64 on 2 threads 0.63–0.89 ms in 6 runs in
- * turns against 0.38–0.72 in 4): a row in turns starts after its process has slept through the
+ * 1.36–1.67× in 3 one after another; NumPy float64 on 2 threads 0.63–0.89 ms in 6 runs in
+ * turns against 0.38–0.72 in 5): a row in turns starts after its process has slept through the
  * others' turns, and this machine's vCPUs come back slowly from a sleep.
  *
  * Each row trains on the shared batch sequence in order (warm-up, then `runs` runs of
