@@ -1,15 +1,16 @@
 /**
  * The NumPy reference: bench/numpy_two_layer.py run with python3, on the same images, initial
  * weights and batch sequence (written to a temporary directory as raw files). Its training rows
- * are served by long-lived python3 processes (one per BLAS thread count), so that bench/rows.ts
- * can run them in turns with ours; its products and JAX's row run as one-shot subprocesses.
+ * are served by long-lived python3 processes (one per BLAS thread count), which bench/rows.ts
+ * steps like ours (in turns with them under --turns); its products and JAX's row run as one-shot
+ * subprocesses.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PythonServer, REMOVED_ENV, pythonEnv } from './python.js';
+import { PythonServer, REMOVED_ENV, canImport, pythonEnv } from './python.js';
 import type { TrainingRow } from './rows.js';
 import { MATMUL_SHAPES, RECIPE, median, totalIters, type ImplResult, type Workload } from './shared.js';
 
@@ -139,8 +140,7 @@ export class NumpySide {
 
   /** JAX on CPU, jax.jit of the same step (gather inside), where python3 can import it: its row, and a line saying what ran. */
   jax(): { result: ImplResult | null; note: string } {
-    const probe = spawnSync('python3', ['-c', 'import jax'], { encoding: 'utf8', env: pythonEnv(1) });
-    if (probe.status !== 0) return { result: null, note: 'JAX not installed' };
+    if (!canImport('jax')) return { result: null, note: 'JAX not installed' };
     const r = spawnSync('python3', [JAX_SCRIPT, '--manifest', this.manifestPath], { env: pythonEnv(2), encoding: 'utf8', maxBuffer: 1 << 24 });
     if (r.status !== 0) return { result: null, note: `JAX failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-2).join(' | ')}` };
     const v = JSON.parse(r.stdout.trim().split('\n').pop()!) as JaxOutput;

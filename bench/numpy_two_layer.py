@@ -253,8 +253,7 @@ def serve(names, data, manifest):
     """Builds every variant's net, then answers each line on stdin with one JSON line:
     'run VARIANT COUNT UNTIMED': COUNT more steps of it (the shared batch sequence, in order), the
     ms of all but the first UNTIMED and the loss sum of all; 'eval VARIANT': one accuracy pass, its ms and the accuracies; 'quit'.
-    bench/run.ts alternates these with its own rows in short runs, so that a change of machine
-    load hits every row alike."""
+    bench/rows.ts steps these as it steps its own rows (in turns with them under --turns)."""
     variants = {name: make_variant(name, data, manifest) for name in names}
     done = {name: 0 for name in names}
     print(json.dumps({'ready': True, 'info': machine_info(),

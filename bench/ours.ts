@@ -281,8 +281,7 @@ function engineWarmup(backend: Backend, train: LabeledData, w: Workload): void {
 }
 
 /**
- * This project's TwoLayerNet on one backend as a row of the interleaved training tables
- * (bench/rows.ts): the engine warmed up first on a copy of the net (engineWarmup), then steps
+ * This project's TwoLayerNet on one backend as a row of the training tables (bench/rows.ts): the engine warmed up first on a copy of the net (engineWarmup), then steps
  * of the shared batches, each gathering the next batch's rows ahead as the Trainer does.
  */
 export function trainingRow(backend: Backend, label: string, id: string, threads: number, w: Workload): TrainingRow {

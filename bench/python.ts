@@ -36,17 +36,25 @@ export class PythonServer {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly lines: AsyncIterator<string>;
   private stderr = '';
+  /** Resolves once the process has exited and its output streams are closed (its stderr read to the end). */
+  private readonly closed: Promise<unknown>;
 
   constructor(private readonly script: string, args: string[], threads: number | null) {
     this.child = spawn('python3', [script, ...args], { env: pythonEnv(threads) });
     this.child.stderr.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-4000); });
+    // A write to a process that has died fails with EPIPE, asynchronously: `next` says it stopped (and why)
+    this.child.stdin.on('error', () => {});
+    this.closed = new Promise((resolve) => this.child.once('close', resolve));
     this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
   }
 
   /** The next JSON line it prints. */
   async next<T>(): Promise<T> {
     const r = await this.lines.next();
-    if (r.done) throw new Error(`python3 ${this.script} stopped: ${this.stderr.trim().split('\n').slice(-3).join(' | ') || 'no message'}`);
+    if (r.done) {
+      await this.closed;
+      throw new Error(`python3 ${this.script} stopped: ${this.stderr.trim().split('\n').slice(-3).join(' | ') || 'no message'}`);
+    }
     return JSON.parse(r.value) as T;
   }
 
@@ -57,6 +65,6 @@ export class PythonServer {
   }
 
   close(): void {
-    this.child.stdin.end('quit\n');
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.stdin.end('quit\n');
   }
 }

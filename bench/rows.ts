@@ -20,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SPIN_SETTLE_MS } from './python.js';
 import { median, progress, totalIters, type ImplResult, type Settings } from './shared.js';
 
-/** One implementation's two-layer training run, stepped on in turns with the others. */
+/** One implementation's two-layer training run, stepped on run by run (alone, or in turns with the others). */
 export interface TrainingRow {
   id: string;
   label: string;
@@ -35,7 +35,6 @@ export interface TrainingRow {
   /** One accuracy pass over the training and test sets, as trained so far. */
   evaluate(): Promise<{ ms: number; trainAccuracy: number; testAccuracy: number }>;
 }
-
 
 /** `rows` rotated so that round r starts at row r mod n. */
 function rotated<T>(rows: readonly T[], r: number): T[] {

@@ -124,7 +124,6 @@ const notes: string[] = [];
 let numpyRun: NumpyRun | null = null;
 let numpyInfo: NumpyInfo | null = null;
 let tfjsRun: TfjsRun | null = null;
-let numpyTrained: ImplResult[] = [];
 let wasmAvailable = false;
 let memory: MemoryResult | null = null;
 let autograd: AutogradResult | null = null;
@@ -149,13 +148,29 @@ async function wasmBackend(threads: number, what: string): Promise<WasmBackend |
   return backend;
 }
 
+/**
+ * NumPy's training rows on `work` added to `rows`, or, where its servers fail to start, none
+ * (said in skipped, the other rows going on without them): null then.
+ */
+async function numpyRows(work: Workload, rows: TrainingRow[], what: string): Promise<NumpySide | null> {
+  const side = new NumpySide(work);
+  try {
+    rows.push(...(await side.rows()));
+    return side;
+  } catch (e) {
+    side.close();
+    skipped.push(`${what} failed: ${(e as Error).message}`);
+    return null;
+  }
+}
+
 const wasmLabel = (backend: WasmBackend, simd: boolean) =>
   `this project, wasm ${backend.threads} thread${backend.threads > 1 ? 's' : ''}${simd && backend.simd === 'relaxed' ? ', relaxed SIMD (auto)' : ''}`;
 
 const numpyMissing = opts.only.has('numpy') || opts.only.has('digits') ? numpyUnavailable() : null;
 if (opts.only.has('numpy') && numpyMissing) skipped.push(`NumPy skipped: ${numpyMissing}`);
 
-// The training step and accuracy pass of every implementation, in turns (bench/rows.ts).
+// The training step and accuracy pass of every implementation (bench/rows.ts: one after another, or in turns).
 {
   const rows: TrainingRow[] = [];
   const backends: [JsBackend | WasmBackend, string][] = [];
@@ -183,9 +198,8 @@ if (opts.only.has('numpy') && numpyMissing) skipped.push(`NumPy skipped: ${numpy
     }
     if (opts.only.has('numpy') && !numpyMissing) {
       progress(`NumPy: starting python3 servers (${settings.quick ? '1 BLAS thread' : '1 and 2 BLAS threads'})`);
-      numpySide = new NumpySide(w);
-      rows.push(...(await numpySide.rows()));
-      numpyInfo = numpySide.info;
+      numpySide = await numpyRows(w, rows, 'NumPy');
+      numpyInfo = numpySide?.info ?? null;
     }
     if (opts.only.has('tfjs')) {
       progress('TF.js WASM: its training row (after the gradient trial)');
@@ -210,8 +224,8 @@ if (opts.only.has('numpy') && numpyMissing) skipped.push(`NumPy skipped: ${numpy
     }
     for (const [backend] of backends) if (backend.name === 'wasm') await (backend as WasmBackend).close();
     backends.length = 0;
-    numpyTrained = trained.filter((r) => r.id.startsWith('numpy-'));
     if (numpySide) {
+      const numpyTrained = trained.filter((r) => r.id.startsWith('numpy-'));
       progress('NumPy: float32 matrix products, then JAX');
       for (const [threads] of numpyPlan(settings.quick)) {
         const r = numpyTrained.find((x) => x.id === `numpy-f32-${threads}t`);
@@ -270,7 +284,7 @@ if (numpyRun) results.push(...numpyRun.results);
 if (tfjsRun) results.push(...tfjsRun.results);
 
 // The book's data (80% of a digit's pixels are 0, which our first layer's products skip) where
-// the rows above are Fashion-MNIST: wasm and NumPy again, in turns, the same recipe, weights and batch indices.
+// the rows above are Fashion-MNIST: wasm and NumPy again, the same recipe, weights and batch indices.
 let digits: ImplResult[] | null = null;
 if (opts.only.has('digits') && !data.source.startsWith('bundled')) {
   const dd = loadDigitsBenchData();
@@ -289,8 +303,7 @@ if (opts.only.has('digits') && !data.source.startsWith('bundled')) {
     }
     if (opts.only.has('numpy') && !numpyMissing) {
       progress('bundled digits: NumPy servers');
-      numpySide = new NumpySide(wd);
-      rows.push(...(await numpySide.rows()));
+      numpySide = await numpyRows(wd, rows, 'bundled digits, NumPy');
     }
     digits = await interleave(rows, settings, 'bundled digits', !opts.turns);
   } catch (e) {

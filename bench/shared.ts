@@ -31,7 +31,7 @@ export interface Settings {
   /** Timed runs of `itersPerRun` iterations; ms/iteration is the median over runs. */
   runs: number;
   itersPerRun: number;
-  /** The first steps of each timed run that are not timed (bench/rows.ts: the rows take turns). */
+  /** The first steps of each timed run that are not timed (bench/rows.ts: the wake-up after another row's turn). */
   untimedPerRun: number;
   /** Accuracy passes: untimed, then timed (median). Slow implementations use `slowEvalRuns`, no warm-up. */
   evalWarmup: number;

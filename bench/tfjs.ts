@@ -46,8 +46,8 @@ export interface TfjsRun {
 
 /**
  * TF.js's side of the bench: `start` sets up the WASM backend's training row (after the trial
- * that picks its gradient code, unless `force`d), which bench/rows.ts runs in turns with the
- * other rows; `finish` then adds its products and runs the CPU backend's row (alone: TF.js has
+ * that picks its gradient code, unless `force`d), which bench/rows.ts runs with the other rows
+ * (in turns with them under --turns); `finish` then adds its products and runs the CPU backend's row (alone: TF.js has
  * one current backend) and products.
  */
 export class TfjsSide {
@@ -209,9 +209,10 @@ function trainingRow(tf: TF, w: Workload, backend: 'wasm' | 'cpu', mode: Gradien
   const B = RECIPE.batchSize;
   const D = RECIPE.inputSize;
   const { train, test } = w.data;
-  const trainer = makeTrainer(tf, w, scaled(train.images), mode);
+  const xTrain = scaled(train.images);
+  const trainer = makeTrainer(tf, w, xTrain, mode);
   // Accuracy pass: each whole set at once, as the book's accuracy(); the data is uploaded untimed.
-  const xTrainT = tf.tensor2d(scaled(train.images), [train.count, D]);
+  const xTrainT = tf.tensor2d(xTrain, [train.count, D]);
   const xTestT = tf.tensor2d(scaled(test.images), [test.count, D]);
   const total = totalIters(w.settings);
   const row = localRow(
