@@ -15,9 +15,10 @@ export interface LabeledData {
  * flatten=True`), with the labels as indices. Use `oneHot` for one-hot targets.
  */
 export function toLabeledData(set: ImageSet, options: { dtype?: DType; backend?: Backend } = {}): LabeledData {
-  const x = Tensor.zeros([set.count, set.rows * set.cols], options);
+  const x = Tensor.empty([set.count, set.rows * set.cols], options); // every element written below
   const d = x.data;
-  for (let i = 0; i < set.images.length; i++) d[i] = set.images[i] / 255;
+  const images = set.images;
+  for (let i = 0; i < images.length; i++) d[i] = images[i] / 255;
   return { x, labels: Int32Array.from(set.labels) };
 }
 

@@ -78,6 +78,20 @@ describe('Heap (the allocator over the wasm memory)', () => {
     assert.deepEqual([...new Uint8Array(heap.buffer, c, 64)], new Array(64).fill(0));
   });
 
+  it('zeroes a block that reaches back into memory handed out before, past the top it went back to', () => {
+    const heap = newHeap();
+    const a = heap.alloc(1000);
+    new Uint8Array(heap.buffer, a, 1024).fill(7);
+    heap.release(a); // the topmost block: back to the untouched region, its bytes still 7
+    const b = heap.alloc(3000); // starts where a did and goes on into memory never handed out
+    assert.equal(b, a);
+    assert.ok(new Uint8Array(heap.buffer, b, 3008).every((v) => v === 0));
+    new Uint8Array(heap.buffer, b, 3008).fill(9);
+    heap.release(b);
+    assert.ok(new Uint8Array(heap.buffer, heap.alloc(64), 64).every((v) => v === 0));
+    assert.ok(new Uint8Array(heap.buffer, heap.alloc(4000), 4032).every((v) => v === 0), 'a block partly over the 9s and partly beyond them');
+  });
+
   it('reuses freed blocks of the same size, coalesces neighbours and rejects double frees', () => {
     const heap = newHeap();
     const blocks = Array.from({ length: 6 }, () => heap.alloc(1000));

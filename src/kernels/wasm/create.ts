@@ -97,7 +97,7 @@ const MAX_PAGES = 65536;
 export async function createBackend(platform: Platform, options: WasmBackendOptions = {}): Promise<WasmBackend> {
   checkSimd();
   const plan = threadPlan(options.threads ?? Math.min(2, await platform.cores()), await platform.workersMissing());
-  const relaxed = await useRelaxedSimd(platform, options);
+  const relaxed = await useRelaxedSimd(platform, options, plan.threads > 1);
   const module = await platform.loadModule(kernelFile(plan.threads > 1, relaxed), options.wasmBaseUrl);
   const memory = newMemory(plan.threads);
   const parts = layOut(memory, (await WebAssembly.instantiate(module, { env: { memory } })).exports, plan.threads);
@@ -122,7 +122,7 @@ export async function createBackend(platform: Platform, options: WasmBackendOpti
 export function createBackendSync(platform: SyncPlatform, options: WasmBackendOptions = {}): WasmBackend {
   checkSimd();
   const plan = threadPlan(options.threads ?? Math.min(2, platform.cores()), platform.workersMissing());
-  const relaxed = useRelaxedSimdSync(platform, options);
+  const relaxed = useRelaxedSimdSync(platform, options, plan.threads > 1);
   const module = platform.loadModule(kernelFile(plan.threads > 1, relaxed), options.wasmBaseUrl);
   const memory = newMemory(plan.threads);
   const parts = layOut(memory, new WebAssembly.Instance(module, { env: { memory } }).exports, plan.threads);
@@ -188,33 +188,44 @@ const kernelFile = (shared: boolean, relaxed: boolean): KernelFile =>
 /**
  * Whether to run the relaxed-SIMD build: per options.relaxedSimd; for 'auto', where it compiles
  * and the three products of an MNIST training step run at least 1% faster with it than with the
- * plain build (see relaxedIsFaster; the best of alternating trials, so where both builds are as
+ * plain build (see measureRelaxed; the best of alternating trials, so where both builds are as
  * fast either may win). Measured, not assumed: relaxed_madd is one fused multiply-add on
- * some cores and no gain (or a loss) on others.
+ * some cores and no gain (or a loss) on others. The trial runs the two builds for the memory the
+ * backend will have (`shared`: the thread pool's), so that the one it picks is compiled already:
+ * each build takes ~75-130 ms to compile (eagerCompile.node.ts), a third compile was ~25% of a
+ * 2-thread backend's start. Once per process and folder of builds (see verdicts).
  */
-async function useRelaxedSimd(platform: Platform, options: WasmBackendOptions): Promise<boolean> {
+async function useRelaxedSimd(platform: Platform, options: WasmBackendOptions, shared: boolean): Promise<boolean> {
   const want = relaxedWanted(platform, options);
   if (!want) return false;
   let relaxedModule: WebAssembly.Module;
   try {
-    relaxedModule = await platform.loadModule('kernels-relaxed.wasm', options.wasmBaseUrl);
+    relaxedModule = await platform.loadModule(kernelFile(shared, true), options.wasmBaseUrl);
   } catch (e) {
     return relaxedMissing(want, e);
   }
-  return want === true || relaxedIsFaster(await platform.loadModule('kernels.wasm', options.wasmBaseUrl), relaxedModule);
+  if (want === true) return true;
+  const key = verdictKey(options);
+  let verdict = verdicts.get(key);
+  if (verdict === undefined) verdicts.set(key, (verdict = measureRelaxed(await platform.loadModule(kernelFile(shared, false), options.wasmBaseUrl), relaxedModule, shared)));
+  return verdict;
 }
 
 /** As useRelaxedSimd, without waiting (Node's backend made on first use). */
-function useRelaxedSimdSync(platform: SyncPlatform, options: WasmBackendOptions): boolean {
+function useRelaxedSimdSync(platform: SyncPlatform, options: WasmBackendOptions, shared: boolean): boolean {
   const want = relaxedWanted(platform, options);
   if (!want) return false;
   let relaxedModule: WebAssembly.Module;
   try {
-    relaxedModule = platform.loadModule('kernels-relaxed.wasm', options.wasmBaseUrl);
+    relaxedModule = platform.loadModule(kernelFile(shared, true), options.wasmBaseUrl);
   } catch (e) {
     return relaxedMissing(want, e);
   }
-  return want === true || relaxedIsFaster(platform.loadModule('kernels.wasm', options.wasmBaseUrl), relaxedModule);
+  if (want === true) return true;
+  const key = verdictKey(options);
+  let verdict = verdicts.get(key);
+  if (verdict === undefined) verdicts.set(key, (verdict = measureRelaxed(platform.loadModule(kernelFile(shared, false), options.wasmBaseUrl), relaxedModule, shared)));
+  return verdict;
 }
 
 /** options.relaxedSimd where the platform can compile relaxed SIMD (enabled here), else false. */
@@ -234,18 +245,17 @@ function relaxedMissing(want: boolean | 'auto', e: unknown): false {
   return false;
 }
 
-/** The trials' verdict per relaxed module (the modules are compiled once per file): measured once per process. */
-const verdicts = new WeakMap<WebAssembly.Module, boolean>();
+/**
+ * The trials' verdicts, one per folder of builds (options.wasmBaseUrl; '' for the default): the
+ * trial runs once per process, whichever memory its first backend has (a one-thread backend and
+ * a 2-thread one then get the same build: the two memories run the same code at the same speed).
+ */
+const verdicts = new Map<string, boolean>();
+const verdictKey = (options: WasmBackendOptions): string => String(options.wasmBaseUrl ?? '');
 
 /** Best of 10 to 60 alternating trials on one thread (~20-70 ms): the relaxed build ≥ 1% faster on the MNIST products. */
-function relaxedIsFaster(plainModule: WebAssembly.Module, relaxedModule: WebAssembly.Module): boolean {
-  let verdict = verdicts.get(relaxedModule);
-  if (verdict === undefined) verdicts.set(relaxedModule, (verdict = measureRelaxed(plainModule, relaxedModule)));
-  return verdict;
-}
-
-function measureRelaxed(plainModule: WebAssembly.Module, relaxedModule: WebAssembly.Module): boolean {
-  const trials = [trialBackend(plainModule), trialBackend(relaxedModule)];
+function measureRelaxed(plainModule: WebAssembly.Module, relaxedModule: WebAssembly.Module, shared: boolean): boolean {
+  const trials = [trialBackend(plainModule, shared), trialBackend(relaxedModule, shared)];
   const best = [Infinity, Infinity];
   // At least 10 rounds, then on until neither best has improved for 6 rounds and the two are
   // within 1.5× of each other (V8's optimised code may arrive late, its compiler running in the
@@ -310,9 +320,9 @@ function mnistProducts(module: WebAssembly.Module, shared: boolean): { run(): vo
   };
 }
 
-/** A timer (ms) of mnistProducts on a one-thread backend of `module` (a plain memory's), after 5 untimed runs. */
-function trialBackend(module: WebAssembly.Module): { time(): number; free(): void } {
-  const products = mnistProducts(module, false);
+/** A timer (ms) of mnistProducts on a one-thread backend of `module` (over a shared memory where `shared`), after 5 untimed runs. */
+function trialBackend(module: WebAssembly.Module, shared: boolean): { time(): number; free(): void } {
+  const products = mnistProducts(module, shared);
   for (let i = 0; i < 5; i++) products.run(); // V8 moves the kernels to its optimising compiler (the rounds wait for it)
   const now = clock();
   return {

@@ -4,8 +4,9 @@
  * by the optimizing one (TurboFan) in the background.
  *
  * The one-thread modules (kernels.wasm, kernels-relaxed.wasm) by TurboFan, before the compile
- * returns (compileOptimized). Why: these are the two builds that create.ts times against each
- * other (relaxed SIMD or not), and then the one-thread backend's. Compiled lazily, the trial
+ * returns (compileOptimized). Why: create.ts times the two builds (relaxed SIMD or not) against
+ * each other, these two for a one-thread backend (the shared ones for a 2-thread backend's),
+ * and then runs the one it picked. Compiled lazily, the trial
  * timed whatever tier each build happened to be on: measured here, 1 start in 3 ended with the
  * relaxed build still on Liftoff code (1.78 ms against 0.41 for the three products) and picked
  * the plain build, ~10% slower products for that whole process; and the trial's warm-up on
