@@ -3,6 +3,8 @@
  * products on one backend, the wasm backend's memory over a long run, and the CLI's full
  * default training run.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Backend } from '../src/kernels/Backend.js';
 import { TwoLayerNet } from '../src/nets/TwoLayerNet.js';
 import { Tensor } from '../src/tensor/Tensor.js';
@@ -185,6 +187,15 @@ export interface UserLoopResult {
   /** Wasm memory with the data and nets in place, before either loop ran; and at the end. */
   wasmMemoryStartBytes: number;
   wasmMemoryBytes: number;
+}
+
+/** benchUserLoop in a new process (bench/userLoopProcess.ts: why), on the workload of `mode`'s settings. */
+export function runUserLoop(mode: 'quick' | 'default' | 'full'): UserLoopResult {
+  const script = fileURLToPath(new URL('./userLoopProcess.ts', import.meta.url));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script, mode], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.error) throw new Error(`could not start bench/userLoopProcess.ts: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`bench/userLoopProcess.ts failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as UserLoopResult;
 }
 
 /**

@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { JsBackend } from '../src/kernels/reference/JsBackend.js';
 import { createWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.js';
 import { writeFileAtomic } from '../src/io/atomicWrite.js';
-import { benchAutograd, benchLayerConv, benchMatmul, benchMemory, benchUserLoop, fullRun, trainingRow, type AutogradResult, type FullRunResult, type MemoryResult, type UserLoopResult } from './ours.js';
+import { benchAutograd, benchLayerConv, benchMatmul, benchMemory, fullRun, runUserLoop, trainingRow, type AutogradResult, type FullRunResult, type MemoryResult, type UserLoopResult } from './ours.js';
 import { NumpySide, numpyEnvNote, numpyPlan, numpyUnavailable, type NumpyInfo, type NumpyRun } from './numpy.js';
 import { REMOVED_ENV } from './python.js';
 import { interleave, type TrainingRow } from './rows.js';
@@ -247,18 +247,15 @@ if (opts.only.has('numpy') && numpyMissing) skipped.push(`NumPy skipped: ${numpy
 }
 
 if (opts.only.has('wasm') && wasmAvailable) {
-  // The book's train_neuralnet.py written against the library, on the default backend (default threads).
-  const backend = await createWasmBackend();
-  const label = `this project, wasm ${backend.threads} thr, user's loop (fresh batch each step)`;
-  progress(`${label}, alternating with the reusing loop`);
+  // The book's train_neuralnet.py written against the library, on the default backend (default
+  // threads), in a new process as a user's program runs it (bench/userLoopProcess.ts says why).
+  progress("this project's user's loop (fresh batch each step), alternating with the reusing loop, in a process of its own");
   try {
-    userLoop = benchUserLoop(backend, label, w);
+    userLoop = runUserLoop(opts.quick ? 'quick' : opts.full ? 'full' : 'default');
     results.push(userLoop.result);
     ours.push(userLoop.result);
   } catch (e) {
     skipped.push(`wasm user's loop failed: ${(e as Error).message}`);
-  } finally {
-    await backend.pool?.close();
   }
 }
 
@@ -430,7 +427,7 @@ say(`ref = NumPy float32, 1 thread, same work; "speed vs ref" = ref time / time 
   (ref ? '' : ' NumPy did not run: no ratios.'));
 say('"book code" rows run the book\'s layers as they are: Affine1.backward also computes dx, which nobody uses (1/3 of the products); "same work" skips it, as src/nets/TwoLayerNet.ts does.');
 if (userLoop) {
-  say(`user's loop (the book's train_neuralnet.py against the library: ops.gatherRows without out, net.gradient, SGD.update; no accuracy pass): ` +
+  say(`user's loop (the book's train_neuralnet.py against the library: ops.gatherRows without out, net.gradient, SGD.update; no accuracy pass; in a new process, as a user's program: bench/userLoopProcess.ts): ` +
     `${userLoop.freshMs.toFixed(3)} ms/iter against ${userLoop.reuseMs.toFixed(3)} for the same loop reusing its batch, in alternating runs (means): ` +
     `${(userLoop.freshMs / userLoop.reuseMs).toFixed(3)}× (CPU time ${userLoop.cpuRatio.toFixed(3)}×) over ${userLoop.timedIters.toLocaleString('en')} steps of each, after ${userLoop.warmupIters.toLocaleString('en')} warm-up steps of each (${userLoop.warmupReclaims} reclaims); ` +
     `${userLoop.reclaims} reclaims of dropped blocks during the timed runs (${(userLoop.reclaimMs / Math.max(1, userLoop.reclaims)).toFixed(1)} ms each), ` +
