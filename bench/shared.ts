@@ -87,8 +87,9 @@ export const MATMUL_SHAPES: readonly MatmulShape[] = [
 /**
  * SimpleConvNet's products as src/layers/Convolution.ts runs them: 100 per-image products
  * (matmulBatch), the same FLOPs as the conv shapes above: out_n = W_col · col_nᵀ + b (row bias,
- * ReLU), dW = Σ_n dout_n · col_n, dcol_n = dout_nᵀ · W_col. W_col is one matrix for every image
- * (`shared`: A's or B's stride 0); dW's C is summed over the images.
+ * ReLU), dW = Σ_n dout_n · col_n, dcol_n = dout_nᵀ · W_col, with col_nᵀ as the layer keeps it
+ * (im2colT: (25×576) per image). W_col is one matrix for every image (`shared`: A's or B's
+ * stride 0); dW's C is summed over the images.
  */
 export interface LayerConvProduct extends MatmulShape {
   shared: 'A' | 'B' | null;
@@ -97,8 +98,8 @@ export interface LayerConvProduct extends MatmulShape {
   biasRelu: boolean;
 }
 export const LAYER_CONV_PRODUCTS: readonly LayerConvProduct[] = [
-  { key: 'forward', label: 'out_n = W_col·col_nᵀ + b, ReLU (30×25·(576×25)ᵀ)', m: 30, k: 25, n: 576, transA: false, transB: true, shared: 'A', summed: false, biasRelu: true },
-  { key: 'dW', label: 'dW = Σ_n dout_n·col_n (30×576·576×25)', m: 30, k: 576, n: 25, transA: false, transB: false, shared: null, summed: true, biasRelu: false },
+  { key: 'forward', label: 'out_n = W_col·col_nᵀ + b, ReLU (30×25·25×576)', m: 30, k: 25, n: 576, transA: false, transB: false, shared: 'A', summed: false, biasRelu: true },
+  { key: 'dW', label: 'dW = Σ_n dout_n·col_n (30×576·(25×576)ᵀ)', m: 30, k: 576, n: 25, transA: false, transB: true, shared: null, summed: true, biasRelu: false },
   { key: 'dcol', label: 'dcol_n = dout_nᵀ·W_col ((30×576)ᵀ·30×25)', m: 576, k: 30, n: 25, transA: true, transB: false, shared: 'B', summed: false, biasRelu: false },
 ];
 /** Images of the batch, in LAYER_CONV_PRODUCTS. */

@@ -76,7 +76,7 @@ export { createOptimizer, optimizerFromState, OPTIMIZER_NAMES } from './optimize
 
 export { Trainer, type TrainerNetwork, type TrainerOptions, type TrainerResult, type TrainerState, type Sampling } from './train/Trainer.js';
 
-export { im2col, col2im, convOutputSize, convGeometry, maxPool, maxPoolBackward, transposeBatch, type MaxPoolResult } from './tensor/conv.js';
+export { im2col, im2colT, col2im, convOutputSize, convGeometry, maxPool, maxPoolBackward, transposeBatch, type MaxPoolResult } from './tensor/conv.js';
 export { Convolution } from './layers/Convolution.js';
 export { Pooling } from './layers/Pooling.js';
 export { Flatten } from './layers/Flatten.js';

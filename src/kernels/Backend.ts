@@ -146,6 +146,13 @@ export interface Backend {
   im2col(x: FloatArray, col: FloatArray, g: ConvGeometry): void;
 
   /**
+   * im2col of each image transposed, col_nᵀ: colT (N × C·FH·FW × outH·outW), for image n rows
+   * (c, ky, kx) and columns (oy, ox): colT[n, (c, ky, kx), (oy, ox)] = col[(n, oy, ox), (c, ky, kx)].
+   * A convolution's forward is then W_col · col_nᵀ with op(B) = B (read where it lies).
+   */
+  im2colT(x: FloatArray, colT: FloatArray, g: ConvGeometry): void;
+
+  /**
    * col2im, the adjoint of im2col: x is zeroed, then every col element is added back to the
    * pixel it was read from (overlapping windows accumulate; padding is dropped).
    */

@@ -1,6 +1,6 @@
 import { Tensor } from '../tensor/Tensor.js';
 import { matmul, matmulBatch, sumColumns } from '../tensor/ops.js';
-import { col2im, convGeometry, im2col, reuseView } from '../tensor/conv.js';
+import { col2im, convGeometry, im2col, im2colT, reuseView } from '../tensor/conv.js';
 import { ShapeError, fmtShape } from '../tensor/ShapeError.js';
 import type { Layer } from './Layer.js';
 import type { Relu } from './Relu.js';
@@ -17,6 +17,7 @@ import type { Relu } from './Relu.js';
  * Here each image n is one product, so that the output comes out in the book's (N, FN, outH, outW)
  * order with no transpose: out_n = W_col · col_nᵀ + b, and with dout_n (FN, outH·outW),
  *   db = (Σ_n dout_n) · 1,  dW = Σ_n dout_n · col_n,  dcol_n = dout_nᵀ · W_col.
+ * The layer keeps col_nᵀ itself (im2colT): the forward's product then reads it as it lies.
  *
  * @example
  * const conv = new Convolution(W, b, 1, 0);  // W: (30, 1, 5, 5), b: (30)
@@ -26,15 +27,15 @@ import type { Relu } from './Relu.js';
 export class Convolution implements Layer {
   /** The input of the last forward pass. */
   x: Tensor | null = null;
-  /** The windows of x as rows: (N·outH·outW, C·FH·FW). */
-  col: Tensor | null = null;
+
   /** Shaped like W. */
   dW: Tensor | null = null;
   /** db = Σ dout over the batch and positions, shaped like b. */
   db: Tensor | null = null;
   // Layer-owned buffers (and views of them), reused while the shapes stay the same.
   private wCol: Tensor | null = null;
-  private col3: Tensor | null = null;
+  private colT: Tensor | null = null;
+  private colBook: Tensor | null = null;
   private out: Tensor | null = null;
   private out4: Tensor | null = null;
   private dout3: Tensor | null = null;
@@ -62,6 +63,17 @@ export class Convolution implements Layer {
     for (const [name, v, min] of [['stride', stride, 1], ['pad', pad, 0]] as const) {
       if (!(Number.isInteger(v) && v >= min)) throw new RangeError(`Convolution: ${name} must be a whole number ≥ ${min}, got ${v}`);
     }
+  }
+
+  /**
+   * The windows of the last input as rows, (N·outH·outW, C·FH·FW): the book's col, made from x when
+   * asked for (the layer's products use col_nᵀ, image by image). Null before a forward pass.
+   */
+  get col(): Tensor | null {
+    if (!this.x) return null;
+    const [, , FH, FW] = this.W.shape;
+    this.colBook = im2col(this.x, FH, FW, this.stride, this.pad, this.colBook);
+    return this.colBook;
   }
 
   /** (N, C, H, W) → (N, FN, outH, outW): out_n = W_col · col_nᵀ + b, image by image. */
@@ -92,11 +104,10 @@ export class Convolution implements Layer {
     const { batch: N, outH, outW } = convGeometry(x.shape, FH, FW, this.stride, this.pad, 'Convolution');
     this.x = x;
     this.wCol = reuseView(this.wCol, this.W, [FN, C * FH * FW]);
-    this.col = im2col(x, FH, FW, this.stride, this.pad, this.col); //               (N·outH·outW, C·FH·FW)
-    this.col3 = reuseView(this.col3, this.col, [N, outH * outW, C * FH * FW]); //    col_n: (outH·outW, C·FH·FW)
+    this.colT = im2colT(x, FH, FW, this.stride, this.pad, this.colT); //            col_nᵀ: (N, C·FH·FW, outH·outW)
     // The book's (col · W_colᵀ + b).reshape(N, outH, outW, −1).transpose(0, 3, 1, 2), each image's
     // rows already in the output's order: out_n (FN, outH·outW) = W_col · col_nᵀ + b (b[f] on row f)
-    this.out = matmulBatch(this.wCol, this.col3, { transB: true, rowBias: this.b, relu, out: this.out });
+    this.out = matmulBatch(this.wCol, this.colT, { rowBias: this.b, relu, out: this.out });
     this.out4 = reuseView(this.out4, this.out, [N, FN, outH, outW]);
     return this.out4;
   }
@@ -106,7 +117,7 @@ export class Convolution implements Layer {
   /** With `inputGradient: false`, only dW and db: a first layer's dx is never used. */
   backward(dout: Tensor, options: { inputGradient: false }): null;
   backward(dout: Tensor, options?: { inputGradient: boolean }): Tensor | null {
-    if (!this.x || !this.col3 || !this.out4 || !this.wCol) throw new Error('Convolution: backward called before forward');
+    if (!this.x || !this.colT || !this.out4 || !this.wCol) throw new Error('Convolution: backward called before forward');
     const [N, FN, outH, outW] = this.out4.shape;
     if (dout.size !== this.out4.size) {
       throw new ShapeError(`Convolution: dout has shape ${fmtShape(dout.shape)} but the output was ${fmtShape(this.out4.shape)}`);
@@ -123,11 +134,11 @@ export class Convolution implements Layer {
     this.dbSum2 = reuseView(this.dbSum2, this.dbSum, [FN, P]);
     this.dbCol = matmul(this.dbSum2, this.ones, { out: this.dbCol }); //            db = (Σ_n dout_n) · 1
     this.db = reuseView(this.db, this.dbCol, this.b.shape);
-    this.dWCol = matmulBatch(d, this.col3, { sum: true, out: this.dWCol }); //      dW = Σ_n dout_n · col_n
+    this.dWCol = matmulBatch(d, this.colT, { transB: true, sum: true, out: this.dWCol }); // dW = Σ_n dout_n · col_n
     this.dW = reuseView(this.dW, this.dWCol, this.W.shape);
     if (options?.inputGradient === false) return null;
     this.dcol = matmulBatch(d, this.wCol, { transA: true, out: this.dcol }); //    dcol_n = dout_nᵀ · W_col
-    this.dcol2 = reuseView(this.dcol2, this.dcol, this.col!.shape);
+    this.dcol2 = reuseView(this.dcol2, this.dcol, [N * P, this.colT.shape[1]]); //   dcol: (N·outH·outW, C·FH·FW)
     const [, , FH, FW] = this.W.shape;
     this.dx = col2im(this.dcol2, this.x.shape, FH, FW, this.stride, this.pad, this.dx); // dx = col2im(dcol)
     return this.dx;

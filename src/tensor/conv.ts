@@ -81,6 +81,21 @@ export function im2col(x: Tensor, filterH: number, filterW: number, stride = 1, 
 }
 
 /**
+ * im2col of each image transposed: (N, C·filterH·filterW, outH·outW), col_nᵀ for image n, the
+ * same values as im2col(x, …) viewed as (N, outH·outW, C·filterH·filterW) with each image's
+ * matrix transposed. The Convolution layer's form: its forward W_col · col_nᵀ then reads the
+ * windows as they lie instead of transposing them into the product's panels.
+ *
+ * @example im2colT(x, 5, 5).shape // x: (100, 1, 28, 28) → [100, 25, 576]
+ */
+export function im2colT(x: Tensor, filterH: number, filterW: number, stride = 1, pad = 0, out?: Tensor | null): Tensor {
+  const g = convGeometry(x.shape, filterH, filterW, stride, pad, 'im2colT');
+  const o = reuse(out, [g.batch, g.channels * filterH * filterW, g.outH * g.outW], x);
+  x.backend.im2colT(x.data, o.data, g);
+  return o;
+}
+
+/**
  * The book's col2im, the adjoint of im2col: each element of col is added back to the pixel of
  * an input of `inputShape` it came from, summing where windows overlap (dx from dcol).
  * ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩ for every x and c.

@@ -43,6 +43,8 @@ const GEOMETRIES: ConvGeometry[] = [
   // windows that do not divide the input: the last partial window is dropped
   [1, 1, 7, 7, 2, 2, 2, 0], [2, 3, 8, 8, 3, 3, 2, 0], [2, 2, 5, 5, 2, 2, 2, 1], [1, 2, 8, 5, 3, 2, 3, 1],
   [2, 3, 11, 19, 2, 2, 2, 0], [1, 2, 25, 25, 2, 2, 2, 0], [2, 1, 9, 6, 4, 3, 2, 1],
+  // the book's SimpleConvNet (rows of windows 24 wide: whole vectors), and 5×5 with pad 2
+  [2, 1, 28, 28, 5, 5, 1, 0], [1, 2, 12, 13, 5, 5, 1, 2],
 ].map(([batch, channels, height, width, filterH, filterW, stride, pad]) => ({
   batch, channels, height, width, filterH, filterW, stride, pad,
   outH: Math.floor((height + 2 * pad - filterH) / stride) + 1, // the book's (H + 2·pad − FH) // stride + 1
@@ -459,6 +461,22 @@ for (const backend of backends) {
           col.fill(123); // must be overwritten, padding included
           backend.im2col(x, col, g);
           close(col, refIm2col(x, g), 0, `im2col ${JSON.stringify(g)}`);
+        }
+      });
+
+      it('im2colT is each image\'s naive im2col transposed: colT[n, (c, ky, kx), (oy, ox)] (stride 1..3, pad 0..2, channels, batch > 1)', () => {
+        for (const g of GEOMETRIES) {
+          const x = rand(g.batch * g.channels * g.height * g.width, f64);
+          const [rows, cols] = [g.outH * g.outW, g.channels * g.filterH * g.filterW]; // col_n
+          const colT = f64 ? new Float64Array(g.batch * rows * cols) : new Float32Array(g.batch * rows * cols);
+          colT.fill(123); // must be overwritten, padding included
+          backend.im2colT(x, colT, g);
+          const col = refIm2col(x, g);
+          const expected = Array.from(colT, (_, i) => {
+            const [n, r, j] = [Math.floor(i / (rows * cols)), Math.floor(i / rows) % cols, i % rows]; // row r = (c, ky, kx), column j = (oy, ox)
+            return col[(n * rows + j) * cols + r];
+          });
+          close(colT, expected, 0, `im2colT ${JSON.stringify(g)}`);
         }
       });
 

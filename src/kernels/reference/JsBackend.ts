@@ -187,6 +187,27 @@ export class JsBackend implements Backend {
     for (let i = 0; i < x.length; i++) y[i] += alpha * x[i];
   }
 
+  im2colT(x: FloatArray, colT: FloatArray, g: ConvGeometry): void {
+    const { batch, channels, height: H, width: W, filterH, filterW, stride, pad, outH, outW } = g;
+    let o = 0; // colT is written in order: images n, rows (c, ky, kx), columns (oy, ox)
+    for (let n = 0; n < batch; n++) {
+      for (let c = 0; c < channels; c++) {
+        const plane = (n * channels + c) * H * W;
+        for (let ky = 0; ky < filterH; ky++) {
+          for (let kx = 0; kx < filterW; kx++) {
+            for (let oy = 0; oy < outH; oy++) {
+              const y = oy * stride - pad + ky;
+              for (let ox = 0; ox < outW; ox++, o++) {
+                const xx = ox * stride - pad + kx;
+                colT[o] = y >= 0 && y < H && xx >= 0 && xx < W ? x[plane + y * W + xx] : 0;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
   im2col(x: FloatArray, col: FloatArray, g: ConvGeometry): void {
     const { batch, channels, height: H, width: W, filterH, filterW, stride, pad, outH, outW } = g;
     let o = 0; // col is written in order: rows (n, oy, ox), columns (c, ky, kx)

@@ -29,6 +29,7 @@ export interface KernelExports extends MatmulKernels {
   softmaxCrossEntropy(x: number, labels: number, y: number, dx: number, rows: number, cols: number, scale: number): number;
   axpy(alpha: number, x: number, y: number, n: number): void;
   im2col(x: number, col: number, ...geometry: GeometryArgs): void;
+  im2colT(x: number, colT: number, ...geometry: GeometryArgs): void;
   col2im(col: number, x: number, ...geometry: GeometryArgs): void;
   transposeBatch(x: number, out: number, batch: number, rows: number, cols: number): void;
   maxPoolForward(x: number, out: number, argMax: number, ...geometry: GeometryArgs): void;
@@ -68,7 +69,7 @@ const DIRECT_B = 512;
 const DIRECT_B_ROWS = 64;
 // Window jobs (flag WINDOW): kernel, pointers, geometry, chunks, as JOB_WIN_* in assembly/kernels.ts.
 const WINDOW = 16, JOB_WIN_KERNEL = 16, JOB_WIN_P0 = 17, JOB_WIN_G = 20, JOB_WIN_CHUNKS = 30;
-const WIN_IM2COL = 0, WIN_COL2IM = 1, WIN_TRANSPOSE = 2, WIN_MAXPOOL = 3, WIN_RELU = 4, WIN_RELU_BACKWARD = 5, WIN_ADD_BIAS = 6, WIN_GATHER = 7, WIN_SKIP_ZEROS = 8, WIN_MATMUL_BATCH = 9, WIN_MAXPOOL_BACKWARD = 10, WIN_SUM_COLUMNS = 11, WIN_SKIP_ZEROS_T = 12, JOB_WIN_P3 = 31, JOB_WIN_STRAY = 15;
+const WIN_IM2COL = 0, WIN_COL2IM = 1, WIN_TRANSPOSE = 2, WIN_MAXPOOL = 3, WIN_RELU = 4, WIN_RELU_BACKWARD = 5, WIN_ADD_BIAS = 6, WIN_GATHER = 7, WIN_SKIP_ZEROS = 8, WIN_MATMUL_BATCH = 9, WIN_MAXPOOL_BACKWARD = 10, WIN_SUM_COLUMNS = 11, WIN_SKIP_ZEROS_T = 12, WIN_IM2COL_T = 13, JOB_WIN_P3 = 31, JOB_WIN_STRAY = 15;
 /** Columns per unit of sumColumns' window job: SUM_BLOCK in assembly/kernels.ts. */
 const SUM_BLOCK = 1024;
 /** Elements per unit of an element-wise window job: ELEMENT_BLOCK in assembly/kernels.ts. */
@@ -967,6 +968,19 @@ export class WasmBackend implements Backend {
     if (colSize === 0) return;
     this.withArgs([x, col], [xSize, colSize], [IN, OUT], 0, (p) => {
       if (!this.windowJob(WIN_IM2COL, p, args, g.batch * g.outH, colSize)) this.kernels.im2col(p[0], p[1], ...args);
+    });
+  }
+
+  im2colT(x: FloatArray, colT: FloatArray, g: ConvGeometry): void {
+    const args = geometryArgs(g);
+    if (!(x instanceof Float32Array) || !(colT instanceof Float32Array) || args === null) return this.js.im2colT(x, colT, g);
+    const xSize = imageSize(g);
+    const colSize = colLength(g);
+    need('im2colT', 'x', x, xSize);
+    need('im2colT', 'colT', colT, colSize);
+    if (colSize === 0) return;
+    this.withArgs([x, colT], [xSize, colSize], [IN, OUT], 0, (p) => {
+      if (!this.windowJob(WIN_IM2COL_T, p, args, g.batch, colSize)) this.kernels.im2colT(p[0], p[1], ...args);
     });
   }
 

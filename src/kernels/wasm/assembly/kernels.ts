@@ -103,6 +103,7 @@ const WIN_SUM_COLUMNS: i32 = 11; // by ranges of columns in whole units of SUM_B
 // the transposed product with A's zeros skipped (sparse.ts's sparseTransRows), by groups of 3 rows of C:
 // g0 = m, g1 = k, g2 = n; p0 = A (k×m), p1 = C, p2 = the work sparseTransPrepare filled, then one list per chunk; p3 = B
 const WIN_SKIP_ZEROS_T: i32 = 12;
+const WIN_IM2COL_T: i32 = 13; // im2colT by images
 const JOB_WIN_STRAY: i32 = 15; // set to 1 by a chunk that met an arg max outside its window or plane, or by a pack chunk of WIN_SKIP_ZEROS that met an Inf or NaN in B
 const JOB_WIN_P3: i32 = 31;
 /** Elements per unit of an element-wise window job (a multiple of 4: the vector loops see whole vectors). */
@@ -1293,6 +1294,58 @@ function im2colRows(
 }
 
 /**
+ * Each image's im2col transposed, col_nᵀ: colT[n, (c, ky, kx), (oy, ox)] = x[n, c, oy·stride + ky − pad,
+ * ox·stride + kx − pad], 0 in the padding; (C·fh·fw) × (outH·outW) per image. With stride 1 a row
+ * of windows reads one run of the image row: a vector copy (the book's im2col writes each window's
+ * fw floats apart instead).
+ */
+export function im2colT(
+  x: usize, colT: usize, batch: i32, channels: i32, H: i32, W: i32,
+  fh: i32, fw: i32, stride: i32, pad: i32, outH: i32, outW: i32,
+): void {
+  im2colTImages(x, colT, channels, H, W, fh, fw, stride, pad, outH, outW, 0, batch);
+}
+
+/** im2colT for the images n0 ≤ n < n1. */
+function im2colTImages(
+  x: usize, colT: usize, channels: i32, H: i32, W: i32,
+  fh: i32, fw: i32, stride: i32, pad: i32, outH: i32, outW: i32, n0: i32, n1: i32,
+): void {
+  const plane = <usize>H * <usize>W << 2;
+  const rowBytes = <usize>outW << 2;
+  let o = colT + <usize>n0 * <usize>channels * <usize>fh * <usize>fw * <usize>outH * rowBytes;
+  for (let n = n0; n < n1; n++) {
+    let p = x + <usize>n * <usize>channels * plane; // plane c of image n
+    for (let c = 0; c < channels; c++) {
+      for (let ky = 0; ky < fh; ky++) {
+        for (let kx = 0; kx < fw; kx++) {
+          // the windows' columns inside the image: ox in [a, b), x0 = ox·stride + kx − pad in [0, W)
+          const a = imin(outW, kx >= pad ? 0 : (pad - kx + stride - 1) / stride);
+          const b = imax(a, imin(outW, W + pad - kx > 0 ? (W + pad - kx + stride - 1) / stride : 0));
+          for (let oy = 0; oy < outH; oy++) {
+            const y = oy * stride + ky - pad;
+            if (y < 0 || y >= H) {
+              memory.fill(o, 0, rowBytes); // a padding row
+            } else {
+              const src = p + (<usize>y * <usize>W << 2) + (<usize>(a * stride + kx - pad) << 2);
+              for (let ox = 0; ox < a; ox++) store<f32>(o + (<usize>ox << 2), 0);
+              if (stride == 1) {
+                copyFloats(o + (<usize>a << 2), src, b - a);
+              } else {
+                for (let ox = a; ox < b; ox++) store<f32>(o + (<usize>ox << 2), load<f32>(src + (<usize>((ox - a) * stride) << 2)));
+              }
+              for (let ox = b; ox < outW; ox++) store<f32>(o + (<usize>ox << 2), 0);
+            }
+            o += rowBytes;
+          }
+        }
+      }
+      p += plane;
+    }
+  }
+}
+
+/**
  * x = 0, then x[pixel] += col[(n, oy, ox), (c, ky, kx)] for every col element inside the image,
  * visiting col in order so that each pixel sums its terms in the reference's order.
  */
@@ -1714,6 +1767,8 @@ function windowChunk(job: usize, chunk: i32, tmp: usize): void {
   } else if (kernel == WIN_IM2COL) {
     const units = batch * outH; // window rows (n, oy)
     im2colRows(p0, p1, g1, g2, W, fh, fw, stride, pad, outH, outW, part(chunk, units, chunks), part(chunk + 1, units, chunks));
+  } else if (kernel == WIN_IM2COL_T) {
+    im2colTImages(p0, p1, g1, g2, W, fh, fw, stride, pad, outH, outW, part(chunk, batch, chunks), part(chunk + 1, batch, chunks));
   } else if (kernel == WIN_COL2IM) {
     col2imImages(p0, p1, g1, g2, W, fh, fw, stride, pad, outH, outW, part(chunk, batch, chunks), part(chunk + 1, batch, chunks));
   } else if (kernel == WIN_RELU || kernel == WIN_RELU_BACKWARD) {
