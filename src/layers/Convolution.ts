@@ -1,6 +1,6 @@
 import { Tensor } from '../tensor/Tensor.js';
 import { matmul, matmulBatch, sumColumns } from '../tensor/ops.js';
-import { col2im, convGeometry, im2col, im2colT, reuseView } from '../tensor/conv.js';
+import { col2im, convGeometry, im2colT, reuseView, transposeBatch } from '../tensor/conv.js';
 import { ShapeError, fmtShape } from '../tensor/ShapeError.js';
 import type { Layer } from './Layer.js';
 import type { Relu } from './Relu.js';
@@ -35,7 +35,11 @@ export class Convolution implements Layer {
   // Layer-owned buffers (and views of them), reused while the shapes stay the same.
   private wCol: Tensor | null = null;
   private colT: Tensor | null = null;
+  private colBook3: Tensor | null = null;
   private colBook: Tensor | null = null;
+  /** Forward passes so far, and the one the book's col was last made for. */
+  private forwards = 0;
+  private colMadeFor = -1;
   private out: Tensor | null = null;
   private out4: Tensor | null = null;
   private dout3: Tensor | null = null;
@@ -66,13 +70,18 @@ export class Convolution implements Layer {
   }
 
   /**
-   * The windows of the last input as rows, (N·outH·outW, C·FH·FW): the book's col, made from x when
-   * asked for (the layer's products use col_nᵀ, image by image). Null before a forward pass.
+   * The windows of the last input as rows, (N·outH·outW, C·FH·FW): the book's col, as the last
+   * forward pass saw x. The layer's products use col_nᵀ (image by image); col is made from it when
+   * first read after a forward pass, then kept. Null before a forward pass.
    */
   get col(): Tensor | null {
-    if (!this.x) return null;
-    const [, , FH, FW] = this.W.shape;
-    this.colBook = im2col(this.x, FH, FW, this.stride, this.pad, this.colBook);
+    if (!this.colT) return null;
+    if (this.colMadeFor !== this.forwards) {
+      const [N, K, P] = this.colT.shape;
+      this.colBook3 = transposeBatch(this.colT, this.colBook3); //                  col_n = (col_nᵀ)ᵀ, (N, P, K)
+      this.colBook = reuseView(this.colBook, this.colBook3, [N * P, K]);
+      this.colMadeFor = this.forwards;
+    }
     return this.colBook;
   }
 
@@ -103,6 +112,7 @@ export class Convolution implements Layer {
     }
     const { batch: N, outH, outW } = convGeometry(x.shape, FH, FW, this.stride, this.pad, 'Convolution');
     this.x = x;
+    this.forwards++;
     this.wCol = reuseView(this.wCol, this.W, [FN, C * FH * FW]);
     this.colT = im2colT(x, FH, FW, this.stride, this.pad, this.colT); //            col_nᵀ: (N, C·FH·FW, outH·outW)
     // The book's (col · W_colᵀ + b).reshape(N, outH, outW, −1).transpose(0, 3, 1, 2), each image's

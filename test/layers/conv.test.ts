@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor } from '../../src/tensor/Tensor.js';
 import { ShapeError } from '../../src/tensor/ShapeError.js';
-import { col2im, convOutputSize, im2col, maxPool, transposeBatch } from '../../src/tensor/conv.js';
+import { col2im, convOutputSize, im2col, im2colT, maxPool, transposeBatch } from '../../src/tensor/conv.js';
 import { Convolution } from '../../src/layers/Convolution.js';
 import { Pooling } from '../../src/layers/Pooling.js';
 import { Flatten } from '../../src/layers/Flatten.js';
@@ -116,6 +116,12 @@ for (const backend of backends) {
       assert.throws(() => im2col(randn([3, 28, 28], rng, backend), 5, 5), /im2col: input must be 4-D \(N, C, H, W\), got shape \[3,28,28\]/);
       assert.throws(() => im2col(x, 5, 5, 0), /im2col: stride must be a whole number ≥ 1, got 0/);
       assert.throws(() => im2col(x, 5, 5, 1, -1), /im2col: pad must be a whole number ≥ 0, got -1/);
+      // im2colT checks its geometry as im2col does, under its own name
+      assert.throws(() => im2colT(randn([1, 1, 3, 3], rng, backend), 5, 5), (e: Error) =>
+        e instanceof ShapeError && e.message.startsWith('im2colT: a window of 5 does not fit in 3 padded by 0 on each side (input shape [1,1,3,3]'));
+      assert.throws(() => im2colT(randn([3, 28, 28], rng, backend), 5, 5), /im2colT: input must be 4-D \(N, C, H, W\), got shape \[3,28,28\]/);
+      assert.throws(() => im2colT(x, 5, 5, 1.5), /im2colT: stride must be a whole number ≥ 1, got 1.5/);
+      assert.throws(() => im2colT(x, 0, 5), /im2colT: filter height must be a whole number ≥ 1, got 0/);
       assert.throws(() => col2im(randn([10, 25], rng, backend), [1, 1, 28, 28], 5, 5), /col2im: col has shape \[10,25\] but input shape \[1,1,28,28\] with 5×5 windows, stride 1, pad 0 needs \[576,25\]/);
       assert.throws(() => transposeBatch(randn([2, 3], rng, backend)), /transposeBatch: x must be 3-D/);
       assert.equal(convOutputSize(28, 5), 24);
@@ -209,6 +215,29 @@ for (const backend of backends) {
       const out5 = conv.forward(randn([5, 1, 6, 6], rng, backend));
       assert.deepEqual(out5.shape, [5, 2, 4, 4]);
       assert.deepEqual(conv.backward(randn([5, 2, 4, 4], rng, backend)).shape, [5, 1, 6, 6]);
+    });
+
+    it('col is the book\'s col of the input as the last forward saw it, made once per forward', () => {
+      const [FH, FW, stride, pad] = [3, 2, 2, 1];
+      const conv = new Convolution(randn([2, 3, FH, FW], rng, backend), randn([2], rng, backend), stride, pad);
+      assert.equal(conv.col === null, true, 'no col before a forward pass');
+      const x = randn([2, 3, 7, 6], rng, backend);
+      const seen = x.clone();
+      conv.forward(x);
+      x.data.fill(7); // the book keeps the col it made in forward; a later change to x is not in it
+      const col = conv.col!;
+      const [outH, outW] = [convOutputSize(7, FH, stride, pad), convOutputSize(6, FW, stride, pad)];
+      assert.deepEqual(col.shape, [2 * outH * outW, 3 * FH * FW]);
+      for (let n = 0; n < 2; n++) for (let oy = 0; oy < outH; oy++) for (let ox = 0; ox < outW; ox++)
+        for (let c = 0; c < 3; c++) for (let ky = 0; ky < FH; ky++) for (let kx = 0; kx < FW; kx++) {
+          const row = (n * outH + oy) * outW + ox;
+          assert.equal(col.get(row, (c * FH + ky) * FW + kx), at(seen, n, c, oy * stride + ky - pad, ox * stride + kx - pad));
+        }
+      col.data.fill(-1); // read again before the next forward: the same tensor, not made again
+      assert.equal(conv.col, col);
+      assert.equal(col.get(0, 0), -1);
+      conv.forward(seen);
+      assert.equal(conv.col!.get(0, 0), at(seen, 0, 0, -pad, -pad));
     });
 
     // float32 runs this backend's own kernels (float64 runs the reference on every backend)
