@@ -48,6 +48,9 @@ export interface KernelExports extends MatmulKernels {
 
 /** A ConvGeometry as the kernels take it: batch, channels, height, width, filterH, filterW, stride, pad, outH, outW. */
 type GeometryArgs = [number, number, number, number, number, number, number, number, number, number];
+/** The window kernels (WasmBackend.windows) and the names of their two arrays, source then destination. */
+type WindowOp = 'im2col' | 'im2colT' | 'col2im';
+const WINDOW_ARRAYS: Record<WindowOp, readonly [string, string]> = { im2col: ['x', 'col'], im2colT: ['x', 'colT'], col2im: ['col', 'x'] };
 
 // Job block of a matrix product: i32 fields, as JOB_* in assembly/kernels.ts.
 const JOB_A = 0, JOB_B = 1, JOB_C = 2, JOB_M = 3, JOB_K = 4, JOB_N = 5, JOB_FLAGS = 6, JOB_PACKED = 7;
@@ -959,41 +962,33 @@ export class WasmBackend implements Backend {
   }
 
   im2col(x: FloatArray, col: FloatArray, g: ConvGeometry): void {
-    const args = geometryArgs(g);
-    if (!(x instanceof Float32Array) || !(col instanceof Float32Array) || args === null) return this.js.im2col(x, col, g);
-    const xSize = imageSize(g);
-    const colSize = colLength(g);
-    need('im2col', 'x', x, xSize);
-    need('im2col', 'col', col, colSize);
-    if (colSize === 0) return;
-    this.withArgs([x, col], [xSize, colSize], [IN, OUT], 0, (p) => {
-      if (!this.windowJob(WIN_IM2COL, p, args, g.batch * g.outH, colSize)) this.kernels.im2col(p[0], p[1], ...args);
-    });
+    this.windows('im2col', WIN_IM2COL, x, col, g, g.batch * g.outH);
   }
 
   im2colT(x: FloatArray, colT: FloatArray, g: ConvGeometry): void {
-    const args = geometryArgs(g);
-    if (!(x instanceof Float32Array) || !(colT instanceof Float32Array) || args === null) return this.js.im2colT(x, colT, g);
-    const xSize = imageSize(g);
-    const colSize = colLength(g);
-    need('im2colT', 'x', x, xSize);
-    need('im2colT', 'colT', colT, colSize);
-    if (colSize === 0) return;
-    this.withArgs([x, colT], [xSize, colSize], [IN, OUT], 0, (p) => {
-      if (!this.windowJob(WIN_IM2COL_T, p, args, g.batch, colSize)) this.kernels.im2colT(p[0], p[1], ...args);
-    });
+    this.windows('im2colT', WIN_IM2COL_T, x, colT, g, g.batch);
   }
 
   col2im(col: FloatArray, x: FloatArray, g: ConvGeometry): void {
+    this.windows('col2im', WIN_COL2IM, col, x, g, g.batch);
+  }
+
+  /**
+   * One of the window kernels, from src into dst (as Backend names them: x and col, x and colT,
+   * col and x): on float32 arrays the kernel (on the pool, by `units` rows of work), else the
+   * reference.
+   */
+  private windows(op: WindowOp, win: number, src: FloatArray, dst: FloatArray, g: ConvGeometry, units: number): void {
     const args = geometryArgs(g);
-    if (!(x instanceof Float32Array) || !(col instanceof Float32Array) || args === null) return this.js.col2im(col, x, g);
-    const xSize = imageSize(g);
+    if (!(src instanceof Float32Array) || !(dst instanceof Float32Array) || args === null) return this.js[op](src, dst, g);
     const colSize = colLength(g);
-    need('col2im', 'col', col, colSize);
-    need('col2im', 'x', x, xSize);
-    if (xSize === 0) return;
-    this.withArgs([col, x], [colSize, xSize], [IN, OUT], 0, (p) => {
-      if (!this.windowJob(WIN_COL2IM, p, args, g.batch, colSize)) this.kernels.col2im(p[0], p[1], ...args);
+    const [srcSize, dstSize] = op === 'col2im' ? [colSize, imageSize(g)] : [imageSize(g), colSize];
+    const [srcName, dstName] = WINDOW_ARRAYS[op];
+    need(op, srcName, src, srcSize);
+    need(op, dstName, dst, dstSize);
+    if (dstSize === 0) return;
+    this.withArgs([src, dst], [srcSize, dstSize], [IN, OUT], 0, (p) => {
+      if (!this.windowJob(win, p, args, units, colSize)) this.kernels[op](p[0], p[1], ...args);
     });
   }
 
