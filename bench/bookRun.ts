@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { loadBundledDigits } from '../src/data/bundledDigits.js';
 import { BOOK_DEFAULTS } from '../src/train/train.js';
 import { pythonEnv } from './python.js';
-import { RECIPE, median, progress } from './shared.js';
+import { RECIPE, childOutput, median, progress } from './shared.js';
 import type { TargetCheck } from './report.js';
 import { table } from './report.js';
 
@@ -60,7 +60,7 @@ function runOurs(dir: string, threads: number | null): { seconds: number; trainA
   const args = [...CLI, 'train', '--seed', String(BOOK_RUN.seed), '--iters', String(BOOK_RUN.iters), '--quiet', '--report', report];
   if (threads !== null) args.push('--threads', String(threads));
   const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`backprop train failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+  childOutput('backprop train', r);
   const rep = JSON.parse(readFileSync(report, 'utf8')) as { final: { seconds: number; trainAccuracy: number; testAccuracy: number }; history: unknown[] };
   return { seconds: rep.final.seconds, trainAccuracy: rep.final.trainAccuracy, testAccuracy: rep.final.testAccuracy, evaluations: rep.history.length };
 }
@@ -68,9 +68,7 @@ function runOurs(dir: string, threads: number | null): { seconds: number; trainA
 /** One NumPy book run of `variant` on `threads` BLAS threads. */
 function runNumpy(manifest: string, variant: string, threads: number): { seconds: number; trainAccuracy: number; testAccuracy: number; evaluations: number } {
   const r = spawnSync('python3', [SCRIPT, '--book-run', manifest, '--variant', variant], { env: pythonEnv(threads), encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.error) throw new Error(`python3 could not start: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`python3 ${SCRIPT} --book-run failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  return (JSON.parse(r.stdout) as { bookRun: { seconds: number; trainAccuracy: number; testAccuracy: number; evaluations: number } }).bookRun;
+  return (JSON.parse(childOutput(`python3 ${SCRIPT} --book-run`, r)) as { bookRun: { seconds: number; trainAccuracy: number; testAccuracy: number; evaluations: number } }).bookRun;
 }
 
 const NUMPY_VARIANTS = [

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PythonServer, REMOVED_ENV, canImport, pythonEnv } from './python.js';
 import type { TrainingRow } from './rows.js';
-import { MATMUL_SHAPES, RECIPE, median, totalIters, type ImplResult, type Workload } from './shared.js';
+import { MATMUL_SHAPES, RECIPE, childOutput, lastLines, median, totalIters, type ImplResult, type Workload } from './shared.js';
 
 const SCRIPT = fileURLToPath(new URL('./numpy_two_layer.py', import.meta.url));
 const JAX_SCRIPT = fileURLToPath(new URL('./jax_two_layer.py', import.meta.url));
@@ -50,9 +50,7 @@ interface JaxOutput {
 
 function runScript<T>(args: string[], threads: number): T {
   const r = spawnSync('python3', [SCRIPT, ...args], { env: pythonEnv(threads), encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.error) throw new Error(`python3 could not start: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`python3 ${SCRIPT} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  return JSON.parse(r.stdout) as T;
+  return JSON.parse(childOutput(`python3 ${SCRIPT}`, r)) as T;
 }
 
 /** Null when python3 with NumPy is usable, else why not. */
@@ -142,8 +140,12 @@ export class NumpySide {
   jax(): { result: ImplResult | null; note: string } {
     if (!canImport('jax')) return { result: null, note: 'JAX not installed' };
     const r = spawnSync('python3', [JAX_SCRIPT, '--manifest', this.manifestPath], { env: pythonEnv(2), encoding: 'utf8', maxBuffer: 1 << 24 });
-    if (r.status !== 0) return { result: null, note: `JAX failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-2).join(' | ')}` };
-    const v = JSON.parse(r.stdout.trim().split('\n').pop()!) as JaxOutput;
+    let v: JaxOutput;
+    try {
+      v = JSON.parse(lastLines(childOutput('JAX', r), 1)) as JaxOutput;
+    } catch (e) {
+      return { result: null, note: (e as Error).message };
+    }
     return {
       note: `JAX ${v.jax} on ${v.devices.join(', ')}, XLA's default threads`,
       result: {

@@ -19,7 +19,7 @@ import type { WasmBackend } from '../src/kernels/wasm/index.js';
 import { AutogradTwoLayerNet } from '../src/nets/AutogradTwoLayerNet.js';
 import type { NamedTensors } from '../src/optimizers/Optimizer.js';
 import {
-  LAYER_CONV_BATCH, LAYER_CONV_PRODUCTS, MATMUL_SHAPES, RECIPE, fillSin, median, progress, skipProduct, timeProduct, totalIters,
+  LAYER_CONV_BATCH, LAYER_CONV_PRODUCTS, MATMUL_SHAPES, RECIPE, childOutput, fillSin, lastLines, median, progress, skipProduct, timeProduct, totalIters,
   type ImplResult, type InitialWeights, type Settings, type Workload,
 } from './shared.js';
 import { localRow, type TrainingRow } from './rows.js';
@@ -193,9 +193,7 @@ export interface UserLoopResult {
 export function runUserLoop(mode: 'quick' | 'default' | 'full'): UserLoopResult {
   const script = fileURLToPath(new URL('./userLoopProcess.ts', import.meta.url));
   const r = spawnSync(process.execPath, ['--import', 'tsx', script, mode], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (r.error) throw new Error(`could not start bench/userLoopProcess.ts: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`bench/userLoopProcess.ts failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as UserLoopResult;
+  return JSON.parse(lastLines(childOutput('bench/userLoopProcess.ts', r), 1)) as UserLoopResult;
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { lastLines } from './shared.js';
 
 /**
  * How long to let a multi-threaded Python row's threads settle before timing another row: after
@@ -53,7 +54,7 @@ export class PythonServer {
     const r = await this.lines.next();
     if (r.done) {
       await this.closed;
-      throw new Error(`python3 ${this.script} stopped: ${this.stderr.trim().split('\n').slice(-3).join(' | ') || 'no message'}`);
+      throw new Error(`python3 ${this.script} stopped: ${lastLines(this.stderr) || 'no message'}`);
     }
     return JSON.parse(r.value) as T;
   }

@@ -6,6 +6,7 @@
  * order, so their losses and accuracies after the run should agree (up to float32 rounding):
  * that is the check that they all do the same work.
  */
+import type { SpawnSyncReturns } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadBundledDigits } from '../src/data/bundledDigits.js';
 import { loadIdxDataset } from '../src/data/idxFiles.js';
@@ -243,4 +244,16 @@ export function progress(message: string): void {
 /** In --quick, the large product is skipped on the slow implementations (seconds per product). */
 export function skipProduct(s: Settings, shape: MatmulShape, slow: boolean): boolean {
   return s.quick && slow && shape.m * shape.k * shape.n > 1e8;
+}
+
+/** The last lines of a child's output on one line, for an error message ('' if it printed nothing). */
+export function lastLines(text: string, lines = 3): string {
+  return text.trim().split('\n').slice(-lines).join(' | ');
+}
+
+/** Throws, saying why, where the child `what` could not start or exited other than 0; else its stdout. */
+export function childOutput(what: string, r: SpawnSyncReturns<string>): string {
+  if (r.error) throw new Error(`${what} could not start: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status ?? r.signal}): ${lastLines(r.stderr || r.stdout) || 'no message'}`);
+  return r.stdout;
 }
