@@ -2,10 +2,12 @@
  * ms per training iteration on the wasm backend, as the Trainer runs it: gather a batch of
  * 100 bundled digits (drawn during the step before and gathered meanwhile by gatherRowsAhead),
  * forward + backward (net.gradient), then the SGD step W −= 0.1·dW on every parameter. Median over several runs of many iterations. A measurement, not a test; run it
- * through scripts/measure-wasm.ts --step [convnet|twolayer] [--kernels] [--quick].
+ * through scripts/measure-wasm.ts --step [convnet|twolayer|autograd] [--kernels] [--quick].
  *
  *   convnet   the book's SimpleConvNet: 30 filters 5×5, hidden 100, batch 100
  *   twolayer  the book's TwoLayerNet: 784-50-10, batch 100
+ *   autograd  the same net written with autograd (AutogradTwoLayerNet), same weights: its
+ *             kernels beside twolayer's show what the graph adds
  *
  * With --kernels, the time of each kernel call is summed per step (1 and 2 threads), so what is left
  * over is the JavaScript around the kernels (layers, operations, argument checks).
@@ -20,9 +22,11 @@ import { BatchRows } from '../src/train/BatchRows.js';
 import type { Tensor } from '../src/tensor/Tensor.js';
 import { SimpleConvNet } from '../src/nets/SimpleConvNet.js';
 import { TwoLayerNet } from '../src/nets/TwoLayerNet.js';
+import { AutogradTwoLayerNet } from '../src/nets/AutogradTwoLayerNet.js';
 import { Random } from '../src/random.js';
 
-type NetName = 'convnet' | 'twolayer';
+export type NetName = 'convnet' | 'twolayer' | 'autograd';
+export const NET_NAMES: readonly NetName[] = ['convnet', 'twolayer', 'autograd'];
 
 interface Trainable {
   gradient(x: Tensor, t: Int32Array): Record<string, Tensor>;
@@ -42,7 +46,24 @@ function makeNet(name: NetName, backend: Backend): Trainable {
   if (name === 'convnet') {
     return new SimpleConvNet([1, 28, 28], { filterNum: 30, filterSize: 5, pad: 0, stride: 1 }, 100, 10, 0.01, { seed: 1, backend }) as unknown as Trainable;
   }
-  return new TwoLayerNet(784, 50, 10, 0.01, { seed: 1, backend }) as unknown as Trainable;
+  const net = new TwoLayerNet(784, 50, 10, 0.01, { seed: 1, backend });
+  if (name === 'twolayer') return net as unknown as Trainable;
+  // autograd: the same weights; gradient = cleargrads, the loss's graph, backward (as its docs' loop)
+  const graph = new AutogradTwoLayerNet(784, 50, 10, { params: net.params });
+  let lastLoss = NaN;
+  return {
+    params: graph.paramTensors(),
+    gradient(x: Tensor, t: Int32Array): Record<string, Tensor> {
+      graph.cleargrads();
+      const loss = graph.loss(x, t);
+      loss.backward();
+      lastLoss = loss.data.data[0];
+      return graph.gradTensors();
+    },
+    get lastLayer() {
+      return { loss: lastLoss };
+    },
+  } as Trainable;
 }
 
 /** Median ms per iteration, and all the runs' values. */

@@ -2,13 +2,14 @@
  * Matrix-product throughput of the wasm backend (1 and 2 threads) against the js backend, in
  * GFLOPS (2·m·k·n per product), median of repeated timings. A measurement, not a test.
  *
- * Usage: node --import tsx scripts/measure-wasm.ts [--quick] [--copy] [--threshold] [--step [convnet|twolayer]] [--kernels] [--warmup]
+ * Usage: node --import tsx scripts/measure-wasm.ts [--quick] [--copy] [--threshold] [--step [convnet|twolayer|autograd]] [--kernels] [--warmup]
  *   --quick      fewer repeats
  *   --copy       also time the copy path (plain Float32Arrays outside the wasm memory)
  *   --threshold  time 1 against 2 threads on growing products, to place threadThreshold
  *   --step       ms per training iteration (gather a batch of 100 bundled digits, gradient,
  *                SGD step) of SimpleConvNet (30 filters 5×5, hidden 100) and TwoLayerNet
- *                (784-50-10) on wasm 1 and 2 threads; `--step convnet` or `--step twolayer` for one
+ *                (784-50-10), and the latter in autograd, on wasm 1 and 2 threads; `--step convnet`,
+ *                `twolayer` or `autograd` for one
  *   --kernels    with --step: also the time per step spent in each kernel (1 and 2 threads)
  *   --warmup     µs per (100×784)·(784×50) product, by hundreds, from a new backend's first
  *                product (1 and 2 threads, a fresh process for each): how soon the pool pays
@@ -77,10 +78,10 @@ function gflops(backend: Backend, s: Shape, inMemory: boolean): number {
 const fmt = (g: { median: number; best: number }) => `${g.median.toFixed(1)} (${g.best.toFixed(1)})`;
 
 if (stepArg >= 0) {
-  const { measureSteps } = await import('./measure-step.js');
-  const which = process.argv[stepArg + 1];
+  const { measureSteps, NET_NAMES } = await import('./measure-step.js');
+  const which = NET_NAMES.find((n) => n === process.argv[stepArg + 1]);
   await measureSteps({
-    nets: which === 'convnet' || which === 'twolayer' ? [which] : ['convnet', 'twolayer'],
+    nets: which ? [which] : NET_NAMES,
     quick,
     kernels: process.argv.includes('--kernels'),
   });

@@ -1,7 +1,7 @@
 /** Matrix products: matmul and linear (x · W + b, the book's Affine). */
 import type { Tensor } from '../../tensor/Tensor.js';
 import { ShapeError, fmtShape } from '../../tensor/ShapeError.js';
-import { addBias, matmul as matmulTensor, matmulFused } from '../../tensor/ops.js';
+import { matmul as matmulTensor, matmulFused } from '../../tensor/ops.js';
 import { Function, isRecording } from '../Function.js';
 import { pooledTensor } from '../pool.js';
 import { type Variable, type VariableLike, asVariables } from '../Variable.js';
@@ -47,9 +47,9 @@ class Linear extends Function {
   override get symbol(): string { return 'Affine'; }
   forward(x: Tensor, W: Tensor, b?: Tensor): Tensor {
     const out = pooledTensor([x.shape[0], W.shape[1]], x);
-    // x · W, its zeros skipped where x is data (the same numbers)
-    const y = this.sparseX ? matmulFused(x, W, { sparseA: true, out }) : matmulTensor(x, W, { out });
-    return b ? addBias(y, b, y) : y; //  + b
+    // x · W + b, b added as each row is stored (the same numbers as a product, then addBias);
+    // x's zeros skipped where x is data (the same numbers again)
+    return b || this.sparseX ? matmulFused(x, W, { bias: b ?? null, sparseA: this.sparseX, out }) : matmulTensor(x, W, { out });
   }
   // dx = dout · Wᵀ, dW = xᵀ · dout, db = Σ_rows dout (the book's Affine)
   backward(gy: Variable): (Variable | null)[] {
