@@ -1,7 +1,7 @@
 /** Softmax and the losses: softmax, logSoftmax, softmaxCrossEntropy, meanSquaredError. */
 import { Tensor } from '../../tensor/Tensor.js';
 import { ShapeError, fmtShape } from '../../tensor/ShapeError.js';
-import { crossEntropyLabels, softmaxLossBackward, softmaxRows } from '../../tensor/ops.js';
+import { crossEntropyLabels, softmaxCrossEntropy as softmaxCrossEntropyRows, softmaxLossBackward, softmaxRows } from '../../tensor/ops.js';
 import { toLabels, type Targets } from '../../functions/targets.js';
 import { getBackend } from '../../kernels/registry.js';
 import { Function, isRecording } from '../Function.js';
@@ -55,10 +55,20 @@ class SoftmaxCrossEntropy extends Function {
   get name(): string { return 'softmaxCrossEntropy'; }
   override get symbol(): string { return 'SoftmaxWithLoss'; }
   private y: Tensor | null = null;
+  /** (y − t)/N, the gradient for dout = 1 (loss.backward()'s), made in forward where a graph is recorded. */
+  private dx: Tensor | null = null;
   constructor(private readonly labels: Int32Array) { super(); }
   forward(x: Tensor): Tensor {
-    this.y = softmaxRows(x, pooledTensor(x.shape, x));
+    const n = x.shape[0];
     const loss = pooledTensor([], x) ?? Tensor.zeros([], { dtype: x.dtype, backend: x.backend });
+    if (isRecording()) {
+      // y = softmax(x), the loss and dx = (y − t)/N in one pass: bit for bit the three below
+      const r = softmaxCrossEntropyRows(x, this.labels, 1 / n, pooledTensor(x.shape, x), pooledTensor(x.shape, x));
+      [this.y, this.dx] = [r.y, r.dx];
+      loss.data[0] = r.loss;
+      return loss;
+    }
+    this.y = softmaxRows(x, pooledTensor(x.shape, x));
     loss.data[0] = crossEntropyLabels(this.y, this.labels); // −(1/N) Σ log(y[n, t_n] + 1e-7)
     return loss;
   }
@@ -67,12 +77,19 @@ class SoftmaxCrossEntropy extends Function {
     const x = this.inputs[0];
     const n = x.shape[0];
     if (isRecording()) return [mul(sub(new Softmax().apply(x), Variable.constant(this.oneHot(x.data))), div(gy, n)), null];
-    return [Variable.result(softmaxLossBackward(this.y!, this.labels, gy.data.data[0] / n, pooledTensor(x.shape, x.data))), null];
+    const dout = gy.data.data[0];
+    if (dout === 1 && this.dx) { // made in forward, for this dout: handed on
+      const dx = this.dx;
+      this.dx = null;
+      return [Variable.result(dx), null];
+    }
+    return [Variable.result(softmaxLossBackward(this.y!, this.labels, dout / n, pooledTensor(x.shape, x.data))), null];
   }
   override release(keepOutput = false): void {
     super.release(keepOutput);
     if (this.y) recycle(this.y);
-    this.y = null;
+    if (this.dx) recycle(this.dx);
+    this.y = this.dx = null;
   }
   private oneHot(like: Tensor): Tensor {
     const t = Tensor.zeros(like.shape, { dtype: like.dtype, backend: like.backend });
