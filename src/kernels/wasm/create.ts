@@ -206,9 +206,7 @@ async function useRelaxedSimd(platform: Platform, options: WasmBackendOptions, s
   }
   if (want === true) return true;
   const key = verdictKey(options);
-  let verdict = verdicts.get(key);
-  if (verdict === undefined) verdicts.set(key, (verdict = measureRelaxed(await platform.loadModule(kernelFile(shared, false), options.wasmBaseUrl), relaxedModule, shared)));
-  return verdict;
+  return verdicts.get(key) ?? remember(key, measureRelaxed(await platform.loadModule(kernelFile(shared, false), options.wasmBaseUrl), relaxedModule, shared));
 }
 
 /** As useRelaxedSimd, without waiting (Node's backend made on first use). */
@@ -223,9 +221,7 @@ function useRelaxedSimdSync(platform: SyncPlatform, options: WasmBackendOptions,
   }
   if (want === true) return true;
   const key = verdictKey(options);
-  let verdict = verdicts.get(key);
-  if (verdict === undefined) verdicts.set(key, (verdict = measureRelaxed(platform.loadModule(kernelFile(shared, false), options.wasmBaseUrl), relaxedModule, shared)));
-  return verdict;
+  return verdicts.get(key) ?? remember(key, measureRelaxed(platform.loadModule(kernelFile(shared, false), options.wasmBaseUrl), relaxedModule, shared));
 }
 
 /** options.relaxedSimd where the platform can compile relaxed SIMD (enabled here), else false. */
@@ -252,6 +248,10 @@ function relaxedMissing(want: boolean | 'auto', e: unknown): false {
  */
 const verdicts = new Map<string, boolean>();
 const verdictKey = (options: WasmBackendOptions): string => String(options.wasmBaseUrl ?? '');
+const remember = (key: string, verdict: boolean): boolean => {
+  verdicts.set(key, verdict);
+  return verdict;
+};
 
 /** Best of 10 to 60 alternating trials on one thread (~20-70 ms): the relaxed build ≥ 1% faster on the MNIST products. */
 function measureRelaxed(plainModule: WebAssembly.Module, relaxedModule: WebAssembly.Module, shared: boolean): boolean {
