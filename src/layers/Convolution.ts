@@ -37,9 +37,8 @@ export class Convolution implements Layer {
   private colT: Tensor | null = null;
   private colBook3: Tensor | null = null;
   private colBook: Tensor | null = null;
-  /** Forward passes so far, and the one the book's col was last made for. */
-  private forwards = 0;
-  private colMadeFor = -1;
+  /** Whether colBook predates the last forward pass (remade from colT when col is read). */
+  private colStale = true;
   private out: Tensor | null = null;
   private out4: Tensor | null = null;
   private dout3: Tensor | null = null;
@@ -76,11 +75,11 @@ export class Convolution implements Layer {
    */
   get col(): Tensor | null {
     if (!this.colT) return null;
-    if (this.colMadeFor !== this.forwards) {
+    if (this.colStale) {
       const [N, K, P] = this.colT.shape;
       this.colBook3 = transposeBatch(this.colT, this.colBook3); //                  col_n = (col_nᵀ)ᵀ, (N, P, K)
       this.colBook = reuseView(this.colBook, this.colBook3, [N * P, K]);
-      this.colMadeFor = this.forwards;
+      this.colStale = false;
     }
     return this.colBook;
   }
@@ -112,7 +111,7 @@ export class Convolution implements Layer {
     }
     const { batch: N, outH, outW } = convGeometry(x.shape, FH, FW, this.stride, this.pad, 'Convolution');
     this.x = x;
-    this.forwards++;
+    this.colStale = true;
     this.wCol = reuseView(this.wCol, this.W, [FN, C * FH * FW]);
     this.colT = im2colT(x, FH, FW, this.stride, this.pad, this.colT); //            col_nᵀ: (N, C·FH·FW, outH·outW)
     // The book's (col · W_colᵀ + b).reshape(N, outH, outW, −1).transpose(0, 3, 1, 2), each image's
