@@ -66,10 +66,10 @@ class SoftmaxCrossEntropy extends Function {
       const r = softmaxCrossEntropyRows(x, this.labels, 1 / n, pooledTensor(x.shape, x), pooledTensor(x.shape, x));
       [this.y, this.dx] = [r.y, r.dx];
       loss.data[0] = r.loss;
-      return loss;
+    } else {
+      this.y = softmaxRows(x, pooledTensor(x.shape, x));
+      loss.data[0] = crossEntropyLabels(this.y, this.labels); // −(1/N) Σ log(y[n, t_n] + 1e-7)
     }
-    this.y = softmaxRows(x, pooledTensor(x.shape, x));
-    loss.data[0] = crossEntropyLabels(this.y, this.labels); // −(1/N) Σ log(y[n, t_n] + 1e-7)
     return loss;
   }
   // dx = (y − t) · dout / N (the book's SoftmaxWithLoss, appendix A); t gets none
