@@ -140,12 +140,13 @@ export class NumpySide {
   jax(): { result: ImplResult | null; note: string } {
     if (!canImport('jax')) return { result: null, note: 'JAX not installed' };
     const r = spawnSync('python3', [JAX_SCRIPT, '--manifest', this.manifestPath], { env: pythonEnv(2), encoding: 'utf8', maxBuffer: 1 << 24 });
-    let v: JaxOutput;
+    let out: string;
     try {
-      v = JSON.parse(lastLines(childOutput('JAX', r), 1)) as JaxOutput;
+      out = childOutput('JAX', r);
     } catch (e) {
       return { result: null, note: (e as Error).message };
     }
+    const v = JSON.parse(lastLines(out, 1)) as JaxOutput;
     return {
       note: `JAX ${v.jax} on ${v.devices.join(', ')}, XLA's default threads`,
       result: {
