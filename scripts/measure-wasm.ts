@@ -2,7 +2,7 @@
  * Matrix-product throughput of the wasm backend (1 and 2 threads) against the js backend, in
  * GFLOPS (2·m·k·n per product), median of repeated timings. A measurement, not a test.
  *
- * Usage: node --import tsx scripts/measure-wasm.ts [--quick] [--copy] [--threshold] [--step [convnet|twolayer|autograd]] [--kernels] [--warmup]
+ * Usage: node --import tsx scripts/measure-wasm.ts [--quick] [--copy] [--threshold] [--step [convnet|twolayer|autograd]] [--kernels] [--fashion] [--warmup]
  *   --quick      fewer repeats
  *   --copy       also time the copy path (plain Float32Arrays outside the wasm memory)
  *   --threshold  time 1 against 2 threads on growing products, to place threadThreshold
@@ -11,6 +11,7 @@
  *                (784-50-10), and the latter in autograd, on wasm 1 and 2 threads; `--step convnet`,
  *                `twolayer` or `autograd` for one
  *   --kernels    with --step: also the time per step spent in each kernel (1 and 2 threads)
+ *   --fashion    with --step: batches of Fashion-MNIST (installed by dataset-fashion-mnist), not digits
  *   --warmup     µs per (100×784)·(784×50) product, by hundreds, from a new backend's first
  *                product (1 and 2 threads, a fresh process for each): how soon the pool pays
  */
@@ -84,6 +85,7 @@ if (stepArg >= 0) {
     nets: which ? [which] : NET_NAMES,
     quick,
     kernels: process.argv.includes('--kernels'),
+    fashion: process.argv.includes('--fashion'),
   });
   process.exit(0);
 }

@@ -436,6 +436,63 @@ describe('wasm backend: the product with A\'s zeros skipped (sparseA)', () => {
   }
 });
 
+describe('wasm backend: the zero-skipping product pairs rows alike (sparseOrder)', () => {
+  /** sparseOrder's key written out: bit 63 − j set where one of A[i, jw .. jw + 4) is not ±0 (w = 16·⌈k / 1024⌉). */
+  const key = (a: Float32Array, k: number, i: number): bigint => {
+    const w = 16 * Math.ceil(k / 1024);
+    let bits = 0n;
+    for (let j = 0; j * w < k; j++) {
+      for (let p = j * w; p < Math.min(k, j * w + 4); p++) if (a[i * k + p] !== 0) bits |= 1n << BigInt(63 - j);
+    }
+    return bits;
+  };
+
+  it('sparseOrder sorts a range of rows by where their non-zeros lie, rows of equal keys in order', async () => {
+    const backend = await createWasmBackend({ threads: 1 });
+    const { sparseOrder, sparseListBytes } = backend.kernels;
+    // k: one block of 3 columns, a last block of 2, 49 blocks of 16 (28×28 images), 33 of 32
+    for (const [m, k, i0, i1] of [[5, 3, 0, 5], [40, 18, 3, 37], [300, 784, 0, 256], [300, 784, 257, 300], [20, 1030, 0, 20], [1, 784, 0, 1]]) {
+      const a = sampledValues(m * k, 0.6, false);
+      // a few rows alike, so that equal keys occur
+      for (let i = 0; i + 3 < m; i += 7) a.copyWithin((i + 3) * k, i * k, (i + 1) * k);
+      const ra = resident(backend, a);
+      const scratch = backend.alloc(sparseListBytes(k) / 4, 'float32');
+      sparseOrder(ra.data.byteOffset, k, k, i0, i1, scratch.data.byteOffset);
+      const order = Array.from(new Int32Array(scratch.data.buffer, scratch.data.byteOffset, i1 - i0));
+      const expected = Array.from({ length: i1 - i0 }, (_, r) => i0 + r).sort((x, y) => {
+        const [kx, ky] = [key(a, k, x), key(a, k, y)];
+        return kx < ky ? -1 : kx > ky ? 1 : x - y;
+      });
+      assert.deepEqual(order, expected, `${m}×${k}, rows ${i0} to ${i1}`);
+    }
+    await backend.close();
+  });
+
+  for (const [threads, relaxedSimd] of [[1, false], [1, true], [2, false], [2, true]] as const) {
+    it(`${threads} thread${threads > 1 ? 's' : ''}, ${relaxedSimd ? 'relaxed' : 'plain'} SIMD build: rows paired out of order give the blocked product's numbers, bit for bit`, async () => {
+      const backend = await createWasmBackend({ threads, threadThreshold: 0, threadBackOff: false, relaxedSimd });
+      // rows non-zero in the left or the right half of their columns, in turn (so no row is
+      // paired with its neighbour), over several ranges of ORDER_ROWS (256) rows, an odd count
+      for (const m of [61, 600, 1001]) {
+        const [k, n] = [784, 50];
+        const a = new Float32Array(m * k);
+        for (let i = 0; i < m; i++) {
+          const left = (i % 2 === 0) !== (i % 5 === 0);
+          for (let p = left ? 0 : k / 2; p < (left ? k / 2 : k); p++) if (rng.next() < 0.3) a[i * k + p] = rng.next() - 0.25;
+        }
+        const b = randomArray(k * n), bias = randomArray(n);
+        const plain = new Float32Array(m * n), skipped = new Float32Array(m * n);
+        backend.matmulFused(a, b, plain, m, k, n, false, false, { bias, relu: true });
+        const before = backend.sparseProducts;
+        backend.matmulFused(a, b, skipped, m, k, n, false, false, { bias, relu: true, sparseA: true });
+        assert.equal(backend.sparseProducts - before, 1, `${m} rows: the zero-skipping kernel ran`);
+        assert.deepEqual(new Uint32Array(skipped.buffer), new Uint32Array(plain.buffer), `${m} rows`);
+      }
+      await backend.close();
+    });
+  }
+});
+
 /**
  * What the zero-skipping products' samplings must count right: `zeros` of the values +0, then
  * 5% −0, 5% NaN, and 5% Inf if `infinity`; the rest in (0, 1).
@@ -468,8 +525,27 @@ function sampledCount(m: number, k: number, size: number, samples: number, value
   return used;
 }
 
+/**
+ * sparseShare's count written out: over the pairs of rows that sampledCount's groups of 2 are,
+ * Σ_p 2·[one of the pair non-zero] + [first row non-zero] + [second row non-zero], a last odd row
+ * being its own second row (four times the mean of the pair's count and its rows' counts).
+ */
+function pairedCount(m: number, k: number, samples: number, value: (i: number, p: number) => number): number {
+  const pairs = Math.ceil(m / 2);
+  let used = 0;
+  for (let s = 0; s < samples; s++) {
+    const i = 2 * Math.floor((s * pairs) / samples);
+    const i2 = i + 1 < m ? i + 1 : i;
+    for (let p = 0; p < k; p++) {
+      const x = value(i, p) === 0 ? 0 : 1, y = value(i2, p) === 0 ? 0 : 1;
+      used += 2 * Math.max(x, y) + x + y;
+    }
+  }
+  return used;
+}
+
 describe('wasm backend: the zero-skipping product\'s sampling (sparseShare) and when it runs', () => {
-  it('sparseShare (pairs of rows of A) and sparseTransShare (groups of 3 columns of A, stored k×m) count, over groups evenly spaced, the p where one of the group\'s values is non-zero (NaN counts, −0 does not)', async () => {
+  it('sparseShare (pairs of rows of A: the mean of a pair\'s and its rows\' counts, ×4) and sparseTransShare (groups of 3 columns of A, stored k×m: the group\'s) count, over groups evenly spaced, the p where values are non-zero (NaN counts, −0 does not)', async () => {
     const backend = await createWasmBackend({ threads: 1 });
     const { sparseShare, sparseTransShare } = backend.kernels;
     const kinds = [
@@ -482,7 +558,8 @@ describe('wasm backend: the zero-skipping product\'s sampling (sparseShare) and 
         const ra = resident(backend, a);
         const groups = Math.ceil(m / size);
         for (const samples of [1, Math.min(groups, 3), Math.min(groups, 16)]) {
-          assert.equal(share(ra.data.byteOffset, m, k, samples), sampledCount(m, k, size, samples, at(a, m, k)), `${size}-row groups, ${m}×${k}, ${samples} samples`);
+          const expected = size === 2 ? pairedCount(m, k, samples, at(a, m, k)) : sampledCount(m, k, size, samples, at(a, m, k));
+          assert.equal(share(ra.data.byteOffset, m, k, samples), expected, `${size}-row groups, ${m}×${k}, ${samples} samples`);
         }
       }
     }
@@ -494,7 +571,7 @@ describe('wasm backend: the zero-skipping product\'s sampling (sparseShare) and 
     const [k, n] = [784, 50];
     const b = randomArray(k * n);
     for (const [m, runs] of [[8, false], [40, true]] as const) {
-      // each row non-zero in ~20% of its columns: a pair's share ~0.36, below 0.75 − 10 / 40 (with 8 rows: below 0)
+      // each row non-zero in ~20% of its columns: an estimated share ~0.28 (a pair's ~0.36, a row's 0.2), below 0.75 − 10 / 40 (with 8 rows: below 0)
       const a = new Float32Array(m * k);
       for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) if (rng.next() < 0.2) a[i * k + p] = rng.next();
       const plain = new Float32Array(m * n), skipped = new Float32Array(m * n);

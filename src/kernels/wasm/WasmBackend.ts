@@ -40,6 +40,8 @@ export interface KernelExports extends MatmulKernels {
   sparsePrepare(b: number, k: number, n: number, work: number): number;
   sparseRows(a: number, lda: number, c: number, k: number, n: number, bias: number, relu: number, work: number, i0: number, i1: number, list: number): void;
   sparseShare(a: number, m: number, k: number, samples: number): number;
+  sparseOrder(a: number, lda: number, k: number, i0: number, i1: number, order: number): void;
+  sparseListBytes(k: number): number;
   sparseTransWorkBytes(k: number, lists: number): number;
   sparseTransPrepare(b: number, k: number, n: number, work: number): number;
   sparseTransShare(a: number, m: number, k: number, samples: number): number;
@@ -94,22 +96,24 @@ const SMALL_PACKED_BYTES = 1 << 20;
 /** With threads, chunks per thread: enough to even out a late or slower thread. */
 const CHUNKS_PER_THREAD = 4;
 /**
- * The product with A's zeros skipped (assembly/sparse.ts; B packed once, then pairs of rows on
- * the threads the blocked product would get) multiplies the p where one of a tile's
- * SPARSE_TILE_ROWS rows of A is non-zero; it runs where that share of the p (sampledShare) is
- * below SPARSE_SPEED. Measured on the 2-core test machine (AMD EPYC, (4000×784)·(784×50) with
- * bias and ReLU, against the blocked product, 1 / 2 threads): relaxed-SIMD build 0.48 / 0.47 of
- * its time at a share of 0.29 (MNIST digits), 0.89 / 0.87 at 0.66 (Fashion-MNIST); plain build
- * 0.54 / 0.52 and 0.83 / 0.93. About 0.2 + share: even at ~0.8.
+ * The product with A's zeros skipped (assembly/sparse.ts; B packed once, then pairs of rows alike
+ * on the threads the blocked product would get) multiplies the p where one of a tile's
+ * SPARSE_TILE_ROWS rows of A is non-zero; it runs where that share of the p, as sampledShare
+ * estimates it, is below SPARSE_SPEED. Measured on the 2-core test machine (AMD EPYC, relaxed-SIMD
+ * build, 1 thread, 15 × (4000×784)·(784×50) with bias and ReLU, against the blocked product, in
+ * one process): MNIST digits (estimated share 0.24) 0.55 of its time, Fashion-MNIST (0.58) 0.82;
+ * about 0.37 + 0.79·share, even at ~0.8. (Before rows were paired by likeness, at the shares of
+ * rows next to each other: 0.48 at 0.29, 0.89 at 0.66.)
  */
 const SPARSE_SPEED = 0.75;
 /**
  * Less for few rows: the share must be below SPARSE_SPEED − SPARSE_FIXED · threads / m, since
  * preparing B (a pass over it, and the sampling) weighs on a short product, more so when its
  * rows are shared out.
- * A training batch of 100 rows ((100×784)·(784×50) + bias + ReLU, 1 thread, in one process
- * against the blocked product): digits (share 0.29) 0.64 of its time; Fashion-MNIST (0.66, its
- * batches 0.62–0.71) even on 1 thread and 5% slower on 2, so below 0.65 / 0.55 it is not tried.
+ * A training batch of 100 rows ((100×784)·(784×50) + bias + ReLU, against the blocked product,
+ * in one process, 64 batches drawn at random): digits (share 0.24) 0.56 of its time on 1 thread,
+ * 0.71 on 2; Fashion-MNIST (0.58) 0.80 on 1 thread, 1.05–1.15 on 2 (each thread sorts only its own
+ * few rows: pairs less alike), so the limits 0.65 / 0.55 take it on 1 thread only.
  */
 const SPARSE_FIXED = 10;
 /**
@@ -433,11 +437,14 @@ export class WasmBackend implements Backend {
   private sampledShare(a: Float32Array, m: number, k: number, transposed: boolean): number {
     const size = transposed ? SPARSE_T_ROWS : SPARSE_TILE_ROWS;
     const sampled = Math.min(Math.ceil(m / size), DENSITY_TILES);
+    // sparseShare counts four times its estimate (the mean of a pair's and its rows' counts)
+    const scale = transposed ? 1 : 4;
     if (a.buffer === this.heap.buffer) {
       const share = transposed ? this.kernels.sparseTransShare : this.kernels.sparseShare;
-      return share(a.byteOffset, m, k, sampled) / (sampled * k);
+      return share(a.byteOffset, m, k, sampled) / (scale * sampled * k);
     }
-    return sampledShareOutside(transposed ? (i, p) => a[p * m + i] : (i, p) => a[i * k + p], m, k, size, sampled) / (sampled * k);
+    const count = transposed ? sampledShareOutside((i, p) => a[p * m + i], m, k, size, sampled) : pairedShareOutside(a, m, k, sampled);
+    return count / (scale * sampled * k);
   }
 
   /**
@@ -1109,9 +1116,28 @@ function geometryArgs(g: ConvGeometry): GeometryArgs | null {
 }
 
 /**
- * sampledShare's count for an A outside the memory (the kernels' sparseShare and sparseTransShare,
- * in JavaScript): over `sampled` groups of `size` rows of C evenly spaced (the last group of C
- * may be shorter), the p where value(i, p) = op(A)[i, p] is non-zero for one of the group's rows i.
+ * The kernels' sparseShare in JavaScript, for an A (m×k) outside the memory: over `sampled` pairs
+ * of rows evenly spaced (a last odd row alone, as its own second row), Σ_p 2·[either row
+ * non-zero] + [first non-zero] + [second non-zero].
+ */
+function pairedShareOutside(a: Float32Array, m: number, k: number, sampled: number): number {
+  const pairs = Math.ceil(m / 2);
+  let used = 0;
+  for (let s = 0; s < sampled; s++) {
+    const x = 2 * Math.floor((s * pairs) / sampled) * k;
+    const y = m - x / k > 1 ? x + k : x;
+    for (let p = 0; p < k; p++) {
+      const bx = a[x + p] !== 0 ? 1 : 0, by = a[y + p] !== 0 ? 1 : 0;
+      used += 2 * (bx | by) + bx + by;
+    }
+  }
+  return used;
+}
+
+/**
+ * sampledShare's count for a transposed A outside the memory (the kernels' sparseTransShare, in
+ * JavaScript): over `sampled` groups of `size` rows of C evenly spaced (the last group of C may be
+ * shorter), the p where value(i, p) = op(A)[i, p] is non-zero for one of the group's rows i.
  */
 function sampledShareOutside(value: (i: number, p: number) => number, m: number, k: number, size: number, sampled: number): number {
   const groups = Math.ceil(m / size);

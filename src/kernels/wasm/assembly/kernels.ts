@@ -8,7 +8,7 @@
 // Build: node scripts/build-wasm.mjs (asc -O3 --runtime stub --importMemory --enable simd).
 
 import { exp4 } from './exp';
-import { sparsePanels, sparsePreparePanels, sparsePreparedBytes, sparseRows, sparseTransRows, sparseTransWorkBytes } from './sparse';
+import { sparseListBytes, sparsePanels, sparsePreparePanels, sparsePreparedBytes, sparseRows, sparseTransRows, sparseTransWorkBytes } from './sparse';
 
 /** First byte after this module's static data: the JavaScript allocator starts above it. */
 export function heapBase(): usize {
@@ -1813,7 +1813,7 @@ function windowChunk(job: usize, chunk: i32, tmp: usize): void {
     const pairs = (batch + 1) >> 1;
     const i0 = part(chunk, pairs, chunks) << 1;
     const i1 = imin(batch, part(chunk + 1, pairs, chunks) << 1);
-    const list = p2 + <usize>sparsePreparedBytes(g1, g2) + (<usize>chunk * <usize>(g1 + 4) << 2);
+    const list = p2 + <usize>sparsePreparedBytes(g1, g2) + <usize>chunk * <usize>sparseListBytes(g1);
     if (i1 > i0 && jobField(job, JOB_WIN_STRAY) == 0) sparseRows(p0, g1, p1, g1, g2, <usize>W, fh, p2, i0, i1, list);
   } else if (kernel == WIN_SKIP_ZEROS_T) {
     const groups = (batch + 2) / 3;
