@@ -433,7 +433,7 @@ if (userLoop) {
     `${userLoop.reclaims} reclaims of dropped blocks during the timed runs (${(userLoop.reclaimMs / Math.max(1, userLoop.reclaims)).toFixed(1)} ms each), ` +
     `wasm memory ${fmtMiB(userLoop.wasmMemoryStartBytes)} MB with the data and nets, ${fmtMiB(userLoop.wasmMemoryBytes)} MB at the end.`);
 }
-say('Accuracy pass: ours 4,000-row chunks (TwoLayerNet.accuracy: fused products; x·W1 skips zero pixels, on 1 or 2 threads, where fewer than 75% of the p are non-zero in a pair of rows, src/kernels/wasm/assembly/sparse.ts); NumPy and TF.js each set at once (the book\'s accuracy()).');
+say('Accuracy pass: ours 4,000-row chunks (TwoLayerNet.accuracy: fused products; x·W1 skips zero pixels, on 1 or 2 threads, where fewer than 75% of the p are non-zero in a pair of rows, the rows paired with rows alike: src/kernels/wasm/assembly/sparse.ts); NumPy and TF.js each set at once (the book\'s accuracy()).');
 if (tfjsRun && Object.values(tfjsRun.gradients).some((g) => g.used === 'auto')) {
   say('tf.valueAndGrads differentiates log(y + 1e-7) exactly rather than using the book\'s (y − t)/N: its accuracies may differ in the 4th digit.');
 }
@@ -451,7 +451,7 @@ if (digits && digits.length > 0) {
   say(trainingTable(digits));
   say();
   say('The bundled digits (8,000 / 2,000) tiled to 60,000 + 10,000 rows; the same recipe, initial weights and batch indices as above. ' +
-    '80% of a digit\'s pixels are 0: our first layer\'s two products skip them (x·W1 over the pairs of rows not both 0 at a pixel, dW1 = xᵀ·dout over the rows whose 3 adjacent pixels are not all 0: ' +
+    '80% of a digit\'s pixels are 0: our first layer\'s two products skip them (x·W1 over the pairs of rows alike not both 0 at a pixel, dW1 = xᵀ·dout over the rows whose 3 adjacent pixels are not all 0: ' +
     'src/kernels/wasm/assembly/sparse.ts, the blocked product\'s numbers bit for bit), where the share of the work left is low enough; NumPy multiplies every pixel. ref = NumPy float32, 1 thread, same work, on these rows.');
 }
 
