@@ -527,10 +527,11 @@ function sampledCount(m: number, k: number, size: number, samples: number, value
 
 /**
  * sparseShare's count written out: over the pairs of rows that sampledCount's groups of 2 are,
- * Σ_p 2·[one of the pair non-zero] + [first row non-zero] + [second row non-zero], a last odd row
- * being its own second row (four times the mean of the pair's count and its rows' counts).
+ * Σ_p 2·[one of the pair non-zero] + [first row non-zero] + [second row non-zero] when the rows
+ * are sorted (four times the mean of the pair's count and its rows' counts), else 4·[one of the
+ * pair non-zero]; a last odd row being its own second row.
  */
-function pairedCount(m: number, k: number, samples: number, value: (i: number, p: number) => number): number {
+function pairedCount(m: number, k: number, samples: number, value: (i: number, p: number) => number, sorted: boolean): number {
   const pairs = Math.ceil(m / 2);
   let used = 0;
   for (let s = 0; s < samples; s++) {
@@ -538,28 +539,33 @@ function pairedCount(m: number, k: number, samples: number, value: (i: number, p
     const i2 = i + 1 < m ? i + 1 : i;
     for (let p = 0; p < k; p++) {
       const x = value(i, p) === 0 ? 0 : 1, y = value(i2, p) === 0 ? 0 : 1;
-      used += 2 * Math.max(x, y) + x + y;
+      used += sorted ? 2 * Math.max(x, y) + x + y : 4 * Math.max(x, y);
     }
   }
   return used;
 }
 
 describe('wasm backend: the zero-skipping product\'s sampling (sparseShare) and when it runs', () => {
-  it('sparseShare (pairs of rows of A: the mean of a pair\'s and its rows\' counts, ×4) and sparseTransShare (groups of 3 columns of A, stored k×m: the group\'s) count, over groups evenly spaced, the p where values are non-zero (NaN counts, −0 does not)', async () => {
+  it('sparseShare (pairs of rows of A: ×4, the mean of a pair\'s and its rows\' counts where the rows are sorted) and sparseTransShare (groups of 3 columns of A, stored k×m: the group\'s) count, over groups evenly spaced, the p where values are non-zero (NaN counts, −0 does not)', async () => {
     const backend = await createWasmBackend({ threads: 1 });
     const { sparseShare, sparseTransShare } = backend.kernels;
     const kinds = [
-      { share: sparseShare, size: 2, at: (a: Float32Array, m: number, k: number) => (i: number, p: number) => a[i * k + p] },
-      { share: sparseTransShare, size: 3, at: (a: Float32Array, m: number) => (i: number, p: number) => a[p * m + i] },
+      { size: 2, at: (a: Float32Array, m: number, k: number) => (i: number, p: number) => a[i * k + p] },
+      { size: 3, at: (a: Float32Array, m: number) => (i: number, p: number) => a[p * m + i] },
     ];
-    for (const { share, size, at } of kinds) {
+    for (const { size, at } of kinds) {
       for (const [m, k] of [[1, 5], [2, 4], [3, 13], [4, 13], [5, 7], [33, 7], [101, 784], [784, 100], [8, 1], [9, 1]]) {
         const a = sampledValues(m * k, 0.5, size === 2);
         const ra = resident(backend, a);
         const groups = Math.ceil(m / size);
         for (const samples of [1, Math.min(groups, 3), Math.min(groups, 16)]) {
-          const expected = size === 2 ? pairedCount(m, k, samples, at(a, m, k)) : sampledCount(m, k, size, samples, at(a, m, k));
-          assert.equal(share(ra.data.byteOffset, m, k, samples), expected, `${size}-row groups, ${m}×${k}, ${samples} samples`);
+          if (size === 3) {
+            assert.equal(sparseTransShare(ra.data.byteOffset, m, k, samples), sampledCount(m, k, size, samples, at(a, m, k)), `3-row groups, ${m}×${k}, ${samples} samples`);
+            continue;
+          }
+          for (const sorted of [false, true]) {
+            assert.equal(sparseShare(ra.data.byteOffset, m, k, samples, sorted ? 1 : 0), pairedCount(m, k, samples, at(a, m, k), sorted), `pairs, ${sorted ? 'sorted' : 'neighbours'}, ${m}×${k}, ${samples} samples`);
+          }
         }
       }
     }

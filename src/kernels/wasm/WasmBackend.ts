@@ -39,7 +39,7 @@ export interface KernelExports extends MatmulKernels {
   sparsePreparedBytes(k: number, n: number): number;
   sparsePrepare(b: number, k: number, n: number, work: number): number;
   sparseRows(a: number, lda: number, c: number, k: number, n: number, bias: number, relu: number, work: number, i0: number, i1: number, list: number): void;
-  sparseShare(a: number, m: number, k: number, samples: number): number;
+  sparseShare(a: number, m: number, k: number, samples: number, sorted: number): number;
   sparseOrder(a: number, lda: number, k: number, i0: number, i1: number, order: number): void;
   sparseListBytes(k: number): number;
   sparseTransWorkBytes(k: number, lists: number): number;
@@ -112,8 +112,9 @@ const SPARSE_SPEED = 0.75;
  * rows are shared out.
  * A training batch of 100 rows ((100×784)·(784×50) + bias + ReLU, against the blocked product,
  * in one process, 64 batches drawn at random): digits (share 0.24) 0.56 of its time on 1 thread,
- * 0.71 on 2; Fashion-MNIST (0.58) 0.80 on 1 thread, 1.05–1.15 on 2 (each thread sorts only its own
- * few rows: pairs less alike), so the limits 0.65 / 0.55 take it on 1 thread only.
+ * 0.71 on 2; Fashion-MNIST (0.58 sorted) 0.80 on 1 thread, and on 2 about even, where its 8
+ * chunks of 12–13 rows are too few to sort (SPARSE_ORDER_MIN: at 0.66 its share is the
+ * neighbours'): the limits 0.65 / 0.55 take it on 1 thread only.
  */
 const SPARSE_FIXED = 10;
 /**
@@ -124,6 +125,8 @@ const SPARSE_FIXED = 10;
 const SPARSE_T_SPEED = 0.55;
 /** Rows of A per tile of the zero-skipping product (assembly/sparse.ts). */
 const SPARSE_TILE_ROWS = 2;
+/** The fewest rows of a range (a call of sparseRows: one chunk) whose pairs it sorts, rows alike together (ORDER_MIN in assembly/sparse.ts). */
+const SPARSE_ORDER_MIN = 64;
 /** Rows of C per tile of the transposed one (TRANS_ROWS in assembly/sparse.ts). */
 const SPARSE_T_ROWS = 3;
 /** Groups of rows of C sampled by sampledShare (evenly spaced). */
@@ -342,7 +345,7 @@ export class WasmBackend implements Backend {
     if (bias !== null) need('matmulFused', 'bias', bias, n);
     const threads = this.skipThreads(a, m, k, n, false);
     if (threads === 0) return false;
-    const chunks = Math.min((m + 1) >> 1, CHUNKS_PER_THREAD * threads);
+    const chunks = skipChunks(m, threads);
     const workBytes = this.kernels.sparseWorkBytes(k, n, chunks);
     if (this.inMemory(a) && this.inMemory(b) && this.inMemory(c) && this.inMemory(bias)) {
       // all in the memory (a training step's x · W1): no copies, and nothing allocated
@@ -423,7 +426,9 @@ export class WasmBackend implements Backend {
     const pool = this.pool;
     const threads = pool && 2 * m * k * n >= this.threadThreshold && pool.useThreads() ? pool.threads : 1;
     const limit = (transposed ? SPARSE_T_SPEED : SPARSE_SPEED) - (SPARSE_FIXED * threads) / m;
-    return limit > 0 && this.sampledShare(a, m, k, transposed) < limit ? threads : 0;
+    // whether each chunk's rows will be sorted, rows alike paired (SPARSE_ORDER_MIN)
+    const sorted = !transposed && 2 * Math.floor(((m + 1) >> 1) / skipChunks(m, threads)) >= SPARSE_ORDER_MIN;
+    return limit > 0 && this.sampledShare(a, m, k, transposed, sorted) < limit ? threads : 0;
   }
 
   /**
@@ -434,17 +439,16 @@ export class WasmBackend implements Backend {
    * sampling took ~60 µs, more than a 100-row batch's product gains by skipping zeros (measured:
    * 1 thread, digits, (100×784)·(784×50)).
    */
-  private sampledShare(a: Float32Array, m: number, k: number, transposed: boolean): number {
+  private sampledShare(a: Float32Array, m: number, k: number, transposed: boolean, sorted: boolean): number {
     const size = transposed ? SPARSE_T_ROWS : SPARSE_TILE_ROWS;
     const sampled = Math.min(Math.ceil(m / size), DENSITY_TILES);
-    // sparseShare counts four times its estimate (the mean of a pair's and its rows' counts)
-    const scale = transposed ? 1 : 4;
-    if (a.buffer === this.heap.buffer) {
-      const share = transposed ? this.kernels.sparseTransShare : this.kernels.sparseShare;
-      return share(a.byteOffset, m, k, sampled) / (scale * sampled * k);
+    if (transposed) {
+      const count = a.buffer === this.heap.buffer ? this.kernels.sparseTransShare(a.byteOffset, m, k, sampled) : sampledShareOutside((i, p) => a[p * m + i], m, k, size, sampled);
+      return count / (sampled * k);
     }
-    const count = transposed ? sampledShareOutside((i, p) => a[p * m + i], m, k, size, sampled) : pairedShareOutside(a, m, k, sampled);
-    return count / (scale * sampled * k);
+    // sparseShare counts four times its estimate (sorted: the mean of a pair's and its rows' counts)
+    const count = a.buffer === this.heap.buffer ? this.kernels.sparseShare(a.byteOffset, m, k, sampled, sorted ? 1 : 0) : pairedShareOutside(a, m, k, sampled, sorted);
+    return count / (4 * sampled * k);
   }
 
   /**
@@ -1116,11 +1120,19 @@ function geometryArgs(g: ConvGeometry): GeometryArgs | null {
 }
 
 /**
+ * Row ranges (compute chunks) of a zero-skipping product of m rows on `threads` threads: its pairs
+ * of rows shared out, up to CHUNKS_PER_THREAD ranges a thread; one range on one thread.
+ */
+function skipChunks(m: number, threads: number): number {
+  return threads === 1 ? 1 : Math.min((m + 1) >> 1, CHUNKS_PER_THREAD * threads);
+}
+
+/**
  * The kernels' sparseShare in JavaScript, for an A (m×k) outside the memory: over `sampled` pairs
  * of rows evenly spaced (a last odd row alone, as its own second row), Σ_p 2·[either row
- * non-zero] + [first non-zero] + [second non-zero].
+ * non-zero] + [first non-zero] + [second non-zero], or 4·[either row non-zero] unless `sorted`.
  */
-function pairedShareOutside(a: Float32Array, m: number, k: number, sampled: number): number {
+function pairedShareOutside(a: Float32Array, m: number, k: number, sampled: number, sorted: boolean): number {
   const pairs = Math.ceil(m / 2);
   let used = 0;
   for (let s = 0; s < sampled; s++) {
@@ -1128,7 +1140,7 @@ function pairedShareOutside(a: Float32Array, m: number, k: number, sampled: numb
     const y = m - x / k > 1 ? x + k : x;
     for (let p = 0; p < k; p++) {
       const bx = a[x + p] !== 0 ? 1 : 0, by = a[y + p] !== 0 ? 1 : 0;
-      used += 2 * (bx | by) + bx + by;
+      used += sorted ? 2 * (bx | by) + bx + by : 4 * (bx | by);
     }
   }
   return used;

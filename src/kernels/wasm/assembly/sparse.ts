@@ -75,6 +75,15 @@ export function sparseWorkBytes(k: i32, n: i32, lists: i32): i32 {
 
 /** Rows of A sorted at a time by sparseOrder (a row range's longer runs are cut into pieces of this many, each sorted alone). */
 const ORDER_ROWS: i32 = 256;
+/**
+ * A row range shorter than this keeps its rows' own order (pairs of neighbours): sorting so few
+ * paid less than it cost. Measured in a training step on the digits (batches of 100): on 2
+ * threads, where each of 8 chunks sorted its 12 or 13 rows, x · W1 took 74.8–75.7 µs against
+ * 64.2–65.4 unsorted; on 1 thread (100 rows) 92.4–93.8 against 86.6–91.0, while on
+ * Fashion-MNIST the sort is what makes skipping pay there (below). WasmBackend's
+ * SPARSE_ORDER_MIN is this.
+ */
+const ORDER_MIN: i32 = 64;
 
 /**
  * Bytes of one row range's scratch for sparseRows: the list of p of a pair (k + 4 floats), then
@@ -141,8 +150,8 @@ export function sparsePreparePanels(b: usize, k: i32, n: i32, work: usize, q0: i
 /**
  * Rows i0 ≤ i < i1 of C from B as sparsePrepare left it in `work`, in pairs of rows alike: each
  * ORDER_ROWS rows of the range in sparseOrder's order, taken two by two (a last odd row is its
- * own pair). `list` is this call's own sparseListBytes(k) of scratch, so that threads can run
- * disjoint row ranges at once.
+ * own pair); a range of fewer than ORDER_MIN rows in its own order. `list` is this call's own
+ * sparseListBytes(k) of scratch, so that threads can run disjoint row ranges at once.
  */
 export function sparseRows(a: usize, lda: i32, c: usize, k: i32, n: i32, bias: usize, relu: i32, work: usize, i0: i32, i1: i32, list: usize): void {
   if (!compactReady) initCompact();
@@ -153,9 +162,11 @@ export function sparseRows(a: usize, lda: i32, c: usize, k: i32, n: i32, bias: u
   const sa = <usize>lda << 2;
   const ldc = <usize>n << 2;
   const order = list + (<usize>(k + 4) << 2);
+  const sorted = i1 - i0 >= ORDER_MIN;
   for (let s = i0; s < i1; s += ORDER_ROWS) {
     const rows = imin(ORDER_ROWS, i1 - s);
-    sparseOrder(a, lda, k, s, s + rows, order);
+    if (sorted) sparseOrder(a, lda, k, s, s + rows, order);
+    else for (let r = 0; r < rows; r++) store<i32>(order + (<usize>r << 2), s + r);
     for (let t = 0; t < rows; t += 2) {
       const two = rows - t > 1;
       const i = load<i32>(order + (<usize>t << 2));
@@ -257,15 +268,16 @@ export function sparseOrder(a: usize, lda: i32, k: i32, i0: i32, i1: i32, order:
 /**
  * How many p sparseRows would multiply, estimated over `samples` pairs of rows of A (m×k, rows k
  * floats apart) evenly spaced: pair s starts at row 2·⌊s·tiles / samples⌋ (tiles = ⌈m / 2⌉), a
- * last odd row alone. sparseRows pairs rows alike (sparseOrder), so a pair is non-zero in fewer
- * p than two rows next to each other and in more than a row alone: taken as the mean of the two,
- * which is what sorting gave (Fashion-MNIST: rows next to each other 66%, alone 49.5%, the mean
- * 57.8%, sorted pairs 57.7%; MNIST digits: 29%, 19%, 24%, 25%). Returns four times that count
- * (an integer): Σ over the sampled pairs and p of 2·[x or y non-zero] + [x non-zero] + [y
- * non-zero] (NaN counts, −0 does not; a lone row is its own y). The caller's share of the work
- * is this over 4·samples·k.
+ * last odd row alone. With `sorted` (the ranges sparseRows will get have ORDER_MIN rows or more)
+ * it pairs rows alike (sparseOrder), so a pair is non-zero in fewer p than two rows next to each
+ * other and in more than a row alone: taken as the mean of the two, which is what sorting gave
+ * (Fashion-MNIST: rows next to each other 66%, alone 49.5%, the mean 57.8%, sorted pairs 57.7%;
+ * MNIST digits: 29%, 19%, 24%, 25%). Returns four times that count (an integer): Σ over the
+ * sampled pairs and p of 2·[x or y non-zero] + [x non-zero] + [y non-zero], or without `sorted`
+ * 4·[x or y non-zero] (NaN counts, −0 does not; a lone row is its own y). The caller's share of
+ * the work is this over 4·samples·k.
  */
-export function sparseShare(a: usize, m: i32, k: i32, samples: i32): i32 {
+export function sparseShare(a: usize, m: i32, k: i32, samples: i32, sorted: i32): i32 {
   const tiles = (m + 1) >> 1;
   const zero = f32x4.splat(0);
   const sa = <usize>k << 2;
@@ -278,12 +290,13 @@ export function sparseShare(a: usize, m: i32, k: i32, samples: i32): i32 {
     for (; p + 4 <= k; p += 4) {
       const o = <usize>p << 2;
       const nx = f32x4.ne(v128.load(x + o), zero), ny = f32x4.ne(v128.load(y + o), zero);
-      used += 2 * popcnt<i32>(i32x4.bitmask(v128.or(nx, ny))) + popcnt<i32>(i32x4.bitmask(nx)) + popcnt<i32>(i32x4.bitmask(ny));
+      const either = popcnt<i32>(i32x4.bitmask(v128.or(nx, ny)));
+      used += sorted ? 2 * either + popcnt<i32>(i32x4.bitmask(nx)) + popcnt<i32>(i32x4.bitmask(ny)) : 4 * either;
     }
     for (; p < k; p++) {
       const o = <usize>p << 2;
       const bx: i32 = load<f32>(x + o) != 0, by: i32 = load<f32>(y + o) != 0;
-      used += 2 * (bx | by) + bx + by;
+      used += sorted ? 2 * (bx | by) + bx + by : 4 * (bx | by);
     }
   }
   return used;
