@@ -21,8 +21,7 @@ import type { Backend } from '../src/kernels/Backend.js';
 import { createWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.js';
 import { loadBundledDigits } from '../src/data/bundledDigits.js';
 import { loadIdxDataset } from '../src/data/idxFiles.js';
-import type { ImageSet } from '../src/data/dataset.js';
-import { toLabeledData } from '../src/data/dataset.js';
+import { toLabeledData, type ImageSet } from '../src/data/dataset.js';
 import { axpyInto } from '../src/tensor/ops.js';
 import { BatchRows } from '../src/train/BatchRows.js';
 import type { Tensor } from '../src/tensor/Tensor.js';
@@ -30,6 +29,7 @@ import { SimpleConvNet } from '../src/nets/SimpleConvNet.js';
 import { TwoLayerNet } from '../src/nets/TwoLayerNet.js';
 import { AutogradTwoLayerNet } from '../src/nets/AutogradTwoLayerNet.js';
 import { Random } from '../src/random.js';
+import { FASHION_DIR } from '../bench/shared.js';
 
 export type NetName = 'convnet' | 'twolayer' | 'autograd';
 export const NET_NAMES: readonly NetName[] = ['convnet', 'twolayer', 'autograd'];
@@ -161,9 +161,6 @@ function instrument(backend: WasmBackend): Map<string, { ms: number; calls: numb
   }
   return totals;
 }
-
-/** Where the Fashion-MNIST files are (Debian's dataset-fashion-mnist). */
-export const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
 
 export async function measureSteps(options: { nets: NetName[]; quick: boolean; kernels: boolean; fashion: boolean }): Promise<void> {
   // loadIdxDataset names the missing file and the package when it is not installed
