@@ -79,18 +79,23 @@ const ORDER_ROWS: i32 = 256;
  * A row range shorter than this keeps its rows' own order (pairs of neighbours): sorting so few
  * paid less than it cost. Measured in a training step on the digits (batches of 100): on 2
  * threads, where each of 8 chunks sorted its 12 or 13 rows, x · W1 took 74.8–75.7 µs against
- * 64.2–65.4 unsorted; on 1 thread (100 rows) 92.4–93.8 against 86.6–91.0, while on
- * Fashion-MNIST the sort is what makes skipping pay there (below). WasmBackend's
- * SPARSE_ORDER_MIN is this.
+ * 64.2–65.4 unsorted; on 1 thread (100 rows, sorted) 92.4–93.8 against 86.6–91.0, while on
+ * Fashion-MNIST the sort is what makes skipping pay at 100 rows (WasmBackend's SPARSE_FIXED).
+ * WasmBackend's SPARSE_ORDER_MIN is this.
  */
 const ORDER_MIN: i32 = 64;
 
 /**
- * Bytes of one row range's scratch for sparseRows: the list of p of a pair (k + 4 floats), then
+ * Bytes of one row range's scratch for sparseRows: the list of p of a pair (pairListBytes), then
  * sparseOrder's (ORDER_ROWS rows: their order, then its sort's keys, second order and counts).
  */
 export function sparseListBytes(k: i32): i32 {
-  return ((k + 4) << 2) + ORDER_BYTES;
+  return pairListBytes(k) + ORDER_BYTES;
+}
+
+/** Bytes of nonZeros' list of a pair's p: k of them at most, and a whole vector stored past the last. */
+@inline function pairListBytes(k: i32): i32 {
+  return (k + 4) << 2;
 }
 
 /** Bytes of sparseOrder's scratch after the order itself: 2 keys of 8 bytes and a second order of 4 a row, and 256 counts. */
@@ -161,7 +166,7 @@ export function sparseRows(a: usize, lda: i32, c: usize, k: i32, n: i32, bias: u
   const cols = work + <usize>panelBytes(k, n);
   const sa = <usize>lda << 2;
   const ldc = <usize>n << 2;
-  const order = list + (<usize>(k + 4) << 2);
+  const order = list + <usize>pairListBytes(k);
   const sorted = i1 - i0 >= ORDER_MIN;
   for (let s = i0; s < i1; s += ORDER_ROWS) {
     const rows = imin(ORDER_ROWS, i1 - s);
